@@ -1,0 +1,15 @@
+#include "api/error_response.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace bluegreen::api {
+
+response error_response(int status, std::string_view code, std::string_view message) {
+  response r;
+  r.status = status;
+  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  r.body = body.dump() + "\n";
+  return r;
+}
+
+}  // namespace bluegreen::api

@@ -1,0 +1,13 @@
+// The one error shape of the API: {"error": {"code": "...", "message": "..."}}.
+// `code` is stable for programs, `message` says what to do. Pure functions.
+#pragma once
+
+#include <string_view>
+
+#include "api/http_message.hpp"
+
+namespace bluegreen::api {
+
+response error_response(int status, std::string_view code, std::string_view message);
+
+}  // namespace bluegreen::api

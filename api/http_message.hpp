@@ -1,0 +1,36 @@
+// Plain HTTP request and response values that the router and handlers work
+// on, so that handlers are pure functions testable without sockets. The
+// server converts to and from Beast's types at the edge. Value types.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bluegreen::api {
+
+struct request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received: path and query
+  // Header names in lower case; a repeated header keeps its last value.
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::string remote;  // peer address, for logs
+
+  const std::string* header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? nullptr : &it->second;
+  }
+};
+
+struct response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Said to the log, never to the client (e.g. the cause of a 500).
+  std::string log_note;
+};
+
+}  // namespace bluegreen::api

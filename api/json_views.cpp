@@ -1,0 +1,161 @@
+#include "api/json_views.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/duration.hpp"
+
+namespace bluegreen::api {
+
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+json optional_json(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json secret_source_json(const daemon::secret_ref& ref) {
+  return ref.from == daemon::secret_ref::source::file ? json{{"file", ref.name}}
+                                                      : json{{"credential", ref.name}};
+}
+
+json colour_state_json(const storage::colour_record& c) {
+  return {{"ref", optional_json(c.ref)},
+          {"sha", optional_json(c.sha)},
+          {"deployed_at", optional_json(c.deployed_at)},
+          {"deployed_by", optional_json(c.deployed_by)},
+          {"verified", c.verified},
+          {"health", optional_json(c.health)},
+          {"health_at", optional_json(c.health_at)}};
+}
+
+json colour_json(const daemon::colour_config& cfg, const storage::colour_record& state,
+                 bool with_config) {
+  json out = colour_state_json(state);
+  out["url"] = cfg.url;
+  out["identity"] = cfg.identity;
+  if (with_config) {
+    json hosts = json::array();
+    for (const auto& h : cfg.hosts) hosts.push_back(h.text);
+    out["hosts"] = hosts;
+    out["upstreams"] = cfg.upstreams;
+  }
+  return out;
+}
+
+json locks_json(const engine::app_view& view) {
+  return {{"manual", view.manual_lock ? lock_json(*view.manual_lock) : json(nullptr)},
+          {"operation", view.operation_lock ? lock_json(*view.operation_lock) : json(nullptr)}};
+}
+
+json traffic_json(const daemon::traffic_config& t) {
+  json out = {{"backend", t.backend_name()}, {"weights", t.supports_weights()}};
+  if (const auto* b = std::get_if<daemon::nginx_backend>(&t.backend)) {
+    out["upstream_file"] = b->upstream_file.string();
+    out["upstream_name"] = b->upstream_name;
+    out["test_command"] = b->test_command;
+    out["reload_command"] = b->reload_command;
+    out["host"] = b->host ? json(b->host->text) : json(nullptr);
+  } else if (const auto* b = std::get_if<daemon::haproxy_backend>(&t.backend)) {
+    out["socket"] = b->socket;
+    out["backend_name"] = b->backend;
+    out["blue_servers"] = b->blue_servers;
+    out["green_servers"] = b->green_servers;
+  } else if (const auto* b = std::get_if<daemon::digitalocean_backend>(&t.backend)) {
+    out["reserved_ip"] = b->reserved_ip;
+    out["token"] = secret_source_json(b->token);
+    out["blue_droplet_id"] = b->blue_droplet_id;
+    out["green_droplet_id"] = b->green_droplet_id;
+  } else if (const auto* b = std::get_if<daemon::command_backend>(&t.backend)) {
+    out["switch_command"] = b->switch_command;
+    out["current_command"] = b->current_command;
+    out["host"] = b->host ? json(b->host->text) : json(nullptr);
+  }
+  return out;
+}
+
+std::string_view task_target_name(daemon::task_config::target t) {
+  switch (t) {
+    case daemon::task_config::target::idle: return "idle";
+    case daemon::task_config::target::live: return "live";
+    case daemon::task_config::target::blue: return "blue";
+    default: return "green";
+  }
+}
+
+}  // namespace
+
+json lock_json(const storage::lock_record& lock) {
+  return {{"holder", lock.holder},
+          {"reason", optional_json(lock.reason)},
+          {"operation_id", optional_json(lock.operation_id)},
+          {"acquired_at", lock.acquired_at}};
+}
+
+json app_summary_json(const engine::app_view& view) {
+  const auto& app = *view.app;
+  return {{"name", app.name},
+          {"public_url", app.public_url},
+          {"live", optional_json(view.state.live)},
+          {"drifted", view.state.drifted},
+          {"drift_reason", optional_json(view.state.drift_reason)},
+          {"backend", app.traffic.backend_name()},
+          {"promote_mode",
+           app.promote.mode == daemon::promote_config::mode::automatic ? "auto" : "manual"},
+          {"blue", colour_json(app.blue, view.state.blue, false)},
+          {"green", colour_json(app.green, view.state.green, false)},
+          {"locks", locks_json(view)}};
+}
+
+json app_detail_json(const engine::app_view& view) {
+  const auto& app = *view.app;
+  json out = app_summary_json(view);
+  out["identity_path"] = optional_json(app.identity_path);
+  out["blue"] = colour_json(app.blue, view.state.blue, true);
+  out["green"] = colour_json(app.green, view.state.green, true);
+  out["deploy"] = {{"steps", app.deploy.steps},
+                   {"resolve", app.deploy.resolve},
+                   {"timeout", daemon::format_duration(app.deploy.timeout)}};
+  json checks = json::array();
+  for (const auto& c : app.checks) {
+    checks.push_back({{"path", c.path},
+                      {"expect_status", c.expect_status},
+                      {"expect_body", optional_json(c.expect_body)},
+                      {"retries", c.retries},
+                      {"interval", daemon::format_duration(c.interval)},
+                      {"timeout", daemon::format_duration(c.timeout)}});
+  }
+  out["checks"] = checks;
+  out["promote"] = {
+      {"mode", app.promote.mode == daemon::promote_config::mode::automatic ? "auto" : "manual"},
+      {"watch", daemon::format_duration(app.promote.watch)},
+      {"watch_interval", daemon::format_duration(app.promote.watch_interval)},
+      {"failure_threshold", app.promote.failure_threshold}};
+  out["traffic"] = traffic_json(app.traffic);
+  json tasks = json::object();
+  for (const auto& [name, task] : app.tasks) {
+    tasks[name] = {{"command", task.command},
+                   {"on", task_target_name(task.on)},
+                   {"hosts", task.all_hosts ? "all" : "one"}};
+  }
+  out["tasks"] = tasks;
+  json secrets = json::object();
+  for (const auto& [name, ref] : app.secrets) secrets[name] = secret_source_json(ref);
+  out["secrets"] = secrets;
+  out["updated_at"] = view.state.updated_at;
+  return out;
+}
+
+json audit_event_json(const storage::audit_event& e) {
+  return {{"id", e.id},
+          {"at", e.at},
+          {"actor", e.actor},
+          {"channel", e.channel},
+          {"action", e.action},
+          {"app", optional_json(e.app)},
+          {"operation_id", optional_json(e.operation_id)},
+          {"detail", optional_json(e.detail)}};
+}
+
+}  // namespace bluegreen::api

@@ -1,0 +1,19 @@
+// JSON renderings of engine and storage values for API responses. Secrets
+// are never rendered: only where they come from. Pure functions.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "daemon/engine/engine.hpp"
+#include "storage/audit_repository.hpp"
+
+namespace bluegreen::api {
+
+// The summary shown in the app list.
+nlohmann::json app_summary_json(const engine::app_view& view);
+// Everything: configuration merged with stored state.
+nlohmann::json app_detail_json(const engine::app_view& view);
+nlohmann::json audit_event_json(const storage::audit_event& event);
+nlohmann::json lock_json(const storage::lock_record& lock);
+
+}  // namespace bluegreen::api

@@ -1,0 +1,267 @@
+#include "api/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <list>
+
+#include "api/error_response.hpp"
+
+namespace bluegreen::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Errors come back as values: every co_await in this file uses this token.
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct connection {
+  explicit connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;  // a request is being answered
+};
+
+bool is_disconnect(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::bad_descriptor;
+}
+
+http::response<http::string_body> to_beast(const response& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> out{static_cast<http::status>(r.status), version};
+  out.set(http::field::server, "bluegreend");
+  out.set(http::field::content_type, r.content_type);
+  out.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : r.headers) out.set(name, value);
+  out.body() = r.body;
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+}  // namespace
+
+struct server::impl : std::enable_shared_from_this<impl> {
+  impl(asio::io_context& io, server_options opts, handler h)
+      : io(io), options(std::move(opts)), handle(std::move(h)), acceptor(io) {}
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> session(std::shared_ptr<connection> conn);
+  asio::awaitable<bool> write(connection& conn, const response& r, unsigned version,
+                              bool keep_alive);
+  asio::awaitable<void> linger_close(connection& conn);
+
+  asio::io_context& io;
+  server_options options;
+  handler handle;
+  tcp::acceptor acceptor;
+  bool stopping = false;
+  std::list<std::weak_ptr<connection>> connections;
+};
+
+asio::awaitable<void> server::impl::accept_loop() {
+  auto self = shared_from_this();
+  while (!stopping) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) break;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    auto conn = std::make_shared<connection>(std::move(socket));
+    connections.remove_if([](const auto& w) { return w.expired(); });
+    connections.push_back(conn);
+    asio::co_spawn(io, session(conn), asio::detached);
+  }
+}
+
+asio::awaitable<bool> server::impl::write(connection& conn, const response& r, unsigned version,
+                                          bool keep_alive) {
+  auto message = to_beast(r, version, keep_alive);
+  conn.stream.expires_after(options.write_timeout);
+  auto [ec, n] = co_await http::async_write(conn.stream, message, use_tuple);
+  if (ec && !is_disconnect(ec)) spdlog::debug("write failed: {}", ec.message());
+  co_return !ec;
+}
+
+// After refusing a request whose body was not read, closing at once would
+// make the kernel reset the connection and the client could lose the
+// answer; so stop sending, then read and discard for a little while.
+asio::awaitable<void> server::impl::linger_close(connection& conn) {
+  beast::error_code ignored;
+  conn.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  std::array<char, 16 * 1024> scratch;
+  std::size_t drained = 0;
+  conn.stream.expires_after(std::chrono::seconds(2));
+  while (drained < 8 * 1024 * 1024) {
+    auto [ec, n] = co_await conn.stream.async_read_some(asio::buffer(scratch), use_tuple);
+    if (ec) break;
+    drained += n;
+  }
+  conn.stream.close();
+}
+
+asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
+  auto self = shared_from_this();
+  beast::flat_buffer buffer;
+  beast::error_code endpoint_ec;
+  auto peer = conn->stream.socket().remote_endpoint(endpoint_ec);
+  std::string remote = endpoint_ec ? "?" : peer.address().to_string() + ":" +
+                                               std::to_string(peer.port());
+  bool linger = false;
+  while (!stopping) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    parser.body_limit(options.max_body_bytes);
+    conn->busy = false;
+    conn->stream.expires_after(options.read_timeout);
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(conn->stream, buffer, parser, use_tuple);
+    conn->busy = true;
+    unsigned version = 11;
+    std::optional<response> refusal;
+    if (header_ec) {
+      if (is_disconnect(header_ec) || stopping) break;
+      if (header_ec == http::error::header_limit) {
+        refusal = error_response(431, "header_too_large",
+                                 "the request header is larger than " +
+                                     std::to_string(options.max_header_bytes) + " bytes");
+      } else {
+        refusal = error_response(400, "bad_request",
+                                 "malformed HTTP request: " + header_ec.message());
+      }
+    } else {
+      version = parser.get().version();
+      auto length = parser.content_length();
+      if (length && *length > options.max_body_bytes) {
+        refusal = error_response(413, "body_too_large",
+                                 "the request body is larger than " +
+                                     std::to_string(options.max_body_bytes) + " bytes");
+      } else {
+        if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+          http::response<http::empty_body> go_on{http::status::continue_, version};
+          conn->stream.expires_after(options.write_timeout);
+          auto [ec, n] = co_await http::async_write(conn->stream, go_on, use_tuple);
+          if (ec) break;
+        }
+        conn->stream.expires_after(options.read_timeout);
+        auto [body_ec, body_bytes] =
+            co_await http::async_read(conn->stream, buffer, parser, use_tuple);
+        if (body_ec) {
+          if (body_ec == http::error::body_limit) {
+            refusal = error_response(413, "body_too_large",
+                                     "the request body is larger than " +
+                                         std::to_string(options.max_body_bytes) + " bytes");
+          } else if (is_disconnect(body_ec) || stopping) {
+            break;
+          } else {
+            refusal = error_response(400, "bad_request",
+                                     "malformed HTTP request body: " + body_ec.message());
+          }
+        }
+      }
+    }
+    if (refusal) {
+      spdlog::info("{} refused: {} {}", remote, refusal->status, refusal->body);
+      co_await write(*conn, *refusal, version, false);
+      linger = true;
+      break;
+    }
+
+    auto started = std::chrono::steady_clock::now();
+    const auto& msg = parser.get();
+    request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers[name] = std::string(field.value());
+    }
+    req.body = msg.body();
+    req.remote = remote;
+    response res;
+    try {
+      res = handle(req);
+    } catch (const std::exception& e) {
+      res = error_response(500, "internal", "the daemon failed to handle the request; see its log");
+      res.log_note = e.what();
+    }
+    auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             started);
+    if (!res.log_note.empty())
+      spdlog::error("{} {} {} -> {}: {}", remote, req.method, req.target, res.status, res.log_note);
+    else
+      spdlog::info("{} {} {} -> {} ({:.1f} ms)", remote, req.method, req.target, res.status,
+                   elapsed.count());
+    bool keep_alive = msg.keep_alive() && !stopping;
+    if (!co_await write(*conn, res, version, keep_alive)) break;
+    if (!keep_alive) break;
+  }
+  if (linger) {
+    co_await linger_close(*conn);
+  } else {
+    beast::error_code ignored;
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    conn->stream.close();
+  }
+}
+
+server::server(asio::io_context& io, server_options options, handler h)
+    : impl_(std::make_shared<impl>(io, std::move(options), std::move(h))) {}
+
+server::~server() { stop(); }
+
+bool server::start(std::string& error_message) {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec) {
+    error_message = "invalid listen address \"" + impl_->options.host + "\": " + ec.message();
+    return false;
+  }
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_message = "cannot listen on " + impl_->options.host + ":" +
+                    std::to_string(impl_->options.port) + ": " + ec.message();
+    acceptor.close(ec);
+    return false;
+  }
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  return true;
+}
+
+std::uint16_t server::port() const {
+  beast::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void server::stop() {
+  if (impl_->stopping) return;
+  impl_->stopping = true;
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
+  for (auto& weak : impl_->connections) {
+    if (auto conn = weak.lock(); conn && !conn->busy) conn->stream.socket().cancel(ec);
+  }
+}
+
+}  // namespace bluegreen::api

@@ -1,0 +1,59 @@
+// server is the HTTP/1.1 listener: it accepts connections on the
+// io_context and runs one coroutine session per connection. Each request
+// gets a fresh parser with header and body limits and a deadline; the
+// plain request goes to the handler and its response goes back, with
+// keep-alive. Asio and Beast stay inside server.cpp.
+//
+// Thread-safety: construct, start and stop on the io_context's thread; the
+// handler is called on that thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/http_message.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace bluegreen::api {
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8765;  // 0: any free port
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  // Time allowed for a whole request to arrive (also the keep-alive idle
+  // time) and for a response to be written.
+  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+};
+
+class server {
+ public:
+  using handler = std::function<response(const request&)>;
+
+  server(boost::asio::io_context& io, server_options options, handler h);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds and starts accepting. Returns false with `error_message` when the
+  // address cannot be used.
+  bool start(std::string& error_message);
+  // The bound port (useful with port 0).
+  std::uint16_t port() const;
+  // Stops accepting and ends idle connections; requests being answered
+  // finish their response first.
+  void stop();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace bluegreen::api

@@ -1,0 +1,94 @@
+#include "api/target.hpp"
+
+namespace bluegreen::api {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int hi = hex_value(text[i + 1]);
+      int lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<parsed_target> parse_target(std::string_view target, std::string& error_message) {
+  if (!target.starts_with('/')) {
+    error_message = "the request target must be an absolute path";
+    return std::nullopt;
+  }
+  parsed_target out;
+  auto question = target.find('?');
+  std::string_view raw_path = target.substr(0, question);
+  std::string_view raw_query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+
+  size_t start = 1;
+  while (start <= raw_path.size()) {
+    size_t slash = raw_path.find('/', start);
+    if (slash == std::string_view::npos) slash = raw_path.size();
+    std::string_view raw_segment = raw_path.substr(start, slash - start);
+    auto segment = decode(raw_segment, false);
+    if (!segment) {
+      error_message = "malformed percent-encoding in the path";
+      return std::nullopt;
+    }
+    if (*segment == ".." || *segment == ".") {
+      error_message = "the path must not contain '.' or '..' segments";
+      return std::nullopt;
+    }
+    if (segment->find('/') != std::string::npos || segment->find('\\') != std::string::npos ||
+        segment->find('\0') != std::string::npos) {
+      error_message = "the path must not contain encoded slashes, backslashes or NUL";
+      return std::nullopt;
+    }
+    // An empty last segment is a trailing slash; keep it out of the list.
+    if (!(segment->empty() && slash == raw_path.size())) out.segments.push_back(*segment);
+    start = slash + 1;
+  }
+  for (const auto& s : out.segments) out.path += "/" + s;
+  if (out.path.empty()) out.path = "/";
+
+  size_t pos = 0;
+  while (pos < raw_query.size()) {
+    size_t amp = raw_query.find('&', pos);
+    if (amp == std::string_view::npos) amp = raw_query.size();
+    std::string_view pair = raw_query.substr(pos, amp - pos);
+    if (!pair.empty()) {
+      auto eq = pair.find('=');
+      auto key = decode(pair.substr(0, eq), true);
+      auto value = decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+      if (!key || !value) {
+        error_message = "malformed percent-encoding in the query";
+        return std::nullopt;
+      }
+      out.query[*key] = *value;
+    }
+    pos = amp + 1;
+  }
+  return out;
+}
+
+}  // namespace bluegreen::api

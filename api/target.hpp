@@ -1,0 +1,23 @@
+// Splits a request target into a decoded path and query parameters, and
+// refuses what no route should ever see: dot segments ("..", "."), encoded
+// slashes or NUL bytes, and malformed percent-encoding. Pure functions.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bluegreen::api {
+
+struct parsed_target {
+  std::vector<std::string> segments;  // decoded path segments
+  std::string path;                   // decoded path, "/a/b"
+  std::map<std::string, std::string> query;
+};
+
+// Returns nullopt with `error_message` set for a target to refuse with 400.
+std::optional<parsed_target> parse_target(std::string_view target, std::string& error_message);
+
+}  // namespace bluegreen::api

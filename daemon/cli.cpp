@@ -1,0 +1,123 @@
+#include "daemon/cli.hpp"
+
+#include <cstdlib>
+
+namespace bluegreen::daemon {
+
+std::string usage_text() {
+  return R"(Usage:
+  bluegreend [run] [--config FILE] [--log-level LEVEL]
+                                    run the daemon (the default command)
+  bluegreend check-config [--config FILE]
+                                    check the configuration; prints "ok" or the errors
+  bluegreend token create NAME --scope read|deploy|admin [--config FILE]
+                                    create an API token; its secret is printed once
+  bluegreend token list [--config FILE]
+  bluegreend token revoke NAME [--config FILE]
+  bluegreend --help | --version
+
+Options:
+  --config FILE      configuration file (default: $BLUEGREEN_CONFIG, else
+                     /etc/bluegreen/bluegreen.toml)
+  --log-level LEVEL  trace, debug, info, warn, error, critical or off
+                     (default: server.log_level, else info)
+
+Exit codes: 0 ok, 1 failure (invalid configuration, failed command),
+2 bad command line, 3 cannot start (state database or listen address).
+)";
+}
+
+std::optional<command_line> parse_command_line(const std::vector<std::string>& args,
+                                               std::string& error_message) {
+  command_line cl;
+  if (const char* env = std::getenv("BLUEGREEN_CONFIG"); env && *env) cl.config_path = env;
+  std::vector<std::string> positional;
+  bool scope_given = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const std::string& name) -> std::optional<std::string> {
+      if (i + 1 >= args.size()) {
+        error_message = name + " needs a value";
+        return std::nullopt;
+      }
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      cl.cmd = command_line::command::help;
+      return cl;
+    } else if (a == "--version") {
+      cl.cmd = command_line::command::version;
+      return cl;
+    } else if (a == "--config" || a == "-c") {
+      auto v = value(a);
+      if (!v) return std::nullopt;
+      cl.config_path = *v;
+    } else if (a.starts_with("--config=")) {
+      cl.config_path = a.substr(9);
+    } else if (a == "--log-level") {
+      auto v = value(a);
+      if (!v) return std::nullopt;
+      cl.log_level = *v;
+    } else if (a == "--scope") {
+      auto v = value(a);
+      if (!v) return std::nullopt;
+      auto s = parse_scope(*v);
+      if (!s) {
+        error_message = "unknown scope \"" + *v + "\": expected read, deploy or admin";
+        return std::nullopt;
+      }
+      cl.token_scope = *s;
+      scope_given = true;
+    } else if (a.starts_with("-")) {
+      error_message = "unknown option " + a;
+      return std::nullopt;
+    } else {
+      positional.push_back(a);
+    }
+  }
+  auto expect_count = [&](size_t n, const char* form) {
+    if (positional.size() != n) {
+      error_message = std::string("usage: bluegreend ") + form;
+      return false;
+    }
+    return true;
+  };
+  if (positional.empty() || positional[0] == "run") {
+    if (positional.size() > 1 && !expect_count(1, "run [--config FILE]")) return std::nullopt;
+    cl.cmd = command_line::command::run;
+  } else if (positional[0] == "check-config") {
+    if (!expect_count(1, "check-config [--config FILE]")) return std::nullopt;
+    cl.cmd = command_line::command::check_config;
+  } else if (positional[0] == "token") {
+    std::string sub = positional.size() > 1 ? positional[1] : "";
+    if (sub == "create") {
+      if (!expect_count(3, "token create NAME --scope read|deploy|admin")) return std::nullopt;
+      if (!scope_given) {
+        error_message = "token create needs --scope read, deploy or admin";
+        return std::nullopt;
+      }
+      cl.cmd = command_line::command::token_create;
+      cl.token_name = positional[2];
+    } else if (sub == "list") {
+      if (!expect_count(2, "token list")) return std::nullopt;
+      cl.cmd = command_line::command::token_list;
+    } else if (sub == "revoke") {
+      if (!expect_count(3, "token revoke NAME")) return std::nullopt;
+      cl.cmd = command_line::command::token_revoke;
+      cl.token_name = positional[2];
+    } else {
+      error_message = "usage: bluegreend token create|list|revoke ...";
+      return std::nullopt;
+    }
+  } else {
+    error_message = "unknown command \"" + positional[0] + "\"";
+    return std::nullopt;
+  }
+  if (scope_given && cl.cmd != command_line::command::token_create) {
+    error_message = "--scope only goes with token create";
+    return std::nullopt;
+  }
+  return cl;
+}
+
+}  // namespace bluegreen::daemon

@@ -1,0 +1,190 @@
+// The daemon's configuration (bluegreen.toml) as typed values, and the
+// loader that checks it. Every problem is reported with file, line, column
+// and the key's path; unknown keys are errors; secrets are references to a
+// file or a systemd credential, never inline values.
+//
+// A config is immutable once loaded and is shared between threads through
+// std::shared_ptr<const config>; a reload builds a new one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "daemon/colour.hpp"
+
+namespace bluegreen::daemon {
+
+using std::chrono::milliseconds;
+
+// Where a secret comes from. The value itself is read only when needed.
+struct secret_ref {
+  enum class source { file, credential };
+  source from = source::file;
+  // A path for `file`; a credential name (looked up in
+  // $CREDENTIALS_DIRECTORY) for `credential`.
+  std::string name;
+};
+
+struct server_config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8765;
+  std::filesystem::path state_dir = "/var/lib/bluegreen";
+  std::string log_level = "info";
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  milliseconds read_timeout{30'000};
+  milliseconds write_timeout{30'000};
+};
+
+struct ssh_config {
+  std::optional<std::filesystem::path> identity;
+  bool use_agent = false;
+  std::filesystem::path known_hosts = "/var/lib/bluegreen/known_hosts";
+  unsigned workers = 16;
+  milliseconds connect_timeout{10'000};
+  milliseconds keepalive{30'000};
+};
+
+// An SSH destination as written in the config: [user@]host[:port].
+struct ssh_target {
+  std::string user;  // empty: the daemon's user name
+  std::string host;
+  std::uint16_t port = 22;
+  std::string text;  // as written
+};
+
+struct colour_config {
+  std::vector<ssh_target> hosts;
+  std::string url;  // the colour's direct URL, for smoke checks while idle
+  std::string identity;
+  // host:port entries for load balancers (nginx, haproxy); default: each
+  // host's address with the port of `url`.
+  std::vector<std::string> upstreams;
+};
+
+struct deploy_config {
+  std::vector<std::string> steps;
+  std::string resolve;
+  milliseconds timeout{600'000};
+};
+
+struct check_config {
+  std::string path;
+  int expect_status = 200;
+  std::optional<std::string> expect_body;  // a template, e.g. "{identity}"
+  unsigned retries = 10;
+  milliseconds interval{2'000};
+  milliseconds timeout{5'000};
+};
+
+struct promote_config {
+  enum class mode { manual, automatic };
+  mode mode = mode::manual;
+  milliseconds watch{60'000};
+  milliseconds watch_interval{2'000};
+  unsigned failure_threshold = 3;
+};
+
+struct nginx_backend {
+  std::filesystem::path upstream_file;
+  std::string upstream_name;
+  std::string test_command = "nginx -t";
+  std::string reload_command = "nginx -s reload";
+  std::optional<ssh_target> host;  // nginx on another machine
+};
+
+struct haproxy_backend {
+  std::string socket;  // admin socket path, or host:port
+  std::string backend;
+  std::vector<std::string> blue_servers;
+  std::vector<std::string> green_servers;
+  std::optional<std::filesystem::path> state_file;
+};
+
+struct digitalocean_backend {
+  std::string reserved_ip;
+  secret_ref token;
+  std::int64_t blue_droplet_id = 0;
+  std::int64_t green_droplet_id = 0;
+  std::string api_url = "https://api.digitalocean.com";
+};
+
+struct command_backend {
+  std::string switch_command;   // gets {colour} and {weights}
+  std::string current_command;  // prints the routed colour
+  std::optional<ssh_target> host;
+};
+
+struct traffic_config {
+  std::variant<nginx_backend, haproxy_backend, digitalocean_backend, command_backend> backend;
+  std::string_view backend_name() const;
+  bool supports_weights() const { return backend.index() <= 1; }
+};
+
+struct task_config {
+  enum class target { idle, live, blue, green };
+  std::string command;
+  target on = target::idle;
+  bool all_hosts = false;  // hosts = "all" | "one"
+};
+
+struct app_config {
+  std::string name;
+  std::string public_url;
+  std::optional<std::string> identity_path;
+  colour_config blue;
+  colour_config green;
+  deploy_config deploy;
+  std::vector<check_config> checks;
+  promote_config promote;
+  traffic_config traffic;
+  std::map<std::string, task_config> tasks;
+  // Environment variables passed to deploy steps and tasks, by name.
+  std::map<std::string, secret_ref> secrets;
+
+  const colour_config& colour_of(colour c) const { return c == colour::blue ? blue : green; }
+};
+
+struct config {
+  std::filesystem::path source;  // the file it was loaded from
+  server_config server;
+  ssh_config ssh;
+  std::vector<app_config> apps;
+
+  const app_config* find_app(std::string_view name) const;
+};
+
+struct config_error {
+  std::string file;
+  std::uint32_t line = 0;    // 1-based; 0 when the error has no position
+  std::uint32_t column = 0;  // 1-based
+  std::string key;           // e.g. "app[0].blue.hosts" or "app.keepthescore.blue.hosts"
+  std::string message;
+
+  // "file:line:column: key: message"
+  std::string to_string() const;
+};
+
+struct config_result {
+  std::shared_ptr<const config> value;  // null when there are errors
+  std::vector<config_error> errors;
+};
+
+// Parses TOML text; `source_name` is used in error messages.
+config_result parse_config(std::string_view text, const std::filesystem::path& source_name);
+// Reads and parses a file.
+config_result load_config(const std::filesystem::path& path);
+
+// Reads a secret's value (file contents or systemd credential, trailing
+// newline removed). Returns nullopt and sets `error_message` on failure; the
+// message names where it looked, never the value.
+std::optional<std::string> read_secret(const secret_ref& ref, std::string& error_message);
+
+}  // namespace bluegreen::daemon

@@ -1,0 +1,106 @@
+// bluegreend: the blue/green deployment daemon and its administrative
+// commands (check-config, token).
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "daemon/cli.hpp"
+#include "daemon/config.hpp"
+#include "daemon/service.hpp"
+#include "daemon/token_service.hpp"
+#include "storage/database.hpp"
+
+namespace {
+
+using namespace bluegreen::daemon;
+
+// The person running an administrative command, for the audit log.
+std::string os_user() {
+  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return "uid " + std::to_string(getuid());
+}
+
+std::shared_ptr<const config> load_or_report(const command_line& cl) {
+  auto loaded = load_config(cl.config_path);
+  for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
+  return loaded.value;
+}
+
+std::unique_ptr<bluegreen::storage::database> open_state(const config& cfg) {
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.server.state_dir, ec);
+  std::string error;
+  auto db = bluegreen::storage::database::open(cfg.server.state_dir / "state.db", {}, error);
+  if (!db) std::cerr << error << "\n";
+  return db;
+}
+
+int token_command(const command_line& cl) {
+  auto cfg = load_or_report(cl);
+  if (!cfg) return exit_failure;
+  auto db = open_state(*cfg);
+  if (!db) return exit_startup;
+  token_service tokens(*db);
+  switch (cl.cmd) {
+    case command_line::command::token_create: {
+      std::string error;
+      auto secret = tokens.create(cl.token_name, cl.token_scope, os_user(), error);
+      if (!secret) {
+        std::cerr << error << "\n";
+        return exit_failure;
+      }
+      std::cout << *secret << "\n";
+      std::cerr << "token \"" << cl.token_name << "\" created with scope "
+                << to_string(cl.token_scope)
+                << "; the secret above is shown only now, keep it safe\n";
+      return exit_ok;
+    }
+    case command_line::command::token_list: {
+      std::printf("%-24s %-7s %-26s %-26s %s\n", "NAME", "SCOPE", "CREATED", "LAST USED",
+                  "REVOKED");
+      for (const auto& t : tokens.list()) {
+        std::printf("%-24s %-7s %-26s %-26s %s\n", t.name.c_str(),
+                    std::string(to_string(t.granted)).c_str(), t.created_at.c_str(),
+                    t.last_used_at.value_or("-").c_str(), t.revoked_at.value_or("-").c_str());
+      }
+      return exit_ok;
+    }
+    default:
+      if (!tokens.revoke(cl.token_name, os_user())) {
+        std::cerr << "no active token named \"" << cl.token_name << "\"\n";
+        return exit_failure;
+      }
+      std::cerr << "token \"" << cl.token_name << "\" revoked\n";
+      return exit_ok;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string error;
+  auto cl = parse_command_line(args, error);
+  if (!cl) {
+    std::cerr << "bluegreend: " << error << "\n\n" << usage_text();
+    return exit_usage;
+  }
+  switch (cl->cmd) {
+    case command_line::command::help:
+      std::cout << usage_text();
+      return exit_ok;
+    case command_line::command::version:
+      std::cout << "bluegreend " << BLUEGREEN_VERSION << "\n";
+      return exit_ok;
+    case command_line::command::check_config:
+      if (!load_or_report(*cl)) return exit_failure;
+      std::cout << "ok\n";
+      return exit_ok;
+    case command_line::command::run:
+      return run_service(*cl);
+    default:
+      return token_command(*cl);
+  }
+}

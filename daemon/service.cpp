@@ -1,0 +1,154 @@
+#include "daemon/service.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <functional>
+
+#include "api/application.hpp"
+#include "api/server.hpp"
+#include "daemon/config.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/token_service.hpp"
+#include "storage/database.hpp"
+
+namespace bluegreen::daemon {
+
+namespace asio = boost::asio;
+
+namespace {
+
+void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+void print_errors(const config_result& loaded) {
+  for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
+}
+
+}  // namespace
+
+int run_service(const command_line& cl) {
+  auto loaded = load_config(cl.config_path);
+  if (!loaded.value) {
+    setup_logging(cl.log_level.value_or("info"));
+    print_errors(loaded);
+    spdlog::error("not starting: the configuration has {} error(s)", loaded.errors.size());
+    return exit_failure;
+  }
+  auto cfg = loaded.value;
+  if (!setup_logging(cl.log_level.value_or(cfg->server.log_level))) {
+    setup_logging("info");
+    spdlog::error("unknown log level \"{}\": expected trace, debug, info, warn, error, critical "
+                  "or off", *cl.log_level);
+    return exit_usage;
+  }
+
+  std::error_code fs_ec;
+  std::filesystem::create_directories(cfg->server.state_dir, fs_ec);
+  if (fs_ec) {
+    spdlog::error("cannot create state directory {}: {}", cfg->server.state_dir.string(),
+                  fs_ec.message());
+    return exit_startup;
+  }
+  std::string db_error;
+  auto db = storage::database::open(cfg->server.state_dir / "state.db", {}, db_error);
+  if (!db) {
+    spdlog::error("{}", db_error);
+    return exit_startup;
+  }
+
+  engine::engine core(cfg, *db);
+  token_service tokens(*db);
+  api::application app(core, tokens);
+
+  asio::io_context io(1);
+  api::server_options options;
+  options.host = cfg->server.listen_host;
+  options.port = cfg->server.listen_port;
+  options.max_body_bytes = cfg->server.max_body_bytes;
+  options.max_header_bytes = cfg->server.max_header_bytes;
+  options.read_timeout = cfg->server.read_timeout;
+  options.write_timeout = cfg->server.write_timeout;
+  api::server http(io, options, [&app](const api::request& req) { return app.handle(req); });
+  std::string listen_error;
+  if (!http.start(listen_error)) {
+    spdlog::error("{}", listen_error);
+    return exit_startup;
+  }
+  std::string where = (options.host.find(':') != std::string::npos ? "[" + options.host + "]"
+                                                                    : options.host) +
+                      ":" + std::to_string(http.port());
+  spdlog::info("bluegreend {} listening on http://{} with {} app(s), state in {}",
+               BLUEGREEN_VERSION, where, cfg->apps.size(), db->path().string());
+  notify("READY=1\nSTATUS=listening on " + where + ", " + std::to_string(cfg->apps.size()) +
+         " app(s)");
+
+  // The watchdog is fed from the io_context, so a stuck event loop is what
+  // makes systemd restart the daemon.
+  asio::steady_timer watchdog(io);
+  std::uint64_t watchdog_usec = 0;
+  std::function<void()> feed_watchdog;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    feed_watchdog = [&] {
+      notify("WATCHDOG=1");
+      watchdog.expires_after(std::chrono::microseconds(watchdog_usec / 2));
+      watchdog.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) feed_watchdog();
+      });
+    };
+    feed_watchdog();
+  }
+
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  std::function<void()> wait_signal;
+  int exit_status = exit_ok;
+  wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        notify("RELOADING=1");
+        auto reloaded = load_config(cl.config_path);
+        if (!reloaded.value) {
+          print_errors(reloaded);
+          spdlog::error("configuration reload rejected ({} error(s)); keeping the running one",
+                        reloaded.errors.size());
+        } else {
+          const auto& next = reloaded.value->server;
+          if (next.listen_host != cfg->server.listen_host ||
+              next.listen_port != cfg->server.listen_port || next.state_dir != cfg->server.state_dir)
+            spdlog::warn("server.listen and server.state_dir changes take effect at the next "
+                         "restart");
+          if (!cl.log_level) setup_logging(next.log_level);
+          core.reload(reloaded.value, {"system", "signal"});
+          spdlog::info("configuration reloaded from {}: {} app(s)", cl.config_path.string(),
+                       reloaded.value->apps.size());
+        }
+        notify("READY=1\nSTATUS=listening on " + where + ", " +
+               std::to_string(core.current_config()->apps.size()) + " app(s)");
+        wait_signal();
+        return;
+      }
+      spdlog::info("received {}, stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+      notify("STOPPING=1\nSTATUS=stopping");
+      http.stop();
+      watchdog.cancel();
+    });
+  };
+  wait_signal();
+
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("event loop failed: {}", e.what());
+    exit_status = exit_failure;
+  }
+  spdlog::info("stopped");
+  return exit_status;
+}
+
+}  // namespace bluegreen::daemon

@@ -1,0 +1,124 @@
+#include "daemon/token_service.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "storage/audit_repository.hpp"
+#include "storage/token_repository.hpp"
+
+namespace bluegreen::daemon {
+
+namespace {
+
+constexpr std::string_view kPrefix = "bgt_";
+
+std::string digest(std::string_view secret) {
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), out);
+  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+}
+
+token_info to_info(const storage::token_record& r) {
+  return token_info{r.id, r.name, parse_scope(r.scope).value_or(scope::read), r.created_at,
+                    r.revoked_at, r.last_used_at};
+}
+
+}  // namespace
+
+std::string_view to_string(scope s) {
+  switch (s) {
+    case scope::read: return "read";
+    case scope::deploy: return "deploy";
+    default: return "admin";
+  }
+}
+
+std::optional<scope> parse_scope(std::string_view text) {
+  if (text == "read") return scope::read;
+  if (text == "deploy") return scope::deploy;
+  if (text == "admin") return scope::admin;
+  return std::nullopt;
+}
+
+bool is_valid_token_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '@' || c == '-';
+  });
+}
+
+std::optional<std::string> token_service::create(std::string_view name, scope s,
+                                                 std::string_view actor,
+                                                 std::string& error_message) {
+  if (!is_valid_token_name(name)) {
+    error_message = "invalid token name \"" + std::string(name) +
+                    "\": use 1 to 64 letters, digits, '.', '_', '@' or '-'";
+    return std::nullopt;
+  }
+  unsigned char random[32];
+  if (RAND_bytes(random, sizeof random) != 1) {
+    error_message = "the system random generator failed";
+    return std::nullopt;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string secret(kPrefix);
+  for (unsigned char b : random) {
+    secret += kHex[b >> 4];
+    secret += kHex[b & 15];
+  }
+  storage::token_repository tokens(db_);
+  if (!tokens.insert(name, to_string(s), digest(secret))) {
+    error_message = "a token named \"" + std::string(name) +
+                    "\" already exists: revoke it first or choose another name";
+    return std::nullopt;
+  }
+  storage::audit_repository(db_).record(
+      {std::string(actor), "cli", "token.create", std::nullopt, std::nullopt,
+       "token " + std::string(name) + " with scope " + std::string(to_string(s))});
+  return secret;
+}
+
+std::optional<token_info> token_service::verify(std::string_view secret) {
+  if (!secret.starts_with(kPrefix) || secret.size() > 256) return std::nullopt;
+  std::string presented = digest(secret);
+  storage::token_repository tokens(db_);
+  std::optional<token_info> match;
+  // Compare against every active token, without stopping early, so the time
+  // taken says nothing about which token came close.
+  for (const auto& t : tokens.active()) {
+    if (t.hash.size() == presented.size() &&
+        CRYPTO_memcmp(t.hash.data(), presented.data(), presented.size()) == 0)
+      match = to_info(t);
+  }
+  if (match) {
+    auto now = std::chrono::steady_clock::now();
+    auto it = last_marked_.find(match->id);
+    if (it == last_marked_.end() || now - it->second >= std::chrono::minutes(1)) {
+      tokens.mark_used(match->id);
+      last_marked_[match->id] = now;
+    }
+  }
+  return match;
+}
+
+bool token_service::revoke(std::string_view name, std::string_view actor) {
+  bool revoked = storage::token_repository(db_).revoke(name);
+  if (revoked)
+    storage::audit_repository(db_).record(
+        {std::string(actor), "cli", "token.revoke", std::nullopt, std::nullopt,
+         "token " + std::string(name)});
+  return revoked;
+}
+
+std::vector<token_info> token_service::list() {
+  std::vector<token_info> out;
+  for (const auto& t : storage::token_repository(db_).all()) out.push_back(to_info(t));
+  return out;
+}
+
+}  // namespace bluegreen::daemon

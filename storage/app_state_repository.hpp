@@ -1,0 +1,59 @@
+// app_state_repository stores what the daemon knows about each app: which
+// colour is live and, per colour, the release deployed there and whether it
+// passed its smoke checks.
+//
+// Thread-safety: same as the database it uses.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bluegreen::storage {
+
+class database;
+
+struct colour_record {
+  std::string colour;  // "blue" or "green"
+  std::optional<std::string> ref;
+  std::optional<std::string> sha;
+  std::optional<std::string> deployed_at;
+  std::optional<std::string> deployed_by;
+  bool verified = false;
+  std::optional<std::string> health;
+  std::optional<std::string> health_at;
+};
+
+struct app_record {
+  std::string name;
+  std::optional<std::string> live;  // unset until established
+  bool drifted = false;
+  std::optional<std::string> drift_reason;
+  std::string updated_at;
+  colour_record blue;
+  colour_record green;
+};
+
+class app_state_repository {
+ public:
+  explicit app_state_repository(database& db) : db_(db) {}
+
+  // Creates the app's rows when they do not exist yet; keeps existing state.
+  void ensure(std::string_view app);
+  std::optional<app_record> find(std::string_view app);
+  std::vector<app_record> all();
+
+  void set_live(std::string_view app, std::optional<std::string_view> colour);
+  void set_drift(std::string_view app, std::optional<std::string_view> reason);
+  // A new release on a colour starts unverified.
+  void record_release(std::string_view app, std::string_view colour, std::string_view ref,
+                      std::string_view sha, std::string_view deployed_by);
+  void set_verified(std::string_view app, std::string_view colour, bool verified);
+  void set_health(std::string_view app, std::string_view colour, std::string_view health);
+
+ private:
+  database& db_;
+};
+
+}  // namespace bluegreen::storage

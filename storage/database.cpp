@@ -1,0 +1,100 @@
+#include "storage/database.hpp"
+
+#include <sqlite3.h>
+
+#include "storage/error.hpp"
+#include "storage/migrations.hpp"
+#include "storage/statement.hpp"
+
+namespace bluegreen::storage {
+
+namespace {
+
+std::string describe_open_failure(const std::filesystem::path& path, const std::string& what) {
+  return "cannot use state database " + path.string() + ": " + what;
+}
+
+}  // namespace
+
+database::database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+
+database::~database() { sqlite3_close_v2(db_); }
+
+std::unique_ptr<database> database::open(const std::filesystem::path& path,
+                                         const database_options& options,
+                                         std::string& error_message) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    error_message = describe_open_failure(path, raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    sqlite3_close_v2(raw);
+    return nullptr;
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  std::unique_ptr<database> db(new database(raw, path));
+  try {
+    sqlite3_busy_timeout(raw, static_cast<int>(options.busy_timeout.count()));
+    // quick_check first: a file that is not a database or has damaged pages
+    // must be refused before anything writes to it.
+    {
+      statement check(*db, "PRAGMA quick_check");
+      std::string problems;
+      while (check.step()) {
+        std::string line = check.column_text(0);
+        if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
+      }
+      if (!problems.empty()) {
+        error_message = describe_open_failure(
+            path, "the file is damaged (quick_check: " + problems +
+                      "); restore it from a backup or move it aside to start with empty state");
+        return nullptr;
+      }
+    }
+    {
+      statement wal(*db, "PRAGMA journal_mode=WAL");
+      if (!wal.step() || wal.column_text(0) != "wal") {
+        error_message = describe_open_failure(path, "the file system does not support WAL mode");
+        return nullptr;
+      }
+    }
+    db->exec("PRAGMA synchronous=FULL");
+    db->exec("PRAGMA foreign_keys=ON");
+    if (options.migrate) {
+      std::string migrate_error;
+      if (!apply_migrations(*db, migrate_error)) {
+        error_message = describe_open_failure(path, migrate_error);
+        return nullptr;
+      }
+    }
+  } catch (const error& e) {
+    int primary = e.code() & 0xff;
+    if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+      error_message = describe_open_failure(
+          path, std::string("the file is not a valid SQLite database (") + e.what() +
+                    "); restore it from a backup or move it aside to start with empty state");
+    } else {
+      error_message = describe_open_failure(path, e.what());
+    }
+    return nullptr;
+  }
+  return db;
+}
+
+void database::exec(std::string_view sql) {
+  char* message = nullptr;
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string what = message ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    throw error(sqlite3_extended_errcode(db_), what);
+  }
+}
+
+long long database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+
+int database::changes() const { return sqlite3_changes(db_); }
+
+}  // namespace bluegreen::storage

@@ -1,0 +1,58 @@
+// database owns one SQLite connection to the state file. It is opened with
+// the durability settings the daemon relies on (WAL, synchronous=FULL,
+// foreign keys, busy timeout) and refuses a file that fails quick_check.
+//
+// Thread-safety: a database and the statements prepared on it belong to one
+// thread at a time. Open a second database on the same file for another
+// thread (WAL lets readers run beside a writer).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+
+namespace bluegreen::storage {
+
+struct database_options {
+  // How long a writer waits for another connection's write lock.
+  std::chrono::milliseconds busy_timeout{5000};
+  // Apply the schema migrations after opening (the daemon always does; a
+  // read-only tool may not).
+  bool migrate = true;
+};
+
+class database {
+ public:
+  // Opens (creating when absent) the database at `path`. On failure returns
+  // nullptr and sets `error_message` to a sentence an operator can act on.
+  static std::unique_ptr<database> open(const std::filesystem::path& path,
+                                        const database_options& options,
+                                        std::string& error_message);
+
+  ~database();
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+
+  // Runs SQL without results (pragmas, DDL). Throws storage::error.
+  void exec(std::string_view sql);
+
+  // The rowid of the last successful INSERT on this connection.
+  long long last_insert_id() const;
+  // Rows changed by the last statement on this connection.
+  int changes() const;
+
+  const std::filesystem::path& path() const { return path_; }
+  sqlite3* handle() const { return db_; }
+
+ private:
+  database(sqlite3* db, std::filesystem::path path);
+
+  sqlite3* db_;
+  std::filesystem::path path_;
+};
+
+}  // namespace bluegreen::storage

@@ -1,0 +1,152 @@
+#include "storage/migrations.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "storage/database.hpp"
+#include "storage/error.hpp"
+#include "storage/statement.hpp"
+#include "storage/transaction.hpp"
+
+namespace bluegreen::storage {
+
+namespace {
+
+// Append only: a released migration is never edited, a change is a new one.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    R"sql(
+CREATE TABLE apps (
+  name         TEXT PRIMARY KEY,
+  live         TEXT CHECK (live IN ('blue', 'green')),
+  drifted      INTEGER NOT NULL DEFAULT 0,
+  drift_reason TEXT,
+  created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE TABLE colour_state (
+  app         TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+  colour      TEXT NOT NULL CHECK (colour IN ('blue', 'green')),
+  ref         TEXT,
+  sha         TEXT,
+  deployed_at TEXT,
+  deployed_by TEXT,
+  verified    INTEGER NOT NULL DEFAULT 0,
+  health      TEXT,
+  health_at   TEXT,
+  PRIMARY KEY (app, colour)
+);
+
+CREATE TABLE operations (
+  id          INTEGER PRIMARY KEY,
+  app         TEXT NOT NULL REFERENCES apps(name),
+  kind        TEXT NOT NULL CHECK (kind IN ('deploy', 'switch', 'rollback', 'task')),
+  state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'ready', 'succeeded', 'failed',
+                                             'cancelled', 'interrupted', 'rolled_back')),
+  colour      TEXT CHECK (colour IN ('blue', 'green')),
+  ref         TEXT,
+  sha         TEXT,
+  task        TEXT,
+  actor       TEXT NOT NULL,
+  channel     TEXT NOT NULL,
+  detail      TEXT,
+  error       TEXT,
+  created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  started_at  TEXT,
+  finished_at TEXT
+);
+CREATE INDEX operations_by_app ON operations(app, id);
+CREATE INDEX operations_by_state ON operations(state);
+
+CREATE TABLE operation_log (
+  id           INTEGER PRIMARY KEY,
+  operation_id INTEGER NOT NULL REFERENCES operations(id) ON DELETE CASCADE,
+  at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  host         TEXT,
+  stream       TEXT NOT NULL CHECK (stream IN ('stdout', 'stderr', 'event')),
+  text         TEXT NOT NULL
+);
+CREATE INDEX operation_log_by_operation ON operation_log(operation_id, id);
+
+CREATE TABLE switch_intents (
+  id           INTEGER PRIMARY KEY,
+  app          TEXT NOT NULL REFERENCES apps(name),
+  operation_id INTEGER REFERENCES operations(id),
+  from_colour  TEXT CHECK (from_colour IN ('blue', 'green')),
+  to_colour    TEXT NOT NULL CHECK (to_colour IN ('blue', 'green')),
+  weights      TEXT,
+  created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  resolved_at  TEXT,
+  outcome      TEXT CHECK (outcome IN ('applied', 'failed', 'reconciled'))
+);
+CREATE INDEX switch_intents_pending ON switch_intents(app) WHERE resolved_at IS NULL;
+
+CREATE TABLE locks (
+  app          TEXT NOT NULL REFERENCES apps(name),
+  kind         TEXT NOT NULL CHECK (kind IN ('operation', 'manual')),
+  holder       TEXT NOT NULL,
+  reason       TEXT,
+  operation_id INTEGER REFERENCES operations(id),
+  acquired_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  PRIMARY KEY (app, kind)
+);
+
+CREATE TABLE tokens (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL,
+  scope        TEXT NOT NULL CHECK (scope IN ('read', 'deploy', 'admin')),
+  hash         BLOB NOT NULL,
+  created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  revoked_at   TEXT,
+  last_used_at TEXT
+);
+CREATE UNIQUE INDEX tokens_active_name ON tokens(name) WHERE revoked_at IS NULL;
+
+CREATE TABLE audit_events (
+  id           INTEGER PRIMARY KEY,
+  at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  actor        TEXT NOT NULL,
+  channel      TEXT NOT NULL,
+  action       TEXT NOT NULL,
+  app          TEXT,
+  operation_id INTEGER,
+  detail       TEXT
+);
+)sql",
+};
+
+}  // namespace
+
+int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+int schema_version(database& db) {
+  statement version(db, "PRAGMA user_version");
+  version.step();
+  return static_cast<int>(version.column_int(0));
+}
+
+bool apply_migrations(database& db, std::string& error_message) {
+  int current = schema_version(db);
+  int latest = latest_schema_version();
+  if (current > latest) {
+    error_message = "the file has schema version " + std::to_string(current) +
+                    " but this bluegreend knows versions up to " + std::to_string(latest) +
+                    "; run the newer bluegreend that wrote it";
+    return false;
+  }
+  for (int version = current + 1; version <= latest; ++version) {
+    try {
+      transaction tx(db);
+      db.exec(kMigrations[static_cast<size_t>(version - 1)]);
+      db.exec("PRAGMA user_version = " + std::to_string(version));
+      tx.commit();
+    } catch (const error& e) {
+      error_message =
+          "migration to schema version " + std::to_string(version) + " failed: " + e.what();
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace bluegreen::storage

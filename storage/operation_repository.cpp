@@ -1,0 +1,142 @@
+#include "storage/operation_repository.hpp"
+
+#include <array>
+
+#include "storage/database.hpp"
+#include "storage/statement.hpp"
+
+namespace bluegreen::storage {
+
+namespace {
+
+constexpr std::string_view kColumns =
+    "id, app, kind, state, colour, ref, sha, task, actor, channel, detail, error, created_at, "
+    "started_at, finished_at";
+
+operation_record read_operation(const statement& row) {
+  operation_record op;
+  op.id = row.column_int(0);
+  op.app = row.column_text(1);
+  op.kind = row.column_text(2);
+  op.state = row.column_text(3);
+  op.colour = row.column_optional_text(4);
+  op.ref = row.column_optional_text(5);
+  op.sha = row.column_optional_text(6);
+  op.task = row.column_optional_text(7);
+  op.actor = row.column_text(8);
+  op.channel = row.column_text(9);
+  op.detail = row.column_optional_text(10);
+  op.error = row.column_optional_text(11);
+  op.created_at = row.column_text(12);
+  op.started_at = row.column_optional_text(13);
+  op.finished_at = row.column_optional_text(14);
+  return op;
+}
+
+std::vector<operation_record> read_all(statement& query) {
+  std::vector<operation_record> ops;
+  while (query.step()) ops.push_back(read_operation(query));
+  return ops;
+}
+
+}  // namespace
+
+bool is_terminal_state(std::string_view state) {
+  constexpr std::array<std::string_view, 5> kTerminal = {"succeeded", "failed", "cancelled",
+                                                          "interrupted", "rolled_back"};
+  for (auto t : kTerminal)
+    if (t == state) return true;
+  return false;
+}
+
+std::int64_t operation_repository::create(const new_operation& op) {
+  statement insert(db_, R"sql(
+INSERT INTO operations (app, kind, state, colour, ref, sha, task, actor, channel, detail, started_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+        CASE WHEN ?3 = 'running' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END))sql");
+  insert.bind(1, op.app)
+      .bind(2, op.kind)
+      .bind(3, op.state)
+      .bind(4, op.colour)
+      .bind(5, op.ref)
+      .bind(6, op.sha)
+      .bind(7, op.task)
+      .bind(8, op.actor)
+      .bind(9, op.channel)
+      .bind(10, op.detail)
+      .run();
+  return db_.last_insert_id();
+}
+
+std::optional<operation_record> operation_repository::find(std::int64_t id) {
+  statement query(db_, "SELECT " + std::string(kColumns) + " FROM operations WHERE id = ?1");
+  query.bind(1, id);
+  if (!query.step()) return std::nullopt;
+  return read_operation(query);
+}
+
+std::vector<operation_record> operation_repository::list(std::optional<std::string_view> app,
+                                                         int limit,
+                                                         std::optional<std::int64_t> before_id) {
+  statement query(db_, "SELECT " + std::string(kColumns) +
+                           " FROM operations WHERE (?1 IS NULL OR app = ?1)"
+                           " AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3");
+  query.bind(1, app).bind(2, before_id).bind(3, limit);
+  return read_all(query);
+}
+
+std::vector<operation_record> operation_repository::unfinished() {
+  statement query(db_, "SELECT " + std::string(kColumns) +
+                           " FROM operations WHERE state IN ('queued', 'running', 'ready')"
+                           " ORDER BY id");
+  return read_all(query);
+}
+
+void operation_repository::set_state(std::int64_t id, std::string_view state,
+                                     std::optional<std::string_view> error) {
+  statement update(db_, R"sql(
+UPDATE operations SET
+  state = ?2,
+  error = COALESCE(?3, error),
+  started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL
+                    THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE started_at END,
+  finished_at = CASE WHEN ?4 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE finished_at END
+WHERE id = ?1)sql");
+  update.bind(1, id).bind(2, state).bind(3, error).bind(4, is_terminal_state(state)).run();
+}
+
+void operation_repository::set_sha(std::int64_t id, std::string_view sha) {
+  statement(db_, "UPDATE operations SET sha = ?2 WHERE id = ?1").bind(1, id).bind(2, sha).run();
+}
+
+std::int64_t operation_repository::append_log(std::int64_t operation_id,
+                                              std::optional<std::string_view> host,
+                                              std::string_view stream, std::string_view text) {
+  statement insert(db_,
+                   "INSERT INTO operation_log (operation_id, host, stream, text)"
+                   " VALUES (?1, ?2, ?3, ?4)");
+  insert.bind(1, operation_id).bind(2, host).bind(3, stream).bind(4, text).run();
+  return db_.last_insert_id();
+}
+
+std::vector<log_line> operation_repository::log(std::int64_t operation_id, std::int64_t after_id,
+                                                int limit) {
+  statement query(db_,
+                  "SELECT id, operation_id, at, host, stream, text FROM operation_log"
+                  " WHERE operation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+  query.bind(1, operation_id).bind(2, after_id).bind(3, limit);
+  std::vector<log_line> lines;
+  while (query.step()) {
+    log_line line;
+    line.id = query.column_int(0);
+    line.operation_id = query.column_int(1);
+    line.at = query.column_text(2);
+    line.host = query.column_optional_text(3);
+    line.stream = query.column_text(4);
+    line.text = query.column_text(5);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+}  // namespace bluegreen::storage

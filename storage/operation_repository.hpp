@@ -1,0 +1,88 @@
+// operation_repository stores operations (deploy, switch, rollback, task)
+// with their state, who asked for them and through which channel, and the
+// log lines they produced (per host and stream).
+//
+// Thread-safety: same as the database it uses.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bluegreen::storage {
+
+class database;
+
+struct new_operation {
+  std::string app;
+  std::string kind;  // deploy | switch | rollback | task
+  std::string state = "queued";
+  std::optional<std::string> colour;
+  std::optional<std::string> ref;
+  std::optional<std::string> sha;
+  std::optional<std::string> task;
+  std::string actor;
+  std::string channel;
+  std::optional<std::string> detail;
+};
+
+struct operation_record {
+  std::int64_t id = 0;
+  std::string app;
+  std::string kind;
+  std::string state;
+  std::optional<std::string> colour;
+  std::optional<std::string> ref;
+  std::optional<std::string> sha;
+  std::optional<std::string> task;
+  std::string actor;
+  std::string channel;
+  std::optional<std::string> detail;
+  std::optional<std::string> error;
+  std::string created_at;
+  std::optional<std::string> started_at;
+  std::optional<std::string> finished_at;
+};
+
+struct log_line {
+  std::int64_t id = 0;
+  std::int64_t operation_id = 0;
+  std::string at;
+  std::optional<std::string> host;
+  std::string stream;  // stdout | stderr | event
+  std::string text;
+};
+
+// True for the states an operation never leaves.
+bool is_terminal_state(std::string_view state);
+
+class operation_repository {
+ public:
+  explicit operation_repository(database& db) : db_(db) {}
+
+  std::int64_t create(const new_operation& op);
+  std::optional<operation_record> find(std::int64_t id);
+  // Newest first; `app` filters, `before_id` pages.
+  std::vector<operation_record> list(std::optional<std::string_view> app, int limit,
+                                     std::optional<std::int64_t> before_id = std::nullopt);
+  // Operations in queued, running or ready.
+  std::vector<operation_record> unfinished();
+
+  // Records the new state; started_at is set on entering running and
+  // finished_at on entering a terminal state.
+  void set_state(std::int64_t id, std::string_view state,
+                 std::optional<std::string_view> error = std::nullopt);
+  void set_sha(std::int64_t id, std::string_view sha);
+
+  std::int64_t append_log(std::int64_t operation_id, std::optional<std::string_view> host,
+                          std::string_view stream, std::string_view text);
+  // Lines with id greater than `after_id`, oldest first.
+  std::vector<log_line> log(std::int64_t operation_id, std::int64_t after_id, int limit);
+
+ private:
+  database& db_;
+};
+
+}  // namespace bluegreen::storage
