@@ -135,7 +135,12 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     std::optional<response> refusal;
     if (header_ec) {
       if (is_disconnect(header_ec) || stopping) break;
-      if (header_ec == http::error::header_limit) {
+      if (header_ec == http::error::body_limit) {
+        // Beast checks Content-Length against the limit with the header.
+        refusal = error_response(413, "body_too_large",
+                                 "the request body is larger than " +
+                                     std::to_string(options.max_body_bytes) + " bytes");
+      } else if (header_ec == http::error::header_limit) {
         refusal = error_response(431, "header_too_large",
                                  "the request header is larger than " +
                                      std::to_string(options.max_header_bytes) + " bytes");

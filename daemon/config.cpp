@@ -723,15 +723,21 @@ void read_app(error_sink& sink, const toml::table& t, size_t index, app_config& 
                  "required when identity_path is set: the text this colour answers on " +
                      *out.identity_path);
     }
-    if (!out.blue.identity.empty() && out.blue.identity == out.green.identity)
-      r.error_at("green", "green.identity equals blue.identity (\"" + out.blue.identity +
-                              "\"): the colours must answer differently on identity_path");
+    if (!out.blue.identity.empty() && out.blue.identity == out.green.identity) {
+      const toml::node* where = t.at_path("green.identity").node();
+      sink.add(where ? where->source() : t.source(), r.key_path("green.identity"),
+               "equals blue.identity (\"" + out.blue.identity +
+                   "\"): the colours must answer differently on identity_path");
+    }
   }
   for (const auto& b : out.blue.hosts) {
     for (const auto& g : out.green.hosts) {
       if (b.host == g.host && b.port == g.port) {
-        r.error_at("green", "host \"" + g.host + "\" is in both blue and green: a deploy to "
-                                                 "the idle colour would change the live one");
+        const toml::node* where = t.at_path("green.hosts").node();
+        sink.add(where ? where->source() : t.source(), r.key_path("green.hosts"),
+                 "host \"" + g.host +
+                     "\" is in both blue and green: a deploy to the idle colour would change "
+                     "the live one");
       }
     }
   }

@@ -1,0 +1,275 @@
+// The bluegreend binary as an operator runs it: commands, exit codes,
+// signals, and its conversation with systemd.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using bluegreen::testing::child_process;
+using bluegreen::testing::http_request;
+using bluegreen::testing::run_command;
+using bluegreen::testing::temp_dir;
+using nlohmann::json;
+
+const std::string kBinary = BLUEGREEN_BINARY;
+
+// The example configuration, with state in `dir` and an ephemeral port.
+std::string example_config(const temp_dir& dir) {
+  std::string text = bluegreen::testing::read_file(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
+  text = std::regex_replace(text, std::regex("listen = \"127.0.0.1:8765\""),
+                            "listen = \"127.0.0.1:0\"");
+  text = std::regex_replace(text, std::regex("state_dir = \"/var/lib/bluegreen\""),
+                            "state_dir = \"" + (dir / "state").string() + "\"");
+  return text;
+}
+
+std::string second_app() {
+  return R"(
+[[app]]
+name = "api"
+public_url = "https://api.example.com"
+  [app.blue]
+  hosts = ["deploy@10.0.1.2"]
+  url = "http://10.0.1.2:8000"
+  [app.green]
+  hosts = ["deploy@10.0.1.3"]
+  url = "http://10.0.1.3:8000"
+  [app.deploy]
+  steps = ["true"]
+  resolve = "git rev-parse {ref}"
+  [app.traffic]
+  backend = "command"
+  switch_command = "/usr/local/bin/route {colour}"
+  current_command = "/usr/local/bin/route --show"
+)";
+}
+
+std::uint16_t port_from(const std::string& line) {
+  std::smatch m;
+  if (!std::regex_search(line, m, std::regex("http://127\\.0\\.0\\.1:([0-9]+)"))) return 0;
+  return static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+std::string create_token(const std::filesystem::path& config, const std::string& name,
+                         const std::string& scope) {
+  auto r = run_command({kBinary, "token", "create", name, "--scope", scope, "--config", config});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::string secret = r.out;
+  while (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  return secret;
+}
+
+std::vector<std::string> app_names(std::uint16_t port, const std::string& token) {
+  auto r = http_request(port, "GET", "/api/v1/apps", token);
+  std::vector<std::string> names;
+  if (!r || r->status != 200) {
+    ADD_FAILURE() << "GET /api/v1/apps: " << (r ? std::to_string(r->status) + " " + r->body : "no reply");
+    return names;
+  }
+  json body = json::parse(r->body);
+  for (const auto& app : body["apps"]) names.push_back(app["name"]);
+  return names;
+}
+
+TEST(DaemonProcess, HelpVersionAndBadUsage) {
+  auto help = run_command({kBinary, "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("Usage:"), std::string::npos);
+  auto version = run_command({kBinary, "--version"});
+  EXPECT_EQ(version.status, 0);
+  EXPECT_EQ(version.out, "bluegreend " BLUEGREEN_VERSION "\n");
+  auto bad = run_command({kBinary, "--frobnicate"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("unknown option --frobnicate"), std::string::npos);
+}
+
+TEST(DaemonProcess, CheckConfigSaysOkOrListsTheErrors) {
+  auto ok = run_command({kBinary, "check-config", "--config", BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(ok.out, "ok\n");
+  temp_dir dir;
+  auto bad = dir.write("bad.toml", "[server]\nlisten = \"127.0.0.1:8765\"\nstate_dir = 5\n");
+  auto r = run_command({kBinary, "check-config", "--config", bad});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, bad.string() + ":3:13: server.state_dir: expected an absolute path, got an integer\n");
+}
+
+TEST(DaemonProcess, TokensAreShownOnceListedAndRevoked) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  std::string secret = create_token(config, "laptop", "deploy");
+  EXPECT_TRUE(secret.starts_with("bgt_"));
+  auto dup = run_command({kBinary, "token", "create", "laptop", "--scope", "read", "--config", config});
+  EXPECT_EQ(dup.status, 1);
+  EXPECT_NE(dup.err.find("already exists"), std::string::npos);
+  auto list = run_command({kBinary, "token", "list", "--config", config});
+  EXPECT_EQ(list.status, 0);
+  EXPECT_NE(list.out.find("laptop"), std::string::npos);
+  EXPECT_NE(list.out.find("deploy"), std::string::npos);
+  EXPECT_EQ(list.out.find(secret), std::string::npos);
+  auto revoke = run_command({kBinary, "token", "revoke", "laptop", "--config", config});
+  EXPECT_EQ(revoke.status, 0) << revoke.err;
+  EXPECT_EQ(run_command({kBinary, "token", "revoke", "laptop", "--config", config}).status, 1);
+}
+
+TEST(DaemonProcess, ServesReloadsOnSighupAndStopsOnSigterm) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  std::string token = create_token(config, "ops", "read");
+
+  child_process daemon({kBinary, "run", "--config", config});
+  auto line = daemon.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line) << daemon.stderr_text();
+  std::uint16_t port = port_from(*line);
+  ASSERT_NE(port, 0);
+  EXPECT_EQ(app_names(port, token), std::vector<std::string>{"keepthescore"});
+
+  // A valid new config is taken.
+  dir.write("bluegreen.toml", example_config(dir) + second_app());
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(daemon.wait_for_stderr("configuration reloaded", 20s)) << daemon.stderr_text();
+  EXPECT_EQ(app_names(port, token), (std::vector<std::string>{"keepthescore", "api"}));
+
+  // An invalid one is rejected, with the reason, and the running one stays.
+  dir.write("bluegreen.toml", example_config(dir) + "\n[[app]]\nname = \"broken\"\n");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(daemon.wait_for_stderr("reload rejected", 20s)) << daemon.stderr_text();
+  EXPECT_NE(daemon.stderr_text().find("app[1].public_url: required key is missing"),
+            std::string::npos);
+  EXPECT_EQ(app_names(port, token), (std::vector<std::string>{"keepthescore", "api"}));
+
+  // The reload is in the audit log.
+  auto events = http_request(port, "GET", "/api/v1/events", token);
+  EXPECT_NE(events->body.find("config.reload"), std::string::npos);
+
+  auto before = std::chrono::steady_clock::now();
+  daemon.signal(SIGTERM);
+  auto status = daemon.wait_exit(10s);
+  ASSERT_TRUE(status) << "still running after SIGTERM";
+  EXPECT_EQ(*status, 0) << daemon.stderr_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 1s);
+}
+
+TEST(DaemonProcess, StopsPromptlyWithAnIdleKeepAliveClient) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  child_process daemon({kBinary, "--config", config});
+  auto line = daemon.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line) << daemon.stderr_text();
+  bluegreen::testing::http_connection idle("127.0.0.1", port_from(*line));
+  idle.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(idle.read_reply());
+  daemon.signal(SIGINT);
+  auto status = daemon.wait_exit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0);
+  EXPECT_TRUE(idle.wait_closed(1s));
+}
+
+TEST(DaemonProcess, RefusesToStartOnACorruptStateFile) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  dir.write("state/state.db", std::string(4096, 'x'));
+  child_process daemon({kBinary, "--config", config});
+  auto status = daemon.wait_exit(20s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 3);
+  EXPECT_NE(daemon.stderr_text().find("not a valid SQLite database"), std::string::npos)
+      << daemon.stderr_text();
+}
+
+TEST(DaemonProcess, RefusesToStartOnAnInvalidConfig) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", "[server]\nlisten = \"nowhere\"\n");
+  child_process daemon({kBinary, "--config", config});
+  auto status = daemon.wait_exit(20s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 1);
+  EXPECT_NE(daemon.stderr_text().find(":2:10: server.listen:"), std::string::npos)
+      << daemon.stderr_text();
+}
+
+TEST(DaemonProcess, RefusesToStartWhenTheAddressIsTaken) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  child_process first({kBinary, "--config", config});
+  auto line = first.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line);
+  std::string taken = std::regex_replace(
+      example_config(dir), std::regex("127.0.0.1:0"), "127.0.0.1:" + std::to_string(port_from(*line)));
+  auto second_config = dir.write("second.toml", taken);
+  child_process second({kBinary, "--config", second_config});
+  auto status = second.wait_exit(20s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 3);
+  EXPECT_NE(second.stderr_text().find("cannot listen on"), std::string::npos);
+}
+
+// systemd's side of Type=notify: a datagram socket named by NOTIFY_SOCKET.
+class notify_socket {
+ public:
+  explicit notify_socket(const std::filesystem::path& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("bind notify socket failed");
+  }
+  ~notify_socket() { ::close(fd_); }
+  // Collects datagrams until one contains `needle`; returns all seen.
+  std::optional<std::string> wait_for(const std::string& needle, std::chrono::milliseconds deadline) {
+    auto end = std::chrono::steady_clock::now() + deadline;
+    for (;;) {
+      if (seen_.find(needle) != std::string::npos) return seen_;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n > 0) seen_ += std::string(buf, static_cast<size_t>(n)) + "\n";
+    }
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_;
+  std::string seen_;
+};
+
+TEST(DaemonProcess, TellsSystemdWhenReadyFeedsTheWatchdogAndSaysWhenStopping) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  notify_socket systemd(dir / "notify.sock");
+  child_process daemon({kBinary, "--config", config},
+                       {"NOTIFY_SOCKET=" + (dir / "notify.sock").string(), "WATCHDOG_USEC=200000"});
+  auto ready = systemd.wait_for("READY=1", 20s);
+  ASSERT_TRUE(ready) << daemon.stderr_text();
+  EXPECT_NE(ready->find("STATUS=listening on 127.0.0.1:"), std::string::npos) << *ready;
+  // The watchdog is fed every WATCHDOG_USEC/2: several times within a few seconds.
+  auto fed = systemd.wait_for("WATCHDOG=1\nWATCHDOG=1\nWATCHDOG=1", 20s);
+  EXPECT_TRUE(fed);
+  daemon.signal(SIGHUP);
+  EXPECT_TRUE(systemd.wait_for("RELOADING=1", 20s));
+  daemon.signal(SIGTERM);
+  EXPECT_TRUE(systemd.wait_for("STOPPING=1", 20s));
+  auto status = daemon.wait_exit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0);
+}
+
+}  // namespace

@@ -1,0 +1,123 @@
+// The API as a pure function: requests in, responses out, no sockets.
+#include "api/application.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/config.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/token_service.hpp"
+#include "storage/database.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace bluegreen::api {
+namespace {
+
+using nlohmann::json;
+
+class Application : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = daemon::load_config(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
+    ASSERT_TRUE(loaded.value);
+    std::string error;
+    db_ = storage::database::open(dir_ / "state.db", {}, error);
+    ASSERT_TRUE(db_) << error;
+    engine_ = std::make_unique<engine::engine>(loaded.value, *db_);
+    tokens_ = std::make_unique<daemon::token_service>(*db_);
+    app_ = std::make_unique<application>(*engine_, *tokens_);
+    reader_ = *tokens_->create("reader", daemon::scope::read, "root", error);
+    deployer_ = *tokens_->create("deployer", daemon::scope::deploy, "root", error);
+  }
+
+  response call(const std::string& method, const std::string& target, const std::string& token,
+                const std::string& body = "") {
+    request req;
+    req.method = method;
+    req.target = target;
+    if (!token.empty()) req.headers["authorization"] = "Bearer " + token;
+    req.body = body;
+    return app_->handle(req);
+  }
+
+  static std::string code(const response& r) { return json::parse(r.body)["error"]["code"]; }
+
+  testing::temp_dir dir_;
+  std::unique_ptr<storage::database> db_;
+  std::unique_ptr<engine::engine> engine_;
+  std::unique_ptr<daemon::token_service> tokens_;
+  std::unique_ptr<application> app_;
+  std::string reader_, deployer_;
+};
+
+TEST_F(Application, ListsTheConfiguredApps) {
+  auto r = call("GET", "/api/v1/apps", reader_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto body = json::parse(r.body);
+  ASSERT_EQ(body["apps"].size(), 1u);
+  EXPECT_EQ(body["apps"][0]["name"], "keepthescore");
+  EXPECT_TRUE(body["apps"][0]["live"].is_null());
+  EXPECT_EQ(body["apps"][0]["blue"]["identity"], "blue-production");
+}
+
+TEST_F(Application, AppDetailMergesConfigAndStateWithoutSecrets) {
+  auto r = call("GET", "/api/v1/apps/keepthescore", reader_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto body = json::parse(r.body);
+  EXPECT_EQ(body["green"]["hosts"][0], "root@10.0.0.3");
+  EXPECT_EQ(body["deploy"]["timeout"], "10m");
+  EXPECT_EQ(body["traffic"]["backend"], "digitalocean");
+  EXPECT_EQ(body["traffic"]["token"]["credential"], "digitalocean-token");
+  EXPECT_EQ(body["tasks"]["migrate"]["hosts"], "one");
+  EXPECT_EQ(call("GET", "/api/v1/apps/nope", reader_).status, 404);
+}
+
+TEST_F(Application, LockNamesItsHolderAndRefusesASecond) {
+  auto r = call("POST", "/api/v1/apps/keepthescore/lock", deployer_, R"({"reason":"release freeze"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(json::parse(r.body)["lock"]["holder"], "deployer");
+  auto again = call("POST", "/api/v1/apps/keepthescore/lock", deployer_, R"({"reason":"x"})");
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(code(again), "lock_held");
+  EXPECT_NE(again.body.find("release freeze"), std::string::npos);
+  auto shown = json::parse(call("GET", "/api/v1/apps/keepthescore", reader_).body);
+  EXPECT_EQ(shown["locks"]["manual"]["reason"], "release freeze");
+  EXPECT_EQ(call("DELETE", "/api/v1/apps/keepthescore/lock", deployer_).status, 200);
+  EXPECT_EQ(code(call("DELETE", "/api/v1/apps/keepthescore/lock", deployer_)), "not_locked");
+  auto events = json::parse(call("GET", "/api/v1/events?app=keepthescore", reader_).body);
+  ASSERT_EQ(events["events"].size(), 2u);
+  EXPECT_EQ(events["events"][0]["action"], "app.unlock");
+  EXPECT_EQ(events["events"][1]["actor"], "deployer");
+  EXPECT_EQ(events["events"][1]["channel"], "api");
+}
+
+TEST_F(Application, BadBodiesChangeNothing) {
+  for (const std::string& body : {std::string("{\"reason\": "), std::string("[1,2]"),
+                                  std::string("{\"reason\": 5}"), std::string("{}"),
+                                  std::string("{\"reason\": \"two\\nlines\"}")}) {
+    auto r = call("POST", "/api/v1/apps/keepthescore/lock", deployer_, body);
+    EXPECT_EQ(r.status, 400) << body;
+  }
+  EXPECT_EQ(call("POST", "/api/v1/apps/nope/lock", deployer_, R"({"reason":"x"})").status, 404);
+  auto shown = json::parse(call("GET", "/api/v1/apps/keepthescore", reader_).body);
+  EXPECT_TRUE(shown["locks"]["manual"].is_null());
+  EXPECT_TRUE(json::parse(call("GET", "/api/v1/events?app=keepthescore", reader_).body)["events"].empty());
+}
+
+TEST_F(Application, ScopesAreEnforced) {
+  auto r = call("POST", "/api/v1/apps/keepthescore/lock", reader_, R"({"reason":"x"})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("needs 'deploy'"), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/v1/apps", "").status, 401);
+  EXPECT_EQ(call("GET", "/healthz", "").status, 200);
+}
+
+TEST_F(Application, EventsValidateTheirParameters) {
+  EXPECT_EQ(call("GET", "/api/v1/events?limit=0", reader_).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/events?limit=abc", reader_).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/events?limit=5&before=3", reader_).status, 200);
+}
+
+}  // namespace
+}  // namespace bluegreen::api

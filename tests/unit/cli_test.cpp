@@ -1,0 +1,52 @@
+#include "daemon/cli.hpp"
+
+#include <gtest/gtest.h>
+
+namespace bluegreen::daemon {
+namespace {
+
+std::optional<command_line> parse(std::vector<std::string> args, std::string* error = nullptr) {
+  std::string e;
+  auto r = parse_command_line(args, e);
+  if (error) *error = e;
+  return r;
+}
+
+TEST(CommandLine, RunIsTheDefault) {
+  auto cl = parse({"--config", "/tmp/x.toml", "--log-level", "debug"});
+  ASSERT_TRUE(cl);
+  EXPECT_EQ(cl->cmd, command_line::command::run);
+  EXPECT_EQ(cl->config_path, "/tmp/x.toml");
+  EXPECT_EQ(cl->log_level, "debug");
+}
+
+TEST(CommandLine, TokenCreateNeedsAScope) {
+  std::string error;
+  EXPECT_FALSE(parse({"token", "create", "ci"}, &error));
+  EXPECT_NE(error.find("--scope"), std::string::npos);
+  auto cl = parse({"token", "create", "ci", "--scope", "deploy"});
+  ASSERT_TRUE(cl);
+  EXPECT_EQ(cl->cmd, command_line::command::token_create);
+  EXPECT_EQ(cl->token_name, "ci");
+  EXPECT_EQ(cl->token_scope, scope::deploy);
+}
+
+TEST(CommandLine, RefusesWhatItDoesNotKnow) {
+  std::string error;
+  EXPECT_FALSE(parse({"--frobnicate"}, &error));
+  EXPECT_EQ(error, "unknown option --frobnicate");
+  EXPECT_FALSE(parse({"deploy"}, &error));
+  EXPECT_FALSE(parse({"token", "create", "x", "--scope", "root"}, &error));
+  EXPECT_NE(error.find("expected read, deploy or admin"), std::string::npos);
+  EXPECT_FALSE(parse({"check-config", "--scope", "read"}, &error));
+  EXPECT_FALSE(parse({"--config"}, &error));
+}
+
+TEST(CommandLine, HelpAndVersion) {
+  EXPECT_EQ(parse({"--help"})->cmd, command_line::command::help);
+  EXPECT_EQ(parse({"check-config", "--version"})->cmd, command_line::command::version);
+  EXPECT_NE(usage_text().find("token create NAME --scope"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bluegreen::daemon

@@ -1,0 +1,249 @@
+#include "daemon/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon/duration.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace bluegreen::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A small valid app, to which cases add or change lines.
+const std::string kServer = R"([server]
+listen = "127.0.0.1:8765"
+state_dir = "/var/lib/bluegreen"
+
+[ssh]
+identity = "/var/lib/bluegreen/id_ed25519"
+)";
+
+const std::string kApp = R"(
+[[app]]
+name = "web"
+public_url = "https://example.com"
+identity_path = "/hostname"
+  [app.blue]
+  hosts = ["deploy@10.0.0.2"]
+  url = "http://10.0.0.2:8000"
+  identity = "blue-production"
+  [app.green]
+  hosts = ["deploy@10.0.0.3", "deploy@10.0.0.4:2222"]
+  url = "http://10.0.0.3:8000"
+  identity = "green-production"
+  [app.deploy]
+  steps = ["cd /srv/app && git checkout {sha}"]
+  resolve = "cd /srv/app && git rev-parse --verify {ref}^{commit}"
+  [app.traffic]
+  backend = "nginx"
+  upstream_file = "/etc/nginx/bluegreen/web.conf"
+  upstream_name = "web"
+)";
+
+TEST(Config, ExampleParses) {
+  auto result = load_config(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
+  for (const auto& e : result.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(result.value);
+  const config& cfg = *result.value;
+  EXPECT_EQ(cfg.server.listen_port, 8765);
+  ASSERT_EQ(cfg.apps.size(), 1u);
+  const app_config& app = cfg.apps[0];
+  EXPECT_EQ(app.name, "keepthescore");
+  EXPECT_EQ(app.identity_path, "/hostname");
+  EXPECT_EQ(app.blue.identity, "blue-production");
+  EXPECT_EQ(app.green.hosts.at(0).user, "root");
+  EXPECT_EQ(app.green.hosts.at(0).host, "10.0.0.3");
+  EXPECT_EQ(app.green.upstreams.at(0), "10.0.0.3:8000");
+  EXPECT_EQ(app.deploy.steps.size(), 3u);
+  EXPECT_EQ(app.deploy.timeout, 10min);
+  ASSERT_EQ(app.checks.size(), 2u);
+  EXPECT_EQ(app.checks[1].expect_body, "{identity}");
+  EXPECT_EQ(app.promote.watch, 60s);
+  EXPECT_EQ(app.traffic.backend_name(), "digitalocean");
+  const auto& d = std::get<digitalocean_backend>(app.traffic.backend);
+  EXPECT_EQ(d.token.from, secret_ref::source::credential);
+  EXPECT_EQ(d.blue_droplet_id, 3164444);
+  ASSERT_EQ(app.tasks.count("migrate"), 1u);
+  EXPECT_FALSE(app.tasks.at("migrate").all_hosts);
+}
+
+TEST(Config, SmallConfigParsesWithDefaults) {
+  auto result = parse_config(kServer + kApp, "t.toml");
+  for (const auto& e : result.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(result.value);
+  const auto& app = result.value->apps.at(0);
+  EXPECT_EQ(app.promote.mode, promote_config::mode::manual);
+  EXPECT_EQ(app.green.hosts.at(1).port, 2222);
+  EXPECT_EQ(app.green.upstreams.at(1), "10.0.0.4:8000");
+  const auto& n = std::get<nginx_backend>(app.traffic.backend);
+  EXPECT_EQ(n.test_command, "nginx -t");
+  EXPECT_EQ(result.value->ssh.workers, 16u);
+}
+
+TEST(Config, EmptyFileIsValidWithoutApps) {
+  auto result = parse_config("", "empty.toml");
+  ASSERT_TRUE(result.value);
+  EXPECT_TRUE(result.value->apps.empty());
+  EXPECT_EQ(result.value->server.listen_host, "127.0.0.1");
+}
+
+struct invalid_case {
+  const char* name;
+  std::string text;
+  std::uint32_t line;
+  std::string key;
+  std::string message;  // a part of the message
+};
+
+// Replaces the first occurrence of `from` in the small valid config.
+std::string with(const std::string& from, const std::string& to) {
+  std::string text = kServer + kApp;
+  auto pos = text.find(from);
+  if (pos == std::string::npos) throw std::runtime_error("no '" + from + "' in the base config");
+  return text.replace(pos, from.size(), to);
+}
+
+void PrintTo(const invalid_case& c, std::ostream* os) { *os << c.name; }
+
+class InvalidConfig : public ::testing::TestWithParam<invalid_case> {};
+
+TEST_P(InvalidConfig, ReportsFileLineKeyAndWhatWasExpected) {
+  const auto& c = GetParam();
+  auto result = parse_config(c.text, "/etc/bluegreen/bluegreen.toml");
+  EXPECT_FALSE(result.value) << "config should be refused";
+  ASSERT_FALSE(result.errors.empty());
+  bool found = false;
+  std::string all;
+  for (const auto& e : result.errors) {
+    all += e.to_string() + "\n";
+    if (e.line == c.line && e.key == c.key && e.message.find(c.message) != std::string::npos) {
+      found = true;
+      EXPECT_EQ(e.file, "/etc/bluegreen/bluegreen.toml");
+      EXPECT_NE(e.to_string().find("/etc/bluegreen/bluegreen.toml:" + std::to_string(c.line) + ":"),
+                std::string::npos);
+    }
+  }
+  EXPECT_TRUE(found) << "expected line " << c.line << " key '" << c.key << "' with '" << c.message
+                     << "', got:\n"
+                     << all;
+}
+
+// Lines in the base config: server 1-3, ssh 5-6, app from 8.
+INSTANTIATE_TEST_SUITE_P(
+    Cases, InvalidConfig,
+    ::testing::Values(
+        invalid_case{"syntax", with("listen = \"127.0.0.1:8765\"", "listen = 127.0.0.1:8765"), 2,
+                     "", "invalid TOML"},
+        invalid_case{"unknown_top_key", "colour = \"blue\"\n", 1, "colour",
+                     "unknown key; expected one of: app, server, ssh"},
+        invalid_case{"unknown_server_key", with("state_dir", "lisen = \"x\"\nstate_dir"), 3,
+                     "server.lisen", "unknown key"},
+        invalid_case{"listen_without_port", with("127.0.0.1:8765", "127.0.0.1"), 2,
+                     "server.listen", "is not host:port"},
+        invalid_case{"relative_state_dir", with("\"/var/lib/bluegreen\"", "\"state\""), 3,
+                     "server.state_dir", "not an absolute path"},
+        invalid_case{"duration_without_unit", with("identity = \"/var/lib/bluegreen/id_ed25519\"",
+                                                   "identity = \"/k\"\nconnect_timeout = \"10\""),
+                     7, "ssh.connect_timeout", "is not a duration"},
+        invalid_case{"workers_wrong_type", with("[ssh]", "[ssh]\nworkers = \"many\""), 6,
+                     "ssh.workers", "expected an integer from 1 to 256, got a string"},
+        invalid_case{"workers_out_of_range", with("[ssh]", "[ssh]\nworkers = 0"), 6,
+                     "ssh.workers", "out of range"},
+        invalid_case{"missing_app_url", with("  url = \"http://10.0.0.2:8000\"\n", ""), 12,
+                     "app[0].blue.url", "required key is missing"},
+        invalid_case{"bad_app_name", with("name = \"web\"", "name = \"Web App\""), 9,
+                     "app[0].name", "is not an app name"},
+        invalid_case{"bad_host", with("deploy@10.0.0.2", "deploy@-oProxyCommand=x"), 13,
+                     "app[0].blue.hosts[0]", "is not an SSH destination"},
+        invalid_case{"empty_hosts", with("hosts = [\"deploy@10.0.0.2\"]", "hosts = []"), 13,
+                     "app[0].blue.hosts", "must not be empty"},
+        invalid_case{"overlapping_colours",
+                     with("deploy@10.0.0.3\", \"deploy", "deploy@10.0.0.2\", \"deploy"), 17,
+                     "app[0].green.hosts", "is in both blue and green"},
+        invalid_case{"same_identity", with("\"green-production\"", "\"blue-production\""), 19,
+                     "app[0].green.identity", "must answer differently"},
+        invalid_case{"unknown_backend", with("backend = \"nginx\"", "backend = \"f5\""), 24,
+                     "app[0].traffic.backend", "is not a traffic backend"},
+        invalid_case{"nginx_without_upstream_file",
+                     with("  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n", ""), 23,
+                     "app[0].traffic.upstream_file", "required key is missing"},
+        invalid_case{"key_of_other_backend",
+                     with("upstream_name = \"web\"", "upstream_name = \"web\"\n  reserved_ip = \"1.2.3.4\""),
+                     27, "app[0].traffic.reserved_ip", "unknown key"},
+        invalid_case{"inline_secret",
+                     with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                          "upstream_name = \"web\"",
+                          "backend = \"digitalocean\"\n  reserved_ip = \"203.0.113.7\"\n  token = "
+                          "\"dop_v1_abc\"\n  blue_droplet_id = 1\n  green_droplet_id = 2"),
+                     26, "app[0].traffic.token", "never written inline"},
+        invalid_case{"bad_promote_mode", with("[app.traffic]", "[app.promote]\n  mode = \"yolo\"\n  [app.traffic]"),
+                     24, "app[0].promote.mode", "expected \"manual\" or \"auto\""},
+        invalid_case{"check_path_relative",
+                     with("[app.traffic]", "[[app.check]]\n  path = \"health\"\n  [app.traffic]"), 24,
+                     "app[0].check[0].path", "must start with '/'"},
+        invalid_case{"check_status_range",
+                     with("[app.traffic]",
+                          "[[app.check]]\n  path = \"/health\"\n  expect_status = 999\n  [app.traffic]"),
+                     25, "app[0].check[0].expect_status", "out of range"},
+        invalid_case{"duplicate_app", kServer + kApp + kApp, 29, "app[1].name", "defined twice"},
+        invalid_case{"no_ssh_credentials", with("identity = \"/var/lib/bluegreen/id_ed25519\"\n", ""),
+                     5, "ssh", "set ssh.identity"},
+        invalid_case{"missing_identity", with("  identity = \"blue-production\"\n", ""), 12,
+                     "app[0].blue.identity", "required when identity_path is set"},
+        invalid_case{"bad_task_target",
+                     with("[app.traffic]",
+                          "[app.tasks]\n  migrate = { command = \"./migrate\", on = \"staging\" }\n  [app.traffic]"),
+                     24, "app[0].tasks.migrate.on", "is not a target"},
+        invalid_case{"bad_secret_name",
+                     with("[app.traffic]",
+                          "[app.secrets]\n  db-password = { file = \"/etc/bluegreen/db\" }\n  [app.traffic]"),
+                     24, "app[0].secrets.db-password", "not an environment variable name"}),
+    [](const ::testing::TestParamInfo<invalid_case>& info) { return std::string(info.param.name); });
+
+TEST(Config, CollectsSeveralErrorsAtOnce) {
+  std::string text = with("listen = \"127.0.0.1:8765\"", "listen = \"nowhere\"");
+  text += "\n[extra]\n";
+  auto result = parse_config(text, "t.toml");
+  EXPECT_FALSE(result.value);
+  EXPECT_GE(result.errors.size(), 2u);
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  auto result = load_config("/nonexistent/bluegreen.toml");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].to_string(),
+            "/nonexistent/bluegreen.toml: cannot read the config file: No such file or directory");
+}
+
+TEST(Config, SecretsAreReadFromFilesAndCredentials) {
+  testing::temp_dir dir;
+  auto file = dir.write("token", "s3cret\n");
+  std::string error;
+  EXPECT_EQ(read_secret({secret_ref::source::file, file.string()}, error), "s3cret");
+  dir.write("creds/do-token", "from-systemd");
+  setenv("CREDENTIALS_DIRECTORY", (dir / "creds").c_str(), 1);
+  EXPECT_EQ(read_secret({secret_ref::source::credential, "do-token"}, error), "from-systemd");
+  EXPECT_FALSE(read_secret({secret_ref::source::credential, "absent"}, error));
+  EXPECT_NE(error.find("absent"), std::string::npos);
+  unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+TEST(Duration, ParsesUnitsAndRefusesBareNumbers) {
+  EXPECT_EQ(parse_duration("500ms"), 500ms);
+  EXPECT_EQ(parse_duration("90s"), 90s);
+  EXPECT_EQ(parse_duration("10m"), 10min);
+  EXPECT_EQ(parse_duration("1h30m"), 90min);
+  EXPECT_EQ(parse_duration("2d"), std::chrono::hours(48));
+  EXPECT_FALSE(parse_duration("10"));
+  EXPECT_FALSE(parse_duration("s"));
+  EXPECT_FALSE(parse_duration("1.5s"));
+  EXPECT_FALSE(parse_duration("-1s"));
+  EXPECT_FALSE(parse_duration("10 s"));
+  EXPECT_FALSE(parse_duration("99999999999999999999h"));
+  EXPECT_EQ(format_duration(90s), "1m30s");
+  EXPECT_EQ(format_duration(0ms), "0s");
+}
+
+}  // namespace
+}  // namespace bluegreen::daemon

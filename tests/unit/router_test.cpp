@@ -1,0 +1,72 @@
+#include "api/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include "api/target.hpp"
+
+namespace bluegreen::api {
+namespace {
+
+handler named(std::string name) {
+  return [name](const request&, const call_context&) {
+    response r;
+    r.body = name;
+    return r;
+  };
+}
+
+std::vector<std::string> segments(const std::string& target) {
+  std::string error;
+  auto t = parse_target(target, error);
+  if (!t) throw std::runtime_error(error);
+  return t->segments;
+}
+
+TEST(Router, MatchesLiteralsAndParameters) {
+  router r;
+  r.add("GET", "/api/v1/apps", daemon::scope::read, named("list"));
+  r.add("GET", "/api/v1/apps/{app}", daemon::scope::read, named("one"));
+  r.add("POST", "/api/v1/apps/{app}/lock", daemon::scope::deploy, named("lock"));
+
+  auto m = r.match("GET", segments("/api/v1/apps/web"));
+  ASSERT_TRUE(m.found);
+  EXPECT_EQ(m.params.at("app"), "web");
+  EXPECT_EQ(m.found->handle({}, {}).body, "one");
+
+  EXPECT_EQ(r.match("GET", segments("/api/v1/apps/")).found->handle({}, {}).body, "list");
+  EXPECT_FALSE(r.match("GET", segments("/api/v1/apps/web/extra")).found);
+}
+
+TEST(Router, ReportsAllowedMethodsForAKnownPath) {
+  router r;
+  r.add("POST", "/api/v1/apps/{app}/lock", daemon::scope::deploy, named("lock"));
+  r.add("DELETE", "/api/v1/apps/{app}/lock", daemon::scope::deploy, named("unlock"));
+  auto m = r.match("GET", segments("/api/v1/apps/web/lock"));
+  EXPECT_FALSE(m.found);
+  EXPECT_EQ(m.allowed, (std::vector<std::string>{"POST", "DELETE"}));
+  EXPECT_TRUE(r.match("GET", segments("/nothing")).allowed.empty());
+}
+
+TEST(Target, DecodesPathAndQuery) {
+  std::string error;
+  auto t = parse_target("/api/v1/apps/my%2Dapp?limit=5&app=a+b&flag", error);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->path, "/api/v1/apps/my-app");
+  EXPECT_EQ(t->query.at("limit"), "5");
+  EXPECT_EQ(t->query.at("app"), "a b");
+  EXPECT_EQ(t->query.at("flag"), "");
+}
+
+TEST(Target, RefusesTraversalAndEncodedSeparators) {
+  std::string error;
+  for (const char* bad : {"/api/v1/apps/../events", "/api/v1/%2e%2e/x", "/./healthz",
+                          "/api/v1/apps/a%2Fb", "/api/v1/apps/a%5cb", "/api/v1/apps/a%00",
+                          "/api/v1/apps/%zz", "/api/v1/apps/%2", "api/v1/apps",
+                          "http://example.com/"}) {
+    EXPECT_FALSE(parse_target(bad, error)) << bad;
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+}  // namespace
+}  // namespace bluegreen::api

@@ -1,0 +1,238 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "storage/app_state_repository.hpp"
+#include "storage/audit_repository.hpp"
+#include "storage/database.hpp"
+#include "storage/error.hpp"
+#include "storage/lock_repository.hpp"
+#include "storage/migrations.hpp"
+#include "storage/operation_repository.hpp"
+#include "storage/statement.hpp"
+#include "storage/switch_intent_repository.hpp"
+#include "storage/token_repository.hpp"
+#include "storage/transaction.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace bluegreen::storage {
+namespace {
+
+std::unique_ptr<database> open_db(const std::filesystem::path& path) {
+  std::string error;
+  auto db = database::open(path, {}, error);
+  EXPECT_TRUE(db) << error;
+  return db;
+}
+
+TEST(Storage, MigratesAnEmptyFileToTheLatestSchema) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(schema_version(*db), latest_schema_version());
+  statement mode(*db, "PRAGMA journal_mode");
+  ASSERT_TRUE(mode.step());
+  EXPECT_EQ(mode.column_text(0), "wal");
+  statement fk(*db, "PRAGMA foreign_keys");
+  ASSERT_TRUE(fk.step());
+  EXPECT_EQ(fk.column_int(0), 1);
+  statement sync(*db, "PRAGMA synchronous");
+  ASSERT_TRUE(sync.step());
+  EXPECT_EQ(sync.column_int(0), 2);  // FULL
+  for (const char* table : {"apps", "colour_state", "operations", "operation_log",
+                            "switch_intents", "locks", "tokens", "audit_events"}) {
+    statement q(*db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    q.bind(1, table);
+    ASSERT_TRUE(q.step());
+    EXPECT_EQ(q.column_int(0), 1) << table;
+  }
+}
+
+TEST(Storage, ReopeningKeepsTheData) {
+  testing::temp_dir dir;
+  {
+    auto db = open_db(dir / "state.db");
+    app_state_repository apps(*db);
+    apps.ensure("web");
+    apps.set_live("web", "green");
+    apps.record_release("web", "blue", "main", "abc123", "alice");
+    apps.set_verified("web", "blue", true);
+    operation_repository ops(*db);
+    auto id = ops.create({"web", "deploy", "running", "blue", "main", {}, {}, "alice", "api", {}});
+    ops.append_log(id, "10.0.0.2", "stdout", "Already up to date.");
+  }
+  auto db = open_db(dir / "state.db");
+  auto web = app_state_repository(*db).find("web");
+  ASSERT_TRUE(web);
+  EXPECT_EQ(web->live, "green");
+  EXPECT_EQ(web->blue.ref, "main");
+  EXPECT_EQ(web->blue.sha, "abc123");
+  EXPECT_EQ(web->blue.deployed_by, "alice");
+  EXPECT_TRUE(web->blue.verified);
+  EXPECT_FALSE(web->green.ref);
+  operation_repository ops(*db);
+  auto running = ops.unfinished();
+  ASSERT_EQ(running.size(), 1u);
+  EXPECT_TRUE(running[0].started_at);
+  auto lines = ops.log(running[0].id, 0, 100);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].host, "10.0.0.2");
+  EXPECT_EQ(lines[0].text, "Already up to date.");
+}
+
+TEST(Storage, RefusesAFileThatIsNotADatabase) {
+  testing::temp_dir dir;
+  dir.write("state.db", std::string(8192, 'x'));
+  std::string error;
+  EXPECT_FALSE(database::open(dir / "state.db", {}, error));
+  EXPECT_NE(error.find((dir / "state.db").string()), std::string::npos) << error;
+  EXPECT_NE(error.find("not a valid SQLite database"), std::string::npos) << error;
+  EXPECT_NE(error.find("restore it from a backup"), std::string::npos) << error;
+}
+
+TEST(Storage, RefusesADatabaseWithDamagedPages) {
+  testing::temp_dir dir;
+  auto path = dir / "state.db";
+  {
+    auto db = open_db(path);
+    operation_repository ops(*db);
+    app_state_repository(*db).ensure("web");
+    for (int i = 0; i < 200; ++i) {
+      auto id = ops.create({"web", "deploy", "running", "blue", "main", {}, {}, "a", "api", {}});
+      ops.append_log(id, "h", "stdout", std::string(300, 'a' + i % 26));
+    }
+    db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  // Overwrite the middle of the file, where table b-tree pages are.
+  auto size = std::filesystem::file_size(path);
+  ASSERT_GT(size, 40000u);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    for (std::uintmax_t pos = 8192; pos < size - 4096; pos += 4096) {
+      f.seekp(static_cast<std::streamoff>(pos + 100));
+      f << std::string(200, '\xff');
+    }
+  }
+  std::string error;
+  EXPECT_FALSE(database::open(path, {}, error));
+  EXPECT_NE(error.find("damaged"), std::string::npos) << error;
+}
+
+TEST(Storage, RefusesASchemaFromANewerBuild) {
+  testing::temp_dir dir;
+  {
+    auto db = open_db(dir / "state.db");
+    db->exec("PRAGMA user_version = 999");
+  }
+  std::string error;
+  EXPECT_FALSE(database::open(dir / "state.db", {}, error));
+  EXPECT_NE(error.find("schema version 999"), std::string::npos) << error;
+}
+
+TEST(Storage, AReaderIsNotBlockedByAWriterAndSeesOnlyCommittedData) {
+  testing::temp_dir dir;
+  auto writer = open_db(dir / "state.db");
+  auto reader = open_db(dir / "state.db");
+  app_state_repository(*writer).ensure("web");
+  app_state_repository(*writer).set_live("web", "blue");
+  {
+    transaction tx(*writer);
+    statement(*writer, "UPDATE apps SET live = 'green' WHERE name = 'web'").run();
+    // The write transaction is open: the reader still reads, and reads the
+    // last committed state.
+    auto seen = app_state_repository(*reader).find("web");
+    ASSERT_TRUE(seen);
+    EXPECT_EQ(seen->live, "blue");
+    tx.commit();
+  }
+  EXPECT_EQ(app_state_repository(*reader).find("web")->live, "green");
+}
+
+TEST(Storage, ATransactionRollsBackUnlessCommitted) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  app_state_repository(*db).ensure("web");
+  {
+    transaction tx(*db);
+    statement(*db, "UPDATE apps SET live = 'green' WHERE name = 'web'").run();
+  }
+  EXPECT_FALSE(app_state_repository(*db).find("web")->live);
+}
+
+TEST(Storage, LocksNameTheirHolder) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  app_state_repository(*db).ensure("web");
+  lock_repository locks(*db);
+  EXPECT_FALSE(locks.try_acquire("web", "manual", "alice", "release freeze", std::nullopt));
+  auto held = locks.try_acquire("web", "manual", "bob", "mine", std::nullopt);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->holder, "alice");
+  EXPECT_EQ(held->reason, "release freeze");
+  // The operation lock is separate from the manual one.
+  EXPECT_FALSE(locks.try_acquire("web", "operation", "deploy #1", std::nullopt, std::nullopt));
+  EXPECT_EQ(locks.release_all_operation_locks(), 1);
+  EXPECT_TRUE(locks.release("web", "manual"));
+  EXPECT_FALSE(locks.release("web", "manual"));
+}
+
+TEST(Storage, OperationStatesCarryTimestamps) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  app_state_repository(*db).ensure("web");
+  operation_repository ops(*db);
+  auto id = ops.create({"web", "deploy", "queued", {}, "main", {}, {}, "alice", "api", {}});
+  EXPECT_FALSE(ops.find(id)->started_at);
+  ops.set_state(id, "running");
+  EXPECT_TRUE(ops.find(id)->started_at);
+  EXPECT_FALSE(ops.find(id)->finished_at);
+  ops.set_state(id, "failed", "step 2 exited with 1 on 10.0.0.3");
+  auto op = ops.find(id);
+  EXPECT_TRUE(op->finished_at);
+  EXPECT_EQ(op->error, "step 2 exited with 1 on 10.0.0.3");
+  EXPECT_TRUE(ops.unfinished().empty());
+  // The schema refuses states that do not exist.
+  EXPECT_THROW(ops.set_state(id, "exploded"), storage::error);
+}
+
+TEST(Storage, SwitchIntentsStayPendingUntilResolved) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  app_state_repository(*db).ensure("web");
+  switch_intent_repository intents(*db);
+  auto id = intents.create("web", std::nullopt, "blue", "green", std::nullopt);
+  ASSERT_EQ(intents.pending().size(), 1u);
+  EXPECT_EQ(intents.pending()[0].to_colour, "green");
+  intents.resolve(id, "applied");
+  EXPECT_TRUE(intents.pending().empty());
+  EXPECT_EQ(intents.find(id)->outcome, "applied");
+}
+
+TEST(Storage, TokenNamesAreReusableAfterRevocation) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  token_repository tokens(*db);
+  EXPECT_TRUE(tokens.insert("ci", "deploy", "hash1"));
+  EXPECT_FALSE(tokens.insert("ci", "read", "hash2"));
+  EXPECT_TRUE(tokens.revoke("ci"));
+  EXPECT_TRUE(tokens.insert("ci", "read", "hash3"));
+  EXPECT_EQ(tokens.active().size(), 1u);
+  EXPECT_EQ(tokens.all().size(), 2u);
+}
+
+TEST(Storage, AuditEventsPageNewestFirst) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  audit_repository audit(*db);
+  for (int i = 0; i < 5; ++i)
+    audit.record({"alice", "api", "app.lock", i % 2 ? "web" : "api", std::nullopt, std::nullopt});
+  auto page = audit.list(2);
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_GT(page[0].id, page[1].id);
+  auto next = audit.list(10, page[1].id);
+  EXPECT_EQ(next.size(), 3u);
+  EXPECT_EQ(audit.list(10, std::nullopt, "web").size(), 2u);
+}
+
+}  // namespace
+}  // namespace bluegreen::storage

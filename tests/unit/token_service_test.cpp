@@ -1,0 +1,86 @@
+#include "daemon/token_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include "storage/audit_repository.hpp"
+#include "storage/database.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace bluegreen::daemon {
+namespace {
+
+class TokenService : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    db_ = storage::database::open(dir_ / "state.db", {}, error);
+    ASSERT_TRUE(db_) << error;
+  }
+  testing::temp_dir dir_;
+  std::unique_ptr<storage::database> db_;
+};
+
+TEST_F(TokenService, CreatedSecretVerifiesAndIsNotStored) {
+  token_service tokens(*db_);
+  std::string error;
+  auto secret = tokens.create("ci", scope::deploy, "root", error);
+  ASSERT_TRUE(secret) << error;
+  EXPECT_TRUE(secret->starts_with("bgt_"));
+  EXPECT_EQ(secret->size(), 4u + 64u);
+  auto info = tokens.verify(*secret);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->name, "ci");
+  EXPECT_EQ(info->granted, scope::deploy);
+  // Only the digest is in the file.
+  db_.reset();
+  std::string file = testing::read_file(dir_ / "state.db") + testing::read_file(dir_ / "state.db-wal");
+  EXPECT_EQ(file.find(secret->substr(4)), std::string::npos);
+}
+
+TEST_F(TokenService, WrongAndRevokedSecretsDoNotVerify) {
+  token_service tokens(*db_);
+  std::string error;
+  auto secret = *tokens.create("ci", scope::read, "root", error);
+  std::string altered = secret;
+  altered.back() = altered.back() == 'a' ? 'b' : 'a';
+  EXPECT_FALSE(tokens.verify(altered));
+  EXPECT_FALSE(tokens.verify(""));
+  EXPECT_FALSE(tokens.verify(secret.substr(4)));
+  EXPECT_TRUE(tokens.revoke("ci", "root"));
+  EXPECT_FALSE(tokens.verify(secret));
+  EXPECT_FALSE(tokens.revoke("ci", "root"));
+}
+
+TEST_F(TokenService, NamesAreValidatedAndUnique) {
+  token_service tokens(*db_);
+  std::string error;
+  EXPECT_FALSE(tokens.create("bad name", scope::read, "root", error));
+  EXPECT_NE(error.find("invalid token name"), std::string::npos);
+  EXPECT_TRUE(tokens.create("ci", scope::read, "root", error));
+  EXPECT_FALSE(tokens.create("ci", scope::admin, "root", error));
+  EXPECT_NE(error.find("already exists"), std::string::npos);
+}
+
+TEST_F(TokenService, CreationAndRevocationAreAudited) {
+  token_service tokens(*db_);
+  std::string error;
+  tokens.create("ci", scope::admin, "alice", error);
+  tokens.revoke("ci", "bob");
+  auto events = storage::audit_repository(*db_).list(10);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].action, "token.revoke");
+  EXPECT_EQ(events[0].actor, "bob");
+  EXPECT_EQ(events[1].action, "token.create");
+  EXPECT_EQ(events[1].actor, "alice");
+  EXPECT_EQ(events[1].detail, "token ci with scope admin");
+}
+
+TEST(Scope, HigherScopesIncludeLowerOnes) {
+  EXPECT_TRUE(grants(scope::admin, scope::deploy));
+  EXPECT_TRUE(grants(scope::deploy, scope::read));
+  EXPECT_FALSE(grants(scope::read, scope::deploy));
+  EXPECT_FALSE(grants(scope::deploy, scope::admin));
+}
+
+}  // namespace
+}  // namespace bluegreen::daemon
