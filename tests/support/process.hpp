@@ -1,13 +1,17 @@
 // A child process for tests: started with arguments and environment, its
-// stderr (and stdout) captured through pipes, waited for with deadlines, and
-// killed in the destructor if still running.
+// stdout and stderr collected by a reader thread (so a chatty child never
+// blocks on a full pipe), waited for with deadlines, and killed in the
+// destructor if still running.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace bluegreen::testing {
@@ -22,23 +26,30 @@ class child_process {
 
   pid_t pid() const { return pid_; }
   void signal(int signo);
-  // Reads stderr until a line contains `needle`; returns that line.
+  // Waits until a line of stderr not returned before contains `needle`;
+  // returns that line.
   std::optional<std::string> wait_for_stderr(const std::string& needle,
                                              std::chrono::milliseconds deadline);
   // Waits for exit; returns the exit status (or 128+signal), nullopt on deadline.
   std::optional<int> wait_exit(std::chrono::milliseconds deadline);
-  const std::string& stderr_text() const { return err_; }
-  const std::string& stdout_text() const { return out_; }
+  std::string stderr_text() const;
+  std::string stdout_text() const;
 
  private:
-  void drain(int timeout_ms, bool watch_exit = true);
+  void read_loop();
+  void stop_reader();
 
   pid_t pid_ = -1;
+  int pid_fd_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;
-  int pid_fd_ = -1;
+  int stop_pipe_[2] = {-1, -1};
+  std::thread reader_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
   std::string out_;
   std::string err_;
+  bool pipes_closed_ = false;
   size_t err_scanned_ = 0;
   std::optional<int> status_;
 };

@@ -1,0 +1,109 @@
+#include "daemon/ssh/runner.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/ssh/execute.hpp"
+
+namespace bluegreen::ssh {
+
+namespace asio = boost::asio;
+
+runner::runner(asio::io_context& io, options opts, unsigned workers)
+    : io_(io),
+      library_(std::make_unique<library>()),
+      pool_(std::make_unique<asio::thread_pool>(workers)),
+      workers_(workers),
+      options_(std::move(opts)) {}
+
+runner::~runner() {
+  cancel_all();
+  pool_->join();
+}
+
+void runner::set_options(options opts) {
+  std::lock_guard lock(mutex_);
+  options_ = std::move(opts);
+}
+
+void runner::cancel_all() {
+  std::lock_guard lock(mutex_);
+  for (const auto& c : running_) c->cancel();
+}
+
+void runner::start(job j, line_sink sink, cancel_handle cancel,
+                   std::function<void(job_result)> done) {
+  if (!cancel) cancel = make_cancel_handle();
+  options opts;
+  {
+    std::lock_guard lock(mutex_);
+    opts = options_;
+    running_.insert(cancel);
+  }
+  auto work = asio::make_work_guard(io_);
+  asio::post(*pool_, [this, j = std::move(j), opts = std::move(opts), cancel,
+                      sink = std::move(sink), done = std::move(done),
+                      work = std::move(work)]() mutable {
+    line_sink to_io;
+    if (sink) {
+      to_io = [this, sink](std::vector<output_line>&& lines) {
+        asio::post(io_, [sink, lines = std::move(lines)]() mutable { sink(std::move(lines)); });
+      };
+    }
+    job_result result = execute(j, opts, *cancel, to_io);
+    asio::post(io_, [this, cancel, done = std::move(done), result = std::move(result)]() mutable {
+      {
+        std::lock_guard lock(mutex_);
+        running_.erase(running_.find(cancel));
+      }
+      done(std::move(result));
+    });
+  });
+}
+
+asio::awaitable<job_result> runner::run(job j, line_sink sink, cancel_handle cancel) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(job_result)>(
+      [this, &j, &sink, &cancel](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        start(std::move(j), std::move(sink), std::move(cancel),
+              [shared](job_result r) { std::move(*shared)(std::move(r)); });
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<std::vector<job_result>> runner::run_on_all(std::vector<destination> hosts,
+                                                           job templ, line_sink sink,
+                                                           cancel_handle cancel) {
+  if (!cancel) cancel = make_cancel_handle();
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(std::vector<job_result>)>(
+      [this, &hosts, &templ, &sink, &cancel](auto handler) {
+        using handler_type = decltype(handler);
+        struct gather {
+          std::vector<job_result> results;
+          size_t left;
+          handler_type handler;
+        };
+        auto state = std::make_shared<gather>(
+            gather{std::vector<job_result>(hosts.size()), hosts.size(), std::move(handler)});
+        if (hosts.empty()) {
+          asio::post(io_, [state] { std::move(state->handler)(std::vector<job_result>{}); });
+          return;
+        }
+        for (size_t i = 0; i < hosts.size(); ++i) {
+          job j = templ;
+          j.to = hosts[i];
+          // The jobs share one cancel flag: cancelling it stops them all.
+          start(std::move(j), sink, cancel, [state, i](job_result r) {
+            state->results[i] = std::move(r);
+            if (--state->left == 0) std::move(state->handler)(std::move(state->results));
+          });
+        }
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace bluegreen::ssh

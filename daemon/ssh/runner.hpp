@@ -1,0 +1,67 @@
+// runner runs SSH jobs on a fixed pool of worker threads, so that blocking
+// libssh2 calls never touch the io_context. Output lines and results are
+// posted back to the io_context, lines of a job always before its result.
+// Coroutines on the io_context use `co_await run(...)` and
+// `co_await run_on_all(...)`.
+//
+// Thread-safety: call run, run_on_all, set_options and cancel_all from the
+// io_context's thread. The destructor cancels running jobs and joins the
+// workers.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "daemon/ssh/cancel.hpp"
+#include "daemon/ssh/types.hpp"
+
+namespace boost::asio {
+class io_context;
+class thread_pool;
+}  // namespace boost::asio
+
+namespace bluegreen::ssh {
+
+class library;
+
+class runner {
+ public:
+  runner(boost::asio::io_context& io, options opts, unsigned workers);
+  ~runner();
+  runner(const runner&) = delete;
+  runner& operator=(const runner&) = delete;
+
+  // Runs `j`; `sink` (may be empty) gets its output on the io_context.
+  // Cancelling `cancel` stops the job promptly with error_kind::cancelled.
+  boost::asio::awaitable<job_result> run(job j, line_sink sink, cancel_handle cancel = nullptr);
+
+  // Runs `templ` on every host at once (bounded by the pool); one result per
+  // host, in the order of `hosts`.
+  boost::asio::awaitable<std::vector<job_result>> run_on_all(std::vector<destination> hosts,
+                                                             job templ, line_sink sink,
+                                                             cancel_handle cancel = nullptr);
+
+  // New connection options for jobs started from now on (config reload).
+  void set_options(options opts);
+  // Cancels every running job (graceful stop past its deadline).
+  void cancel_all();
+  unsigned workers() const { return workers_; }
+
+ private:
+  void start(job j, line_sink sink, cancel_handle cancel, std::function<void(job_result)> done);
+
+  boost::asio::io_context& io_;
+  std::unique_ptr<library> library_;
+  std::unique_ptr<boost::asio::thread_pool> pool_;
+  unsigned workers_;
+  std::mutex mutex_;  // guards options_ and running_
+  options options_;
+  // Flags of running jobs (a flag shared by run_on_all appears once per job).
+  std::multiset<std::shared_ptr<cancel_flag>> running_;
+};
+
+}  // namespace bluegreen::ssh
