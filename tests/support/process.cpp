@@ -106,22 +106,33 @@ std::string child_process::stdout_text() const {
   return out_;
 }
 
-std::optional<std::string> child_process::wait_for_stderr(const std::string& needle,
-                                                          std::chrono::milliseconds deadline) {
+std::optional<std::string> child_process::wait_for(const std::string& text, size_t& scanned,
+                                                   const std::string& needle,
+                                                   std::chrono::milliseconds deadline) {
   std::unique_lock lock(mutex_);
   std::optional<std::string> line;
   changed_.wait_for(lock, deadline, [&] {
-    size_t found = err_.find(needle, err_scanned_);
+    size_t found = text.find(needle, scanned);
     if (found == std::string::npos) return pipes_closed_;
-    size_t line_end = err_.find('\n', found);
+    size_t line_end = text.find('\n', found);
     if (line_end == std::string::npos) return pipes_closed_;
-    size_t line_start = err_.rfind('\n', found);
+    size_t line_start = text.rfind('\n', found);
     line_start = line_start == std::string::npos ? 0 : line_start + 1;
-    line = err_.substr(line_start, line_end - line_start);
-    err_scanned_ = line_end;
+    line = text.substr(line_start, line_end - line_start);
+    scanned = line_end;
     return true;
   });
   return line;
+}
+
+std::optional<std::string> child_process::wait_for_stderr(const std::string& needle,
+                                                          std::chrono::milliseconds deadline) {
+  return wait_for(err_, err_scanned_, needle, deadline);
+}
+
+std::optional<std::string> child_process::wait_for_stdout(const std::string& needle,
+                                                          std::chrono::milliseconds deadline) {
+  return wait_for(out_, out_scanned_, needle, deadline);
 }
 
 std::optional<int> child_process::wait_exit(std::chrono::milliseconds deadline) {

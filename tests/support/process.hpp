@@ -30,6 +30,9 @@ class child_process {
   // returns that line.
   std::optional<std::string> wait_for_stderr(const std::string& needle,
                                              std::chrono::milliseconds deadline);
+  // The same for stdout.
+  std::optional<std::string> wait_for_stdout(const std::string& needle,
+                                             std::chrono::milliseconds deadline);
   // Waits for exit; returns the exit status (or 128+signal), nullopt on deadline.
   std::optional<int> wait_exit(std::chrono::milliseconds deadline);
   std::string stderr_text() const;
@@ -38,6 +41,9 @@ class child_process {
  private:
   void read_loop();
   void stop_reader();
+  std::optional<std::string> wait_for(const std::string& text, size_t& scanned,
+                                      const std::string& needle,
+                                      std::chrono::milliseconds deadline);
 
   pid_t pid_ = -1;
   int pid_fd_ = -1;
@@ -51,6 +57,7 @@ class child_process {
   std::string err_;
   bool pipes_closed_ = false;
   size_t err_scanned_ = 0;
+  size_t out_scanned_ = 0;
   std::optional<int> status_;
 };
 
