@@ -62,11 +62,13 @@ json traffic_json(const daemon::traffic_config& t) {
     out["backend_name"] = b->backend;
     out["blue_servers"] = b->blue_servers;
     out["green_servers"] = b->green_servers;
+    out["state_file"] = b->state_file ? json(b->state_file->string()) : json(nullptr);
   } else if (const auto* b = std::get_if<daemon::digitalocean_backend>(&t.backend)) {
     out["reserved_ip"] = b->reserved_ip;
     out["token"] = secret_source_json(b->token);
     out["blue_droplet_id"] = b->blue_droplet_id;
     out["green_droplet_id"] = b->green_droplet_id;
+    out["api_url"] = b->api_url;
   } else if (const auto* b = std::get_if<daemon::command_backend>(&t.backend)) {
     out["switch_command"] = b->switch_command;
     out["current_command"] = b->current_command;

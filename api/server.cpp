@@ -127,7 +127,9 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
     conn->busy = false;
-    conn->stream.expires_after(options.read_timeout);
+    // One deadline for the whole request: header and body together.
+    auto read_deadline = std::chrono::steady_clock::now() + options.read_timeout;
+    conn->stream.expires_at(read_deadline);
     auto [header_ec, header_bytes] =
         co_await http::async_read_header(conn->stream, buffer, parser, use_tuple);
     conn->busy = true;
@@ -162,7 +164,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
           auto [ec, n] = co_await http::async_write(conn->stream, go_on, use_tuple);
           if (ec) break;
         }
-        conn->stream.expires_after(options.read_timeout);
+        conn->stream.expires_at(read_deadline);
         auto [body_ec, body_bytes] =
             co_await http::async_read(conn->stream, buffer, parser, use_tuple);
         if (body_ec) {
@@ -180,7 +182,8 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
       }
     }
     if (refusal) {
-      spdlog::info("{} refused: {} {}", remote, refusal->status, refusal->body);
+      spdlog::info("{} refused with {}: {}", remote, refusal->status,
+                   std::string_view(refusal->body).substr(0, refusal->body.find_last_not_of('\n') + 1));
       co_await write(*conn, *refusal, version, false);
       linger = true;
       break;

@@ -69,7 +69,7 @@ std::optional<parsed_target> parse_target(std::string_view target, std::string& 
     start = slash + 1;
   }
   for (const auto& s : out.segments) out.path += "/" + s;
-  if (out.path.empty()) out.path = "/";
+  if (out.path.empty()) out.path.push_back('/');
 
   size_t pos = 0;
   while (pos < raw_query.size()) {

@@ -1,5 +1,6 @@
 #include "daemon/cli.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace bluegreen::daemon {
@@ -54,9 +55,21 @@ std::optional<command_line> parse_command_line(const std::vector<std::string>& a
       cl.config_path = *v;
     } else if (a.starts_with("--config=")) {
       cl.config_path = a.substr(9);
-    } else if (a == "--log-level") {
-      auto v = value(a);
-      if (!v) return std::nullopt;
+    } else if (a == "--log-level" || a.starts_with("--log-level=")) {
+      std::optional<std::string> v;
+      if (a == "--log-level") {
+        v = value(a);
+        if (!v) return std::nullopt;
+      } else {
+        v = a.substr(12);
+      }
+      constexpr std::string_view kLevels[] = {"trace", "debug", "info",    "warn",
+                                              "error", "critical", "off"};
+      if (std::find(std::begin(kLevels), std::end(kLevels), *v) == std::end(kLevels)) {
+        error_message = "unknown log level \"" + *v +
+                        "\": expected trace, debug, info, warn, error, critical or off";
+        return std::nullopt;
+      }
       cl.log_level = *v;
     } else if (a == "--scope") {
       auto v = value(a);

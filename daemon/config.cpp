@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -274,6 +276,11 @@ bool parse_port(std::string_view text, std::uint16_t& port, bool allow_zero) {
   return true;
 }
 
+bool is_ip_address(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
 bool is_host_name(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
   return std::all_of(host.begin(), host.end(), [](char c) {
@@ -380,6 +387,10 @@ void read_server(error_sink& sink, const toml::table& t, server_config& out) {
       r.error_at("listen", "\"" + *listen +
                                "\" is not host:port: expected e.g. \"127.0.0.1:8765\" or "
                                "\"[::1]:8765\"");
+    } else if (!is_ip_address(out.listen_host)) {
+      r.error_at("listen", "\"" + out.listen_host +
+                               "\" is not an IP address: listen on an address such as "
+                               "127.0.0.1, ::1 or 0.0.0.0");
     }
   }
   if (auto dir = r.text("state_dir", false, "an absolute path")) {
@@ -410,11 +421,17 @@ void read_server(error_sink& sink, const toml::table& t, server_config& out) {
 
 void read_ssh(error_sink& sink, const toml::table& t, ssh_config& out) {
   table_reader r(sink, t, "ssh");
-  if (auto identity = r.text("identity", false, "a path to a private key file"))
+  if (auto identity = r.text("identity", false, "an absolute path to a private key file")) {
+    if (!identity->starts_with('/'))
+      r.error_at("identity", "\"" + *identity + "\" is not an absolute path");
     out.identity = *identity;
+  }
   if (auto agent = r.boolean("use_agent")) out.use_agent = *agent;
-  if (auto known = r.text("known_hosts", false, "a path to a known_hosts file"))
+  if (auto known = r.text("known_hosts", false, "an absolute path to a known_hosts file")) {
+    if (!known->starts_with('/'))
+      r.error_at("known_hosts", "\"" + *known + "\" is not an absolute path");
     out.known_hosts = *known;
+  }
   if (auto workers = r.integer("workers", false, 1, 256))
     out.workers = static_cast<unsigned>(*workers);
   r.duration("connect_timeout", out.connect_timeout, false);
@@ -571,25 +588,35 @@ void read_traffic(error_sink& sink, const toml::table& t, const std::string& pat
     if (auto socket = r.text("socket", true, "the admin socket path, or host:port"))
       b.socket = *socket;
     if (auto be = r.text("backend_name", true, "the HAProxy backend name")) b.backend = *be;
-    if (auto servers = r.strings("blue_servers", true, "an array of server names"))
-      b.blue_servers = *servers;
-    if (auto servers = r.strings("green_servers", true, "an array of server names"))
-      b.green_servers = *servers;
-    if (auto state = r.text("state_file", false, "a path")) b.state_file = *state;
+    for (auto [key, list] : {std::pair{"blue_servers", &b.blue_servers},
+                             std::pair{"green_servers", &b.green_servers}}) {
+      if (auto servers = r.strings(key, true, "a non-empty array of HAProxy server names")) {
+        if (servers->empty())
+          r.error_at(key, "must not be empty: expected the HAProxy server names of this colour");
+        *list = *servers;
+      }
+    }
+    if (auto state = r.text("state_file", false, "an absolute path")) {
+      if (!state->starts_with('/'))
+        r.error_at("state_file", "\"" + *state + "\" is not an absolute path");
+      b.state_file = *state;
+    }
     out.backend = std::move(b);
   } else if (*backend == "digitalocean") {
     digitalocean_backend b;
     if (auto ip = r.text("reserved_ip", true, "the reserved IPv4 address, e.g. \"203.0.113.7\"")) {
-      std::string host;
-      std::uint16_t port = 0;
-      if (!split_host_port(*ip, host, port, false, false) || host != *ip ||
-          !std::all_of(ip->begin(), ip->end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }))
+      unsigned char buf[4];
+      if (inet_pton(AF_INET, ip->c_str(), buf) != 1)
         r.error_at("reserved_ip", "\"" + *ip + "\" is not an IPv4 address");
       b.reserved_ip = *ip;
     }
     if (auto token = r.secret("token", true)) b.token = *token;
     if (auto id = r.integer("blue_droplet_id", true, 1, INT64_MAX)) b.blue_droplet_id = *id;
-    if (auto id = r.integer("green_droplet_id", true, 1, INT64_MAX)) b.green_droplet_id = *id;
+    if (auto id = r.integer("green_droplet_id", true, 1, INT64_MAX)) {
+      b.green_droplet_id = *id;
+      if (b.green_droplet_id == b.blue_droplet_id)
+        r.error_at("green_droplet_id", "equals blue_droplet_id: each colour is its own droplet");
+    }
     if (auto url = r.text("api_url", false, "an http:// or https:// URL")) {
       if (!parse_http_url(*url))
         r.error_at("api_url", "\"" + *url + "\" is not an http:// or https:// URL");
@@ -644,8 +671,6 @@ void read_tasks(error_sink& sink, const toml::table& t, const std::string& path,
       if (*hosts == "one") task.all_hosts = false;
       else if (*hosts == "all") task.all_hosts = true;
       else r.error_at("hosts", "\"" + *hosts + "\" is not a host choice: expected \"one\" or \"all\"");
-    } else {
-      task.all_hosts = true;
     }
     r.finish();
     out.emplace(name, std::move(task));

@@ -132,7 +132,7 @@ struct task_config {
   enum class target { idle, live, blue, green };
   std::string command;
   target on = target::idle;
-  bool all_hosts = false;  // hosts = "all" | "one"
+  bool all_hosts = true;  // hosts = "all" (default) | "one"
 };
 
 struct app_config {
@@ -165,7 +165,7 @@ struct config_error {
   std::string file;
   std::uint32_t line = 0;    // 1-based; 0 when the error has no position
   std::uint32_t column = 0;  // 1-based
-  std::string key;           // e.g. "app[0].blue.hosts" or "app.keepthescore.blue.hosts"
+  std::string key;           // e.g. "app[0].blue.hosts" (apps counted from 0)
   std::string message;
 
   // "file:line:column: key: message"

@@ -62,7 +62,14 @@ int run_service(const command_line& cl) {
     return exit_startup;
   }
 
-  engine::engine core(cfg, *db);
+  std::unique_ptr<engine::engine> core_owner;
+  try {
+    core_owner = std::make_unique<engine::engine>(cfg, *db);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot use state database {}: {}", db->path().string(), e.what());
+    return exit_startup;
+  }
+  engine::engine& core = *core_owner;
   token_service tokens(*db);
   api::application app(core, tokens);
 
@@ -119,14 +126,21 @@ int run_service(const command_line& cl) {
                         reloaded.errors.size());
         } else {
           const auto& next = reloaded.value->server;
-          if (next.listen_host != cfg->server.listen_host ||
-              next.listen_port != cfg->server.listen_port || next.state_dir != cfg->server.state_dir)
-            spdlog::warn("server.listen and server.state_dir changes take effect at the next "
-                         "restart");
+          const auto& now = cfg->server;
+          if (next.listen_host != now.listen_host || next.listen_port != now.listen_port ||
+              next.state_dir != now.state_dir || next.max_body_bytes != now.max_body_bytes ||
+              next.max_header_bytes != now.max_header_bytes ||
+              next.read_timeout != now.read_timeout || next.write_timeout != now.write_timeout)
+            spdlog::warn("changes to server.listen, state_dir, max_body_bytes, max_header_bytes, "
+                         "read_timeout and write_timeout take effect at the next restart");
           if (!cl.log_level) setup_logging(next.log_level);
-          core.reload(reloaded.value, {"system", "signal"});
-          spdlog::info("configuration reloaded from {}: {} app(s)", cl.config_path.string(),
-                       reloaded.value->apps.size());
+          try {
+            core.reload(reloaded.value, {"system", "signal"});
+            spdlog::info("configuration reloaded from {}: {} app(s)", cl.config_path.string(),
+                         reloaded.value->apps.size());
+          } catch (const std::exception& e) {
+            spdlog::error("configuration reload failed, keeping the running one: {}", e.what());
+          }
         }
         notify("READY=1\nSTATUS=listening on " + where + ", " +
                std::to_string(core.current_config()->apps.size()) + " app(s)");

@@ -8,17 +8,17 @@ namespace bluegreen::engine {
 
 engine::engine(std::shared_ptr<const daemon::config> cfg, storage::database& db)
     : cfg_(std::move(cfg)), db_(db) {
-  ensure_app_rows();
+  ensure_app_rows(*cfg_);
 }
 
-void engine::ensure_app_rows() {
+void engine::ensure_app_rows(const daemon::config& cfg) {
   storage::app_state_repository states(db_);
-  for (const auto& app : cfg_->apps) states.ensure(app.name);
+  for (const auto& app : cfg.apps) states.ensure(app.name);
 }
 
 void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who) {
+  ensure_app_rows(*cfg);  // throws before anything changes
   cfg_ = std::move(cfg);
-  ensure_app_rows();
   record(who, "config.reload", std::nullopt,
          "loaded " + cfg_->source.string() + " with " + std::to_string(cfg_->apps.size()) +
              " app(s)");

@@ -63,7 +63,7 @@ class engine {
 
  private:
   app_view view_of(const daemon::app_config& app, storage::app_record state);
-  void ensure_app_rows();
+  void ensure_app_rows(const daemon::config& cfg);
 
   std::shared_ptr<const daemon::config> cfg_;
   storage::database& db_;

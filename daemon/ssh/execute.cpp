@@ -230,7 +230,9 @@ std::string remote_command(const job& j) {
   for (const auto& var : j.env)
     script += "IFS= read -r " + var.name + " || exit 97; export " + var.name + "\n";
   script += j.command;
-  return "sh -c " + daemon::shell_quote(script);
+  // exec: the login shell becomes sh, so the exit status or signal is the
+  // command's own and the process group is the session's.
+  return "exec sh -c " + daemon::shell_quote(script);
 }
 
 // Stops the remote command's process group through a second channel.
@@ -247,7 +249,8 @@ void stop_remote(connection& c, std::optional<long> process_group) {
   }
   if (!ch) return;
   std::string pg = std::to_string(*process_group);
-  std::string command = "kill -TERM -- -" + pg + " 2>/dev/null || kill -TERM " + pg;
+  // "-s TERM --" is the spelling that both bash and dash accept.
+  std::string command = "kill -s TERM -- -" + pg + " 2>/dev/null || kill -s TERM " + pg;
   retry(c, deadline, never, why, [&] { return libssh2_channel_exec(ch, command.c_str()); });
   retry(c, deadline, never, why, [&] { return libssh2_channel_close(ch); });
   retry(c, deadline, never, why, [&] { return libssh2_channel_wait_closed(ch); });
@@ -290,6 +293,13 @@ job_result execute(const job& j, const options& opts, const cancel_flag& cancel,
   c.session = libssh2_session_init();
   if (!c.session) return fail(error_kind::connect_failed, "cannot create an SSH session");
   libssh2_session_set_blocking(c.session, 0);
+  // Elliptic-curve key exchange first: a Diffie-Hellman group exchange costs
+  // the server a large modular exponentiation on every connection.
+  libssh2_session_method_pref(
+      c.session, LIBSSH2_METHOD_KEX,
+      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
+      "ecdh-sha2-nistp521,diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,"
+      "diffie-hellman-group-exchange-sha256");
   libssh2_session_method_pref(
       c.session, LIBSSH2_METHOD_HOSTKEY,
       "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
@@ -353,10 +363,8 @@ job_result execute(const job& j, const options& opts, const cancel_flag& cancel,
   output_splitter splitter(j.to.label(), std::move(secrets));
   std::vector<output_line> batch;
   auto flush = [&] {
-    if (!batch.empty()) {
-      sink(std::move(batch));
-      batch.clear();
-    }
+    if (!batch.empty() && sink) sink(std::move(batch));
+    batch.clear();
   };
 
   char buffer[32 * 1024];

@@ -25,12 +25,14 @@ output_splitter::output_splitter(std::string host, std::vector<std::string> secr
 
 void output_splitter::emit(stream from, std::string text, std::vector<output_line>& out) {
   if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (from == stream::err && !marker_checked_) {
-    marker_checked_ = true;
+  // The login shell or sshd may print to stderr before the prelude runs
+  // (e.g. a missing home directory), so look until the marker is seen.
+  if (from == stream::err && !process_group_) {
     if (std::string_view(text).starts_with(kProcessGroupMarker)) {
       try {
         process_group_ = std::stol(text.substr(kProcessGroupMarker.size()));
       } catch (const std::exception&) {
+        process_group_ = 0;
       }
       return;
     }

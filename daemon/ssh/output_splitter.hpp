@@ -36,7 +36,6 @@ class output_splitter {
   std::string host_;
   std::vector<std::string> secrets_;
   std::string pending_[2];
-  bool marker_checked_ = false;
   std::optional<long> process_group_;
 };
 

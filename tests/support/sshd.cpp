@@ -55,19 +55,26 @@ void make_key(const std::filesystem::path& path) {
   if (r.status != 0) throw std::runtime_error("ssh-keygen failed: " + r.err);
 }
 
-test_sshd::test_sshd(std::vector<std::string> addresses) : addresses_(std::move(addresses)) {
+test_sshd::test_sshd(std::vector<std::string> addresses, std::string login_user)
+    : addresses_(std::move(addresses)), login_user_(std::move(login_user)) {
   if (geteuid() == 0) std::filesystem::create_directories("/run/sshd");
   make_key(dir_ / "host_ed25519");
   make_key(dir_ / "user_ed25519");
   make_key(dir_ / "stranger_ed25519");
   dir_.write("authorized_keys", read_file(dir_ / "user_ed25519.pub"));
   chmod((dir_ / "authorized_keys").c_str(), 0600);
+  if (!login_user_.empty()) {
+    // sshd reads authorized_keys as the user who logs in.
+    chmod(dir_.path().c_str(), 0711);
+    chmod((dir_ / "authorized_keys").c_str(), 0644);
+  }
   start();
 }
 
 test_sshd::~test_sshd() = default;
 
 std::string test_sshd::user() const {
+  if (!login_user_.empty()) return login_user_;
   const passwd* pw = getpwuid(geteuid());
   return pw ? pw->pw_name : "root";
 }

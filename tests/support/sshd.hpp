@@ -18,7 +18,10 @@ namespace bluegreen::testing {
 class test_sshd {
  public:
   // Listens on every address (e.g. 127.0.0.2 ... 127.0.0.17) on one port.
-  explicit test_sshd(std::vector<std::string> addresses = {"127.0.0.1"});
+  // `login_user` (default: the current user) is who the user key logs in
+  // as; another user needs sshd to run as root.
+  explicit test_sshd(std::vector<std::string> addresses = {"127.0.0.1"},
+                     std::string login_user = "");
   ~test_sshd();
 
   std::uint16_t port() const { return port_; }
@@ -43,6 +46,7 @@ class test_sshd {
 
   temp_dir dir_;
   std::vector<std::string> addresses_;
+  std::string login_user_;
   std::uint16_t port_ = 0;
   std::unique_ptr<child_process> process_;
 };

@@ -40,6 +40,9 @@ TEST(CommandLine, RefusesWhatItDoesNotKnow) {
   EXPECT_NE(error.find("expected read, deploy or admin"), std::string::npos);
   EXPECT_FALSE(parse({"check-config", "--scope", "read"}, &error));
   EXPECT_FALSE(parse({"--config"}, &error));
+  EXPECT_FALSE(parse({"--log-level", "loud"}, &error));
+  EXPECT_NE(error.find("unknown log level \"loud\""), std::string::npos);
+  EXPECT_EQ(parse({"--log-level=warn"})->log_level, "warn");
 }
 
 TEST(CommandLine, HelpAndVersion) {

@@ -141,6 +141,28 @@ INSTANTIATE_TEST_SUITE_P(
                      "server.lisen", "unknown key"},
         invalid_case{"listen_without_port", with("127.0.0.1:8765", "127.0.0.1"), 2,
                      "server.listen", "is not host:port"},
+        invalid_case{"listen_on_a_name", with("127.0.0.1:8765", "localhost:8765"), 2,
+                     "server.listen", "is not an IP address"},
+        invalid_case{"relative_identity", with("\"/var/lib/bluegreen/id_ed25519\"", "\"id_ed25519\""),
+                     6, "ssh.identity", "not an absolute path"},
+        invalid_case{"same_droplet",
+                     with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                          "upstream_name = \"web\"",
+                          "backend = \"digitalocean\"\n  reserved_ip = \"203.0.113.7\"\n  token = "
+                          "{ file = \"/etc/bluegreen/do\" }\n  blue_droplet_id = 1\n  green_droplet_id = 1"),
+                     28, "app[0].traffic.green_droplet_id", "equals blue_droplet_id"},
+        invalid_case{"bad_reserved_ip",
+                     with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                          "upstream_name = \"web\"",
+                          "backend = \"digitalocean\"\n  reserved_ip = \"999.1.1.1\"\n  token = "
+                          "{ file = \"/etc/bluegreen/do\" }\n  blue_droplet_id = 1\n  green_droplet_id = 2"),
+                     25, "app[0].traffic.reserved_ip", "is not an IPv4 address"},
+        invalid_case{"empty_haproxy_servers",
+                     with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                          "upstream_name = \"web\"",
+                          "backend = \"haproxy\"\n  socket = \"/run/haproxy/admin.sock\"\n  "
+                          "backend_name = \"web\"\n  blue_servers = []\n  green_servers = [\"g1\"]"),
+                     27, "app[0].traffic.blue_servers", "must not be empty"},
         invalid_case{"relative_state_dir", with("\"/var/lib/bluegreen\"", "\"state\""), 3,
                      "server.state_dir", "not an absolute path"},
         invalid_case{"duration_without_unit", with("identity = \"/var/lib/bluegreen/id_ed25519\"",
