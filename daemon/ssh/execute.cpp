@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "daemon/duration.hpp"
@@ -257,6 +258,25 @@ void stop_remote(connection& c, std::optional<long> process_group) {
   libssh2_channel_free(ch);
 }
 
+// Sets a method preference from the names this libssh2 supports, in our
+// order. (libssh2 1.10 mishandles names it does not know: it removes them
+// with an overlapping memcpy.)
+void set_preference(LIBSSH2_SESSION* s, int method, std::initializer_list<std::string_view> wanted) {
+  const char** supported = nullptr;
+  int count = libssh2_session_supported_algs(s, method, &supported);
+  std::string list;
+  for (auto name : wanted) {
+    for (int i = 0; i < count; ++i) {
+      if (name == supported[i]) {
+        list += (list.empty() ? "" : ",") + std::string(name);
+        break;
+      }
+    }
+  }
+  if (count > 0) libssh2_free(s, supported);
+  if (!list.empty()) libssh2_session_method_pref(s, method, list.c_str());
+}
+
 job_result finish(job_result r, clock::time_point started) {
   r.elapsed = std::chrono::duration_cast<milliseconds>(clock::now() - started);
   return r;
@@ -295,15 +315,13 @@ job_result execute(const job& j, const options& opts, const cancel_flag& cancel,
   libssh2_session_set_blocking(c.session, 0);
   // Elliptic-curve key exchange first: a Diffie-Hellman group exchange costs
   // the server a large modular exponentiation on every connection.
-  libssh2_session_method_pref(
-      c.session, LIBSSH2_METHOD_KEX,
-      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
-      "ecdh-sha2-nistp521,diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,"
-      "diffie-hellman-group-exchange-sha256");
-  libssh2_session_method_pref(
-      c.session, LIBSSH2_METHOD_HOSTKEY,
-      "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
-      "rsa-sha2-256,ssh-rsa");
+  set_preference(c.session, LIBSSH2_METHOD_KEX,
+                 {"curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256",
+                  "ecdh-sha2-nistp384", "ecdh-sha2-nistp521", "diffie-hellman-group14-sha256",
+                  "diffie-hellman-group16-sha512", "diffie-hellman-group-exchange-sha256"});
+  set_preference(c.session, LIBSSH2_METHOD_HOSTKEY,
+                 {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                  "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"});
   waited why = waited::ready;
   int rc = retry(c, connect_deadline, cancel, why,
                  [&] { return libssh2_session_handshake(c.session, c.fd); });

@@ -15,6 +15,7 @@
 #include "daemon/engine/engine.hpp"
 #include "daemon/token_service.hpp"
 #include "storage/database.hpp"
+#include "tests/support/api_stack.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -29,18 +30,11 @@ using testing::http_request;
 class Server : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded = daemon::load_config(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
-    ASSERT_TRUE(loaded.value);
+    reader_ = stack_.reader;
+    deployer_ = stack_.deployer;
+    revoked_ = stack_.token("gone", daemon::scope::admin);
+    stack_.tokens->revoke("gone", "root");
     std::string error;
-    db_ = storage::database::open(dir_ / "state.db", {}, error);
-    ASSERT_TRUE(db_) << error;
-    engine_ = std::make_unique<engine::engine>(loaded.value, *db_);
-    tokens_ = std::make_unique<daemon::token_service>(*db_);
-    app_ = std::make_unique<application>(*engine_, *tokens_);
-    reader_ = *tokens_->create("reader", daemon::scope::read, "root", error);
-    deployer_ = *tokens_->create("deployer", daemon::scope::deploy, "root", error);
-    revoked_ = *tokens_->create("gone", daemon::scope::admin, "root", error);
-    tokens_->revoke("gone", "root");
 
     server_options options;
     options.host = "127.0.0.1";
@@ -49,7 +43,7 @@ class Server : public ::testing::Test {
     options.max_header_bytes = 2048;
     options.read_timeout = 500ms;
     server_ = std::make_unique<server>(io_, options,
-                                       [this](const request& r) { return app_->handle(r); });
+                                       [this](const request& r) { return stack_.app->handle(r); });
     ASSERT_TRUE(server_->start(error)) << error;
     port_ = server_->port();
     thread_ = std::thread([this] { io_.run(); });
@@ -62,11 +56,7 @@ class Server : public ::testing::Test {
     }
   }
 
-  testing::temp_dir dir_;
-  std::unique_ptr<storage::database> db_;
-  std::unique_ptr<engine::engine> engine_;
-  std::unique_ptr<daemon::token_service> tokens_;
-  std::unique_ptr<application> app_;
+  testing::api_stack stack_{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
   boost::asio::io_context io_;
   std::unique_ptr<server> server_;
   std::thread thread_;

@@ -248,8 +248,8 @@ TEST_F(SshRunner, ConnectFailsWithinTheTimeoutWhenTheServerNeverAnswers) {
   auto r = run(j, o);
   close(silent);
   EXPECT_EQ(r.error, error_kind::connect_failed) << r.summary();
-  EXPECT_GE(r.elapsed, 1s);
-  EXPECT_LT(r.elapsed, 30s);
+  EXPECT_NE(r.message.find("no answer within ssh.connect_timeout"), std::string::npos) << r.message;
+  EXPECT_LT(r.elapsed, 30s);  // it gives up instead of waiting forever
 }
 
 TEST_F(SshRunner, ATimeoutStopsTheRemoteCommand) {

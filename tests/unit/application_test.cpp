@@ -9,7 +9,7 @@
 #include "daemon/engine/engine.hpp"
 #include "daemon/token_service.hpp"
 #include "storage/database.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/api_stack.hpp"
 
 namespace bluegreen::api {
 namespace {
@@ -18,18 +18,6 @@ using nlohmann::json;
 
 class Application : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto loaded = daemon::load_config(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
-    ASSERT_TRUE(loaded.value);
-    std::string error;
-    db_ = storage::database::open(dir_ / "state.db", {}, error);
-    ASSERT_TRUE(db_) << error;
-    engine_ = std::make_unique<engine::engine>(loaded.value, *db_);
-    tokens_ = std::make_unique<daemon::token_service>(*db_);
-    app_ = std::make_unique<application>(*engine_, *tokens_);
-    reader_ = *tokens_->create("reader", daemon::scope::read, "root", error);
-    deployer_ = *tokens_->create("deployer", daemon::scope::deploy, "root", error);
-  }
 
   response call(const std::string& method, const std::string& target, const std::string& token,
                 const std::string& body = "") {
@@ -38,17 +26,14 @@ class Application : public ::testing::Test {
     req.target = target;
     if (!token.empty()) req.headers["authorization"] = "Bearer " + token;
     req.body = body;
-    return app_->handle(req);
+    return stack_.app->handle(req);
   }
 
   static std::string code(const response& r) { return json::parse(r.body)["error"]["code"]; }
 
-  testing::temp_dir dir_;
-  std::unique_ptr<storage::database> db_;
-  std::unique_ptr<engine::engine> engine_;
-  std::unique_ptr<daemon::token_service> tokens_;
-  std::unique_ptr<application> app_;
-  std::string reader_, deployer_;
+  testing::api_stack stack_{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
+  const std::string& reader_ = stack_.reader;
+  const std::string& deployer_ = stack_.deployer;
 };
 
 TEST_F(Application, ListsTheConfiguredApps) {

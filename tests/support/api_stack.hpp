@@ -1,0 +1,48 @@
+// The daemon's in-process layers for tests: a state database in a temp
+// directory, the engine on a configuration, the token service and the API
+// application, with a read token and a deploy token ready.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "api/application.hpp"
+#include "daemon/config.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/token_service.hpp"
+#include "storage/database.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace bluegreen::testing {
+
+struct api_stack {
+  explicit api_stack(const std::filesystem::path& config_file) {
+    auto loaded = daemon::load_config(config_file);
+    if (!loaded.value) throw std::runtime_error("invalid test config " + config_file.string());
+    std::string error;
+    db = storage::database::open(dir / "state.db", {}, error);
+    if (!db) throw std::runtime_error(error);
+    core = std::make_unique<engine::engine>(loaded.value, *db);
+    tokens = std::make_unique<daemon::token_service>(*db);
+    app = std::make_unique<api::application>(*core, *tokens);
+    reader = token("reader", daemon::scope::read);
+    deployer = token("deployer", daemon::scope::deploy);
+  }
+
+  std::string token(const std::string& name, daemon::scope s) {
+    std::string error;
+    auto secret = tokens->create(name, s, "root", error);
+    if (!secret) throw std::runtime_error(error);
+    return *secret;
+  }
+
+  temp_dir dir;
+  std::unique_ptr<storage::database> db;
+  std::unique_ptr<engine::engine> core;
+  std::unique_ptr<daemon::token_service> tokens;
+  std::unique_ptr<api::application> app;
+  std::string reader, deployer;
+};
+
+}  // namespace bluegreen::testing
