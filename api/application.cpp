@@ -15,11 +15,19 @@ namespace bluegreen::api {
 namespace {
 
 using nlohmann::json;
+namespace asio = boost::asio;
 
 response json_response(int status, const json& body) {
   response r;
   r.status = status;
   r.body = body.dump() + "\n";
+  return r;
+}
+
+// An accepted asynchronous operation: 202 with where to follow it.
+response accepted(const storage::operation_record& op) {
+  response r = json_response(202, {{"operation", operation_json(op)}});
+  r.headers.emplace_back("Location", "/api/v1/deployments/" + std::to_string(op.id));
   return r;
 }
 
@@ -37,29 +45,89 @@ response failure_response(const engine::failure& f) {
   return error_response(status_of(f.what), f.code, f.message);
 }
 
-// Parses a JSON object body. An empty body is an empty object.
-std::optional<json> object_body(const request& req, response& error) {
+// Parses a JSON object body that may hold only `allowed` keys. An empty body
+// is an empty object.
+std::optional<json> object_body(const request& req, std::initializer_list<std::string_view> allowed,
+                                response& error) {
   if (req.body.empty()) return json::object();
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) {
-    error = error_response(400, "invalid_json",
-                           "the request body is not valid JSON; send an object such as "
-                           "{\"reason\": \"release freeze\"}");
+    error = error_response(400, "invalid_json", "the request body is not valid JSON");
     return std::nullopt;
   }
   if (!body.is_object()) {
     error = error_response(400, "invalid_json", "the request body must be a JSON object");
     return std::nullopt;
   }
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      error = error_response(400, "unknown_field",
+                             "unknown field \"" + key + "\"; this request takes: " +
+                                 (list.empty() ? std::string("no fields") : list));
+      return std::nullopt;
+    }
+  }
   return body;
 }
 
-// Reads a non-negative integer query parameter within [min, max].
-std::optional<std::int64_t> int_param(const call_context& ctx, const std::string& name,
-                                      std::int64_t fallback, std::int64_t min, std::int64_t max,
-                                      response& error) {
-  auto it = ctx.query.find(name);
-  if (it == ctx.query.end()) return fallback;
+std::optional<bool> optional_bool(const json& body, const char* key, response& error) {
+  auto it = body.find(key);
+  if (it == body.end()) return false;
+  if (!it->is_boolean()) {
+    error = error_response(400, "invalid_field", std::string("\"") + key + "\" must be true or false");
+    return std::nullopt;
+  }
+  return it->get<bool>();
+}
+
+std::optional<std::optional<daemon::colour>> optional_colour(const json& body, const char* key,
+                                                             response& error) {
+  auto it = body.find(key);
+  if (it == body.end()) return std::optional<daemon::colour>();
+  auto c = it->is_string() ? daemon::parse_colour(it->get<std::string>()) : std::nullopt;
+  if (!c) {
+    error = error_response(400, "invalid_field", std::string("\"") + key + "\" must be \"blue\" or \"green\"");
+    return std::nullopt;
+  }
+  return std::optional<daemon::colour>(c);
+}
+
+// {"green": 10} or {"blue": 90, "green": 10}: percent per colour.
+std::optional<traffic::routing> parse_weights(const json& value, response& error) {
+  auto bad = [&](const std::string& why) {
+    error = error_response(400, "invalid_weights",
+                           why + "; send e.g. {\"weights\": {\"green\": 10}} for 10% to green");
+    return std::nullopt;
+  };
+  if (!value.is_object() || value.empty() || value.size() > 2) return bad("weights must be an object of one or two colours");
+  traffic::routing r;
+  int total = 0;
+  for (const auto& [key, share] : value.items()) {
+    auto c = daemon::parse_colour(key);
+    if (!c) return bad("\"" + key + "\" is not a colour");
+    if (!share.is_number_integer() || share.get<int>() < 0 || share.get<int>() > 100)
+      return bad("a weight is a whole percent from 0 to 100");
+    if (share.get<int>() > 0) r.weights[*c] = share.get<int>();
+    total += share.get<int>();
+  }
+  if (value.size() == 1) {
+    auto only = daemon::parse_colour(value.begin().key());
+    int rest = 100 - total;
+    if (rest > 0) r.weights[daemon::other(*only)] = rest;
+    total = 100;
+  }
+  if (total != 100) return bad("the weights must add up to 100");
+  return r;
+}
+
+// Reads an integer query parameter within [min, max].
+std::optional<std::int64_t> int_param(const std::map<std::string, std::string>& query,
+                                      const std::string& name, std::int64_t fallback,
+                                      std::int64_t min, std::int64_t max, response& error) {
+  auto it = query.find(name);
+  if (it == query.end()) return fallback;
   const std::string& text = it->second;
   std::int64_t value = 0;
   bool ok = !text.empty() && text.size() <= 18;
@@ -76,6 +144,28 @@ std::optional<std::int64_t> int_param(const call_context& ctx, const std::string
   return value;
 }
 
+std::optional<std::int64_t> id_param(const call_context& ctx, response& error) {
+  const std::string& text = ctx.params.at("id");
+  std::int64_t value = 0;
+  bool ok = !text.empty() && text.size() <= 18;
+  for (char c : text) {
+    if (c < '0' || c > '9') ok = false;
+    else value = value * 10 + (c - '0');
+  }
+  if (!ok) {
+    error = error_response(404, "unknown_operation", "no operation \"" + text + "\"");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string sse_event(const std::string& name, const json& data, std::optional<std::int64_t> id) {
+  std::string out;
+  if (id) out += "id: " + std::to_string(*id) + "\n";
+  out += "event: " + name + "\ndata: " + data.dump() + "\n\n";
+  return out;
+}
+
 }  // namespace
 
 application::application(engine::engine& engine, daemon::token_service& tokens)
@@ -86,73 +176,240 @@ application::application(engine::engine& engine, daemon::token_service& tokens)
 void application::add_routes() {
   using daemon::scope;
 
-  router_.add("GET", "/healthz", std::nullopt, [](const request&, const call_context&) {
-    return json_response(200, {{"status", "ok"}, {"version", BLUEGREEN_VERSION}});
-  });
+  router_.add("GET", "/healthz", std::nullopt,
+              [](const request&, const call_context&) -> asio::awaitable<response> {
+                co_return json_response(200, {{"status", "ok"}, {"version", BLUEGREEN_VERSION}});
+              });
 
-  router_.add("GET", "/api/v1/apps", scope::read, [this](const request&, const call_context&) {
-    json apps = json::array();
-    for (const auto& view : engine_.apps()) apps.push_back(app_summary_json(view));
-    return json_response(200, {{"apps", apps}});
-  });
+  router_.add("GET", "/api/v1/apps", scope::read,
+              [this](const request&, const call_context&) -> asio::awaitable<response> {
+                json apps = json::array();
+                for (const auto& view : engine_.apps()) apps.push_back(app_summary_json(view));
+                co_return json_response(200, {{"apps", apps}});
+              });
 
   router_.add("GET", "/api/v1/apps/{app}", scope::read,
-              [this](const request&, const call_context& ctx) {
+              [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
                 const std::string& name = ctx.params.at("app");
                 auto view = engine_.app(name);
                 if (!view)
-                  return error_response(404, "unknown_app",
-                                        "no app named \"" + name + "\" in the configuration");
-                return json_response(200, app_detail_json(*view));
+                  co_return error_response(404, "unknown_app",
+                                           "no app named \"" + name + "\" in the configuration");
+                co_return json_response(200, app_detail_json(*view));
               });
 
   router_.add("GET", "/api/v1/events", scope::read,
-              [this](const request&, const call_context& ctx) {
+              [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
-                auto limit = int_param(ctx, "limit", 100, 1, 1000, error);
-                if (!limit) return error;
+                auto limit = int_param(ctx.query, "limit", 100, 1, 1000, error);
+                if (!limit) co_return error;
                 std::optional<std::int64_t> before;
                 if (ctx.query.count("before")) {
-                  before = int_param(ctx, "before", 0, 1, INT64_MAX / 16, error);
-                  if (!before) return error;
+                  before = int_param(ctx.query, "before", 0, 1, INT64_MAX / 16, error);
+                  if (!before) co_return error;
                 }
                 std::optional<std::string_view> app;
                 if (auto it = ctx.query.find("app"); it != ctx.query.end()) app = it->second;
                 json events = json::array();
                 for (const auto& e : engine_.events(static_cast<int>(*limit), before, app))
                   events.push_back(audit_event_json(e));
-                return json_response(200, {{"events", events}});
+                co_return json_response(200, {{"events", events}});
               });
 
   router_.add("POST", "/api/v1/apps/{app}/lock", scope::deploy,
-              [this](const request& req, const call_context& ctx) {
+              [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
-                auto body = object_body(req, error);
-                if (!body) return error;
+                auto body = object_body(req, {"reason"}, error);
+                if (!body) co_return error;
                 auto reason = body->find("reason");
                 if (reason == body->end() || !reason->is_string())
-                  return error_response(400, "invalid_reason",
-                                        "send {\"reason\": \"...\"}: a lock needs a reason");
+                  co_return error_response(400, "invalid_reason",
+                                           "send {\"reason\": \"...\"}: a lock needs a reason");
                 auto locked = engine_.lock(ctx.params.at("app"), reason->get<std::string>(),
                                            {ctx.actor, "api"});
-                if (!locked) return failure_response(locked.error());
-                return json_response(201, {{"app", ctx.params.at("app")},
-                                           {"lock", lock_json(locked.value())}});
+                if (!locked) co_return failure_response(locked.error());
+                co_return json_response(201, {{"app", ctx.params.at("app")},
+                                              {"lock", lock_json(locked.value())}});
               });
 
   router_.add("DELETE", "/api/v1/apps/{app}/lock", scope::deploy,
-              [this](const request&, const call_context& ctx) {
+              [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
                 auto unlocked = engine_.unlock(ctx.params.at("app"), {ctx.actor, "api"});
-                if (!unlocked) return failure_response(unlocked.error());
-                return json_response(200, {{"app", ctx.params.at("app")},
-                                           {"unlocked", lock_json(unlocked.value())}});
+                if (!unlocked) co_return failure_response(unlocked.error());
+                co_return json_response(200, {{"app", ctx.params.at("app")},
+                                              {"unlocked", lock_json(unlocked.value())}});
               });
+
+  router_.add("GET", "/api/v1/apps/{app}/deployments", scope::read,
+              [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
+                const std::string& name = ctx.params.at("app");
+                if (!engine_.app(name))
+                  co_return error_response(404, "unknown_app",
+                                           "no app named \"" + name + "\" in the configuration");
+                response error;
+                auto limit = int_param(ctx.query, "limit", 50, 1, 500, error);
+                if (!limit) co_return error;
+                std::optional<std::int64_t> before;
+                if (ctx.query.count("before")) {
+                  before = int_param(ctx.query, "before", 0, 1, INT64_MAX / 16, error);
+                  if (!before) co_return error;
+                }
+                json ops = json::array();
+                for (const auto& op : engine_.operations(name, static_cast<int>(*limit), before))
+                  ops.push_back(operation_json(op));
+                co_return json_response(200, {{"operations", ops}});
+              });
+
+  router_.add("POST", "/api/v1/apps/{app}/deployments", scope::deploy,
+              [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
+                response error;
+                auto body = object_body(req, {"ref", "force"}, error);
+                if (!body) co_return error;
+                auto ref = body->find("ref");
+                if (ref == body->end() || !ref->is_string())
+                  co_return error_response(400, "invalid_ref",
+                                           "send {\"ref\": \"main\"}: the branch, tag or commit to deploy");
+                auto force = optional_bool(*body, "force", error);
+                if (!force) co_return error;
+                auto started = co_await engine_.deploy(ctx.params.at("app"),
+                                                       {ref->get<std::string>(), *force},
+                                                       {ctx.actor, "api"});
+                if (!started) co_return failure_response(started.error());
+                co_return accepted(started.value());
+              });
+
+  router_.add("POST", "/api/v1/apps/{app}/switch", scope::deploy,
+              [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
+                response error;
+                auto body = object_body(req, {"to", "weights", "force"}, error);
+                if (!body) co_return error;
+                engine::switch_request sw;
+                auto to = optional_colour(*body, "to", error);
+                if (!to) co_return error;
+                sw.to = *to;
+                if (auto w = body->find("weights"); w != body->end()) {
+                  auto weights = parse_weights(*w, error);
+                  if (!weights) co_return error;
+                  sw.weights = *weights;
+                }
+                auto force = optional_bool(*body, "force", error);
+                if (!force) co_return error;
+                sw.force = *force;
+                auto started = co_await engine_.switch_traffic(ctx.params.at("app"), sw,
+                                                               {ctx.actor, "api"});
+                if (!started) co_return failure_response(started.error());
+                co_return accepted(started.value());
+              });
+
+  router_.add("POST", "/api/v1/apps/{app}/rollback", scope::deploy,
+              [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
+                response error;
+                if (!object_body(req, {}, error)) co_return error;
+                auto started = co_await engine_.rollback(ctx.params.at("app"), {ctx.actor, "api"});
+                if (!started) co_return failure_response(started.error());
+                co_return accepted(started.value());
+              });
+
+  router_.add("POST", "/api/v1/apps/{app}/tasks/{task}", scope::deploy,
+              [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
+                response error;
+                auto body = object_body(req, {"colour"}, error);
+                if (!body) co_return error;
+                auto on = optional_colour(*body, "colour", error);
+                if (!on) co_return error;
+                auto started = co_await engine_.run_task(ctx.params.at("app"), ctx.params.at("task"),
+                                                         {*on}, {ctx.actor, "api"});
+                if (!started) co_return failure_response(started.error());
+                co_return accepted(started.value());
+              });
+
+  router_.add("GET", "/api/v1/deployments/{id}", scope::read,
+              [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
+                response error;
+                auto id = id_param(ctx, error);
+                if (!id) co_return error;
+                auto op = engine_.operation(*id);
+                if (!op)
+                  co_return error_response(404, "unknown_operation",
+                                           "no operation #" + std::to_string(*id));
+                co_return json_response(200, {{"operation", operation_json(*op)}});
+              });
+
+  router_.add("POST", "/api/v1/deployments/{id}/cancel", scope::deploy,
+              [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
+                response error;
+                if (!object_body(req, {}, error)) co_return error;
+                auto id = id_param(ctx, error);
+                if (!id) co_return error;
+                auto cancelled = engine_.cancel(*id, {ctx.actor, "api"});
+                if (!cancelled) co_return failure_response(cancelled.error());
+                co_return accepted(cancelled.value());
+              });
+
+  router_.add(
+      "GET", "/api/v1/deployments/{id}/log", scope::read,
+      [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
+        response error;
+        auto id = id_param(ctx, error);
+        if (!id) co_return error;
+        if (!engine_.operation(*id))
+          co_return error_response(404, "unknown_operation", "no operation #" + std::to_string(*id));
+        auto after = int_param(ctx.query, "after", 0, 0, INT64_MAX / 16, error);
+        if (!after) co_return error;
+        if (const std::string* last = req.header("last-event-id")) {
+          std::map<std::string, std::string> q{{"after", *last}};
+          after = int_param(q, "after", 0, 0, INT64_MAX / 16, error);
+          if (!after) co_return error;
+        }
+        auto follow = ctx.query.find("follow");
+        if (follow == ctx.query.end() || follow->second == "0") {
+          auto limit = int_param(ctx.query, "limit", 1000, 1, 10000, error);
+          if (!limit) co_return error;
+          json lines = json::array();
+          for (const auto& l : engine_.log(*id, *after, static_cast<int>(*limit)))
+            lines.push_back(log_line_json(l));
+          co_return json_response(200, {{"lines", lines}});
+        }
+        // Server-Sent Events: every line as it is written, then "end".
+        response r;
+        r.content_type = "text/event-stream";
+        r.headers.emplace_back("X-Accel-Buffering", "no");
+        std::int64_t op_id = *id;
+        std::int64_t start = *after;
+        r.stream = [this, op_id, start](stream_writer& out) -> asio::awaitable<void> {
+          std::int64_t cursor = start;
+          for (;;) {
+            auto lines = engine_.log(op_id, cursor, 500);
+            for (const auto& l : lines) {
+              if (!co_await out.write(sse_event("line", log_line_json(l), l.id))) co_return;
+              cursor = l.id;
+            }
+            if (lines.size() == 500) continue;
+            auto op = engine_.operation(op_id);
+            bool waiting = op && (op->state == "running" || op->state == "queued");
+            if (!waiting) {
+              if (engine_.log(op_id, cursor, 1).empty()) {
+                co_await out.write(sse_event("end", operation_json(*op), std::nullopt));
+                co_return;
+              }
+              continue;
+            }
+            co_await engine_.wait_for_log(op_id, cursor, std::chrono::seconds(15));
+            if (engine_.log(op_id, cursor, 1).empty()) {
+              auto now = engine_.operation(op_id);
+              if (now && (now->state == "running" || now->state == "queued"))
+                if (!co_await out.write(": keep-alive\n\n")) co_return;
+            }
+          }
+        };
+        co_return r;
+      });
 }
 
-response application::handle(const request& req) {
+asio::awaitable<response> application::handle(const request& req) {
   std::string target_error;
   auto target = parse_target(req.target, target_error);
-  if (!target) return error_response(400, "bad_path", target_error);
+  if (!target) co_return error_response(400, "bad_path", target_error);
 
   call_context ctx;
   ctx.query = target->query;
@@ -169,14 +426,14 @@ response application::handle(const request& req) {
                               "send an API token as 'Authorization: Bearer <token>'; create one "
                               "with 'bluegreend token create NAME --scope read'");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
+      co_return r;
     }
     token = tokens_.verify(std::string_view(*auth).substr(kBearer.size()));
     if (!token) {
       auto r = error_response(401, "unauthorized",
                               "the API token is not valid (unknown or revoked)");
       r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      return r;
+      co_return r;
     }
     ctx.actor = token->name;
   }
@@ -190,14 +447,14 @@ response application::handle(const request& req) {
                               req.method + " is not allowed on " + target->path +
                                   "; allowed: " + allow);
       r.headers.emplace_back("Allow", allow);
-      return r;
+      co_return r;
     }
-    return error_response(404, "not_found", "no route for " + target->path);
+    co_return error_response(404, "not_found", "no route for " + target->path);
   }
   if (match.found->needs) {
-    if (!token) return error_response(401, "unauthorized", "this route needs an API token");
+    if (!token) co_return error_response(401, "unauthorized", "this route needs an API token");
     if (!daemon::grants(token->granted, *match.found->needs)) {
-      return error_response(
+      co_return error_response(
           403, "forbidden",
           "this token has scope '" + std::string(daemon::to_string(token->granted)) +
               "' but " + req.method + " " + target->path + " needs '" +
@@ -205,13 +462,15 @@ response application::handle(const request& req) {
     }
   }
   ctx.params = std::move(match.params);
+  std::string failure;
   try {
-    return match.found->handle(req, ctx);
+    co_return co_await match.found->handle(req, ctx);
   } catch (const std::exception& e) {
-    auto r = error_response(500, "internal", "the daemon failed to handle the request; see its log");
-    r.log_note = e.what();
-    return r;
+    failure = e.what();
   }
+  auto r = error_response(500, "internal", "the daemon failed to handle the request; see its log");
+  r.log_note = failure;
+  co_return r;
 }
 
 }  // namespace bluegreen::api

@@ -22,7 +22,7 @@ class application {
  public:
   application(engine::engine& engine, daemon::token_service& tokens);
 
-  response handle(const request& req);
+  boost::asio::awaitable<response> handle(const request& req);
 
  private:
   void add_routes();

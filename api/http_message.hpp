@@ -1,8 +1,10 @@
 // Plain HTTP request and response values that the router and handlers work
-// on, so that handlers are pure functions testable without sockets. The
-// server converts to and from Beast's types at the edge. Value types.
+// on, so that handlers are testable without sockets. The server converts to
+// and from Beast's types at the edge. Value types.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -24,6 +26,14 @@ struct request {
   }
 };
 
+// Writes the body of a streamed response (Server-Sent Events) as it is made.
+class stream_writer {
+ public:
+  virtual ~stream_writer() = default;
+  // False once the client has gone.
+  virtual boost::asio::awaitable<bool> write(std::string data) = 0;
+};
+
 struct response {
   int status = 200;
   std::string content_type = "application/json";
@@ -31,6 +41,9 @@ struct response {
   std::vector<std::pair<std::string, std::string>> headers;
   // Said to the log, never to the client (e.g. the cause of a 500).
   std::string log_note;
+  // When set, the body is streamed by this function instead of `body`, and
+  // the connection closes when it returns.
+  std::function<boost::asio::awaitable<void>(stream_writer&)> stream;
 };
 
 }  // namespace bluegreen::api

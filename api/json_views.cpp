@@ -100,6 +100,7 @@ json app_summary_json(const engine::app_view& view) {
   return {{"name", app.name},
           {"public_url", app.public_url},
           {"live", optional_json(view.state.live)},
+          {"routing", optional_json(view.state.routing)},
           {"drifted", view.state.drifted},
           {"drift_reason", optional_json(view.state.drift_reason)},
           {"backend", app.traffic.backend_name()},
@@ -147,6 +148,33 @@ json app_detail_json(const engine::app_view& view) {
   out["secrets"] = secrets;
   out["updated_at"] = view.state.updated_at;
   return out;
+}
+
+json operation_json(const storage::operation_record& op) {
+  return {{"id", op.id},
+          {"app", op.app},
+          {"kind", op.kind},
+          {"state", op.state},
+          {"colour", optional_json(op.colour)},
+          {"ref", optional_json(op.ref)},
+          {"sha", optional_json(op.sha)},
+          {"task", optional_json(op.task)},
+          {"actor", op.actor},
+          {"channel", op.channel},
+          {"error", optional_json(op.error)},
+          {"created_at", op.created_at},
+          {"started_at", optional_json(op.started_at)},
+          {"finished_at", optional_json(op.finished_at)},
+          {"links", {{"self", "/api/v1/deployments/" + std::to_string(op.id)},
+                     {"log", "/api/v1/deployments/" + std::to_string(op.id) + "/log"}}}};
+}
+
+json log_line_json(const storage::log_line& line) {
+  return {{"id", line.id},
+          {"at", line.at},
+          {"host", optional_json(line.host)},
+          {"stream", line.stream},
+          {"text", line.text}};
 }
 
 json audit_event_json(const storage::audit_event& e) {

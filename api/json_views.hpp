@@ -15,5 +15,7 @@ nlohmann::json app_summary_json(const engine::app_view& view);
 nlohmann::json app_detail_json(const engine::app_view& view);
 nlohmann::json audit_event_json(const storage::audit_event& event);
 nlohmann::json lock_json(const storage::lock_record& lock);
+nlohmann::json operation_json(const storage::operation_record& op);
+nlohmann::json log_line_json(const storage::log_line& line);
 
 }  // namespace bluegreen::api

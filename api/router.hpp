@@ -26,7 +26,8 @@ struct call_context {
   std::string actor;  // token name, or empty for unauthenticated routes
 };
 
-using handler = std::function<response(const request&, const call_context&)>;
+using handler =
+    std::function<boost::asio::awaitable<response>(const request&, const call_context&)>;
 
 struct route {
   std::string method;

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -63,6 +64,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<bool> write(connection& conn, const response& r, unsigned version,
                               bool keep_alive);
   asio::awaitable<void> linger_close(connection& conn);
+  asio::awaitable<void> stream_response(connection& conn, response& r, unsigned version);
 
   asio::io_context& io;
   server_options options;
@@ -95,6 +97,47 @@ asio::awaitable<bool> server::impl::write(connection& conn, const response& r, u
   auto [ec, n] = co_await http::async_write(conn.stream, message, use_tuple);
   if (ec && !is_disconnect(ec)) spdlog::debug("write failed: {}", ec.message());
   co_return !ec;
+}
+
+namespace {
+
+// Writes a streamed body straight to the socket, each piece with its own
+// write deadline.
+class socket_writer final : public stream_writer {
+ public:
+  socket_writer(beast::tcp_stream& stream, std::chrono::milliseconds timeout, const bool& stopping)
+      : stream_(stream), timeout_(timeout), stopping_(stopping) {}
+  asio::awaitable<bool> write(std::string data) override {
+    if (stopping_) co_return false;
+    stream_.expires_after(timeout_);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(data), use_tuple);
+    co_return !ec;
+  }
+
+ private:
+  beast::tcp_stream& stream_;
+  std::chrono::milliseconds timeout_;
+  const bool& stopping_;
+};
+
+}  // namespace
+
+// A streamed response (Server-Sent Events): the header without a length,
+// then the body as the handler makes it; the connection closes after it.
+asio::awaitable<void> server::impl::stream_response(connection& conn, response& r,
+                                                    unsigned version) {
+  http::response<http::empty_body> head{static_cast<http::status>(r.status), version};
+  head.set(http::field::server, "bluegreend");
+  head.set(http::field::content_type, r.content_type);
+  head.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : r.headers) head.set(name, value);
+  head.keep_alive(false);
+  http::response_serializer<http::empty_body> serializer{head};
+  conn.stream.expires_after(options.write_timeout);
+  auto [ec, n] = co_await http::async_write_header(conn.stream, serializer, use_tuple);
+  if (ec) co_return;
+  socket_writer writer(conn.stream, options.write_timeout, stopping);
+  co_await r.stream(writer);
 }
 
 // After refusing a request whose body was not read, closing at once would
@@ -202,11 +245,20 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     req.body = msg.body();
     req.remote = remote;
     response res;
+    std::string crash;
     try {
-      res = handle(req);
+      res = co_await handle(req);
     } catch (const std::exception& e) {
+      crash = e.what();
+    }
+    if (!crash.empty()) {
       res = error_response(500, "internal", "the daemon failed to handle the request; see its log");
-      res.log_note = e.what();
+      res.log_note = crash;
+    }
+    if (res.stream) {
+      spdlog::info("{} {} {} -> {} (streaming)", remote, req.method, req.target, res.status);
+      co_await stream_response(*conn, res, version);
+      break;
     }
     auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                              started);

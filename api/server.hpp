@@ -35,7 +35,7 @@ struct server_options {
 
 class server {
  public:
-  using handler = std::function<response(const request&)>;
+  using handler = std::function<boost::asio::awaitable<response>(const request&)>;
 
   server(boost::asio::io_context& io, server_options options, handler h);
   ~server();

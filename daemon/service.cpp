@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +16,7 @@
 #include "daemon/config.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/ssh/runner.hpp"
 #include "daemon/token_service.hpp"
 #include "storage/database.hpp"
 
@@ -23,6 +25,16 @@ namespace bluegreen::daemon {
 namespace asio = boost::asio;
 
 namespace {
+
+ssh::options ssh_options_of(const config& cfg) {
+  ssh::options o;
+  o.known_hosts = cfg.ssh.known_hosts;
+  o.identity = cfg.ssh.identity;
+  o.use_agent = cfg.ssh.use_agent;
+  o.connect_timeout = cfg.ssh.connect_timeout;
+  o.keepalive = cfg.ssh.keepalive;
+  return o;
+}
 
 void notify(const std::string& state) { sd_notify(0, state.c_str()); }
 
@@ -62,9 +74,11 @@ int run_service(const command_line& cl) {
     return exit_startup;
   }
 
+  asio::io_context io(1);
+  ssh::runner runner(io, ssh_options_of(*cfg), cfg->ssh.workers);
   std::unique_ptr<engine::engine> core_owner;
   try {
-    core_owner = std::make_unique<engine::engine>(cfg, *db);
+    core_owner = std::make_unique<engine::engine>(io, cfg, *db, runner);
   } catch (const std::exception& e) {
     spdlog::error("cannot use state database {}: {}", db->path().string(), e.what());
     return exit_startup;
@@ -73,7 +87,6 @@ int run_service(const command_line& cl) {
   token_service tokens(*db);
   api::application app(core, tokens);
 
-  asio::io_context io(1);
   api::server_options options;
   options.host = cfg->server.listen_host;
   options.port = cfg->server.listen_port;
@@ -82,6 +95,25 @@ int run_service(const command_line& cl) {
   options.read_timeout = cfg->server.read_timeout;
   options.write_timeout = cfg->server.write_timeout;
   api::server http(io, options, [&app](const api::request& req) { return app.handle(req); });
+  // Reconcile with reality before taking requests: what was running when the
+  // daemon last stopped is marked interrupted and the recorded live colours
+  // are made to match the load balancers.
+  {
+    bool recovered = false;
+    asio::co_spawn(io, core.recover(), [&](std::exception_ptr e) {
+      recovered = true;
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("recovery failed: {}", ex.what());
+        }
+      }
+    });
+    while (!recovered && io.run_one() > 0) {
+    }
+    io.restart();
+  }
   std::string listen_error;
   if (!http.start(listen_error)) {
     spdlog::error("{}", listen_error);
@@ -136,6 +168,7 @@ int run_service(const command_line& cl) {
           if (!cl.log_level) setup_logging(next.log_level);
           try {
             core.reload(reloaded.value, {"system", "signal"});
+            runner.set_options(ssh_options_of(*reloaded.value));
             spdlog::info("configuration reloaded from {}: {} app(s)", cl.config_path.string(),
                          reloaded.value->apps.size());
           } catch (const std::exception& e) {
@@ -151,6 +184,9 @@ int run_service(const command_line& cl) {
       notify("STOPPING=1\nSTATUS=stopping");
       http.stop();
       watchdog.cancel();
+      // Running operations are cancelled and end as interrupted; what they
+      // ran on hosts is stopped.
+      core.shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
     });
   };
   wait_signal();

@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kSelect = R"sql(
 SELECT a.name, a.live, a.drifted, a.drift_reason, a.updated_at,
-       c.colour, c.ref, c.sha, c.deployed_at, c.deployed_by, c.verified, c.health, c.health_at
+       c.colour, c.ref, c.sha, c.deployed_at, c.deployed_by, c.verified, c.health, c.health_at,
+       a.routing
 FROM apps a JOIN colour_state c ON c.app = a.name
 )sql";
 
@@ -39,6 +40,7 @@ std::vector<app_record> read_apps(statement& query) {
       app.drifted = query.column_int(2) != 0;
       app.drift_reason = query.column_optional_text(3);
       app.updated_at = query.column_text(4);
+      app.routing = query.column_optional_text(13);
       apps.push_back(std::move(app));
     }
     colour_record c = read_colour(query);
@@ -82,6 +84,18 @@ void app_state_repository::set_live(std::string_view app,
                                     std::optional<std::string_view> colour) {
   transaction tx(db_);
   statement(db_, "UPDATE apps SET live = ?2 WHERE name = ?1").bind(1, app).bind(2, colour).run();
+  touch(db_, app);
+  tx.commit();
+}
+
+void app_state_repository::set_routing(std::string_view app, std::string_view live,
+                                       std::string_view routing) {
+  transaction tx(db_);
+  statement(db_, "UPDATE apps SET live = ?2, routing = ?3 WHERE name = ?1")
+      .bind(1, app)
+      .bind(2, live)
+      .bind(3, routing)
+      .run();
   touch(db_, app);
   tx.commit();
 }

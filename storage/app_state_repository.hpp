@@ -28,6 +28,8 @@ struct colour_record {
 struct app_record {
   std::string name;
   std::optional<std::string> live;  // unset until established
+  // What the load balancer routes to, e.g. "green:100" or "blue:90,green:10".
+  std::optional<std::string> routing;
   bool drifted = false;
   std::optional<std::string> drift_reason;
   std::string updated_at;
@@ -45,6 +47,8 @@ class app_state_repository {
   std::vector<app_record> all();
 
   void set_live(std::string_view app, std::optional<std::string_view> colour);
+  // Records the routing and the live colour it implies, in one transaction.
+  void set_routing(std::string_view app, std::string_view live, std::string_view routing);
   void set_drift(std::string_view app, std::optional<std::string_view> reason);
   // A new release on a colour starts unverified.
   void record_release(std::string_view app, std::string_view colour, std::string_view ref,

@@ -13,7 +13,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -112,6 +112,10 @@ CREATE TABLE audit_events (
   operation_id INTEGER,
   detail       TEXT
 );
+)sql",
+    // 2: what the load balancer routes to, including weighted (canary) splits.
+    R"sql(
+ALTER TABLE apps ADD COLUMN routing TEXT;
 )sql",
 };
 

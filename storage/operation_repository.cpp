@@ -4,6 +4,7 @@
 
 #include "storage/database.hpp"
 #include "storage/statement.hpp"
+#include "storage/transaction.hpp"
 
 namespace bluegreen::storage {
 
@@ -109,6 +110,13 @@ void operation_repository::set_sha(std::int64_t id, std::string_view sha) {
   statement(db_, "UPDATE operations SET sha = ?2 WHERE id = ?1").bind(1, id).bind(2, sha).run();
 }
 
+void operation_repository::set_colour(std::int64_t id, std::string_view colour) {
+  statement(db_, "UPDATE operations SET colour = ?2 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, colour)
+      .run();
+}
+
 std::int64_t operation_repository::append_log(std::int64_t operation_id,
                                               std::optional<std::string_view> host,
                                               std::string_view stream, std::string_view text) {
@@ -116,6 +124,20 @@ std::int64_t operation_repository::append_log(std::int64_t operation_id,
                    "INSERT INTO operation_log (operation_id, host, stream, text)"
                    " VALUES (?1, ?2, ?3, ?4)");
   insert.bind(1, operation_id).bind(2, host).bind(3, stream).bind(4, text).run();
+  return db_.last_insert_id();
+}
+
+std::int64_t operation_repository::append_log_batch(std::int64_t operation_id,
+                                                    const std::vector<new_line>& lines) {
+  transaction tx(db_);
+  statement insert(db_,
+                   "INSERT INTO operation_log (operation_id, host, stream, text)"
+                   " VALUES (?1, ?2, ?3, ?4)");
+  for (const auto& line : lines) {
+    insert.bind(1, operation_id).bind(2, line.host).bind(3, line.stream).bind(4, line.text).run();
+    insert.reset();
+  }
+  tx.commit();
   return db_.last_insert_id();
 }
 

@@ -75,9 +75,17 @@ class operation_repository {
   void set_state(std::int64_t id, std::string_view state,
                  std::optional<std::string_view> error = std::nullopt);
   void set_sha(std::int64_t id, std::string_view sha);
+  void set_colour(std::int64_t id, std::string_view colour);
 
   std::int64_t append_log(std::int64_t operation_id, std::optional<std::string_view> host,
                           std::string_view stream, std::string_view text);
+  struct new_line {
+    std::optional<std::string> host;
+    std::string stream;
+    std::string text;
+  };
+  // Appends many lines in one transaction; returns the id of the last.
+  std::int64_t append_log_batch(std::int64_t operation_id, const std::vector<new_line>& lines);
   // Lines with id greater than `after_id`, oldest first.
   std::vector<log_line> log(std::int64_t operation_id, std::int64_t after_id, int limit);
 

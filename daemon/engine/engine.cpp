@@ -1,15 +1,44 @@
 #include "daemon/engine/engine.hpp"
 
-#include "storage/database.hpp"
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/checks/http_probe.hpp"
+#include "daemon/engine/reality.hpp"
+#include "daemon/traffic/backend.hpp"
+#include "storage/database.hpp"
+#include "storage/switch_intent_repository.hpp"
 
 namespace bluegreen::engine {
 
-engine::engine(std::shared_ptr<const daemon::config> cfg, storage::database& db)
-    : cfg_(std::move(cfg)), db_(db) {
+namespace asio = boost::asio;
+
+namespace {
+
+failure unknown_app(std::string_view app) {
+  return {failure::kind::not_found, "unknown_app",
+          "no app named \"" + std::string(app) + "\" in the configuration"};
+}
+
+}  // namespace
+
+struct engine::log_waiter {
+  explicit log_waiter(asio::io_context& io, std::chrono::milliseconds timeout) : timer(io, timeout) {}
+  asio::steady_timer timer;
+};
+
+engine::engine(asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
+               storage::database& db, ssh::runner& runner)
+    : io_(io), cfg_(std::move(cfg)), db_(db), runner_(runner) {
   ensure_app_rows(*cfg_);
 }
+
+engine::~engine() = default;
 
 void engine::ensure_app_rows(const daemon::config& cfg) {
   storage::app_state_repository states(db_);
@@ -19,9 +48,18 @@ void engine::ensure_app_rows(const daemon::config& cfg) {
 void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who) {
   ensure_app_rows(*cfg);  // throws before anything changes
   cfg_ = std::move(cfg);
+  backends_.clear();
   record(who, "config.reload", std::nullopt,
          "loaded " + cfg_->source.string() + " with " + std::to_string(cfg_->apps.size()) +
              " app(s)");
+}
+
+std::shared_ptr<traffic::backend> engine::backend_for(const daemon::app_config& app) {
+  auto it = backends_.find(app.name);
+  if (it != backends_.end()) return it->second;
+  std::shared_ptr<traffic::backend> made = traffic::make_backend(app, runner_);
+  backends_[app.name] = made;
+  return made;
 }
 
 app_view engine::view_of(const daemon::app_config& app, storage::app_record state) {
@@ -57,25 +95,53 @@ std::vector<storage::audit_event> engine::events(int limit, std::optional<std::i
   return storage::audit_repository(db_).list(limit, before_id, app);
 }
 
+std::optional<storage::operation_record> engine::operation(std::int64_t id) {
+  return storage::operation_repository(db_).find(id);
+}
+
+std::vector<storage::operation_record> engine::operations(std::optional<std::string_view> app,
+                                                          int limit,
+                                                          std::optional<std::int64_t> before_id) {
+  return storage::operation_repository(db_).list(app, limit, before_id);
+}
+
+std::vector<storage::log_line> engine::log(std::int64_t id, std::int64_t after_id, int limit) {
+  return storage::operation_repository(db_).log(id, after_id, limit);
+}
+
+asio::awaitable<void> engine::wait_for_log(std::int64_t id, std::int64_t after_id,
+                                           std::chrono::milliseconds timeout) {
+  if (!log(id, after_id, 1).empty()) co_return;
+  auto op = operation(id);
+  if (!op || storage::is_terminal_state(op->state)) co_return;
+  log_waiter waiter(io_, timeout);
+  log_waiters_[id].insert(&waiter);
+  co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  auto it = log_waiters_.find(id);
+  if (it != log_waiters_.end()) {
+    it->second.erase(&waiter);
+    if (it->second.empty()) log_waiters_.erase(it);
+  }
+}
+
+void engine::notify_log(std::int64_t id) {
+  auto it = log_waiters_.find(id);
+  if (it == log_waiters_.end()) return;
+  for (auto* waiter : it->second) waiter->timer.cancel();
+}
+
 void engine::record(const actor& who, std::string_view action,
-                    std::optional<std::string_view> app, std::optional<std::string_view> detail) {
+                    std::optional<std::string_view> app, std::optional<std::string_view> detail,
+                    std::optional<std::int64_t> operation) {
   storage::new_audit_event event;
   event.actor = who.name;
   event.channel = who.channel;
   event.action = std::string(action);
   if (app) event.app = std::string(*app);
   if (detail) event.detail = std::string(*detail);
+  event.operation_id = operation;
   storage::audit_repository(db_).record(event);
 }
-
-namespace {
-
-failure unknown_app(std::string_view app) {
-  return {failure::kind::not_found, "unknown_app",
-          "no app named \"" + std::string(app) + "\" in the configuration"};
-}
-
-}  // namespace
 
 result<storage::lock_record> engine::lock(std::string_view app, std::string_view reason,
                                           const actor& who) {
@@ -109,6 +175,95 @@ result<storage::lock_record> engine::unlock(std::string_view app, const actor& w
   }
   record(who, "app.unlock", app, "was locked by " + held->holder);
   return *held;
+}
+
+result<storage::operation_record> engine::begin(const daemon::app_config& app,
+                                                storage::new_operation op,
+                                                bool blocked_by_manual_lock) {
+  storage::lock_repository locks(db_);
+  if (blocked_by_manual_lock) {
+    if (auto manual = locks.find(app.name, "manual")) {
+      return failure{failure::kind::conflict, "locked",
+                     "app \"" + app.name + "\" is locked by " + manual->holder + " since " +
+                         manual->acquired_at + " (" + manual->reason.value_or("") +
+                         "); unlock it first, or roll back (allowed while locked)"};
+    }
+  }
+  if (auto held = locks.find(app.name, "operation")) {
+    return failure{failure::kind::conflict, "operation_running",
+                   "app \"" + app.name + "\" is busy: " + held->holder + " since " +
+                       held->acquired_at + "; wait for it or cancel it"};
+  }
+  storage::operation_repository ops(db_);
+  op.state = "running";
+  std::int64_t id = ops.create(op);
+  std::string holder = op.kind + " #" + std::to_string(id) + " by " + op.actor;
+  if (auto held = locks.try_acquire(app.name, "operation", holder, std::nullopt, id)) {
+    ops.set_state(id, "failed", "the app was busy: " + held->holder);
+    return failure{failure::kind::conflict, "operation_running",
+                   "app \"" + app.name + "\" is busy: " + held->holder};
+  }
+  running_[id] = running_operation{app.name, ssh::make_cancel_handle(), false};
+  record({op.actor, op.channel}, "operation." + op.kind, app.name,
+         op.ref ? "ref " + *op.ref : op.colour ? "to " + *op.colour : std::string(), id);
+  return *ops.find(id);
+}
+
+void engine::finish(std::int64_t id, std::string_view state, std::optional<std::string> error) {
+  storage::operation_repository ops(db_);
+  std::string final_state(state);
+  auto it = running_.find(id);
+  if (it != running_.end() && it->second.shutting_down && state == "cancelled") {
+    final_state = "interrupted";
+    error = "bluegreend stopped while this operation ran";
+  }
+  if (error) event(id, final_state + ": " + *error);
+  ops.set_state(id, final_state, error);
+  storage::lock_repository locks(db_);
+  if (auto op = ops.find(id)) {
+    auto held = locks.find(op->app, "operation");
+    if (held && held->operation_id == id) locks.release(op->app, "operation");
+  }
+  if (it != running_.end()) running_.erase(it);
+  notify_log(id);
+}
+
+void engine::append(std::int64_t id, std::optional<std::string_view> host,
+                    std::string_view stream, std::string_view text) {
+  storage::operation_repository(db_).append_log(id, host, stream, text);
+  notify_log(id);
+}
+
+result<storage::operation_record> engine::cancel(std::int64_t id, const actor& who) {
+  auto op = operation(id);
+  if (!op)
+    return failure{failure::kind::not_found, "unknown_operation",
+                   "no operation #" + std::to_string(id)};
+  if (op->state == "ready") {
+    record(who, "operation.cancel", op->app, std::nullopt, id);
+    finish(id, "cancelled", "cancelled by " + who.name + " before it was switched to");
+    return *operation(id);
+  }
+  auto it = running_.find(id);
+  if (it == running_.end())
+    return failure{failure::kind::conflict, "not_running",
+                   "operation #" + std::to_string(id) + " is " + op->state + ", not running"};
+  record(who, "operation.cancel", op->app, std::nullopt, id);
+  event(id, "cancel requested by " + who.name);
+  it->second.cancel->cancel();
+  return *operation(id);
+}
+
+void engine::shutdown(std::string_view reason) {
+  for (auto& [id, op] : running_) {
+    op.shutting_down = true;
+    event(id, std::string("stopping: ") + std::string(reason));
+    op.cancel->cancel();
+  }
+  for (auto& [app, stop] : watches_) stop->cancel();
+  // Followers of logs stop waiting.
+  for (auto& [id, waiters] : log_waiters_)
+    for (auto* waiter : waiters) waiter->timer.cancel();
 }
 
 }  // namespace bluegreen::engine

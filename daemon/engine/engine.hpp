@@ -1,25 +1,44 @@
-// engine is the daemon's core: it holds the current configuration and the
-// state database and answers what the API asks of apps, operations and the
-// audit log. Operations (deploy, switch, rollback) are added on top of it.
+// engine is the daemon's core. It holds the current configuration and the
+// state database, answers what the API asks of apps, operations and the
+// audit log, and runs the operations of a blue/green release: deploy to the
+// idle colour, smoke-test, switch (whole or weighted), watch, roll back,
+// named tasks, locks, cancel, and recovery after a crash.
 //
-// Thread-safety: all calls on the io_context thread that owns the database.
+// Thread-safety: every call on the io_context's thread, which owns the
+// database. Blocking work goes to the SSH runner's workers.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "daemon/config.hpp"
 #include "daemon/engine/result.hpp"
+#include "daemon/ssh/cancel.hpp"
+#include "daemon/traffic/routing.hpp"
 #include "storage/app_state_repository.hpp"
 #include "storage/audit_repository.hpp"
 #include "storage/lock_repository.hpp"
+#include "storage/operation_repository.hpp"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
 
 namespace bluegreen::storage {
 class database;
+}
+namespace bluegreen::ssh {
+class runner;
+}
+namespace bluegreen::traffic {
+class backend;
 }
 
 namespace bluegreen::engine {
@@ -39,34 +58,137 @@ struct actor {
   std::string channel;  // api, cli, slack, github, signal, system
 };
 
+struct deploy_request {
+  std::string ref;
+  bool force = false;  // deploy even when the live colour is in doubt (drift)
+};
+
+struct switch_request {
+  std::optional<daemon::colour> to;  // default: the idle colour
+  std::optional<traffic::routing> weights;  // a weighted (canary) split
+  bool force = false;
+};
+
+struct task_request {
+  std::optional<daemon::colour> on;  // default: as the task's configuration says
+};
+
 class engine {
  public:
-  engine(std::shared_ptr<const daemon::config> cfg, storage::database& db);
+  engine(boost::asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
+         storage::database& db, ssh::runner& runner);
+  ~engine();
 
   std::shared_ptr<const daemon::config> current_config() const { return cfg_; }
-  // Replaces the configuration (SIGHUP); running work keeps the config it
-  // started with.
+  // Replaces the configuration (SIGHUP); running operations keep the config
+  // they started with.
   void reload(std::shared_ptr<const daemon::config> cfg, const actor& who);
 
+  // Queries.
   std::vector<app_view> apps();
   std::optional<app_view> app(std::string_view name);
   std::vector<storage::audit_event> events(int limit, std::optional<std::int64_t> before_id,
                                            std::optional<std::string_view> app);
-  void record(const actor& who, std::string_view action, std::optional<std::string_view> app,
-              std::optional<std::string_view> detail);
+  std::optional<storage::operation_record> operation(std::int64_t id);
+  std::vector<storage::operation_record> operations(std::optional<std::string_view> app,
+                                                    int limit,
+                                                    std::optional<std::int64_t> before_id);
+  std::vector<storage::log_line> log(std::int64_t id, std::int64_t after_id, int limit);
+  // Waits until the operation has log lines after `after_id`, it ends, or the
+  // timeout passes (for following a log live).
+  boost::asio::awaitable<void> wait_for_log(std::int64_t id, std::int64_t after_id,
+                                            std::chrono::milliseconds timeout);
 
-  // The manual lock (release freeze): blocks deploys and switches, never
-  // rollbacks, until unlocked. The holder is the actor.
+  void record(const actor& who, std::string_view action, std::optional<std::string_view> app,
+              std::optional<std::string_view> detail, std::optional<std::int64_t> operation = {});
+
+  // The manual lock (release freeze): blocks deploys, switches and tasks,
+  // never rollbacks, until unlocked.
   result<storage::lock_record> lock(std::string_view app, std::string_view reason,
                                     const actor& who);
   result<storage::lock_record> unlock(std::string_view app, const actor& who);
 
+  // Operations. Each answers once the operation is accepted (or refused),
+  // and goes on in the background.
+  boost::asio::awaitable<result<storage::operation_record>> deploy(std::string app,
+                                                                   deploy_request req,
+                                                                   actor who);
+  boost::asio::awaitable<result<storage::operation_record>> switch_traffic(std::string app,
+                                                                           switch_request req,
+                                                                           actor who);
+  boost::asio::awaitable<result<storage::operation_record>> rollback(std::string app, actor who);
+  boost::asio::awaitable<result<storage::operation_record>> run_task(std::string app,
+                                                                     std::string task,
+                                                                     task_request req, actor who);
+  result<storage::operation_record> cancel(std::int64_t id, const actor& who);
+
+  // At start-up: what was running is marked interrupted, operation locks are
+  // released, unfinished switch intents and every app's live colour are
+  // reconciled with what the load balancers actually route to.
+  boost::asio::awaitable<void> recover();
+  // At stop: cancels running operations (they end as interrupted).
+  void shutdown(std::string_view reason);
+  // Operations running now (for a graceful stop).
+  size_t running() const { return running_.size(); }
+
  private:
+  struct reality;
+  struct log_waiter;  // a follower waiting for new log lines
+  struct running_operation {
+    std::string app;
+    ssh::cancel_handle cancel;
+    bool shutting_down = false;
+  };
+
   app_view view_of(const daemon::app_config& app, storage::app_record state);
   void ensure_app_rows(const daemon::config& cfg);
+  std::shared_ptr<traffic::backend> backend_for(const daemon::app_config& app);
 
+  // Takes the per-app operation lock and records a new running operation.
+  result<storage::operation_record> begin(const daemon::app_config& app,
+                                          storage::new_operation op, bool blocked_by_manual_lock);
+  void finish(std::int64_t id, std::string_view state, std::optional<std::string> error = {});
+  void append(std::int64_t id, std::optional<std::string_view> host, std::string_view stream,
+              std::string_view text);
+  void event(std::int64_t id, std::string_view text) { append(id, std::nullopt, "event", text); }
+  void notify_log(std::int64_t id);
+
+  // What serves the app now, from the load balancer and the identity probe.
+  boost::asio::awaitable<result<reality>> establish(std::shared_ptr<const daemon::config> cfg,
+                                                    const daemon::app_config& app, bool force,
+                                                    std::optional<std::int64_t> log_to);
+
+  boost::asio::awaitable<void> run_deploy(std::shared_ptr<const daemon::config> cfg,
+                                          std::int64_t id, std::string app_name,
+                                          daemon::colour idle, deploy_request req, actor who);
+  boost::asio::awaitable<void> run_switch(std::shared_ptr<const daemon::config> cfg,
+                                          std::int64_t id, std::string app_name,
+                                          traffic::routing from, traffic::routing to,
+                                          bool recheck);
+  // The switch protocol: health re-check, durable intent, backend, confirm,
+  // record. Returns an error message, or nothing on success.
+  boost::asio::awaitable<std::optional<std::string>> switch_protocol(
+      std::shared_ptr<const daemon::config> cfg, std::int64_t id, const daemon::app_config& app,
+      traffic::routing from, traffic::routing to, bool recheck);
+  void start_watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
+                   std::string app_name, traffic::routing from, traffic::routing to);
+  boost::asio::awaitable<void> watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
+                                     std::string app_name, traffic::routing from,
+                                     traffic::routing to, ssh::cancel_handle stop);
+  boost::asio::awaitable<void> run_task_operation(std::shared_ptr<const daemon::config> cfg,
+                                                  std::int64_t id, std::string app_name,
+                                                  std::string task, daemon::colour on);
+
+  boost::asio::io_context& io_;
   std::shared_ptr<const daemon::config> cfg_;
   storage::database& db_;
+  ssh::runner& runner_;
+  // Built from the configuration; operations hold their own reference, so
+  // a reload never pulls one from under them.
+  std::map<std::string, std::shared_ptr<traffic::backend>, std::less<>> backends_;
+  std::map<std::int64_t, running_operation> running_;
+  std::map<std::string, ssh::cancel_handle, std::less<>> watches_;
+  std::map<std::int64_t, std::set<log_waiter*>> log_waiters_;
 };
 
 }  // namespace bluegreen::engine

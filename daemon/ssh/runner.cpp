@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/ssh/execute.hpp"
+#include "daemon/ssh/execute_local.hpp"
 
 namespace bluegreen::ssh {
 
@@ -53,7 +54,8 @@ void runner::start(job j, line_sink sink, cancel_handle cancel,
         asio::post(io_, [sink, lines = std::move(lines)]() mutable { sink(std::move(lines)); });
       };
     }
-    job_result result = execute(j, opts, *cancel, to_io);
+    job_result result =
+        j.to.is_local() ? execute_local(j, *cancel, to_io) : execute(j, opts, *cancel, to_io);
     asio::post(io_, [this, cancel, done = std::move(done), result = std::move(result)]() mutable {
       {
         std::lock_guard lock(mutex_);
@@ -77,10 +79,21 @@ asio::awaitable<job_result> runner::run(job j, line_sink sink, cancel_handle can
 asio::awaitable<std::vector<job_result>> runner::run_on_all(std::vector<destination> hosts,
                                                            job templ, line_sink sink,
                                                            cancel_handle cancel) {
+  std::vector<job> jobs;
+  for (auto& h : hosts) {
+    job j = templ;
+    j.to = std::move(h);
+    jobs.push_back(std::move(j));
+  }
+  co_return co_await run_all(std::move(jobs), std::move(sink), std::move(cancel));
+}
+
+asio::awaitable<std::vector<job_result>> runner::run_all(std::vector<job> jobs, line_sink sink,
+                                                        cancel_handle cancel) {
   if (!cancel) cancel = make_cancel_handle();
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
                                           void(std::vector<job_result>)>(
-      [this, &hosts, &templ, &sink, &cancel](auto handler) {
+      [this, &jobs, &sink, &cancel](auto handler) {
         using handler_type = decltype(handler);
         struct gather {
           std::vector<job_result> results;
@@ -88,16 +101,14 @@ asio::awaitable<std::vector<job_result>> runner::run_on_all(std::vector<destinat
           handler_type handler;
         };
         auto state = std::make_shared<gather>(
-            gather{std::vector<job_result>(hosts.size()), hosts.size(), std::move(handler)});
-        if (hosts.empty()) {
+            gather{std::vector<job_result>(jobs.size()), jobs.size(), std::move(handler)});
+        if (jobs.empty()) {
           asio::post(io_, [state] { std::move(state->handler)(std::vector<job_result>{}); });
           return;
         }
-        for (size_t i = 0; i < hosts.size(); ++i) {
-          job j = templ;
-          j.to = hosts[i];
+        for (size_t i = 0; i < jobs.size(); ++i) {
           // The jobs share one cancel flag: cancelling it stops them all.
-          start(std::move(j), sink, cancel, [state, i](job_result r) {
+          start(std::move(jobs[i]), sink, cancel, [state, i](job_result r) {
             state->results[i] = std::move(r);
             if (--state->left == 0) std::move(state->handler)(std::move(state->results));
           });

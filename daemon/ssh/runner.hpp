@@ -35,9 +35,15 @@ class runner {
   runner(const runner&) = delete;
   runner& operator=(const runner&) = delete;
 
-  // Runs `j`; `sink` (may be empty) gets its output on the io_context.
+  // Runs `j` (over SSH, or on this machine when j.to.is_local()); `sink`
+  // (may be empty) gets its output on the io_context.
   // Cancelling `cancel` stops the job promptly with error_kind::cancelled.
   boost::asio::awaitable<job_result> run(job j, line_sink sink, cancel_handle cancel = nullptr);
+
+  // Runs every job at once (bounded by the pool); one result per job, in
+  // order.
+  boost::asio::awaitable<std::vector<job_result>> run_all(std::vector<job> jobs, line_sink sink,
+                                                          cancel_handle cancel = nullptr);
 
   // Runs `templ` on every host at once (bounded by the pool); one result per
   // host, in the order of `hosts`.

@@ -3,6 +3,7 @@
 namespace bluegreen::ssh {
 
 std::string destination::label() const {
+  if (is_local()) return "local";
   std::string out = user.empty() ? "" : user + "@";
   bool v6 = host.find(':') != std::string::npos;
   if (port == 22) return out + (v6 ? "[" + host + "]" : host);

@@ -15,8 +15,10 @@ namespace bluegreen::ssh {
 
 struct destination {
   std::string user;  // empty: the daemon's own user name
-  std::string host;
+  std::string host;  // empty: this machine, without SSH
   std::uint16_t port = 22;
+
+  bool is_local() const { return host.empty(); }
 
   // "user@host" or "user@[host]:port", for logs and results.
   std::string label() const;

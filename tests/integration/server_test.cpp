@@ -57,7 +57,7 @@ class Server : public ::testing::Test {
   }
 
   testing::api_stack stack_{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
-  boost::asio::io_context io_;
+  boost::asio::io_context& io_ = stack_.io;
   std::unique_ptr<server> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;

@@ -7,9 +7,13 @@
 #include <stdexcept>
 #include <string>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "api/application.hpp"
 #include "daemon/config.hpp"
 #include "daemon/engine/engine.hpp"
+#include "daemon/ssh/runner.hpp"
 #include "daemon/token_service.hpp"
 #include "storage/database.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -23,7 +27,8 @@ struct api_stack {
     std::string error;
     db = storage::database::open(dir / "state.db", {}, error);
     if (!db) throw std::runtime_error(error);
-    core = std::make_unique<engine::engine>(loaded.value, *db);
+    runner = std::make_unique<ssh::runner>(io, ssh::options{}, 4);
+    core = std::make_unique<engine::engine>(io, loaded.value, *db, *runner);
     tokens = std::make_unique<daemon::token_service>(*db);
     app = std::make_unique<api::application>(*core, *tokens);
     reader = token("reader", daemon::scope::read);
@@ -37,7 +42,23 @@ struct api_stack {
     return *secret;
   }
 
+  // Runs the application's handler to completion on `io` (no sockets).
+  api::response call(const api::request& req) {
+    std::optional<api::response> out;
+    boost::asio::co_spawn(io, app->handle(req), [&](std::exception_ptr e, api::response r) {
+      if (e) std::rethrow_exception(e);
+      out = std::move(r);
+    });
+    io.restart();
+    while (!out && io.run_one() > 0) {
+    }
+    if (!out) throw std::runtime_error("the handler did not finish");
+    return std::move(*out);
+  }
+
   temp_dir dir;
+  boost::asio::io_context io;
+  std::unique_ptr<ssh::runner> runner;
   std::unique_ptr<storage::database> db;
   std::unique_ptr<engine::engine> core;
   std::unique_ptr<daemon::token_service> tokens;

@@ -26,7 +26,7 @@ class Application : public ::testing::Test {
     req.target = target;
     if (!token.empty()) req.headers["authorization"] = "Bearer " + token;
     req.body = body;
-    return stack_.app->handle(req);
+    return stack_.call(req);
   }
 
   static std::string code(const response& r) { return json::parse(r.body)["error"]["code"]; }

@@ -1,0 +1,25 @@
+// http_get fetches one URL (http or https) from the io_context, with an
+// overall deadline, and reports status and body (up to 1 MiB) or why there
+// was no answer. Used for smoke checks, health re-checks and the identity
+// probe through public_url.
+//
+// Thread-safety: co_await on the io_context's thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <string>
+
+namespace bluegreen::checks {
+
+struct probe_result {
+  bool answered = false;  // an HTTP response arrived
+  int status = 0;
+  std::string body;
+  std::string error;  // when not answered: what went wrong
+  std::chrono::milliseconds elapsed{0};
+};
+
+boost::asio::awaitable<probe_result> http_get(std::string url, std::chrono::milliseconds timeout);
+
+}  // namespace bluegreen::checks

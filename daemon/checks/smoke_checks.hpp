@@ -1,0 +1,30 @@
+// run_checks runs an app's smoke checks against one colour's URL: each
+// check must answer the expected status (and contain the expected body)
+// within its retries, which cover the app's warm-up.
+//
+// Thread-safety: co_await on the io_context's thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "daemon/config.hpp"
+#include "daemon/template.hpp"
+
+namespace bluegreen::checks {
+
+struct checks_outcome {
+  bool passed = false;
+  std::string message;  // the failing check and what it saw, or a summary
+};
+
+// `warm_up` false: one attempt per check (a re-check right before a switch).
+// `progress` receives one line per attempt that failed and per check passed.
+boost::asio::awaitable<checks_outcome> run_checks(
+    std::string base_url, std::vector<daemon::check_config> checks,
+    daemon::template_values values, bool warm_up,
+    std::function<void(const std::string&)> progress);
+
+}  // namespace bluegreen::checks

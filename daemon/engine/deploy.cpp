@@ -1,0 +1,231 @@
+// engine::deploy: a release onto the idle colour, then its smoke checks, then
+// (promote.mode = auto) the switch.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/checks/smoke_checks.hpp"
+#include "daemon/engine/reality.hpp"
+#include "daemon/engine/refs.hpp"
+#include "daemon/ssh/runner.hpp"
+#include "daemon/template.hpp"
+#include "daemon/traffic/backend.hpp"
+
+namespace bluegreen::engine {
+
+namespace asio = boost::asio;
+using daemon::colour;
+
+namespace {
+
+ssh::destination destination_of(const daemon::ssh_target& t) {
+  return ssh::destination{t.user, t.host, t.port};
+}
+
+}  // namespace
+
+asio::awaitable<result<storage::operation_record>> engine::deploy(std::string app_name,
+                                                                  deploy_request req, actor who) {
+  auto cfg = cfg_;
+  const daemon::app_config* app = cfg->find_app(app_name);
+  if (!app)
+    co_return failure{failure::kind::not_found, "unknown_app",
+                      "no app named \"" + app_name + "\" in the configuration"};
+  if (auto why = check_ref(req.ref))
+    co_return failure{failure::kind::invalid, "invalid_ref", *why};
+
+  storage::new_operation op;
+  op.app = app_name;
+  op.kind = "deploy";
+  op.ref = req.ref;
+  op.actor = who.name;
+  op.channel = who.channel;
+  auto begun = begin(*app, op, true);
+  if (!begun) co_return begun.error();
+  std::int64_t id = begun.value().id;
+
+  // The live colour comes from the load balancer, never from memory alone.
+  auto now = co_await establish(cfg, *app, req.force, id);
+  if (!now) {
+    finish(id, "failed", now.error().message);
+    co_return now.error();
+  }
+  if (now.value().split) {
+    failure f{failure::kind::conflict, "canary_in_progress",
+              "traffic is split (" + now.value().routing.describe() +
+                  "): complete or revert the canary with a switch before deploying"};
+    finish(id, "failed", f.message);
+    co_return f;
+  }
+  colour idle = daemon::other(now.value().live);
+  storage::operation_repository(db_).set_colour(id, to_string(idle));
+  event(id, "live colour is " + std::string(to_string(now.value().live)) + "; deploying " +
+                req.ref + " to " + std::string(to_string(idle)));
+  // A newer deployment replaces one that waits to be switched to.
+  for (const auto& waiting : storage::operation_repository(db_).unfinished()) {
+    if (waiting.app == app_name && waiting.kind == "deploy" && waiting.state == "ready") {
+      event(waiting.id, "superseded by deployment #" + std::to_string(id));
+      finish(waiting.id, "cancelled", "superseded by deployment #" + std::to_string(id));
+    }
+  }
+  if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
+  asio::co_spawn(io_, run_deploy(cfg, id, app_name, idle, req, who), asio::detached);
+  co_return *operation(id);
+}
+
+asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> cfg,
+                                         std::int64_t id, std::string app_name, colour idle,
+                                         deploy_request req, actor who) {
+  const daemon::app_config& app = *cfg->find_app(app_name);
+  const daemon::colour_config& target = app.colour_of(idle);
+  auto cancel = running_.count(id) ? running_[id].cancel : ssh::make_cancel_handle();
+  storage::app_state_repository states(db_);
+  // The idle colour's previous release is about to change: it can no longer
+  // be rolled back to.
+  states.set_verified(app_name, to_string(idle), false);
+
+  std::vector<ssh::env_var> env;
+  for (const auto& [name, ref] : app.secrets) {
+    std::string error;
+    auto value = daemon::read_secret(ref, error);
+    if (!value) {
+      finish(id, "failed", "secret " + name + ": " + error);
+      co_return;
+    }
+    env.push_back({name, *value, true});
+  }
+
+  daemon::template_values values = {{"app", app.name},
+                                    {"ref", req.ref},
+                                    {"colour", std::string(to_string(idle))},
+                                    {"identity", target.identity},
+                                    {"url", target.url}};
+  auto sink = [this, id](std::vector<ssh::output_line>&& lines) {
+    std::vector<storage::operation_repository::new_line> rows;
+    rows.reserve(lines.size());
+    for (auto& l : lines)
+      rows.push_back({l.host, l.from == ssh::stream::out ? "stdout" : "stderr", std::move(l.text)});
+    storage::operation_repository(db_).append_log_batch(id, rows);
+    notify_log(id);
+  };
+  auto stopped = [&](const ssh::job_result& r) {
+    return r.error == ssh::error_kind::cancelled;
+  };
+
+  // 1. Resolve the ref to a commit id on one idle host.
+  ssh::job resolve;
+  resolve.to = destination_of(target.hosts.front());
+  values["host"] = target.hosts.front().host;
+  resolve.command = daemon::expand(app.deploy.resolve, values, true);
+  resolve.env = env;
+  resolve.timeout = app.deploy.timeout;
+  event(id, "resolving " + req.ref + " on " + resolve.to.label());
+  std::string resolved;
+  auto resolved_result = co_await runner_.run(
+      resolve,
+      [&resolved, sink](std::vector<ssh::output_line>&& lines) {
+        for (const auto& l : lines)
+          if (l.from == ssh::stream::out && !l.text.empty()) resolved = l.text;
+        auto copy = lines;
+        sink(std::move(copy));
+      },
+      cancel);
+  if (stopped(resolved_result)) {
+    finish(id, "cancelled", "cancelled while resolving " + req.ref);
+    co_return;
+  }
+  while (!resolved.empty() && (resolved.back() == ' ' || resolved.back() == '\r')) resolved.pop_back();
+  if (!resolved_result.ok() || !is_commit_id(resolved)) {
+    finish(id, "failed",
+           "cannot resolve " + req.ref + " on " + resolve.to.label() + " (" +
+               resolved_result.summary() + (resolved.empty() ? "" : ", printed \"" + resolved.substr(0, 80) + "\"") +
+               "); is it a branch, tag or commit of the app's repository?");
+    co_return;
+  }
+  storage::operation_repository(db_).set_sha(id, resolved);
+  values["sha"] = resolved;
+  event(id, req.ref + " is " + resolved);
+
+  // 2. The steps, in order, on every idle host at once.
+  for (size_t step = 0; step < app.deploy.steps.size(); ++step) {
+    std::vector<ssh::job> jobs;
+    for (const auto& host : target.hosts) {
+      ssh::job j;
+      j.to = destination_of(host);
+      values["host"] = host.host;
+      j.command = daemon::expand(app.deploy.steps[step], values, true);
+      j.env = env;
+      j.timeout = app.deploy.timeout;
+      jobs.push_back(std::move(j));
+    }
+    event(id, "step " + std::to_string(step + 1) + "/" + std::to_string(app.deploy.steps.size()) +
+                  " on " + std::to_string(jobs.size()) + " host(s): " + app.deploy.steps[step]);
+    auto results = co_await runner_.run_all(std::move(jobs), sink, cancel);
+    std::string failures;
+    size_t failed = 0;
+    bool was_cancelled = false;
+    for (const auto& r : results) {
+      event(id, r.host.label() + ": " + r.summary());
+      if (stopped(r)) was_cancelled = true;
+      if (!r.ok()) {
+        ++failed;
+        failures += (failures.empty() ? "" : "; ") + r.host.label() + ": " + r.summary();
+      }
+    }
+    if (was_cancelled) {
+      finish(id, "cancelled", "cancelled during step " + std::to_string(step + 1));
+      co_return;
+    }
+    if (failed > 0) {
+      finish(id, "failed",
+             "step " + std::to_string(step + 1) + " failed on " + std::to_string(failed) + " of " +
+                 std::to_string(results.size()) + " host(s): " + failures +
+                 ". Live traffic was not touched");
+      co_return;
+    }
+  }
+  states.record_release(app_name, to_string(idle), req.ref, resolved, who.name);
+
+  // 3. Smoke checks against the idle colour's own URL.
+  event(id, "smoke checks against " + target.url);
+  auto checked = co_await checks::run_checks(target.url, app.checks, values, true,
+                                             [this, id](const std::string& line) { event(id, line); });
+  if (cancel->cancelled()) {
+    finish(id, "cancelled", "cancelled during the smoke checks");
+    co_return;
+  }
+  if (!checked.passed) {
+    states.set_health(app_name, to_string(idle), "failing");
+    finish(id, "failed", "smoke checks failed: " + checked.message + ". Nothing was switched");
+    co_return;
+  }
+  states.set_verified(app_name, to_string(idle), true);
+  states.set_health(app_name, to_string(idle), "ok");
+  event(id, std::string(to_string(idle)) + " runs " + req.ref + " (" + resolved.substr(0, 12) +
+                ") and passed its smoke checks");
+
+  // 4. Promote.
+  if (app.promote.mode == daemon::promote_config::mode::manual) {
+    storage::operation_repository(db_).set_state(id, "ready");
+    storage::lock_repository locks(db_);
+    auto held = locks.find(app_name, "operation");
+    if (held && held->operation_id == id) locks.release(app_name, "operation");
+    running_.erase(id);
+    event(id, "ready: switch to " + std::string(to_string(idle)) + " when you are");
+    notify_log(id);
+    co_return;
+  }
+  auto live = storage::app_state_repository(db_).find(app_name);
+  traffic::routing from = traffic::routing::all_to(daemon::other(idle));
+  if (live && live->routing)
+    if (auto r = traffic::routing::decode(*live->routing)) from = *r;
+  auto error = co_await switch_protocol(cfg, id, app, from, traffic::routing::all_to(idle), false);
+  if (error) {
+    finish(id, "failed", "automatic switch failed: " + *error);
+    co_return;
+  }
+  finish(id, "succeeded");
+  start_watch(cfg, id, app_name, from, traffic::routing::all_to(idle));
+}
+
+}  // namespace bluegreen::engine

@@ -1,0 +1,90 @@
+#include "daemon/engine/reality.hpp"
+
+#include "daemon/checks/http_probe.hpp"
+#include "daemon/traffic/backend.hpp"
+
+namespace bluegreen::engine {
+
+using daemon::colour;
+
+colour main_colour(const traffic::routing& r) {
+  int blue = r.weights.count(colour::blue) ? r.weights.at(colour::blue) : 0;
+  int green = r.weights.count(colour::green) ? r.weights.at(colour::green) : 0;
+  return green > blue ? colour::green : colour::blue;
+}
+
+boost::asio::awaitable<result<engine::reality>> engine::establish(
+    std::shared_ptr<const daemon::config> cfg, const daemon::app_config& app, bool force,
+    std::optional<std::int64_t> log_to) {
+  auto log = [this, log_to](const std::string& line) {
+    if (log_to) event(*log_to, line);
+  };
+  auto backend = backend_for(app);
+  if (!backend) {
+    co_return failure{failure::kind::unsupported, "backend_unavailable",
+                      "the " + std::string(app.traffic.backend_name()) +
+                          " traffic backend is not available in this version"};
+  }
+  auto current = co_await backend->current(log);
+  if (!current.ok) {
+    co_return failure{failure::kind::conflict, "live_unknown",
+                      "cannot tell which colour serves " + app.name + ": " + current.error +
+                          ". Fix the load balancer, or route it with a switch and \"force\": true"};
+  }
+  reality now;
+  now.routing = current.now;
+  now.split = !current.now.single();
+  now.live = current.now.single().value_or(main_colour(current.now));
+
+  std::vector<std::string> disagreements;
+  if (app.identity_path && !now.split) {
+    auto probe = co_await checks::http_get(app.public_url + *app.identity_path,
+                                           std::chrono::seconds(5));
+    std::optional<colour> seen;
+    for (colour c : {colour::blue, colour::green})
+      if (probe.answered && probe.status == 200 &&
+          probe.body.find(app.colour_of(c).identity) != std::string::npos)
+        seen = c;
+    if (!seen) {
+      disagreements.push_back(
+          app.public_url + *app.identity_path + " did not answer with either identity (" +
+          (probe.answered ? "HTTP " + std::to_string(probe.status) : probe.error) + ")");
+    } else if (*seen != now.live) {
+      disagreements.push_back("the load balancer routes to " + std::string(to_string(now.live)) +
+                              " but " + app.public_url + *app.identity_path + " is answered by " +
+                              std::string(to_string(*seen)));
+    }
+  }
+  storage::app_state_repository states(db_);
+  auto stored = states.find(app.name);
+  if (stored && stored->live) {
+    std::string recorded = stored->routing.value_or(*stored->live + ":100");
+    if (recorded != now.routing.encode())
+      disagreements.push_back("bluegreend recorded " +
+                              (traffic::routing::decode(recorded)
+                                   ? traffic::routing::decode(recorded)->describe()
+                                   : recorded) +
+                              " but the load balancer routes to " + now.routing.describe());
+  }
+  if (!disagreements.empty()) {
+    std::string reason;
+    for (const auto& d : disagreements) reason += (reason.empty() ? "" : "; ") + d;
+    if (!force) {
+      states.set_drift(app.name, reason);
+      co_return failure{failure::kind::conflict, "drifted",
+                        "the live colour of " + app.name + " is in doubt: " + reason +
+                            ". Check by hand, then repeat with \"force\": true to accept what "
+                            "the load balancer routes to"};
+    }
+    log("force: accepting what the load balancer routes to (" + now.routing.describe() +
+        ") despite: " + reason);
+  }
+  if (!stored || !stored->live || stored->drifted || force ||
+      stored->routing.value_or("") != now.routing.encode())
+    states.set_routing(app.name, to_string(now.live), now.routing.encode());
+  if (stored && stored->drifted) states.set_drift(app.name, std::nullopt);
+  (void)cfg;
+  co_return now;
+}
+
+}  // namespace bluegreen::engine

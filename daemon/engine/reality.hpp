@@ -1,0 +1,18 @@
+// engine::reality: what serves an app right now, as established from the
+// load balancer (and the identity probe). Private to the engine's files.
+#pragma once
+
+#include "daemon/engine/engine.hpp"
+
+namespace bluegreen::engine {
+
+struct engine::reality {
+  traffic::routing routing;  // what the load balancer routes to
+  daemon::colour live;       // the colour with all (or most) of the traffic
+  bool split = false;        // a weighted split (canary) is in place
+};
+
+// The colour with most of the traffic (blue on a tie).
+daemon::colour main_colour(const traffic::routing& r);
+
+}  // namespace bluegreen::engine

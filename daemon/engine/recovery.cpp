@@ -1,0 +1,57 @@
+// engine::recover: after a crash or a stop, nothing is left half-done and
+// the recorded live colour equals what the load balancers route to.
+#include <spdlog/spdlog.h>
+
+#include "daemon/engine/reality.hpp"
+#include "daemon/traffic/backend.hpp"
+#include "storage/switch_intent_repository.hpp"
+
+namespace bluegreen::engine {
+
+boost::asio::awaitable<void> engine::recover() {
+  storage::operation_repository ops(db_);
+  for (const auto& op : ops.unfinished()) {
+    if (op.state == "ready") continue;  // waits for a switch; nothing was running
+    append(op.id, std::nullopt, "event", "bluegreend restarted while this operation ran");
+    ops.set_state(op.id, "interrupted",
+                  "bluegreend stopped while this operation was " + op.state);
+    spdlog::warn("operation #{} ({} of {}) was interrupted by a restart", op.id, op.kind, op.app);
+  }
+  int released = storage::lock_repository(db_).release_all_operation_locks();
+  if (released > 0) spdlog::info("released {} operation lock(s) left by the previous run", released);
+
+  auto cfg = cfg_;
+  storage::app_state_repository states(db_);
+  storage::switch_intent_repository intents(db_);
+  auto pending = intents.pending();
+  for (const auto& app : cfg->apps) {
+    auto backend = backend_for(app);
+    if (!backend) continue;
+    auto now = co_await backend->current(nullptr);
+    auto stored = states.find(app.name);
+    if (!now.ok) {
+      spdlog::warn("{}: cannot read what the load balancer routes to: {}", app.name, now.error);
+      continue;
+    }
+    std::string routing = now.now.encode();
+    if (!stored || !stored->routing || *stored->routing != routing) {
+      if (stored && stored->live)
+        spdlog::warn("{}: recorded {} but the load balancer routes to {}; recording what it does",
+                     app.name, stored->routing.value_or(*stored->live), now.now.describe());
+      states.set_routing(app.name, to_string(main_colour(now.now)), routing);
+      if (stored && stored->live)
+        record({"recovery", "system"}, "recovery.reconciled", app.name,
+               "recorded " + stored->routing.value_or(*stored->live) + ", load balancer routes " +
+                   routing);
+    }
+    for (const auto& intent : pending) {
+      if (intent.app != app.name) continue;
+      intents.resolve(intent.id, "reconciled");
+      spdlog::info("{}: switch intent #{} ({} -> {}) reconciled: the load balancer routes to {}",
+                   app.name, intent.id, intent.from_colour.value_or("?"), intent.to_colour,
+                   now.now.describe());
+    }
+  }
+}
+
+}  // namespace bluegreen::engine

@@ -1,0 +1,308 @@
+// engine::switch_traffic, rollback and the watch: moving live traffic
+// between the colours through the app's traffic backend.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/checks/http_probe.hpp"
+#include "daemon/checks/smoke_checks.hpp"
+#include "daemon/duration.hpp"
+#include "daemon/engine/reality.hpp"
+#include "daemon/traffic/backend.hpp"
+#include "storage/switch_intent_repository.hpp"
+
+namespace bluegreen::engine {
+
+namespace asio = boost::asio;
+using daemon::colour;
+
+namespace {
+
+daemon::template_values values_of(const daemon::app_config& app, colour c,
+                                  const storage::colour_record& state) {
+  return {{"app", app.name},
+          {"colour", std::string(to_string(c))},
+          {"identity", app.colour_of(c).identity},
+          {"url", app.colour_of(c).url},
+          {"ref", state.ref.value_or("")},
+          {"sha", state.sha.value_or("")}};
+}
+
+const storage::colour_record& state_of(const storage::app_record& app, colour c) {
+  return c == colour::blue ? app.blue : app.green;
+}
+
+}  // namespace
+
+asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::string app_name,
+                                                                          switch_request req,
+                                                                          actor who) {
+  auto cfg = cfg_;
+  const daemon::app_config* app = cfg->find_app(app_name);
+  if (!app)
+    co_return failure{failure::kind::not_found, "unknown_app",
+                      "no app named \"" + app_name + "\" in the configuration"};
+  auto backend = backend_for(*app);
+  if (req.weights && backend && !backend->supports_weights())
+    co_return failure{failure::kind::unsupported, "weights_unsupported",
+                      "the " + std::string(app->traffic.backend_name()) +
+                          " backend cannot split traffic by weight; switch whole colours"};
+  storage::new_operation op;
+  op.app = app_name;
+  op.kind = "switch";
+  op.actor = who.name;
+  op.channel = who.channel;
+  if (req.to) op.colour = std::string(to_string(*req.to));
+  auto begun = begin(*app, op, true);
+  if (!begun) co_return begun.error();
+  std::int64_t id = begun.value().id;
+
+  auto now = co_await establish(cfg, *app, req.force, id);
+  traffic::routing from;
+  if (now) {
+    from = now.value().routing;
+  } else if (req.force && now.error().code == "live_unknown") {
+    event(id, "force: switching although the current routing is unknown");
+    from = {};
+  } else {
+    finish(id, "failed", now.error().message);
+    co_return now.error();
+  }
+  traffic::routing to;
+  if (req.weights) {
+    to = *req.weights;
+  } else {
+    colour target = req.to ? *req.to
+                           : (from.weights.empty() ? colour::blue
+                                                   : (from.single() ? daemon::other(*from.single())
+                                                                    : daemon::other(main_colour(from))));
+    to = traffic::routing::all_to(target);
+  }
+  if (to == from) {
+    failure f{failure::kind::conflict, "already_live",
+              "traffic already goes to " + to.describe() + "; nothing to switch"};
+    finish(id, "failed", f.message);
+    co_return f;
+  }
+  auto stored = storage::app_state_repository(db_).find(app_name);
+  for (const auto& [c, share] : to.weights) {
+    bool serves_now = from.weights.count(c) > 0;
+    if (!serves_now && stored && !state_of(*stored, c).verified) {
+      failure f{failure::kind::conflict, "not_verified",
+                std::string(to_string(c)) + " has no release that passed its smoke checks; "
+                                            "deploy to it first"};
+      finish(id, "failed", f.message);
+      co_return f;
+    }
+  }
+  storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
+  if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
+  asio::co_spawn(io_, run_switch(cfg, id, app_name, from, to, true), asio::detached);
+  co_return *operation(id);
+}
+
+asio::awaitable<result<storage::operation_record>> engine::rollback(std::string app_name,
+                                                                    actor who) {
+  auto cfg = cfg_;
+  const daemon::app_config* app = cfg->find_app(app_name);
+  if (!app)
+    co_return failure{failure::kind::not_found, "unknown_app",
+                      "no app named \"" + app_name + "\" in the configuration"};
+  // The fastest path: what was recorded at the last switch, no SSH, no probe
+  // beyond the target's health; the backend confirms the result.
+  auto stored = storage::app_state_repository(db_).find(app_name);
+  if (!stored || !stored->live)
+    co_return failure{failure::kind::conflict, "live_unknown",
+                      "bluegreend has not recorded which colour of " + app_name +
+                          " is live yet; nothing to roll back"};
+  traffic::routing from = traffic::routing::all_to(*daemon::parse_colour(*stored->live));
+  if (stored->routing)
+    if (auto r = traffic::routing::decode(*stored->routing)) from = *r;
+  colour target = from.single() ? daemon::other(*from.single()) : main_colour(from);
+  if (!state_of(*stored, target).verified)
+    co_return failure{failure::kind::conflict, "not_verified",
+                      std::string(to_string(target)) +
+                          " has no verified release to roll back to (a deploy changed it or it "
+                          "failed its checks)"};
+  storage::new_operation op;
+  op.app = app_name;
+  op.kind = "rollback";
+  op.actor = who.name;
+  op.channel = who.channel;
+  op.colour = std::string(to_string(target));
+  auto begun = begin(*app, op, false);
+  if (!begun) co_return begun.error();
+  std::int64_t id = begun.value().id;
+  if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
+  asio::co_spawn(io_, run_switch(cfg, id, app_name, from, traffic::routing::all_to(target), true),
+                 asio::detached);
+  co_return *operation(id);
+}
+
+asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> cfg,
+                                         std::int64_t id, std::string app_name,
+                                         traffic::routing from, traffic::routing to,
+                                         bool recheck) {
+  const daemon::app_config& app = *cfg->find_app(app_name);
+  auto error = co_await switch_protocol(cfg, id, app, from, to, recheck);
+  if (error) {
+    finish(id, "failed", *error);
+    co_return;
+  }
+  // A deployment that waited for this switch is now live.
+  if (auto c = to.single()) {
+    for (const auto& waiting : storage::operation_repository(db_).unfinished()) {
+      if (waiting.app == app_name && waiting.kind == "deploy" && waiting.state == "ready" &&
+          waiting.colour == std::string(to_string(*c))) {
+        event(waiting.id, "switched to by operation #" + std::to_string(id));
+        finish(waiting.id, "succeeded");
+      }
+    }
+  }
+  finish(id, "succeeded");
+  if (to.single()) start_watch(cfg, id, app_name, from, to);
+}
+
+asio::awaitable<std::optional<std::string>> engine::switch_protocol(
+    std::shared_ptr<const daemon::config> cfg, std::int64_t id, const daemon::app_config& app,
+    traffic::routing from, traffic::routing to, bool recheck) {
+  (void)cfg;
+  auto backend = backend_for(app);
+  if (!backend) co_return "the " + std::string(app.traffic.backend_name()) + " backend is not available";
+  storage::app_state_repository states(db_);
+  auto stored = states.find(app.name);
+
+  // 1. The target must be healthy now, not only when it was verified.
+  if (recheck && stored) {
+    for (const auto& [c, share] : to.weights) {
+      if (from.weights.count(c)) continue;
+      auto checked = co_await checks::run_checks(
+          app.colour_of(c).url, app.checks, values_of(app, c, state_of(*stored, c)), false,
+          [this, id](const std::string& line) { event(id, line); });
+      if (!checked.passed) {
+        states.set_health(app.name, to_string(c), "failing");
+        co_return std::string(to_string(c)) + " is not healthy: " + checked.message +
+            ". Traffic stays on " + from.describe();
+      }
+      states.set_health(app.name, to_string(c), "ok");
+    }
+  }
+
+  // 2. A durable intent, so a crash from here on is reconciled at start-up.
+  storage::switch_intent_repository intents(db_);
+  auto from_colour = from.weights.empty() ? std::nullopt
+                                          : std::optional<std::string>(to_string(main_colour(from)));
+  auto intent = intents.create(app.name, id, from_colour, to_string(main_colour(to)), to.encode());
+  event(id, "switching " + app.name + " from " + from.describe() + " to " + to.describe());
+
+  // 3. The backend changes the routing and reads it back.
+  auto routed = co_await backend->route(to, [this, id](const std::string& line) { event(id, line); });
+  if (!routed.ok) {
+    intents.resolve(intent, "failed");
+    auto now = co_await backend->current(nullptr);
+    if (now.ok) states.set_routing(app.name, to_string(main_colour(now.now)), now.now.encode());
+    co_return "the " + std::string(app.traffic.backend_name()) + " backend failed: " + routed.error;
+  }
+  states.set_routing(app.name, to_string(main_colour(routed.now)), routed.now.encode());
+  intents.resolve(intent, "applied");
+
+  // 4. Confirm from the outside: public_url is answered by the new colour.
+  if (auto c = to.single(); c && app.identity_path) {
+    std::string url = app.public_url + *app.identity_path;
+    const std::string& identity = app.colour_of(*c).identity;
+    asio::steady_timer timer(io_);
+    bool confirmed = false;
+    std::string seen;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!confirmed && std::chrono::steady_clock::now() < deadline) {
+      auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
+      confirmed = probe.answered && probe.status == 200 && probe.body.find(identity) != std::string::npos;
+      seen = probe.answered ? "HTTP " + std::to_string(probe.status) + " \"" + probe.body.substr(0, 60) + "\""
+                            : probe.error;
+      if (!confirmed) {
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+    }
+    if (!confirmed) {
+      states.set_drift(app.name, "after switching to " + std::string(to_string(*c)) + ", " + url +
+                                     " still answers " + seen);
+      co_return "the load balancer routes to " + to.describe() + " but " + url + " answers " + seen;
+    }
+    event(id, url + " is answered by " + identity);
+  }
+  states.set_drift(app.name, std::nullopt);
+  event(id, "live: " + routed.now.describe());
+  co_return std::nullopt;
+}
+
+void engine::start_watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
+                         std::string app_name, traffic::routing from, traffic::routing to) {
+  const daemon::app_config* app = cfg->find_app(app_name);
+  if (!app || app->promote.watch.count() == 0 || !to.single() || from.weights.empty()) return;
+  auto stop = ssh::make_cancel_handle();
+  if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
+  watches_[app_name] = stop;
+  asio::co_spawn(io_, watch(cfg, id, app_name, from, to, stop), asio::detached);
+}
+
+asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
+                                    std::string app_name, traffic::routing from,
+                                    traffic::routing to, ssh::cancel_handle stop) {
+  const daemon::app_config& app = *cfg->find_app(app_name);
+  colour c = *to.single();
+  auto stored = storage::app_state_repository(db_).find(app_name);
+  auto values = values_of(app, c, stored ? state_of(*stored, c) : storage::colour_record{});
+  std::vector<daemon::check_config> probes = app.checks;
+  if (probes.empty()) {
+    daemon::check_config any;
+    any.path = app.identity_path.value_or("/");
+    if (app.identity_path) any.expect_body = "{identity}";
+    probes.push_back(any);
+  }
+  event(id, "watching " + app.public_url + " for " + daemon::format_duration(app.promote.watch));
+  auto end = std::chrono::steady_clock::now() + app.promote.watch;
+  asio::steady_timer timer(io_);
+  unsigned failures = 0;
+  std::string last;
+  while (std::chrono::steady_clock::now() < end && !stop->cancelled()) {
+    auto checked = co_await checks::run_checks(app.public_url, probes, values, false, nullptr);
+    if (stop->cancelled()) break;
+    if (checked.passed) {
+      failures = 0;
+    } else {
+      ++failures;
+      last = checked.message;
+      event(id, "watch: " + checked.message + " (" + std::to_string(failures) + "/" +
+                    std::to_string(app.promote.failure_threshold) + ")");
+    }
+    if (failures >= app.promote.failure_threshold) {
+      event(id, "watch: " + std::string(to_string(c)) + " failed " + std::to_string(failures) +
+                    " probes in a row; switching back to " + from.describe());
+      auto error = co_await switch_protocol(cfg, id, app, to, from, false);
+      std::string reason = "watch saw " + std::to_string(failures) +
+                           " failed probes after the switch (" + last + ")";
+      if (error) {
+        storage::operation_repository(db_).set_state(id, "failed", reason + "; switching back failed: " + *error);
+      } else {
+        storage::operation_repository(db_).set_state(id, "rolled_back", reason + "; switched back to " + from.describe());
+      }
+      record({"watch", "system"}, "watch.rollback", app_name, reason, id);
+      spdlog::warn("{}: {}", app_name, reason);
+      notify_log(id);
+      break;
+    }
+    timer.expires_after(app.promote.watch_interval);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (auto w = watches_.find(app_name); w != watches_.end() && w->second == stop) watches_.erase(w);
+  if (!stop->cancelled() && failures < app.promote.failure_threshold)
+    event(id, "watch ended: " + std::string(to_string(c)) + " stayed healthy");
+}
+
+}  // namespace bluegreen::engine

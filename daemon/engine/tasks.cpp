@@ -1,0 +1,127 @@
+// engine::run_task: a named one-off job (e.g. a database migration) on one
+// or all hosts of a colour, recorded like a deployment.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/engine/reality.hpp"
+#include "daemon/ssh/runner.hpp"
+#include "daemon/template.hpp"
+
+namespace bluegreen::engine {
+
+namespace asio = boost::asio;
+using daemon::colour;
+
+asio::awaitable<result<storage::operation_record>> engine::run_task(std::string app_name,
+                                                                    std::string task_name,
+                                                                    task_request req, actor who) {
+  auto cfg = cfg_;
+  const daemon::app_config* app = cfg->find_app(app_name);
+  if (!app)
+    co_return failure{failure::kind::not_found, "unknown_app",
+                      "no app named \"" + app_name + "\" in the configuration"};
+  auto task = app->tasks.find(task_name);
+  if (task == app->tasks.end()) {
+    std::string known;
+    for (const auto& [name, t] : app->tasks) known += (known.empty() ? "" : ", ") + name;
+    co_return failure{failure::kind::not_found, "unknown_task",
+                      "app " + app_name + " has no task \"" + task_name + "\"" +
+                          (known.empty() ? "" : "; it has: " + known)};
+  }
+  storage::new_operation op;
+  op.app = app_name;
+  op.kind = "task";
+  op.task = task_name;
+  op.actor = who.name;
+  op.channel = who.channel;
+  auto begun = begin(*app, op, true);
+  if (!begun) co_return begun.error();
+  std::int64_t id = begun.value().id;
+
+  colour on = colour::blue;
+  if (req.on) {
+    on = *req.on;
+  } else if (task->second.on == daemon::task_config::target::blue) {
+    on = colour::blue;
+  } else if (task->second.on == daemon::task_config::target::green) {
+    on = colour::green;
+  } else {
+    auto now = co_await establish(cfg, *app, false, id);
+    if (!now) {
+      finish(id, "failed", now.error().message);
+      co_return now.error();
+    }
+    on = task->second.on == daemon::task_config::target::live ? now.value().live
+                                                              : daemon::other(now.value().live);
+  }
+  storage::operation_repository(db_).set_colour(id, to_string(on));
+  asio::co_spawn(io_, run_task_operation(cfg, id, app_name, task_name, on), asio::detached);
+  co_return *operation(id);
+}
+
+asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::config> cfg,
+                                                 std::int64_t id, std::string app_name,
+                                                 std::string task_name, colour on) {
+  const daemon::app_config& app = *cfg->find_app(app_name);
+  const daemon::task_config& task = app.tasks.at(task_name);
+  const daemon::colour_config& target = app.colour_of(on);
+  auto cancel = running_.count(id) ? running_[id].cancel : ssh::make_cancel_handle();
+  auto stored = storage::app_state_repository(db_).find(app_name);
+  const auto& state = on == colour::blue ? stored->blue : stored->green;
+
+  std::vector<ssh::env_var> env;
+  for (const auto& [name, ref] : app.secrets) {
+    std::string error;
+    auto value = daemon::read_secret(ref, error);
+    if (!value) {
+      finish(id, "failed", "secret " + name + ": " + error);
+      co_return;
+    }
+    env.push_back({name, *value, true});
+  }
+  daemon::template_values values = {{"app", app.name},
+                                    {"colour", std::string(to_string(on))},
+                                    {"identity", target.identity},
+                                    {"url", target.url},
+                                    {"ref", state.ref.value_or("")},
+                                    {"sha", state.sha.value_or("")}};
+  std::vector<ssh::job> jobs;
+  for (const auto& host : target.hosts) {
+    ssh::job j;
+    j.to = ssh::destination{host.user, host.host, host.port};
+    values["host"] = host.host;
+    j.command = daemon::expand(task.command, values, true);
+    j.env = env;
+    j.timeout = app.deploy.timeout;
+    jobs.push_back(std::move(j));
+    if (!task.all_hosts) break;
+  }
+  event(id, "task " + task_name + " on " + std::string(to_string(on)) + " (" +
+                std::to_string(jobs.size()) + " host(s)): " + task.command);
+  auto results = co_await runner_.run_all(
+      std::move(jobs),
+      [this, id](std::vector<ssh::output_line>&& lines) {
+        std::vector<storage::operation_repository::new_line> rows;
+        for (auto& l : lines)
+          rows.push_back({l.host, l.from == ssh::stream::out ? "stdout" : "stderr", std::move(l.text)});
+        storage::operation_repository(db_).append_log_batch(id, rows);
+        notify_log(id);
+      },
+      cancel);
+  std::string failures;
+  bool was_cancelled = false;
+  for (const auto& r : results) {
+    event(id, r.host.label() + ": " + r.summary());
+    if (r.error == ssh::error_kind::cancelled) was_cancelled = true;
+    if (!r.ok()) failures += (failures.empty() ? "" : "; ") + r.host.label() + ": " + r.summary();
+  }
+  if (was_cancelled)
+    finish(id, "cancelled", "cancelled");
+  else if (!failures.empty())
+    finish(id, "failed", "task " + task_name + " failed: " + failures);
+  else
+    finish(id, "succeeded");
+}
+
+}  // namespace bluegreen::engine

@@ -1,0 +1,122 @@
+#include "daemon/ssh/execute_local.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "daemon/duration.hpp"
+#include "daemon/ssh/output_splitter.hpp"
+
+extern char** environ;
+
+namespace bluegreen::ssh {
+
+namespace {
+using clock = std::chrono::steady_clock;
+}
+
+job_result execute_local(const job& j, const cancel_flag& cancel, const line_sink& sink) {
+  auto started = clock::now();
+  job_result result;
+  result.host = j.to;
+  auto finish = [&](error_kind kind, std::string message) {
+    result.error = kind;
+    result.message = std::move(message);
+    result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
+    return result;
+  };
+
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return finish(error_kind::channel_error, "pipe failed");
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return finish(error_kind::channel_error, "pipe failed");
+  }
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (const auto& var : j.env) env.push_back(var.name + "=" + var.value);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const char* argv[] = {"/bin/sh", "-c", j.command.c_str(), nullptr};
+
+  pid_t pid = fork();
+  if (pid < 0) return finish(error_kind::channel_error, std::string("fork failed: ") + std::strerror(errno));
+  if (pid == 0) {
+    setsid();  // its own process group, so a stop reaches everything it started
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    execve("/bin/sh", const_cast<char**>(argv), envp.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+
+  std::vector<std::string> secrets;
+  for (const auto& var : j.env)
+    if (var.secret) secrets.push_back(var.value);
+  output_splitter splitter(j.to.label(), std::move(secrets));
+  std::vector<output_line> batch;
+  auto flush = [&] {
+    if (!batch.empty() && sink) sink(std::move(batch));
+    batch.clear();
+  };
+
+  auto deadline = started + j.timeout;
+  int fds_open[2] = {out_pipe[0], err_pipe[0]};
+  std::optional<error_kind> stopped;
+  while (fds_open[0] >= 0 || fds_open[1] >= 0) {
+    pollfd fds[3] = {{fds_open[0], POLLIN, 0}, {fds_open[1], POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    if (left.count() <= 0) {
+      stopped = error_kind::timeout;
+      break;
+    }
+    poll(fds, 3, static_cast<int>(std::min<long>(left.count(), 1000)));
+    if (cancel.cancelled()) {
+      stopped = error_kind::cancelled;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds_open[i] < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buffer[32 * 1024];
+      ssize_t n = read(fds_open[i], buffer, sizeof buffer);
+      if (n <= 0) {
+        close(fds_open[i]);
+        fds_open[i] = -1;
+      } else {
+        splitter.feed(i == 0 ? stream::out : stream::err,
+                      std::string_view(buffer, static_cast<size_t>(n)), batch);
+      }
+    }
+    flush();
+  }
+  for (int fd : fds_open)
+    if (fd >= 0) close(fd);
+  if (stopped) kill(-pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  splitter.finish(batch);
+  flush();
+  if (stopped == error_kind::timeout)
+    return finish(error_kind::timeout, "the command did not finish within " +
+                                           daemon::format_duration(j.timeout) + " and was stopped");
+  if (stopped == error_kind::cancelled)
+    return finish(error_kind::cancelled, "cancelled; the command was stopped");
+  if (WIFSIGNALED(status)) {
+    const char* name = sigabbrev_np(WTERMSIG(status));
+    result.exit_signal = name ? name : std::to_string(WTERMSIG(status));
+  } else {
+    result.exit_code = WEXITSTATUS(status);
+  }
+  return finish(error_kind::none, "");
+}
+
+}  // namespace bluegreen::ssh

@@ -1,0 +1,47 @@
+// backend is how bluegreend moves an app's traffic: it tells what the load
+// balancer routes to now, changes it, and confirms its own change. One
+// implementation per kind of load balancer (nginx, command, ...).
+//
+// Thread-safety: use from the io_context's thread; blocking work (commands,
+// SSH) goes to the runner's workers.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/traffic/routing.hpp"
+
+namespace bluegreen::ssh {
+class runner;
+}
+
+namespace bluegreen::traffic {
+
+struct outcome {
+  bool ok = false;
+  routing now;        // when ok: what the load balancer routes to
+  std::string error;  // when not ok: what went wrong, for people
+
+  static outcome routed(routing r) { return outcome{true, std::move(r), std::string()}; }
+  static outcome failed(std::string why) { return outcome{false, routing{}, std::move(why)}; }
+};
+
+// Receives lines worth keeping in the operation's log.
+using log_fn = std::function<void(const std::string&)>;
+
+class backend {
+ public:
+  virtual ~backend() = default;
+  virtual bool supports_weights() const = 0;
+  // What traffic goes to now, read from the load balancer itself.
+  virtual boost::asio::awaitable<outcome> current(log_fn log) = 0;
+  // Routes as `target` says and reads back what the load balancer does now.
+  virtual boost::asio::awaitable<outcome> route(routing target, log_fn log) = 0;
+};
+
+std::unique_ptr<backend> make_backend(const daemon::app_config& app, ssh::runner& runner);
+
+}  // namespace bluegreen::traffic

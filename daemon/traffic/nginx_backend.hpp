@@ -1,0 +1,35 @@
+// nginx_backend routes by rewriting an upstream include file that nginx
+// loads, testing the configuration, and reloading nginx, on this machine or
+// on the load balancer over SSH, as one command. The file carries a marker
+// line; what it routes to is read from its server lines.
+//
+// Thread-safety: as backend.
+#pragma once
+
+#include "daemon/traffic/backend.hpp"
+
+namespace bluegreen::traffic {
+
+class nginx_backend final : public backend {
+ public:
+  nginx_backend(const daemon::app_config& app, const daemon::nginx_backend& settings,
+                ssh::runner& runner);
+
+  bool supports_weights() const override { return true; }
+  boost::asio::awaitable<outcome> current(log_fn log) override;
+  boost::asio::awaitable<outcome> route(routing target, log_fn log) override;
+
+  // The upstream file for `target` (pure; exposed for tests).
+  std::string render(const routing& target) const;
+  // What a file routes to, judged by its server lines.
+  outcome parse(const std::string& file) const;
+
+ private:
+  std::string app_name_;
+  daemon::nginx_backend settings_;
+  std::vector<std::string> blue_upstreams_;
+  std::vector<std::string> green_upstreams_;
+  ssh::runner& runner_;
+};
+
+}  // namespace bluegreen::traffic

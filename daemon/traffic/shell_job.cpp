@@ -1,0 +1,37 @@
+#include "daemon/traffic/shell_job.hpp"
+
+#include "daemon/ssh/runner.hpp"
+
+namespace bluegreen::traffic {
+
+std::string shell_output::error_tail(size_t lines) const {
+  std::string out;
+  size_t start = errors.size() > lines ? errors.size() - lines : 0;
+  for (size_t i = start; i < errors.size(); ++i) out += (out.empty() ? "" : " | ") + errors[i];
+  return out;
+}
+
+ssh::destination destination_of(const daemon::ssh_target& target) {
+  return ssh::destination{target.user, target.host, target.port};
+}
+
+boost::asio::awaitable<shell_output> run_shell(ssh::runner& runner,
+                                               const std::optional<daemon::ssh_target>& host,
+                                               std::string command) {
+  auto output = std::make_shared<shell_output>();
+  ssh::job j;
+  if (host) j.to = destination_of(*host);
+  j.command = std::move(command);
+  j.timeout = std::chrono::seconds(60);
+  output->result = co_await runner.run(j, [output](std::vector<ssh::output_line>&& lines) {
+    for (auto& l : lines) {
+      if (l.from == ssh::stream::out)
+        output->out += (output->out.empty() ? "" : "\n") + l.text;
+      else
+        output->errors.push_back(std::move(l.text));
+    }
+  });
+  co_return std::move(*output);
+}
+
+}  // namespace bluegreen::traffic
