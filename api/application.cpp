@@ -271,9 +271,12 @@ void application::add_routes() {
                                            "send {\"ref\": \"main\"}: the branch, tag or commit to deploy");
                 auto force = optional_bool(*body, "force", error);
                 if (!force) co_return error;
-                auto started = co_await engine_.deploy(ctx.params.at("app"),
-                                                       {ref->get<std::string>(), *force},
-                                                       {ctx.actor, "api"});
+                // Named arguments: GCC 12 destroys some temporaries in a
+                // co_await expression twice.
+                std::string app = ctx.params.at("app");
+                engine::deploy_request dr{ref->get<std::string>(), *force};
+                engine::actor who{ctx.actor, "api"};
+                auto started = co_await engine_.deploy(app, dr, who);
                 if (!started) co_return failure_response(started.error());
                 co_return accepted(started.value());
               });
@@ -295,8 +298,9 @@ void application::add_routes() {
                 auto force = optional_bool(*body, "force", error);
                 if (!force) co_return error;
                 sw.force = *force;
-                auto started = co_await engine_.switch_traffic(ctx.params.at("app"), sw,
-                                                               {ctx.actor, "api"});
+                std::string app = ctx.params.at("app");
+                engine::actor who{ctx.actor, "api"};
+                auto started = co_await engine_.switch_traffic(app, sw, who);
                 if (!started) co_return failure_response(started.error());
                 co_return accepted(started.value());
               });
@@ -305,7 +309,9 @@ void application::add_routes() {
               [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 if (!object_body(req, {}, error)) co_return error;
-                auto started = co_await engine_.rollback(ctx.params.at("app"), {ctx.actor, "api"});
+                std::string app = ctx.params.at("app");
+                engine::actor who{ctx.actor, "api"};
+                auto started = co_await engine_.rollback(app, who);
                 if (!started) co_return failure_response(started.error());
                 co_return accepted(started.value());
               });
@@ -317,8 +323,11 @@ void application::add_routes() {
                 if (!body) co_return error;
                 auto on = optional_colour(*body, "colour", error);
                 if (!on) co_return error;
-                auto started = co_await engine_.run_task(ctx.params.at("app"), ctx.params.at("task"),
-                                                         {*on}, {ctx.actor, "api"});
+                std::string app = ctx.params.at("app");
+                std::string task = ctx.params.at("task");
+                engine::task_request tr{*on};
+                engine::actor who{ctx.actor, "api"};
+                auto started = co_await engine_.run_task(app, task, tr, who);
                 if (!started) co_return failure_response(started.error());
                 co_return accepted(started.value());
               });
@@ -381,7 +390,8 @@ void application::add_routes() {
           for (;;) {
             auto lines = engine_.log(op_id, cursor, 500);
             for (const auto& l : lines) {
-              if (!co_await out.write(sse_event("line", log_line_json(l), l.id))) co_return;
+              std::string chunk = sse_event("line", log_line_json(l), l.id);
+              if (!co_await out.write(chunk)) co_return;
               cursor = l.id;
             }
             if (lines.size() == 500) continue;
@@ -389,7 +399,8 @@ void application::add_routes() {
             bool waiting = op && (op->state == "running" || op->state == "queued");
             if (!waiting) {
               if (engine_.log(op_id, cursor, 1).empty()) {
-                co_await out.write(sse_event("end", operation_json(*op), std::nullopt));
+                std::string chunk = sse_event("end", operation_json(*op), std::nullopt);
+                co_await out.write(chunk);
                 co_return;
               }
               continue;
@@ -398,7 +409,7 @@ void application::add_routes() {
             if (engine_.log(op_id, cursor, 1).empty()) {
               auto now = engine_.operation(op_id);
               if (now && (now->state == "running" || now->state == "queued"))
-                if (!co_await out.write(": keep-alive\n\n")) co_return;
+                if (std::string ping = ": keep-alive\n\n"; !co_await out.write(ping)) co_return;
             }
           }
         };

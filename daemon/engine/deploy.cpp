@@ -100,7 +100,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
                                     {"colour", std::string(to_string(idle))},
                                     {"identity", target.identity},
                                     {"url", target.url}};
-  auto sink = [this, id](std::vector<ssh::output_line>&& lines) {
+  ssh::line_sink sink = [this, id](std::vector<ssh::output_line>&& lines) {
     std::vector<storage::operation_repository::new_line> rows;
     rows.reserve(lines.size());
     for (auto& l : lines)
@@ -121,15 +121,12 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   resolve.timeout = app.deploy.timeout;
   event(id, "resolving " + req.ref + " on " + resolve.to.label());
   std::string resolved;
-  auto resolved_result = co_await runner_.run(
-      resolve,
-      [&resolved, sink](std::vector<ssh::output_line>&& lines) {
-        for (const auto& l : lines)
-          if (l.from == ssh::stream::out && !l.text.empty()) resolved = l.text;
-        auto copy = lines;
-        sink(std::move(copy));
-      },
-      cancel);
+  ssh::line_sink resolve_sink = [&resolved, sink](std::vector<ssh::output_line>&& lines) {
+    for (const auto& l : lines)
+      if (l.from == ssh::stream::out && !l.text.empty()) resolved = l.text;
+    sink(std::move(lines));
+  };
+  auto resolved_result = co_await runner_.run(resolve, resolve_sink, cancel);
   if (stopped(resolved_result)) {
     finish(id, "cancelled", "cancelled while resolving " + req.ref);
     co_return;
@@ -160,7 +157,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     }
     event(id, "step " + std::to_string(step + 1) + "/" + std::to_string(app.deploy.steps.size()) +
                   " on " + std::to_string(jobs.size()) + " host(s): " + app.deploy.steps[step]);
-    auto results = co_await runner_.run_all(std::move(jobs), sink, cancel);
+    auto results = co_await runner_.run_all(jobs, sink, cancel);
     std::string failures;
     size_t failed = 0;
     bool was_cancelled = false;
@@ -188,8 +185,10 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
 
   // 3. Smoke checks against the idle colour's own URL.
   event(id, "smoke checks against " + target.url);
-  auto checked = co_await checks::run_checks(target.url, app.checks, values, true,
-                                             [this, id](const std::string& line) { event(id, line); });
+  std::function<void(const std::string&)> progress = [this, id](const std::string& line) {
+    event(id, line);
+  };
+  auto checked = co_await checks::run_checks(target.url, app.checks, values, true, progress);
   if (cancel->cancelled()) {
     finish(id, "cancelled", "cancelled during the smoke checks");
     co_return;
@@ -219,13 +218,14 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   traffic::routing from = traffic::routing::all_to(daemon::other(idle));
   if (live && live->routing)
     if (auto r = traffic::routing::decode(*live->routing)) from = *r;
-  auto error = co_await switch_protocol(cfg, id, app, from, traffic::routing::all_to(idle), false);
+  traffic::routing to = traffic::routing::all_to(idle);
+  auto error = co_await switch_protocol(cfg, id, app, from, to, false);
   if (error) {
     finish(id, "failed", "automatic switch failed: " + *error);
     co_return;
   }
   finish(id, "succeeded");
-  start_watch(cfg, id, app_name, from, traffic::routing::all_to(idle));
+  start_watch(cfg, id, app_name, from, to);
 }
 
 }  // namespace bluegreen::engine

@@ -25,7 +25,8 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
                       "the " + std::string(app.traffic.backend_name()) +
                           " traffic backend is not available in this version"};
   }
-  auto current = co_await backend->current(log);
+  traffic::log_fn log_fn = log;
+  auto current = co_await backend->current(log_fn);
   if (!current.ok) {
     co_return failure{failure::kind::conflict, "live_unknown",
                       "cannot tell which colour serves " + app.name + ": " + current.error +
@@ -38,8 +39,8 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
 
   std::vector<std::string> disagreements;
   if (app.identity_path && !now.split) {
-    auto probe = co_await checks::http_get(app.public_url + *app.identity_path,
-                                           std::chrono::seconds(5));
+    std::string url = app.public_url + *app.identity_path;
+    auto probe = co_await checks::http_get(url, std::chrono::seconds(5));
     std::optional<colour> seen;
     for (colour c : {colour::blue, colour::green})
       if (probe.answered && probe.status == 200 &&
@@ -57,27 +58,34 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
   }
   storage::app_state_repository states(db_);
   auto stored = states.find(app.name);
-  if (stored && stored->live) {
-    std::string recorded = stored->routing.value_or(*stored->live + ":100");
-    if (recorded != now.routing.encode())
-      disagreements.push_back("bluegreend recorded " +
-                              (traffic::routing::decode(recorded)
-                                   ? traffic::routing::decode(recorded)->describe()
-                                   : recorded) +
-                              " but the load balancer routes to " + now.routing.describe());
-  }
+  // The load balancer and the identity probe disagreeing means nobody knows
+  // what serves: even "force" does not deploy into that.
   if (!disagreements.empty()) {
     std::string reason;
     for (const auto& d : disagreements) reason += (reason.empty() ? "" : "; ") + d;
-    if (!force) {
-      states.set_drift(app.name, reason);
-      co_return failure{failure::kind::conflict, "drifted",
-                        "the live colour of " + app.name + " is in doubt: " + reason +
-                            ". Check by hand, then repeat with \"force\": true to accept what "
-                            "the load balancer routes to"};
+    states.set_drift(app.name, reason);
+    co_return failure{failure::kind::conflict, "drifted",
+                      "the live colour of " + app.name + " is in doubt: " + reason +
+                          ". Make the load balancer and the app agree (e.g. reload nginx), "
+                          "then try again"};
+  }
+  if (stored && stored->live) {
+    std::string recorded = stored->routing.value_or(*stored->live + ":100");
+    if (recorded != now.routing.encode()) {
+      auto decoded = traffic::routing::decode(recorded);
+      std::string reason = "bluegreend recorded " + (decoded ? decoded->describe() : recorded) +
+                           " but the load balancer routes to " + now.routing.describe() +
+                           " (changed outside bluegreend?)";
+      if (!force) {
+        states.set_drift(app.name, reason);
+        co_return failure{failure::kind::conflict, "drifted",
+                          "the live colour of " + app.name + " is in doubt: " + reason +
+                              ". Check by hand, then repeat with \"force\": true to accept what "
+                              "the load balancer routes to"};
+      }
+      log("force: accepting what the load balancer routes to (" + now.routing.describe() +
+          ") although " + reason);
     }
-    log("force: accepting what the load balancer routes to (" + now.routing.describe() +
-        ") despite: " + reason);
   }
   if (!stored || !stored->live || stored->drifted || force ||
       stored->routing.value_or("") != now.routing.encode())

@@ -27,7 +27,8 @@ boost::asio::awaitable<void> engine::recover() {
   for (const auto& app : cfg->apps) {
     auto backend = backend_for(app);
     if (!backend) continue;
-    auto now = co_await backend->current(nullptr);
+    traffic::log_fn quiet;
+    auto now = co_await backend->current(quiet);
     auto stored = states.find(app.name);
     if (!now.ok) {
       spdlog::warn("{}: cannot read what the load balancer routes to: {}", app.name, now.error);
@@ -44,12 +45,24 @@ boost::asio::awaitable<void> engine::recover() {
                "recorded " + stored->routing.value_or(*stored->live) + ", load balancer routes " +
                    routing);
     }
+    bool interrupted_switch = false;
     for (const auto& intent : pending) {
       if (intent.app != app.name) continue;
+      interrupted_switch = true;
       intents.resolve(intent.id, "reconciled");
       spdlog::info("{}: switch intent #{} ({} -> {}) reconciled: the load balancer routes to {}",
                    app.name, intent.id, intent.from_colour.value_or("?"), intent.to_colour,
                    now.now.describe());
+    }
+    // A switch that stopped half-way may have written the load balancer's
+    // configuration without making it take effect: apply what it says, so
+    // the recorded, the configured and the served routing are one.
+    if (interrupted_switch) {
+      auto applied = co_await backend->route(now.now, quiet);
+      if (applied.ok)
+        spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.now.describe());
+      else
+        spdlog::warn("{}: could not re-apply {}: {}", app.name, now.now.describe(), applied.error);
     }
   }
 }

@@ -181,9 +181,12 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
   if (recheck && stored) {
     for (const auto& [c, share] : to.weights) {
       if (from.weights.count(c)) continue;
-      auto checked = co_await checks::run_checks(
-          app.colour_of(c).url, app.checks, values_of(app, c, state_of(*stored, c)), false,
-          [this, id](const std::string& line) { event(id, line); });
+      std::string url = app.colour_of(c).url;
+      auto values = values_of(app, c, state_of(*stored, c));
+      std::function<void(const std::string&)> progress = [this, id](const std::string& line) {
+        event(id, line);
+      };
+      auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
       if (!checked.passed) {
         states.set_health(app.name, to_string(c), "failing");
         co_return std::string(to_string(c)) + " is not healthy: " + checked.message +
@@ -201,10 +204,12 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
   event(id, "switching " + app.name + " from " + from.describe() + " to " + to.describe());
 
   // 3. The backend changes the routing and reads it back.
-  auto routed = co_await backend->route(to, [this, id](const std::string& line) { event(id, line); });
+  traffic::log_fn log = [this, id](const std::string& line) { event(id, line); };
+  auto routed = co_await backend->route(to, log);
   if (!routed.ok) {
     intents.resolve(intent, "failed");
-    auto now = co_await backend->current(nullptr);
+    traffic::log_fn quiet;
+    auto now = co_await backend->current(quiet);
     if (now.ok) states.set_routing(app.name, to_string(main_colour(now.now)), now.now.encode());
     co_return "the " + std::string(app.traffic.backend_name()) + " backend failed: " + routed.error;
   }
@@ -215,20 +220,26 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
   if (auto c = to.single(); c && app.identity_path) {
     std::string url = app.public_url + *app.identity_path;
     const std::string& identity = app.colour_of(*c).identity;
+    // nginx and others change over gracefully: for a few milliseconds the
+    // old workers may still take new connections. Confirmed means several
+    // answers in a row from the new colour.
     asio::steady_timer timer(io_);
-    bool confirmed = false;
+    constexpr int kInARow = 5;
+    int in_a_row = 0;
     std::string seen;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!confirmed && std::chrono::steady_clock::now() < deadline) {
+    while (in_a_row < kInARow && std::chrono::steady_clock::now() < deadline) {
       auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
-      confirmed = probe.answered && probe.status == 200 && probe.body.find(identity) != std::string::npos;
+      bool right = probe.answered && probe.status == 200 && probe.body.find(identity) != std::string::npos;
+      in_a_row = right ? in_a_row + 1 : 0;
       seen = probe.answered ? "HTTP " + std::to_string(probe.status) + " \"" + probe.body.substr(0, 60) + "\""
                             : probe.error;
-      if (!confirmed) {
-        timer.expires_after(std::chrono::milliseconds(20));
+      if (in_a_row < kInARow) {
+        timer.expires_after(std::chrono::milliseconds(right ? 10 : 20));
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       }
     }
+    bool confirmed = in_a_row >= kInARow;
     if (!confirmed) {
       states.set_drift(app.name, "after switching to " + std::string(to_string(*c)) + ", " + url +
                                      " still answers " + seen);
@@ -237,6 +248,10 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     event(id, url + " is answered by " + identity);
   }
   states.set_drift(app.name, std::nullopt);
+  // The colour that served until now keeps its release and served it well:
+  // it is what a rollback goes back to.
+  if (auto previous = from.single(); previous && !to.weights.count(*previous))
+    states.set_verified(app.name, to_string(*previous), true);
   event(id, "live: " + routed.now.describe());
   co_return std::nullopt;
 }
@@ -271,7 +286,8 @@ asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, s
   unsigned failures = 0;
   std::string last;
   while (std::chrono::steady_clock::now() < end && !stop->cancelled()) {
-    auto checked = co_await checks::run_checks(app.public_url, probes, values, false, nullptr);
+    std::function<void(const std::string&)> quiet;
+    auto checked = co_await checks::run_checks(app.public_url, probes, values, false, quiet);
     if (stop->cancelled()) break;
     if (checked.passed) {
       failures = 0;

@@ -99,16 +99,14 @@ asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::c
   }
   event(id, "task " + task_name + " on " + std::string(to_string(on)) + " (" +
                 std::to_string(jobs.size()) + " host(s)): " + task.command);
-  auto results = co_await runner_.run_all(
-      std::move(jobs),
-      [this, id](std::vector<ssh::output_line>&& lines) {
-        std::vector<storage::operation_repository::new_line> rows;
-        for (auto& l : lines)
-          rows.push_back({l.host, l.from == ssh::stream::out ? "stdout" : "stderr", std::move(l.text)});
-        storage::operation_repository(db_).append_log_batch(id, rows);
-        notify_log(id);
-      },
-      cancel);
+  ssh::line_sink sink = [this, id](std::vector<ssh::output_line>&& lines) {
+    std::vector<storage::operation_repository::new_line> rows;
+    for (auto& l : lines)
+      rows.push_back({l.host, l.from == ssh::stream::out ? "stdout" : "stderr", std::move(l.text)});
+    storage::operation_repository(db_).append_log_batch(id, rows);
+    notify_log(id);
+  };
+  auto results = co_await runner_.run_all(jobs, sink, cancel);
   std::string failures;
   bool was_cancelled = false;
   for (const auto& r : results) {

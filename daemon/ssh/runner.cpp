@@ -85,7 +85,7 @@ asio::awaitable<std::vector<job_result>> runner::run_on_all(std::vector<destinat
     j.to = std::move(h);
     jobs.push_back(std::move(j));
   }
-  co_return co_await run_all(std::move(jobs), std::move(sink), std::move(cancel));
+  co_return co_await run_all(jobs, sink, cancel);
 }
 
 asio::awaitable<std::vector<job_result>> runner::run_all(std::vector<job> jobs, line_sink sink,

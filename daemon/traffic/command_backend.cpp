@@ -12,7 +12,7 @@ command_backend::command_backend(const daemon::app_config& app,
     : app_name_(app.name), settings_(settings), runner_(runner) {}
 
 boost::asio::awaitable<outcome> command_backend::current(log_fn log) {
-  // (Built before co_await: GCC 12 mishandles initializer lists inside it.)
+  // (Named before co_await: GCC 12 mishandles temporaries inside it.)
   daemon::template_values values;
   values["app"] = app_name_;
   std::string command = daemon::expand(settings_.current_command, values, true);

@@ -120,8 +120,10 @@ outcome nginx_backend::parse(const std::string& file) const {
 }
 
 boost::asio::awaitable<outcome> nginx_backend::current(log_fn log) {
-  auto shell = co_await run_shell(runner_, settings_.host,
-                                  "cat " + shell_quote(settings_.upstream_file.string()));
+  // Arguments of co_await calls are named values: GCC 12 destroys some
+  // temporaries in a co_await expression twice.
+  std::string command = "cat " + shell_quote(settings_.upstream_file.string());
+  auto shell = co_await run_shell(runner_, settings_.host, command);
   if (!shell.result.ok()) {
     std::string why = shell.result.error != ssh::error_kind::none ? shell.result.summary()
                                                                    : shell.error_tail();

@@ -23,14 +23,16 @@ boost::asio::awaitable<shell_output> run_shell(ssh::runner& runner,
   if (host) j.to = destination_of(*host);
   j.command = std::move(command);
   j.timeout = std::chrono::seconds(60);
-  output->result = co_await runner.run(j, [output](std::vector<ssh::output_line>&& lines) {
+  ssh::line_sink collect = [output](std::vector<ssh::output_line>&& lines) {
     for (auto& l : lines) {
       if (l.from == ssh::stream::out)
         output->out += (output->out.empty() ? "" : "\n") + l.text;
       else
         output->errors.push_back(std::move(l.text));
     }
-  });
+  };
+  ssh::cancel_handle cancel = ssh::make_cancel_handle();
+  output->result = co_await runner.run(j, collect, cancel);
   co_return std::move(*output);
 }
 

@@ -95,6 +95,20 @@ std::optional<http_reply> http_connection::read_reply(std::chrono::milliseconds 
   return reply;
 }
 
+std::string http_connection::read_until_closed(std::chrono::milliseconds deadline) {
+  auto end = clock::now() + deadline;
+  std::string all = std::move(buffer_);
+  buffer_.clear();
+  for (;;) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, remaining_ms(end)) <= 0) return all;
+    char chunk[65536];
+    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return all;
+    all.append(chunk, static_cast<size_t>(n));
+  }
+}
+
 bool http_connection::wait_closed(std::chrono::milliseconds deadline) {
   auto end = clock::now() + deadline;
   for (;;) {

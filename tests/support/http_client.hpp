@@ -28,6 +28,8 @@ class http_connection {
   // Reads one response (Content-Length framed) within the deadline.
   std::optional<http_reply> read_reply(
       std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  // Reads everything until the server closes the connection (or the deadline).
+  std::string read_until_closed(std::chrono::milliseconds deadline);
   // Waits until the server closes the connection; false on deadline.
   bool wait_closed(std::chrono::milliseconds deadline);
 

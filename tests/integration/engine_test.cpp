@@ -1,0 +1,347 @@
+// The deploy engine end to end: the real bluegreend binary, a real sshd
+// serving four "hosts", real demo app processes, and a real nginx.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <set>
+
+#include "tests/support/world.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using bluegreen::testing::eventually;
+using bluegreen::testing::world;
+using bluegreen::testing::world_options;
+using nlohmann::json;
+
+// True while some process's command line contains `needle`.
+bool process_running(const std::string& needle) {
+  DIR* proc = opendir("/proc");
+  bool found = false;
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    for (auto& c : cmdline)
+      if (c == '\0') c = ' ';
+    if (cmdline.rfind(needle, 0) == 0) found = true;
+  }
+  closedir(proc);
+  return found;
+}
+
+std::string log_text(world& w, std::int64_t id) {
+  auto r = w.api("GET", "/api/v1/deployments/" + std::to_string(id) + "/log?limit=10000");
+  std::string out;
+  for (const auto& l : r.body["lines"])
+    out += (l["host"].is_null() ? std::string("-") : l["host"].get<std::string>()) + " " +
+           l["stream"].get<std::string>() + " " + l["text"].get<std::string>() + "\n";
+  return out;
+}
+
+std::string recorded_live(world& w) {
+  auto app = w.api("GET", "/api/v1/apps/demo");
+  return app.body["live"].is_null() ? "none" : app.body["live"].get<std::string>();
+}
+
+TEST(Engine, ManualDeployThenSwitchThenRollback) {
+  world w;
+  EXPECT_EQ(w.through_lb("/version"), "1.0.0");
+  std::string sha = w.commit_version("2.0.0");
+
+  std::vector<json> lines;
+  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  ASSERT_EQ(r.status, 202) << r.body.dump();
+  EXPECT_EQ(r.body["operation"]["kind"], "deploy");
+  std::int64_t id = r.body["operation"]["id"];
+  auto deployed = w.follow(id, [&](const json& l) { lines.push_back(l); });
+  EXPECT_EQ(deployed["state"], "ready") << log_text(w, id);
+  EXPECT_EQ(deployed["colour"], "green");
+  EXPECT_EQ(deployed["sha"], sha);
+  // The log came line by line, each remote line tagged with its host.
+  std::set<std::string> hosts;
+  for (const auto& l : lines)
+    if (!l["host"].is_null()) hosts.insert(l["host"]);
+  EXPECT_EQ(hosts.size(), 3u) << log_text(w, id);
+  // Nothing switched yet: users still get 1.0.0 from blue.
+  EXPECT_EQ(w.through_lb("/version"), "1.0.0");
+  EXPECT_EQ(w.upstream_colour(), "blue");
+
+  auto switched = w.switch_to();
+  EXPECT_EQ(switched["state"], "succeeded") << log_text(w, switched["id"]);
+  EXPECT_EQ(w.through_lb("/version"), "2.0.0") << log_text(w, id);
+  EXPECT_EQ(w.through_lb("/hostname"), "green-production")
+      << log_text(w, switched["id"]) << bluegreen::testing::read_file(w.upstream_file());
+  EXPECT_EQ(recorded_live(w), "green");
+  EXPECT_EQ(w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"]["state"],
+            "succeeded");
+
+  auto rolled = w.rollback();
+  EXPECT_EQ(rolled["state"], "succeeded") << rolled.dump();
+  EXPECT_EQ(w.through_lb("/version"), "1.0.0");
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+  EXPECT_EQ(recorded_live(w), "blue");
+  EXPECT_EQ(w.upstream_colour(), "blue");
+
+  auto app = w.api("GET", "/api/v1/apps/demo").body;
+  EXPECT_EQ(app["green"]["sha"], sha);
+  EXPECT_EQ(app["green"]["ref"], "main");
+  EXPECT_EQ(app["green"]["deployed_by"], "tester");
+  EXPECT_TRUE(app["green"]["verified"].get<bool>());
+}
+
+TEST(Engine, AutoModeDeploysChecksAndSwitches) {
+  world w({"auto", "0s"});
+  w.commit_version("2.0.0");
+  auto done = w.deploy("main");
+  EXPECT_EQ(done["state"], "succeeded") << done.dump();
+  EXPECT_EQ(w.through_lb("/version"), "2.0.0");
+  EXPECT_EQ(recorded_live(w), "green");
+  // The same ref again goes to the other colour, which becomes live too.
+  auto again = w.deploy("main");
+  EXPECT_EQ(again["state"], "succeeded") << again.dump();
+  EXPECT_EQ(again["colour"], "blue");
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+  EXPECT_EQ(w.through_lb("/version"), "2.0.0");
+}
+
+TEST(Engine, AWeightedSwitchSendsAShareToEachColour) {
+  world w;
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  auto canary = w.switch_to(R"({"weights": {"green": 50}})");
+  ASSERT_EQ(canary["state"], "succeeded") << canary.dump();
+  EXPECT_EQ(w.upstream_colour(), "split");
+  std::set<std::string> versions;
+  for (int i = 0; i < 40 && versions.size() < 2; ++i) versions.insert(w.through_lb("/version"));
+  EXPECT_EQ(versions, (std::set<std::string>{"1.0.0", "2.0.0"}));
+  // Completing the canary.
+  EXPECT_EQ(w.switch_to(R"({"to": "green"})")["state"], "succeeded");
+  EXPECT_EQ(w.upstream_colour(), "green");
+  EXPECT_EQ(w.through_lb("/version"), "2.0.0");
+}
+
+TEST(Engine, AStepFailingOnOneOfThreeHostsFailsTheDeployAndLeavesLiveAlone) {
+  world w;
+  w.commit_version("2.0.0");
+  std::ofstream(w.host_dir("127.0.0.4") / "fail-deploy");
+  auto done = w.deploy("main");
+  EXPECT_EQ(done["state"], "failed");
+  std::string error = done["error"];
+  EXPECT_NE(error.find("failed on 1 of 3 host(s)"), std::string::npos) << error;
+  EXPECT_NE(error.find("127.0.0.4"), std::string::npos) << error;
+  std::string log = log_text(w, done["id"]);
+  EXPECT_NE(log.find("127.0.0.4]:"), std::string::npos);
+  EXPECT_NE(log.find("refusing to deploy on 127.0.0.4"), std::string::npos) << log;
+  EXPECT_NE(log.find("127.0.0.3]:" ), std::string::npos);
+  EXPECT_EQ(w.upstream_colour(), "blue");
+  EXPECT_EQ(w.through_lb("/version"), "1.0.0");
+  EXPECT_FALSE(w.api("GET", "/api/v1/apps/demo").body["green"]["verified"].get<bool>());
+}
+
+TEST(Engine, AFailingSmokeCheckMeansNoSwitch) {
+  world w({"auto", "0s"});
+  w.commit_version("2.0.0");
+  std::ofstream(w.host_dir("127.0.0.3") / "unhealthy");
+  auto done = w.deploy("main");
+  EXPECT_EQ(done["state"], "failed");
+  EXPECT_NE(done["error"].get<std::string>().find("smoke checks failed"), std::string::npos);
+  EXPECT_EQ(w.upstream_colour(), "blue");
+  EXPECT_EQ(w.through_lb("/version"), "1.0.0");
+}
+
+TEST(Engine, NginxRefusingTheConfigFailsTheSwitchAndRestoresTheFile) {
+  world w;
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  std::string before = bluegreen::testing::read_file(w.upstream_file());
+  std::ofstream(w.root() / "nginx-test-fails");
+  auto done = w.switch_to();
+  EXPECT_EQ(done["state"], "failed");
+  EXPECT_NE(done["error"].get<std::string>().find("the previous file is back in place"),
+            std::string::npos)
+      << done.dump();
+  EXPECT_EQ(bluegreen::testing::read_file(w.upstream_file()), before);
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+  EXPECT_EQ(recorded_live(w), "blue");
+}
+
+TEST(Engine, AHandEditedUpstreamIsDriftAndForceAcceptsIt) {
+  world w;
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");  // records blue as live
+  // Someone routes to green by hand and reloads nginx.
+  std::string text = bluegreen::testing::read_file(w.upstream_file());
+  std::string port = text.substr(text.find("127.0.0.2:") + 10, 5);
+  port = port.substr(0, port.find_first_not_of("0123456789"));
+  w.root();
+  std::ofstream(w.upstream_file()) << "upstream demo {\n"
+                                   << "    server 127.0.0.3:" << port << ";\n"
+                                   << "    server 127.0.0.4:" << port << ";\n"
+                                   << "    server 127.0.0.5:" << port << ";\n}\n";
+  auto reload = bluegreen::testing::run_command({(w.root() / "reload.sh").string()});
+  ASSERT_EQ(reload.status, 0) << reload.err;
+  ASSERT_TRUE(eventually([&] { return w.through_lb("/hostname") == "green-production"; }));
+
+  auto refused = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(refused.body["error"]["code"], "drifted");
+  EXPECT_NE(refused.body["error"]["message"].get<std::string>().find("recorded blue"), std::string::npos);
+  EXPECT_TRUE(w.api("GET", "/api/v1/apps/demo").body["drifted"].get<bool>());
+
+  auto forced = w.deploy("main", true);
+  EXPECT_EQ(forced["state"], "ready") << forced.dump();
+  EXPECT_EQ(forced["colour"], "blue");  // the idle colour per reality, never the serving one
+  EXPECT_EQ(recorded_live(w), "green");
+  EXPECT_FALSE(w.api("GET", "/api/v1/apps/demo").body["drifted"].get<bool>());
+}
+
+TEST(Engine, OfTwoConcurrentDeploysExactlyOneRuns) {
+  world w;
+  w.commit_version("2.0.0");
+  std::string body = R"({"ref": "main"})";
+  auto request = "POST /api/v1/apps/demo/deployments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                 w.token() + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  bluegreen::testing::http_connection a("127.0.0.1", w.api_port());
+  bluegreen::testing::http_connection b("127.0.0.1", w.api_port());
+  a.send_raw(request);
+  b.send_raw(request);
+  auto ra = a.read_reply();
+  auto rb = b.read_reply();
+  ASSERT_TRUE(ra && rb);
+  std::multiset<int> statuses = {ra->status, rb->status};
+  EXPECT_EQ(statuses, (std::multiset<int>{202, 409})) << ra->body << rb->body;
+  auto& loser = ra->status == 409 ? *ra : *rb;
+  EXPECT_NE(loser.body.find("deploy #"), std::string::npos) << loser.body;
+  auto& winner = ra->status == 202 ? *ra : *rb;
+  EXPECT_EQ(w.follow(json::parse(winner.body)["operation"]["id"])["state"], "ready");
+}
+
+TEST(Engine, ALockBlocksDeployAndSwitchButNotRollback) {
+  world w;
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  ASSERT_EQ(w.switch_to()["state"], "succeeded");
+  ASSERT_EQ(w.api("POST", "/api/v1/apps/demo/lock", R"({"reason": "release freeze"})").status, 201);
+  auto deploy = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  EXPECT_EQ(deploy.status, 409);
+  EXPECT_EQ(deploy.body["error"]["code"], "locked");
+  EXPECT_NE(deploy.body["error"]["message"].get<std::string>().find("release freeze"), std::string::npos);
+  auto sw = w.api("POST", "/api/v1/apps/demo/switch", "{}");
+  EXPECT_EQ(sw.status, 409);
+  EXPECT_EQ(w.rollback()["state"], "succeeded");
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+}
+
+TEST(Engine, CancelStopsTheRunningCommandsOnTheHosts) {
+  world w;
+  w.commit_version("2.0.0");
+  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "slow-deploy");
+  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  ASSERT_EQ(r.status, 202);
+  std::int64_t id = r.body["operation"]["id"];
+  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+  ASSERT_TRUE(process_running("sleep 600"));
+  auto cancel = w.api("POST", "/api/v1/deployments/" + std::to_string(id) + "/cancel");
+  EXPECT_EQ(cancel.status, 202) << cancel.body.dump();
+  auto done = w.follow(id);
+  EXPECT_EQ(done["state"], "cancelled");
+  EXPECT_TRUE(eventually([] { return !process_running("sleep 600"); }));
+  EXPECT_EQ(w.upstream_colour(), "blue");
+}
+
+TEST(Engine, EvilRefsAreRefusedAndNothingRuns) {
+  world w;
+  std::string canary = (w.root() / "pwned").string();
+  for (const std::string& ref :
+       {"$(touch " + canary + ")", std::string(";touch ") + canary, "`touch " + canary + "`",
+        std::string("--upload-pack=touch ") + canary, std::string("main\ntouch ") + canary,
+        std::string(300, 'a'), std::string("../../etc"), std::string("")}) {
+    auto r = w.api("POST", "/api/v1/apps/demo/deployments", json{{"ref", ref}}.dump());
+    EXPECT_EQ(r.status, 400) << ref;
+    EXPECT_EQ(r.body["error"]["code"], "invalid_ref") << ref;
+  }
+  EXPECT_FALSE(std::filesystem::exists(canary));
+  EXPECT_TRUE(w.api("GET", "/api/v1/apps/demo/deployments").body["operations"].empty());
+}
+
+TEST(Engine, TheWatchSwitchesBackWhenTheNewColourStartsFailing) {
+  world w({"manual", "20s"});
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  auto r = w.api("POST", "/api/v1/apps/demo/switch", "{}");
+  ASSERT_EQ(r.status, 202);
+  std::int64_t id = r.body["operation"]["id"];
+  ASSERT_TRUE(eventually([&] {
+    return w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"]["state"] ==
+           "succeeded";
+  }));
+  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "unhealthy");
+  ASSERT_TRUE(eventually([&] {
+    return w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"]["state"] ==
+           "rolled_back";
+  }));
+  auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
+  EXPECT_NE(op["error"].get<std::string>().find("failed probes"), std::string::npos) << op.dump();
+  EXPECT_EQ(w.upstream_colour(), "blue");
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+  EXPECT_EQ(recorded_live(w), "blue");
+}
+
+TEST(Engine, AKillDuringADeployLeavesItInterruptedAndTheLockFree) {
+  world w;
+  w.commit_version("2.0.0");
+  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "slow-deploy");
+  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  ASSERT_EQ(r.status, 202);
+  std::int64_t id = r.body["operation"]["id"];
+  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+  w.kill_daemon();
+  for (const auto& h : w.green_hosts()) std::filesystem::remove(w.host_dir(h) / "slow-deploy");
+  w.start_daemon();
+  auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
+  EXPECT_EQ(op["state"], "interrupted");
+  EXPECT_TRUE(w.api("GET", "/api/v1/apps/demo").body["locks"]["operation"].is_null());
+  EXPECT_EQ(recorded_live(w), w.upstream_colour());
+  EXPECT_EQ(w.deploy("main")["state"], "ready");
+}
+
+TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {
+  world w;
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  std::ofstream(w.root() / "slow-reload");
+  auto r = w.api("POST", "/api/v1/apps/demo/switch", "{}");
+  ASSERT_EQ(r.status, 202);
+  std::int64_t id = r.body["operation"]["id"];
+  ASSERT_TRUE(eventually([&] { return process_running("sleep 600"); }, 60s));
+  w.kill_daemon();
+  // The half-done reload would finish later; stop it as a crash would.
+  std::filesystem::remove(w.root() / "slow-reload");
+  bluegreen::testing::run_command({"/usr/bin/pkill", "-f", "^sleep 600"});
+  w.start_daemon();
+  auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
+  EXPECT_EQ(op["state"], "interrupted");
+  EXPECT_EQ(recorded_live(w), w.upstream_colour());
+  // What the file says is what nginx serves.
+  EXPECT_TRUE(eventually([&] {
+    return w.through_lb("/hostname") == w.upstream_colour() + "-production";
+  }));
+}
+
+TEST(Engine, ATaskRunsOnOneIdleHostAndIsRecorded) {
+  world w;
+  auto r = w.api("POST", "/api/v1/apps/demo/tasks/migrate", "{}");
+  ASSERT_EQ(r.status, 202) << r.body.dump();
+  auto done = w.follow(r.body["operation"]["id"]);
+  EXPECT_EQ(done["state"], "succeeded") << done.dump();
+  EXPECT_EQ(done["kind"], "task");
+  EXPECT_EQ(bluegreen::testing::read_file(w.host_dir("127.0.0.3") / "migrations"), "migrated green\n");
+  EXPECT_FALSE(std::filesystem::exists(w.host_dir("127.0.0.4") / "migrations"));
+  EXPECT_EQ(w.api("POST", "/api/v1/apps/demo/tasks/nope", "{}").status, 404);
+}
+
+}  // namespace

@@ -1,0 +1,261 @@
+#include "tests/support/world.hpp"
+
+#include <poll.h>
+#include <signal.h>
+
+#include <regex>
+#include <thread>
+
+#include "tests/support/ports.hpp"
+
+namespace bluegreen::testing {
+
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const char* kNginx = "/usr/sbin/nginx";
+
+}  // namespace
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    poll(nullptr, 0, 10);  // the pause between two looks at the condition
+  }
+  return condition();
+}
+
+std::string world::git(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
+  std::vector<std::string> argv = {"/usr/bin/git", "-C", cwd.string(), "-c", "user.name=test",
+                                   "-c", "user.email=test@example.com", "-c",
+                                   "init.defaultBranch=main", "-c", "advice.detachedHead=false"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run_command(argv);
+  if (r.status != 0) throw std::runtime_error("git failed: " + r.err);
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string world::commit_version(const std::string& version) {
+  dir_.write("work/VERSION", version + "\n");
+  git({"add", "VERSION"}, dir_ / "work");
+  git({"commit", "-q", "-m", "release " + version}, dir_ / "work");
+  git({"push", "-q", "origin", "main"}, dir_ / "work");
+  return git({"rev-parse", "HEAD"}, dir_ / "work");
+}
+
+std::string world::sha_of(const std::string& ref) {
+  return git({"rev-parse", ref + "^{commit}"}, dir_ / "work");
+}
+
+world::world(world_options options) : options_(std::move(options)) {
+  std::vector<std::string> hosts = {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"};
+  sshd_ = std::make_unique<test_sshd>(hosts);
+  app_port_ = free_port(hosts);
+  std::vector<std::string> lb = {"127.0.0.1"};
+  lb_port_ = free_port(lb);
+
+  // The app's repository: v1 released, main moves on from there.
+  std::filesystem::create_directories(dir_ / "work");
+  git({"init", "-q", "--bare", (dir_ / "origin.git").string()}, dir_.path());
+  git({"init", "-q"}, dir_ / "work");
+  git({"remote", "add", "origin", (dir_ / "origin.git").string()}, dir_ / "work");
+  commit_version("1.0.0");
+  git({"tag", "v1"}, dir_ / "work");
+  git({"push", "-q", "origin", "v1"}, dir_ / "work");
+
+  for (const auto& h : hosts) {
+    std::filesystem::create_directories(host_dir(h));
+    git({"clone", "-q", (dir_ / "origin.git").string(), (host_dir(h) / "app").string()}, dir_.path());
+    git({"checkout", "-q", "--detach", "v1"}, host_dir(h) / "app");
+    start_app(h, h == "127.0.0.2" ? "blue" : "green");
+  }
+
+  // nginx, routing to blue as an operator would set it up by hand.
+  std::filesystem::create_directories(dir_ / "nginx/tmp");
+  dir_.write("nginx/upstream.conf",
+             "upstream demo {\n    server 127.0.0.2:" + std::to_string(app_port_) + ";\n}\n");
+  std::string n = (dir_ / "nginx").string();
+  dir_.write("nginx/nginx.conf",
+             "worker_processes 1;\npid " + n + "/nginx.pid;\nerror_log " + n + "/error.log;\n"
+             "events { worker_connections 512; }\n"
+             "http {\n  access_log off;\n"
+             "  client_body_temp_path " + n + "/tmp/body;\n  proxy_temp_path " + n + "/tmp/proxy;\n"
+             "  fastcgi_temp_path " + n + "/tmp/fastcgi;\n  uwsgi_temp_path " + n + "/tmp/uwsgi;\n"
+             "  scgi_temp_path " + n + "/tmp/scgi;\n"
+             "  include " + n + "/upstream.conf;\n"
+             "  server {\n    listen 127.0.0.1:" + std::to_string(lb_port_) + ";\n"
+             "    location / { proxy_pass http://demo; proxy_next_upstream error timeout; }\n  }\n}\n");
+  std::string nginx_args = "-e " + n + "/error.log -p " + n + " -c " + n + "/nginx.conf";
+  dir_.write("reload.sh", "#!/bin/sh\n[ -e " + (dir_ / "slow-reload").string() +
+                              " ] && sleep 600\nexec " + kNginx + " " + nginx_args + " -s reload\n");
+  std::filesystem::permissions(dir_ / "reload.sh", std::filesystem::perms::owner_all);
+  nginx_ = std::make_unique<child_process>(std::vector<std::string>{
+      kNginx, "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf", "-g", "daemon off;"});
+  if (!eventually([&] {
+        try {
+          return http_request(lb_port_, "GET", "/hostname").has_value();
+        } catch (const std::exception&) {
+          return false;
+        }
+      }))
+    throw std::runtime_error("nginx did not start: " + read_file(dir_ / "nginx/error.log"));
+
+  dir_.write("bluegreen.toml", config_text(options_));
+  auto r = run_command({BLUEGREEN_BINARY, "token", "create", "tester", "--scope", "admin",
+                        "--config", (dir_ / "bluegreen.toml").string()});
+  if (r.status != 0) throw std::runtime_error("token create failed: " + r.err);
+  token_ = r.out.substr(0, r.out.find('\n'));
+  start_daemon();
+}
+
+world::~world() {
+  daemon_.reset();
+  if (nginx_) {
+    // SIGTERM: the master stops its workers before it exits (killing only
+    // the master would leave workers holding the port).
+    nginx_->signal(SIGTERM);
+    nginx_->wait_exit(10s);
+  }
+  nginx_.reset();
+  apps_.clear();
+}
+
+void world::start_app(const std::string& address, const std::string& colour) {
+  auto app = std::make_unique<child_process>(std::vector<std::string>{
+      "/usr/bin/python3", BLUEGREEN_SOURCE_DIR "/examples/demo-app/app.py", "--listen",
+      address + ":" + std::to_string(app_port_), "--identity", colour + "-production", "--colour",
+      colour, "--checkout", (host_dir(address) / "app").string(), "--state-dir",
+      host_dir(address).string()});
+  if (!app->wait_for_stdout("demo app", 20s))
+    throw std::runtime_error("demo app on " + address + " did not start: " + app->stderr_text());
+  apps_.push_back(std::move(app));
+}
+
+std::string world::config_text(const world_options& o) const {
+  std::string r = dir_.path().string();
+  std::string port = std::to_string(app_port_);
+  std::string ssh_port = std::to_string(sshd_->port());
+  std::string user = sshd_->user();
+  std::string n = r + "/nginx";
+  auto host = [&](const std::string& a) { return "\"" + user + "@" + a + ":" + ssh_port + "\""; };
+  std::string green;
+  for (const auto& g : green_hosts()) green += (green.empty() ? "" : ", ") + host(g);
+  return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r + "/state\"\nlog_level = \"debug\"\n\n"
+         "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
+         sshd_->known_hosts().string() + "\"\nconnect_timeout = \"10s\"\n\n"
+         "[[app]]\nname = \"demo\"\npublic_url = \"http://127.0.0.1:" + std::to_string(lb_port_) +
+         "\"\nidentity_path = \"/hostname\"\n"
+         "  [app.blue]\n  hosts = [" + host("127.0.0.2") + "]\n  url = \"http://127.0.0.2:" + port +
+         "\"\n  identity = \"blue-production\"\n"
+         "  [app.green]\n  hosts = [" + green + "]\n  url = \"http://127.0.0.3:" + port +
+         "\"\n  identity = \"green-production\"\n"
+         "  [app.deploy]\n  steps = [\n"
+         "    \"cd " + r + "/hosts/{host}/app && git fetch -q origin && git checkout -q --detach {sha} && echo now at $(cat VERSION)\",\n"
+         "    \"if [ -e " + r + "/hosts/{host}/fail-deploy ]; then echo refusing to deploy on {host} >&2; exit 1; fi\",\n"
+         "    \"if [ -e " + r + "/hosts/{host}/slow-deploy ]; then echo sleeping on {host}; sleep 600; fi\",\n"
+         "  ]\n"
+         "  resolve = \"cd " + r + "/hosts/{host}/app && git fetch -q --tags origin && "
+         "{ git rev-parse -q --verify origin/{ref}^{commit} || git rev-parse --verify {ref}^{commit}; }\"\n"
+         "  timeout = \"5m\"\n"
+         "  [[app.check]]\n  path = \"/health\"\n  retries = 20\n  interval = \"100ms\"\n  timeout = \"2s\"\n"
+         "  [[app.check]]\n  path = \"/hostname\"\n  expect_body = \"{identity}\"\n  retries = 5\n  interval = \"100ms\"\n"
+         "  [app.promote]\n  mode = \"" + o.promote_mode + "\"\n  watch = \"" + o.watch +
+         "\"\n  watch_interval = \"100ms\"\n  failure_threshold = 3\n"
+         "  [app.traffic]\n  backend = \"nginx\"\n  upstream_file = \"" + n + "/upstream.conf\"\n"
+         "  upstream_name = \"demo\"\n"
+         "  test_command = \"test ! -e " + r + "/nginx-test-fails && " + kNginx + " -q -t -e " + n +
+         "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
+         "  reload_command = \"" + r + "/reload.sh\"\n"
+         "  [app.tasks]\n  migrate = { command = \"echo migrated {colour} >> " + r +
+         "/hosts/{host}/migrations\", on = \"idle\", hosts = \"one\" }\n";
+}
+
+void world::start_daemon() {
+  daemon_ = std::make_unique<child_process>(std::vector<std::string>{
+      BLUEGREEN_BINARY, "run", "--config", (dir_ / "bluegreen.toml").string()});
+  auto line = daemon_->wait_for_stderr("listening on", 60s);
+  if (!line) throw std::runtime_error("bluegreend did not start: " + daemon_->stderr_text());
+  std::smatch m;
+  std::regex_search(*line, m, std::regex("127\\.0\\.0\\.1:([0-9]+)"));
+  api_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+void world::kill_daemon() {
+  daemon_->signal(SIGKILL);
+  daemon_->wait_exit(20s);
+  daemon_.reset();
+}
+
+world::reply world::api(const std::string& method, const std::string& path,
+                        const std::string& body) {
+  auto r = http_request(api_port_, method, path, token_, body);
+  if (!r) throw std::runtime_error(method + " " + path + ": no answer");
+  reply out;
+  out.status = r->status;
+  out.body = r->body.empty() ? json() : json::parse(r->body, nullptr, false);
+  return out;
+}
+
+json world::follow(std::int64_t id, std::function<void(const json&)> on_line,
+                   std::chrono::seconds deadline) {
+  http_connection conn("127.0.0.1", api_port_);
+  conn.send_raw("GET /api/v1/deployments/" + std::to_string(id) +
+                "/log?follow=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_ + "\r\n\r\n");
+  std::string stream = conn.read_until_closed(deadline);
+  json end;
+  size_t pos = 0;
+  while ((pos = stream.find("event: ", pos)) != std::string::npos) {
+    size_t line_end = stream.find('\n', pos);
+    std::string name = stream.substr(pos + 7, line_end - pos - 7);
+    size_t data = stream.find("data: ", line_end);
+    size_t data_end = stream.find('\n', data);
+    json value = json::parse(stream.substr(data + 6, data_end - data - 6), nullptr, false);
+    if (name == "line" && on_line) on_line(value);
+    if (name == "end") end = value;
+    pos = data_end;
+  }
+  if (end.is_null()) throw std::runtime_error("the log of #" + std::to_string(id) + " did not end");
+  return end;
+}
+
+json world::deploy(const std::string& ref, bool force) {
+  json body = {{"ref", ref}};
+  if (force) body["force"] = true;
+  auto r = api("POST", "/api/v1/apps/demo/deployments", body.dump());
+  if (r.status != 202) throw std::runtime_error("deploy refused: " + r.body.dump());
+  return follow(r.body["operation"]["id"]);
+}
+
+json world::switch_to(const std::string& body) {
+  auto r = api("POST", "/api/v1/apps/demo/switch", body);
+  if (r.status != 202) throw std::runtime_error("switch refused: " + r.body.dump());
+  return follow(r.body["operation"]["id"]);
+}
+
+json world::rollback() {
+  auto r = api("POST", "/api/v1/apps/demo/rollback");
+  if (r.status != 202) throw std::runtime_error("rollback refused: " + r.body.dump());
+  return follow(r.body["operation"]["id"]);
+}
+
+std::string world::through_lb(const std::string& path) {
+  auto r = http_request(lb_port_, "GET", path);
+  if (!r) return "";
+  std::string body = r->body;
+  while (!body.empty() && body.back() == '\n') body.pop_back();
+  return body;
+}
+
+std::string world::upstream_colour() const {
+  std::string text = read_file(upstream_file());
+  bool blue = text.find("127.0.0.2:") != std::string::npos;
+  bool green = text.find("127.0.0.3:") != std::string::npos;
+  return blue && green ? "split" : blue ? "blue" : green ? "green" : "none";
+}
+
+}  // namespace bluegreen::testing

@@ -1,0 +1,97 @@
+// A whole blue/green set-up on loopback for end-to-end tests: a real sshd
+// serving the "hosts" 127.0.0.2 (blue) and 127.0.0.3-5 (green), each with
+// its own git checkout of a demo repository and a demo app process, a real
+// nginx as the load balancer whose upstream include starts on blue, and the
+// real bluegreend binary with a token. Marker files let tests make a step,
+// nginx -t or the reload misbehave.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/sshd.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace bluegreen::testing {
+
+struct world_options {
+  std::string promote_mode = "manual";
+  std::string watch = "0s";
+};
+
+class world {
+ public:
+  explicit world(world_options options = {});
+  ~world();
+
+  const std::filesystem::path& root() const { return dir_.path(); }
+  std::filesystem::path host_dir(const std::string& address) const {
+    return dir_ / ("hosts/" + address);
+  }
+  std::filesystem::path upstream_file() const { return dir_ / "nginx/upstream.conf"; }
+  std::uint16_t lb_port() const { return lb_port_; }
+  std::uint16_t api_port() const { return api_port_; }
+  const std::string& token() const { return token_; }
+  std::vector<std::string> blue_hosts() const { return {"127.0.0.2"}; }
+  std::vector<std::string> green_hosts() const { return {"127.0.0.3", "127.0.0.4", "127.0.0.5"}; }
+
+  // Commits a new VERSION to the demo repository's main branch; returns the sha.
+  std::string commit_version(const std::string& version);
+  std::string sha_of(const std::string& ref);
+
+  // The daemon.
+  void start_daemon();
+  void kill_daemon();  // SIGKILL
+  child_process& daemon() { return *daemon_; }
+
+  // The REST API.
+  struct reply {
+    int status = 0;
+    nlohmann::json body;
+  };
+  reply api(const std::string& method, const std::string& path, const std::string& body = "");
+  // Follows an operation's log as Server-Sent Events until it ends, and
+  // returns the operation's final JSON; `on_line` sees each log line.
+  nlohmann::json follow(std::int64_t id,
+                        std::function<void(const nlohmann::json&)> on_line = nullptr,
+                        std::chrono::seconds deadline = std::chrono::seconds(120));
+  // Deploys `ref` and follows it to the end.
+  nlohmann::json deploy(const std::string& ref, bool force = false);
+  nlohmann::json switch_to(const std::string& body = "{}");
+  nlohmann::json rollback();
+
+  // GET through the load balancer (nginx).
+  std::string through_lb(const std::string& path);
+  // What the upstream file routes to: "blue", "green" or "split".
+  std::string upstream_colour() const;
+
+ private:
+  void start_app(const std::string& address, const std::string& colour);
+  std::string git(const std::vector<std::string>& args, const std::filesystem::path& cwd);
+  std::string config_text(const world_options& options) const;
+
+  temp_dir dir_;
+  world_options options_;
+  std::unique_ptr<test_sshd> sshd_;
+  std::vector<std::unique_ptr<child_process>> apps_;
+  std::unique_ptr<child_process> nginx_;
+  std::unique_ptr<child_process> daemon_;
+  std::uint16_t app_port_ = 0;
+  std::uint16_t lb_port_ = 0;
+  std::uint16_t api_port_ = 0;
+  std::string token_;
+};
+
+// Waits for `condition` with a deadline, checking every few milliseconds.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline = std::chrono::seconds(20));
+
+}  // namespace bluegreen::testing
