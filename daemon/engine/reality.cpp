@@ -1,5 +1,10 @@
 #include "daemon/engine/reality.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "daemon/checks/http_probe.hpp"
 #include "daemon/traffic/backend.hpp"
 
@@ -39,13 +44,30 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
 
   std::vector<std::string> disagreements;
   if (app.identity_path && !now.split) {
+    // A load balancer that was just reloaded may answer from old and new
+    // workers for a moment: take the identity that several answers in a row
+    // agree on.
     std::string url = app.public_url + *app.identity_path;
-    auto probe = co_await checks::http_get(url, std::chrono::seconds(5));
     std::optional<colour> seen;
-    for (colour c : {colour::blue, colour::green})
-      if (probe.answered && probe.status == 200 &&
-          probe.body.find(app.colour_of(c).identity) != std::string::npos)
-        seen = c;
+    checks::probe_result probe;
+    boost::asio::steady_timer pause(io_);
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    int agreeing = 0;
+    while (agreeing < 3 && std::chrono::steady_clock::now() < give_up) {
+      probe = co_await checks::http_get(url, std::chrono::seconds(5));
+      std::optional<colour> answer;
+      for (colour c : {colour::blue, colour::green})
+        if (probe.answered && probe.status == 200 &&
+            probe.body.find(app.colour_of(c).identity) != std::string::npos)
+          answer = c;
+      agreeing = (answer && answer == seen) ? agreeing + 1 : (answer ? 1 : 0);
+      seen = answer;
+      if (!answer) break;
+      if (agreeing < 3) {
+        pause.expires_after(std::chrono::milliseconds(20));
+        co_await pause.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      }
+    }
     if (!seen) {
       disagreements.push_back(
           app.public_url + *app.identity_path + " did not answer with either identity (" +

@@ -224,7 +224,7 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     // old workers may still take new connections. Confirmed means several
     // answers in a row from the new colour.
     asio::steady_timer timer(io_);
-    constexpr int kInARow = 5;
+    constexpr int kInARow = 10;
     int in_a_row = 0;
     std::string seen;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
