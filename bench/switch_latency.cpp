@@ -1,0 +1,176 @@
+// Switch benchmark, in one run on this machine, against the real stack
+// (bluegreend, nginx, demo apps on loopback):
+//  (a) time from POST .../switch to the first request through nginx that the
+//      new colour answers, median and p99 over 50 switches, beside a bare
+//      `nginx -s reload` doing the same flip;
+//  (b) requests that failed for clients under wrk load during 50 switches,
+//      for Connection: close and for keep-alive clients, beside bare reloads.
+//
+//   build/bench/bench/switch_latency [switches]
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <stdexcept>
+
+#include "tests/support/process.hpp"
+#include "tests/support/world.hpp"
+
+namespace {
+
+using namespace bluegreen::testing;
+using clock_type = std::chrono::steady_clock;
+using nlohmann::json;
+
+double ms_since(clock_type::time_point t) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
+}
+
+struct stats {
+  double median = 0, p99 = 0;
+};
+
+stats summarise(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  stats s;
+  s.median = v[v.size() / 2];
+  s.p99 = v[std::min(v.size() - 1, static_cast<size_t>(v.size() * 0.99))];
+  return s;
+}
+
+// Polls through nginx until `identity` answers.
+void wait_for(world& w, const std::string& identity) {
+  auto end = clock_type::now() + std::chrono::seconds(30);
+  while (w.through_lb("/hostname") != identity)
+    if (clock_type::now() > end) throw std::runtime_error("nginx never answered " + identity);
+}
+
+std::string other(const std::string& c) { return c == "blue" ? "green" : "blue"; }
+
+// One switch through bluegreend; returns ms until the new colour answers.
+double switch_once(world& w, const std::string& to) {
+  auto start = clock_type::now();
+  auto r = w.api("POST", "/api/v1/apps/demo/switch", json{{"to", to}}.dump());
+  if (r.status != 202) throw std::runtime_error("switch refused: " + r.body.dump());
+  wait_for(w, to + "-production");
+  double elapsed = ms_since(start);
+  auto done = w.follow(r.body["operation"]["id"]);
+  if (done["state"] != "succeeded") throw std::runtime_error("switch failed: " + done.dump());
+  return elapsed;
+}
+
+// The same flip done by hand: write the upstream file, nginx -s reload.
+double bare_once(world& w, const std::string& to, const std::string& blue_file,
+                 const std::string& green_file) {
+  std::ofstream(w.upstream_file()) << (to == "blue" ? blue_file : green_file);
+  auto start = clock_type::now();
+  auto r = run_command({(w.root() / "reload.sh").string()});
+  if (r.status != 0) throw std::runtime_error("reload failed: " + r.err);
+  wait_for(w, to + "-production");
+  return ms_since(start);
+}
+
+struct load_result {
+  long requests = 0;
+  long failures = 0;  // non-2xx/3xx answers plus socket errors
+};
+
+// Runs wrk against nginx while `work` runs, then stops it and reads its report.
+load_result under_load(world& w, bool keep_alive, const std::function<void()>& work) {
+  std::vector<std::string> argv = {"/usr/bin/wrk", "-t", "2", "-c", "16", "-d", "300s",
+                                   "http://127.0.0.1:" + std::to_string(w.lb_port()) + "/hostname"};
+  if (!keep_alive) {
+    argv.push_back("-H");
+    argv.push_back("Connection: close");
+  }
+  child_process wrk(argv);
+  wrk.wait_for_stdout("Running", std::chrono::seconds(10));
+  work();
+  wrk.signal(SIGINT);
+  wrk.wait_exit(std::chrono::seconds(30));
+  std::string out = wrk.stdout_text();
+  load_result r;
+  std::smatch m;
+  if (std::regex_search(out, m, std::regex("([0-9]+) requests in"))) r.requests = std::stol(m[1]);
+  if (std::regex_search(out, m, std::regex("Non-2xx or 3xx responses: ([0-9]+)")))
+    r.failures += std::stol(m[1]);
+  if (std::regex_search(out, m, std::regex("Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)")))
+    r.failures += std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  int switches = argc > 1 ? std::atoi(argv[1]) : 50;
+  world w;
+  w.commit_version("2.0.0");
+  if (w.deploy("main")["state"] != "ready") throw std::runtime_error("deploy failed");
+  switch_once(w, "green");  // both colours now hold a verified release
+  std::string current = "green";
+
+  // Upstream files for the bare flips, as bluegreend would write them.
+  std::string text = read_file(w.upstream_file());
+  std::smatch m;
+  std::regex_search(text, m, std::regex("127\\.0\\.0\\.3:([0-9]+)"));
+  std::string port = m[1];
+  std::string blue_file = "upstream demo {\n    server 127.0.0.2:" + port + ";\n}\n";
+  std::string green_file = "upstream demo {\n    server 127.0.0.3:" + port + ";\n    server 127.0.0.4:" +
+                           port + ";\n    server 127.0.0.5:" + port + ";\n}\n";
+
+  std::vector<double> through_daemon, bare;
+  for (int i = 0; i < switches; ++i) {
+    current = other(current);
+    through_daemon.push_back(switch_once(w, current));
+  }
+  for (int i = 0; i < switches; ++i) {
+    current = other(current);
+    bare.push_back(bare_once(w, current, blue_file, green_file));
+  }
+  // Hand the routing back to bluegreend's record before the load runs.
+  std::ofstream(w.upstream_file()) << text;
+  run_command({(w.root() / "reload.sh").string()});
+  current = "green";
+  wait_for(w, "green-production");
+
+  auto a = summarise(through_daemon), b = summarise(bare);
+  std::printf("(a) POST switch -> first request answered by the new colour, %d switches:\n", switches);
+  std::printf("    bluegreend switch        median %7.1f ms   p99 %7.1f ms\n", a.median, a.p99);
+  std::printf("    bare nginx -s reload     median %7.1f ms   p99 %7.1f ms\n", b.median, b.p99);
+  std::printf("    ratio of medians         %.2fx\n", a.median / b.median);
+
+  std::printf("(b) requests failed for clients under wrk load (2 threads, 16 connections), %d switches:\n",
+              switches);
+  for (bool keep_alive : {false, true}) {
+    auto daemon_run = under_load(w, keep_alive, [&] {
+      for (int i = 0; i < switches; ++i) {
+        current = other(current);
+        switch_once(w, current);
+      }
+    });
+    auto bare_run = under_load(w, keep_alive, [&] {
+      for (int i = 0; i < switches; ++i) {
+        current = other(current);
+        bare_once(w, current, blue_file, green_file);
+      }
+    });
+    const char* kind = keep_alive ? "keep-alive       " : "Connection: close";
+    std::printf("    %s  bluegreend %ld failed of %ld   bare reload %ld failed of %ld\n", kind,
+                daemon_run.failures, daemon_run.requests, bare_run.failures, bare_run.requests);
+    // Leave nginx where bluegreend recorded it, so its next switch sees no drift.
+    std::string recorded = w.api("GET", "/api/v1/apps/demo").body["live"];
+    if (recorded != current) {
+      std::ofstream(w.upstream_file()) << (recorded == "blue" ? blue_file : green_file);
+      run_command({(w.root() / "reload.sh").string()});
+      current = recorded;
+      wait_for(w, recorded + "-production");
+    }
+  }
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "switch_latency: %s\n", e.what());
+  return 1;
+}
