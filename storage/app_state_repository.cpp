@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view kSelect = R"sql(
 SELECT a.name, a.live, a.drifted, a.drift_reason, a.updated_at,
        c.colour, c.ref, c.sha, c.deployed_at, c.deployed_by, c.verified, c.health, c.health_at,
-       a.routing
+       a.routing, a.previous_live
 FROM apps a JOIN colour_state c ON c.app = a.name
 )sql";
 
@@ -41,6 +41,7 @@ std::vector<app_record> read_apps(statement& query) {
       app.drift_reason = query.column_optional_text(3);
       app.updated_at = query.column_text(4);
       app.routing = query.column_optional_text(13);
+      app.previous_live = query.column_optional_text(14);
       apps.push_back(std::move(app));
     }
     colour_record c = read_colour(query);
@@ -98,6 +99,11 @@ void app_state_repository::set_routing(std::string_view app, std::string_view li
       .run();
   touch(db_, app);
   tx.commit();
+}
+
+void app_state_repository::set_previous_live(std::string_view app,
+                                             std::optional<std::string_view> colour) {
+  statement(db_, "UPDATE apps SET previous_live = ?2 WHERE name = ?1").bind(1, app).bind(2, colour).run();
 }
 
 void app_state_repository::set_drift(std::string_view app,

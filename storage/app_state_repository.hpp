@@ -30,6 +30,9 @@ struct app_record {
   std::optional<std::string> live;  // unset until established
   // What the load balancer routes to, e.g. "green:100" or "blue:90,green:10".
   std::optional<std::string> routing;
+  // What a rollback returns to: the colour live before the last switch,
+  // while it still runs the release it served then.
+  std::optional<std::string> previous_live;
   bool drifted = false;
   std::optional<std::string> drift_reason;
   std::string updated_at;
@@ -50,6 +53,7 @@ class app_state_repository {
   // Records the routing and the live colour it implies, in one transaction.
   void set_routing(std::string_view app, std::string_view live, std::string_view routing);
   void set_drift(std::string_view app, std::optional<std::string_view> reason);
+  void set_previous_live(std::string_view app, std::optional<std::string_view> colour);
   // A new release on a colour starts unverified.
   void record_release(std::string_view app, std::string_view colour, std::string_view ref,
                       std::string_view sha, std::string_view deployed_by);

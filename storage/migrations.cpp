@@ -13,7 +13,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -116,6 +116,11 @@ CREATE TABLE audit_events (
     // 2: what the load balancer routes to, including weighted (canary) splits.
     R"sql(
 ALTER TABLE apps ADD COLUMN routing TEXT;
+)sql",
+    // 3: the colour a rollback returns to: live before the last switch and
+    // not redeployed since.
+    R"sql(
+ALTER TABLE apps ADD COLUMN previous_live TEXT CHECK (previous_live IN ('blue', 'green'));
 )sql",
 };
 

@@ -93,6 +93,13 @@ asio::awaitable<probe_result> exchange(Stream& stream, const parsed_url& url,
 
 }  // namespace
 
+bool answers_identity(const std::string& body, const std::string& identity) {
+  auto first = body.find_first_not_of(" \t\r\n");
+  auto last = body.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos) return identity.empty();
+  return !identity.empty() && body.compare(first, last - first + 1, identity) == 0;
+}
+
 asio::awaitable<probe_result> http_get(std::string url, std::chrono::milliseconds timeout) {
   auto started = std::chrono::steady_clock::now();
   auto finish = [&](probe_result r) {

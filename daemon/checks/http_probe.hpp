@@ -20,6 +20,9 @@ struct probe_result {
   std::chrono::milliseconds elapsed{0};
 };
 
+// True when `body` is exactly `identity`, give or take surrounding space.
+bool answers_identity(const std::string& body, const std::string& identity);
+
 boost::asio::awaitable<probe_result> http_get(std::string url, std::chrono::milliseconds timeout);
 
 }  // namespace bluegreen::checks

@@ -83,6 +83,9 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   // The idle colour's previous release is about to change: it can no longer
   // be rolled back to.
   states.set_verified(app_name, to_string(idle), false);
+  auto before = states.find(app_name);
+  if (before && before->previous_live == std::string(to_string(idle)))
+    states.set_previous_live(app_name, std::nullopt);
 
   std::vector<ssh::env_var> env;
   for (const auto& [name, ref] : app.secrets) {

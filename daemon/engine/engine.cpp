@@ -55,10 +55,10 @@ void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who)
 }
 
 std::shared_ptr<traffic::backend> engine::backend_for(const daemon::app_config& app) {
-  auto it = backends_.find(app.name);
+  auto it = backends_.find(&app);
   if (it != backends_.end()) return it->second;
   std::shared_ptr<traffic::backend> made = traffic::make_backend(app, runner_);
-  backends_[app.name] = made;
+  backends_[&app] = made;
   return made;
 }
 
@@ -244,6 +244,10 @@ result<storage::operation_record> engine::cancel(std::int64_t id, const actor& w
     finish(id, "cancelled", "cancelled by " + who.name + " before it was switched to");
     return *operation(id);
   }
+  if (op->kind == "switch" || op->kind == "rollback")
+    return failure{failure::kind::conflict, "not_cancellable",
+                   "a " + op->kind + " takes well under a second and is not cancelled half-way; "
+                   "switch again or roll back once it ends"};
   auto it = running_.find(id);
   if (it == running_.end())
     return failure{failure::kind::conflict, "not_running",
@@ -255,6 +259,7 @@ result<storage::operation_record> engine::cancel(std::int64_t id, const actor& w
 }
 
 void engine::shutdown(std::string_view reason) {
+  stopping_ = true;
   for (auto& [id, op] : running_) {
     op.shutting_down = true;
     event(id, std::string("stopping: ") + std::string(reason));

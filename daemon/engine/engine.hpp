@@ -185,9 +185,12 @@ class engine {
   ssh::runner& runner_;
   // Built from the configuration; operations hold their own reference, so
   // a reload never pulls one from under them.
-  std::map<std::string, std::shared_ptr<traffic::backend>, std::less<>> backends_;
+  // Keyed by the app's configuration object: an operation that started
+  // before a reload keeps talking to the backend of its own configuration.
+  std::map<const daemon::app_config*, std::shared_ptr<traffic::backend>> backends_;
   std::map<std::int64_t, running_operation> running_;
   std::map<std::string, ssh::cancel_handle, std::less<>> watches_;
+  bool stopping_ = false;
   std::map<std::int64_t, std::set<log_waiter*>> log_waiters_;
 };
 

@@ -58,7 +58,7 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
       std::optional<colour> answer;
       for (colour c : {colour::blue, colour::green})
         if (probe.answered && probe.status == 200 &&
-            probe.body.find(app.colour_of(c).identity) != std::string::npos)
+            checks::answers_identity(probe.body, app.colour_of(c).identity))
           answer = c;
       agreeing = (answer && answer == seen) ? agreeing + 1 : (answer ? 1 : 0);
       seen = answer;
@@ -68,7 +68,10 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
         co_await pause.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       }
     }
-    if (!seen) {
+    if (seen && agreeing < 3) {
+      disagreements.push_back(app.public_url + *app.identity_path +
+                              " answers alternately with both colours' identities");
+    } else if (!seen) {
       disagreements.push_back(
           app.public_url + *app.identity_path + " did not answer with either identity (" +
           (probe.answered ? "HTTP " + std::to_string(probe.status) : probe.error) + ")");

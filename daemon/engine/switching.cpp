@@ -92,7 +92,10 @@ asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::s
   auto stored = storage::app_state_repository(db_).find(app_name);
   for (const auto& [c, share] : to.weights) {
     bool serves_now = from.weights.count(c) > 0;
-    if (!serves_now && stored && !state_of(*stored, c).verified) {
+    bool was_live = stored && stored->previous_live == std::string(to_string(c));
+    // "force" may route to a colour bluegreend has not deployed (setting up);
+    // its health is still checked right before the switch.
+    if (!serves_now && !was_live && !req.force && stored && !state_of(*stored, c).verified) {
       failure f{failure::kind::conflict, "not_verified",
                 std::string(to_string(c)) + " has no release that passed its smoke checks; "
                                             "deploy to it first"};
@@ -123,23 +126,27 @@ asio::awaitable<result<storage::operation_record>> engine::rollback(std::string 
   traffic::routing from = traffic::routing::all_to(*daemon::parse_colour(*stored->live));
   if (stored->routing)
     if (auto r = traffic::routing::decode(*stored->routing)) from = *r;
-  colour target = from.single() ? daemon::other(*from.single()) : main_colour(from);
-  if (!state_of(*stored, target).verified)
-    co_return failure{failure::kind::conflict, "not_verified",
-                      std::string(to_string(target)) +
-                          " has no verified release to roll back to (a deploy changed it or it "
-                          "failed its checks)"};
+  // Back to the colour that was live before the last switch, which still runs
+  // the release it served then; a canary goes back to where it started.
+  std::optional<colour> target;
+  if (stored->previous_live) target = daemon::parse_colour(*stored->previous_live);
+  if (!from.single() && !target) target = main_colour(from);
+  if (!target || (from.single() == target))
+    co_return failure{failure::kind::conflict, "nothing_to_roll_back",
+                      "there is no previous release to roll back to: the colour that was live "
+                      "before the last switch has been redeployed since (or nothing was switched "
+                      "yet)"};
   storage::new_operation op;
   op.app = app_name;
   op.kind = "rollback";
   op.actor = who.name;
   op.channel = who.channel;
-  op.colour = std::string(to_string(target));
+  op.colour = std::string(to_string(*target));
   auto begun = begin(*app, op, false);
   if (!begun) co_return begun.error();
   std::int64_t id = begun.value().id;
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
-  asio::co_spawn(io_, run_switch(cfg, id, app_name, from, traffic::routing::all_to(target), true),
+  asio::co_spawn(io_, run_switch(cfg, id, app_name, from, traffic::routing::all_to(*target), true),
                  asio::detached);
   co_return *operation(id);
 }
@@ -230,7 +237,7 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (in_a_row < kInARow && std::chrono::steady_clock::now() < deadline) {
       auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
-      bool right = probe.answered && probe.status == 200 && probe.body.find(identity) != std::string::npos;
+      bool right = probe.answered && probe.status == 200 && checks::answers_identity(probe.body, identity);
       in_a_row = right ? in_a_row + 1 : 0;
       seen = probe.answered ? "HTTP " + std::to_string(probe.status) + " \"" + probe.body.substr(0, 60) + "\""
                             : probe.error;
@@ -248,10 +255,10 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     event(id, url + " is answered by " + identity);
   }
   states.set_drift(app.name, std::nullopt);
-  // The colour that served until now keeps its release and served it well:
-  // it is what a rollback goes back to.
-  if (auto previous = from.single(); previous && !to.weights.count(*previous))
-    states.set_verified(app.name, to_string(*previous), true);
+  // The colour that served until now keeps the release it served: it is
+  // what a rollback returns to (until a deploy changes it).
+  if (!from.weights.empty() && main_colour(from) != main_colour(to))
+    states.set_previous_live(app.name, to_string(main_colour(from)));
   event(id, "live: " + routed.now.describe());
   co_return std::nullopt;
 }
@@ -259,7 +266,8 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
 void engine::start_watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
                          std::string app_name, traffic::routing from, traffic::routing to) {
   const daemon::app_config* app = cfg->find_app(app_name);
-  if (!app || app->promote.watch.count() == 0 || !to.single() || from.weights.empty()) return;
+  if (stopping_ || !app || app->promote.watch.count() == 0 || !to.single() || from.weights.empty())
+    return;
   auto stop = ssh::make_cancel_handle();
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
   watches_[app_name] = stop;
@@ -303,6 +311,10 @@ asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, s
       auto error = co_await switch_protocol(cfg, id, app, to, from, false);
       std::string reason = "watch saw " + std::to_string(failures) +
                            " failed probes after the switch (" + last + ")";
+      storage::app_state_repository states(db_);
+      states.set_verified(app_name, to_string(c), false);
+      states.set_health(app_name, to_string(c), "failing");
+      states.set_previous_live(app_name, std::nullopt);
       if (error) {
         storage::operation_repository(db_).set_state(id, "failed", reason + "; switching back failed: " + *error);
       } else {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,8 +101,15 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
   }
   for (int fd : fds_open)
     if (fd >= 0) close(fd);
-  if (stopped) kill(-pid, SIGTERM);
   int status = 0;
+  if (stopped) {
+    // SIGTERM to the whole group, SIGKILL for what is still there 5 s later.
+    kill(-pid, SIGTERM);
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    pollfd exited{pidfd, POLLIN, 0};
+    if (pidfd < 0 || poll(&exited, 1, 5000) <= 0) kill(-pid, SIGKILL);
+    if (pidfd >= 0) close(pidfd);
+  }
   waitpid(pid, &status, 0);
   splitter.finish(batch);
   flush();

@@ -37,12 +37,17 @@ boost::asio::awaitable<outcome> command_backend::route(routing target, log_fn lo
   daemon::template_values values;
   values["app"] = app_name_;
   values["colour"] = std::string(daemon::to_string(*c));
+  values["weights"] = target.encode();
   std::string command = daemon::expand(settings_.switch_command, values, true);
   auto shell = co_await run_shell(runner_, settings_.host, command);
   if (!shell.result.ok())
     co_return outcome::failed("switch_command failed: " + shell.result.summary() + " " + shell.error_tail());
-  if (log) log("switch_command routed traffic to " + target.describe());
-  co_return co_await current(log);
+  auto now = co_await current(log);
+  if (now.ok && !(now.now == target))
+    co_return outcome::failed("after switch_command, current_command says " + now.now.describe() +
+                              ", not " + target.describe());
+  if (now.ok && log) log("switch_command routed traffic to " + target.describe());
+  co_return now;
 }
 
 

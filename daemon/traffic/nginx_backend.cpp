@@ -146,6 +146,7 @@ boost::asio::awaitable<outcome> nginx_backend::route(routing target, log_fn log)
       "if ! { " + settings_.test_command + "\n} >&2; then " + restore + "; exit " + std::to_string(kTestFailed) + "; fi\n"
       "if ! { " + settings_.reload_command + "\n} >&2; then " + restore + "; { " + settings_.reload_command +
       "\n} >/dev/null 2>&1; exit " + std::to_string(kReloadFailed) + "; fi\n"
+      "rm -f \"$old\"\n"
       "cat \"$f\"\n";
   auto shell = co_await run_shell(runner_, settings_.host, script);
   if (shell.result.error != ssh::error_kind::none) {

@@ -1,0 +1,133 @@
+// Pure rules of the engine and its backends: refs, templates, routing, and
+// the nginx upstream file.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/config.hpp"
+#include "daemon/ssh/runner.hpp"
+#include "daemon/engine/refs.hpp"
+#include "daemon/template.hpp"
+#include "daemon/traffic/nginx_backend.hpp"
+#include "daemon/traffic/routing.hpp"
+
+namespace bluegreen {
+namespace {
+
+using daemon::colour;
+
+TEST(Refs, AcceptsBranchesTagsAndCommitIds) {
+  for (const char* ok : {"main", "release/2026-11", "v1.2.3", "feature_x-y", "HEAD",
+                         "0123456789abcdef0123456789abcdef01234567"})
+    EXPECT_FALSE(engine::check_ref(ok)) << ok;
+}
+
+TEST(Refs, RefusesWhatAShellOrGitWouldMisread) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "$(id)", ";id", "`id`", "--upload-pack=x", "-x", "a b", "main\nid", "a..b", "a//b",
+       "a/", "/a", "a.", ".hidden", "a/.b", "x.lock", "a.lock/b", "a~1", "a^2", "a:b", "a?",
+       "a*", "a[", "a\\b", "a@{1}", std::string(201, 'a')}) {
+    EXPECT_TRUE(engine::check_ref(bad)) << bad;
+  }
+  EXPECT_NE(engine::check_ref("$(id)")->find("'$'"), std::string::npos);
+}
+
+TEST(Refs, CommitIdsAreFullHex) {
+  EXPECT_TRUE(engine::is_commit_id(std::string(40, 'a')));
+  EXPECT_TRUE(engine::is_commit_id(std::string(64, '0')));
+  EXPECT_FALSE(engine::is_commit_id(std::string(39, 'a')));
+  EXPECT_FALSE(engine::is_commit_id(std::string(40, 'g')));
+  EXPECT_FALSE(engine::is_commit_id("fatal: bad revision"));
+}
+
+TEST(Template, QuotesValuesForShellsAndLeavesOtherBracesAlone) {
+  daemon::template_values values = {{"ref", "it's"}, {"sha", "abc"}};
+  EXPECT_EQ(daemon::expand("git rev-parse --verify {ref}^{commit}", values, true),
+            "git rev-parse --verify 'it'\\''s'^{commit}");
+  EXPECT_EQ(daemon::expand("{identity} at {sha}", {{"identity", "blue-production"}, {"sha", "abc"}}, false),
+            "blue-production at abc");
+  EXPECT_EQ(daemon::expand("{unclosed", values, true), "{unclosed");
+}
+
+TEST(Routing, EncodesAndDecodes) {
+  auto r = traffic::routing::decode("blue:90,green:10");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->weights.at(colour::green), 10);
+  EXPECT_FALSE(r->single());
+  EXPECT_EQ(r->describe(), "blue 90%, green 10%");
+  EXPECT_EQ(traffic::routing::decode("green")->single(), colour::green);
+  EXPECT_EQ(traffic::routing::decode("green:100,blue:0")->encode(), "green:100");
+  EXPECT_FALSE(traffic::routing::decode("blue:50"));
+  EXPECT_FALSE(traffic::routing::decode("red:100"));
+  EXPECT_FALSE(traffic::routing::decode(""));
+}
+
+class NginxFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = daemon::parse_config(R"(
+[ssh]
+identity = "/k"
+[[app]]
+name = "web"
+public_url = "http://127.0.0.1:8080"
+  [app.blue]
+  hosts = ["10.0.0.2"]
+  url = "http://10.0.0.2:8000"
+  [app.green]
+  hosts = ["10.0.0.3", "10.0.0.4"]
+  url = "http://10.0.0.3:8000"
+  [app.deploy]
+  steps = ["true"]
+  resolve = "true"
+  [app.traffic]
+  backend = "nginx"
+  upstream_file = "/etc/nginx/web.conf"
+  upstream_name = "web"
+)", "t.toml");
+    ASSERT_TRUE(loaded.value);
+    cfg_ = loaded.value;
+  }
+  traffic::nginx_backend backend() {
+    const auto& app = cfg_->apps[0];
+    return traffic::nginx_backend(app, std::get<daemon::nginx_backend>(app.traffic.backend), runner_);
+  }
+  std::shared_ptr<const daemon::config> cfg_;
+  boost::asio::io_context io_;
+  ssh::runner runner_{io_, ssh::options{}, 1};  // render and parse run nothing
+};
+
+TEST_F(NginxFile, RendersOneColourAndReadsItBack) {
+  auto b = backend();
+  std::string file = b.render(traffic::routing::all_to(colour::green));
+  EXPECT_NE(file.find("upstream web {"), std::string::npos);
+  EXPECT_NE(file.find("server 10.0.0.3:8000;"), std::string::npos);
+  EXPECT_NE(file.find("server 10.0.0.4:8000;"), std::string::npos);
+  EXPECT_EQ(file.find("10.0.0.2"), std::string::npos);
+  auto read = b.parse(file);
+  ASSERT_TRUE(read.ok) << read.error;
+  EXPECT_EQ(read.now.single(), colour::green);
+}
+
+TEST_F(NginxFile, WeightsGiveEachColourItsShareWhateverItsServerCount) {
+  auto b = backend();
+  auto canary = *traffic::routing::decode("blue:90,green:10");
+  std::string file = b.render(canary);
+  // blue: 1 server x 180 = 180; green: 2 servers x 10 = 20 -> 90% / 10%.
+  EXPECT_NE(file.find("server 10.0.0.2:8000 weight=180;"), std::string::npos) << file;
+  EXPECT_NE(file.find("server 10.0.0.3:8000 weight=10;"), std::string::npos) << file;
+  auto read = b.parse(file);
+  ASSERT_TRUE(read.ok) << read.error;
+  EXPECT_EQ(read.now, canary);
+}
+
+TEST_F(NginxFile, AnUnknownOrPartialServerListIsNotAColour) {
+  auto b = backend();
+  EXPECT_FALSE(b.parse("upstream web {\n server 10.9.9.9:8000;\n}\n").ok);
+  EXPECT_FALSE(b.parse("upstream web {\n server 10.0.0.3:8000;\n}\n").ok);  // one of green's two
+  EXPECT_FALSE(b.parse("upstream other {\n server 10.0.0.2:8000;\n}\n").ok);
+  EXPECT_TRUE(b.parse("upstream web {\n  server 10.0.0.2:8000;  # blue\n}\n").ok);
+}
+
+}  // namespace
+}  // namespace bluegreen
