@@ -416,6 +416,7 @@ void read_server(error_sink& sink, const toml::table& t, server_config& out) {
     out.max_header_bytes = static_cast<size_t>(*v);
   r.duration("read_timeout", out.read_timeout, false);
   r.duration("write_timeout", out.write_timeout, false);
+  r.duration("stop_timeout", out.stop_timeout, true);
   r.finish();
 }
 

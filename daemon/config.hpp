@@ -41,6 +41,9 @@ struct server_config {
   std::size_t max_header_bytes = 16 * 1024;
   milliseconds read_timeout{30'000};
   milliseconds write_timeout{30'000};
+  // On SIGTERM, running operations get this long to finish before they are
+  // cancelled and recorded as interrupted.
+  milliseconds stop_timeout{60'000};
 };
 
 struct ssh_config {

@@ -14,6 +14,7 @@
 #include "api/application.hpp"
 #include "api/server.hpp"
 #include "daemon/config.hpp"
+#include "daemon/duration.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/ssh/runner.hpp"
@@ -144,6 +145,8 @@ int run_service(const command_line& cl) {
   }
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  asio::steady_timer stop_deadline(io);
+  bool stopping = false;
   std::function<void()> wait_signal;
   int exit_status = exit_ok;
   wait_signal = [&] {
@@ -180,13 +183,35 @@ int run_service(const command_line& cl) {
         wait_signal();
         return;
       }
-      spdlog::info("received {}, stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-      notify("STOPPING=1\nSTATUS=stopping");
+      std::string name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+      if (stopping) {
+        // A second signal: stop now.
+        spdlog::warn("received {} again: cancelling running operations", name);
+        core.shutdown(name + " while stopping");
+        return;
+      }
+      stopping = true;
+      spdlog::info("received {}, stopping", name);
       http.stop();
       watchdog.cancel();
-      // Running operations are cancelled and end as interrupted; what they
-      // ran on hosts is stopped.
-      core.shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
+      // Running operations may finish within server.stop_timeout; then they
+      // are cancelled (what they run on hosts is stopped) and recorded as
+      // interrupted.
+      auto stop_timeout = core.current_config()->server.stop_timeout;
+      if (core.running() > 0)
+        spdlog::info("waiting up to {} for {} running operation(s)",
+                     format_duration(stop_timeout), core.running());
+      notify("STOPPING=1\nSTATUS=stopping: " + std::to_string(core.running()) +
+             " operation(s) running");
+      stop_deadline.expires_after(stop_timeout);
+      stop_deadline.async_wait([&core](const boost::system::error_code& ec) {
+        if (!ec) core.shutdown("server.stop_timeout passed");
+      });
+      wait_signal();  // a second signal stops at once
+      core.begin_stop([&] {
+        stop_deadline.cancel();
+        signals.cancel();
+      });
     });
   };
   wait_signal();

@@ -215,6 +215,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     running_.erase(id);
     event(id, "ready: switch to " + std::string(to_string(idle)) + " when you are");
     notify_log(id);
+    if (stopping_ && running_.empty() && on_idle_) on_idle_();
     co_return;
   }
   auto live = storage::app_state_repository(db_).find(app_name);

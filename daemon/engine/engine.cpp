@@ -226,6 +226,7 @@ void engine::finish(std::int64_t id, std::string_view state, std::optional<std::
   }
   if (it != running_.end()) running_.erase(it);
   notify_log(id);
+  if (stopping_ && running_.empty() && on_idle_) on_idle_();
 }
 
 void engine::append(std::int64_t id, std::optional<std::string_view> host,
@@ -256,6 +257,15 @@ result<storage::operation_record> engine::cancel(std::int64_t id, const actor& w
   event(id, "cancel requested by " + who.name);
   it->second.cancel->cancel();
   return *operation(id);
+}
+
+void engine::begin_stop(std::function<void()> on_idle) {
+  stopping_ = true;
+  on_idle_ = std::move(on_idle);
+  for (auto& [app, stop] : watches_) stop->cancel();
+  for (auto& [id, waiters] : log_waiters_)
+    for (auto* waiter : waiters) waiter->timer.cancel();
+  if (running_.empty() && on_idle_) on_idle_();
 }
 
 void engine::shutdown(std::string_view reason) {

@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -126,7 +127,11 @@ class engine {
   // released, unfinished switch intents and every app's live colour are
   // reconciled with what the load balancers actually route to.
   boost::asio::awaitable<void> recover();
-  // At stop: cancels running operations (they end as interrupted).
+  // A graceful stop begins: no new watch starts, running watches end,
+  // followers of logs are let go; running operations go on. `on_idle` is
+  // called when the last running operation ends.
+  void begin_stop(std::function<void()> on_idle);
+  // Cancels running operations (they end as interrupted).
   void shutdown(std::string_view reason);
   // Operations running now (for a graceful stop).
   size_t running() const { return running_.size(); }
@@ -191,6 +196,7 @@ class engine {
   std::map<std::int64_t, running_operation> running_;
   std::map<std::string, ssh::cancel_handle, std::less<>> watches_;
   bool stopping_ = false;
+  std::function<void()> on_idle_;
   std::map<std::int64_t, std::set<log_waiter*>> log_waiters_;
 };
 

@@ -316,6 +316,27 @@ TEST(Engine, AKillDuringADeployLeavesItInterruptedAndTheLockFree) {
   EXPECT_EQ(w.deploy("main")["state"], "ready");
 }
 
+TEST(Engine, OnSigtermRunningStepsGetTheStopTimeoutThenAreInterrupted) {
+  world w({"manual", "0s", "1s"});
+  w.commit_version("2.0.0");
+  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "slow-deploy");
+  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  ASSERT_EQ(r.status, 202);
+  std::int64_t id = r.body["operation"]["id"];
+  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+  w.daemon().signal(SIGTERM);
+  ASSERT_TRUE(w.daemon().wait_for_stderr("waiting up to 1s for 1 running operation(s)", 20s));
+  auto status = w.daemon().wait_exit(30s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << w.daemon().stderr_text();
+  EXPECT_TRUE(eventually([] { return !process_running("sleep 600"); }));
+  for (const auto& h : w.green_hosts()) std::filesystem::remove(w.host_dir(h) / "slow-deploy");
+  w.start_daemon();
+  auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
+  EXPECT_EQ(op["state"], "interrupted");
+  EXPECT_NE(op["error"].get<std::string>().find("bluegreend stopped"), std::string::npos) << op.dump();
+}
+
 TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {
   world w;
   w.commit_version("2.0.0");

@@ -145,7 +145,8 @@ std::string world::config_text(const world_options& o) const {
   auto host = [&](const std::string& a) { return "\"" + user + "@" + a + ":" + ssh_port + "\""; };
   std::string green;
   for (const auto& g : green_hosts()) green += (green.empty() ? "" : ", ") + host(g);
-  return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r + "/state\"\nlog_level = \"debug\"\n\n"
+  return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r + "/state\"\nlog_level = \"debug\"\n"
+         "stop_timeout = \"" + o.stop_timeout + "\"\n\n"
          "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
          sshd_->known_hosts().string() + "\"\nconnect_timeout = \"10s\"\n\n"
          "[[app]]\nname = \"demo\"\npublic_url = \"http://127.0.0.1:" + std::to_string(lb_port_) +

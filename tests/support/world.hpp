@@ -25,6 +25,7 @@ namespace bluegreen::testing {
 struct world_options {
   std::string promote_mode = "manual";
   std::string watch = "0s";
+  std::string stop_timeout = "60s";
 };
 
 class world {
