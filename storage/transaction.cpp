@@ -1,16 +1,23 @@
 #include "storage/transaction.hpp"
 
+#include <sqlite3.h>
+
 #include "storage/database.hpp"
 #include "storage/error.hpp"
 
 namespace bluegreen::storage {
 
-transaction::transaction(database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+// The outermost transaction is BEGIN IMMEDIATE; one opened inside it is a
+// savepoint, so a caller can make several repository writes one commit.
+transaction::transaction(database& db)
+    : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
+  db_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
+}
 
 transaction::~transaction() {
   if (!done_) {
     try {
-      db_.exec("ROLLBACK");
+      db_.exec(nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK");
     } catch (const error&) {
       // The transaction is already gone (SQLite rolls back on some errors).
     }
@@ -18,7 +25,7 @@ transaction::~transaction() {
 }
 
 void transaction::commit() {
-  db_.exec("COMMIT");
+  db_.exec(nested_ ? "RELEASE nested" : "COMMIT");
   done_ = true;
 }
 

@@ -1,7 +1,8 @@
 // transaction is a write transaction opened with BEGIN IMMEDIATE, so the
 // write lock is taken up front and a busy database is reported at the start
-// rather than half-way through. It rolls back in the destructor unless
-// commit() was called.
+// rather than half-way through. Opened inside another transaction it is a
+// savepoint, so several writes can share one commit (one disk sync). It
+// rolls back in the destructor unless commit() was called.
 //
 // Thread-safety: same as the database it runs on.
 #pragma once
@@ -21,6 +22,7 @@ class transaction {
 
  private:
   database& db_;
+  bool nested_;
   bool done_ = false;
 };
 

@@ -12,6 +12,7 @@
 #include "daemon/engine/reality.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/database.hpp"
+#include "storage/transaction.hpp"
 #include "storage/switch_intent_repository.hpp"
 
 namespace bluegreen::engine {
@@ -196,6 +197,7 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
   }
   storage::operation_repository ops(db_);
   op.state = "running";
+  storage::transaction tx(db_);  // one commit for the operation, its lock and its audit event
   std::int64_t id = ops.create(op);
   std::string holder = op.kind + " #" + std::to_string(id) + " by " + op.actor;
   if (auto held = locks.try_acquire(app.name, "operation", holder, std::nullopt, id)) {
@@ -203,9 +205,10 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
     return failure{failure::kind::conflict, "operation_running",
                    "app \"" + app.name + "\" is busy: " + held->holder};
   }
-  running_[id] = running_operation{app.name, ssh::make_cancel_handle(), false};
   record({op.actor, op.channel}, "operation." + op.kind, app.name,
          op.ref ? "ref " + *op.ref : op.colour ? "to " + *op.colour : std::string(), id);
+  tx.commit();
+  running_[id] = running_operation{app.name, ssh::make_cancel_handle(), false};
   return *ops.find(id);
 }
 

@@ -45,40 +45,43 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
   std::vector<std::string> disagreements;
   if (app.identity_path && !now.split) {
     // A load balancer that was just reloaded may answer from old and new
-    // workers for a moment: take the identity that several answers in a row
-    // agree on.
+    // workers for a moment: three answers for the routed colour settle it,
+    // three for the other colour are a disagreement.
     std::string url = app.public_url + *app.identity_path;
-    std::optional<colour> seen;
     checks::probe_result probe;
     boost::asio::steady_timer pause(io_);
-    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    int agreeing = 0;
-    while (agreeing < 3 && std::chrono::steady_clock::now() < give_up) {
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    int agree = 0, differ = 0;
+    bool unanswered = false;
+    while (agree < 3 && differ < 3 && std::chrono::steady_clock::now() < give_up) {
       probe = co_await checks::http_get(url, std::chrono::seconds(5));
       std::optional<colour> answer;
       for (colour c : {colour::blue, colour::green})
         if (probe.answered && probe.status == 200 &&
             checks::answers_identity(probe.body, app.colour_of(c).identity))
           answer = c;
-      agreeing = (answer && answer == seen) ? agreeing + 1 : (answer ? 1 : 0);
-      seen = answer;
-      if (!answer) break;
-      if (agreeing < 3) {
-        pause.expires_after(std::chrono::milliseconds(20));
+      if (!answer) {
+        unanswered = true;
+        break;
+      }
+      if (*answer == now.live) {
+        ++agree;
+      } else {
+        ++differ;
+        pause.expires_after(std::chrono::milliseconds(10));
         co_await pause.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       }
     }
-    if (seen && agreeing < 3) {
-      disagreements.push_back(app.public_url + *app.identity_path +
-                              " answers alternately with both colours' identities");
-    } else if (!seen) {
+    if (unanswered) {
       disagreements.push_back(
-          app.public_url + *app.identity_path + " did not answer with either identity (" +
+          url + " did not answer with either identity (" +
           (probe.answered ? "HTTP " + std::to_string(probe.status) : probe.error) + ")");
-    } else if (*seen != now.live) {
+    } else if (differ >= 3) {
       disagreements.push_back("the load balancer routes to " + std::string(to_string(now.live)) +
-                              " but " + app.public_url + *app.identity_path + " is answered by " +
-                              std::string(to_string(*seen)));
+                              " but " + url + " is answered by " +
+                              std::string(to_string(daemon::other(now.live))));
+    } else if (agree < 3) {
+      disagreements.push_back(url + " answers alternately with both colours' identities");
     }
   }
   storage::app_state_repository states(db_);

@@ -15,6 +15,7 @@
 #include "daemon/engine/reality.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/switch_intent_repository.hpp"
+#include "storage/transaction.hpp"
 
 namespace bluegreen::engine {
 
@@ -103,7 +104,7 @@ asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::s
       co_return f;
     }
   }
-  storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
+  if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
   asio::co_spawn(io_, run_switch(cfg, id, app_name, from, to, true), asio::detached);
   co_return *operation(id);
@@ -207,8 +208,13 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
   storage::switch_intent_repository intents(db_);
   auto from_colour = from.weights.empty() ? std::nullopt
                                           : std::optional<std::string>(to_string(main_colour(from)));
-  auto intent = intents.create(app.name, id, from_colour, to_string(main_colour(to)), to.encode());
-  event(id, "switching " + app.name + " from " + from.describe() + " to " + to.describe());
+  std::int64_t intent = 0;
+  {
+    storage::transaction tx(db_);
+    intent = intents.create(app.name, id, from_colour, to_string(main_colour(to)), to.encode());
+    event(id, "switching " + app.name + " from " + from.describe() + " to " + to.describe());
+    tx.commit();
+  }
 
   // 3. The backend changes the routing and reads it back.
   traffic::log_fn log = [this, id](const std::string& line) { event(id, line); };
@@ -220,8 +226,12 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     if (now.ok) states.set_routing(app.name, to_string(main_colour(now.now)), now.now.encode());
     co_return "the " + std::string(app.traffic.backend_name()) + " backend failed: " + routed.error;
   }
-  states.set_routing(app.name, to_string(main_colour(routed.now)), routed.now.encode());
-  intents.resolve(intent, "applied");
+  {
+    storage::transaction tx(db_);
+    states.set_routing(app.name, to_string(main_colour(routed.now)), routed.now.encode());
+    intents.resolve(intent, "applied");
+    tx.commit();
+  }
 
   // 4. Confirm from the outside: public_url is answered by the new colour.
   if (auto c = to.single(); c && app.identity_path) {
