@@ -77,6 +77,7 @@ def main():
     class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         daemon_threads = True
         allow_reuse_address = True
+        request_queue_size = 256  # the default (5) refuses connections under load
 
     server = Server((host, int(port)), Handler)
     print(f"demo app {args.identity} ({args.colour}) on http://{args.listen}", flush=True)
