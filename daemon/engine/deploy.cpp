@@ -29,8 +29,7 @@ asio::awaitable<result<storage::operation_record>> engine::deploy(std::string ap
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
-    co_return failure{failure::kind::not_found, "unknown_app",
-                      "no app named \"" + app_name + "\" in the configuration"};
+    co_return unknown_app(app_name);
   if (auto why = check_ref(req.ref))
     co_return failure{failure::kind::invalid, "invalid_ref", *why};
 
@@ -87,30 +86,16 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   if (before && before->previous_live == std::string(to_string(idle)))
     states.set_previous_live(app_name, std::nullopt);
 
-  std::vector<ssh::env_var> env;
-  for (const auto& [name, ref] : app.secrets) {
-    std::string error;
-    auto value = daemon::read_secret(ref, error);
-    if (!value) {
-      finish(id, "failed", "secret " + name + ": " + error);
-      co_return;
-    }
-    env.push_back({name, *value, true});
-  }
+  auto secrets = secret_env(id, app);
+  if (!secrets) co_return;
+  const std::vector<ssh::env_var>& env = *secrets;
 
   daemon::template_values values = {{"app", app.name},
                                     {"ref", req.ref},
                                     {"colour", std::string(to_string(idle))},
                                     {"identity", target.identity},
                                     {"url", target.url}};
-  ssh::line_sink sink = [this, id](std::vector<ssh::output_line>&& lines) {
-    std::vector<storage::operation_repository::new_line> rows;
-    rows.reserve(lines.size());
-    for (auto& l : lines)
-      rows.push_back({l.host, l.from == ssh::stream::out ? "stdout" : "stderr", std::move(l.text)});
-    storage::operation_repository(db_).append_log_batch(id, rows);
-    notify_log(id);
-  };
+  ssh::line_sink sink = output_sink(id);
   auto stopped = [&](const ssh::job_result& r) {
     return r.error == ssh::error_kind::cancelled;
   };

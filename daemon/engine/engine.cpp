@@ -21,11 +21,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-failure unknown_app(std::string_view app) {
-  return {failure::kind::not_found, "unknown_app",
-          "no app named \"" + std::string(app) + "\" in the configuration"};
-}
-
 }  // namespace
 
 struct engine::log_waiter {
@@ -230,6 +225,32 @@ void engine::finish(std::int64_t id, std::string_view state, std::optional<std::
   if (it != running_.end()) running_.erase(it);
   notify_log(id);
   if (stopping_ && running_.empty() && on_idle_) on_idle_();
+}
+
+std::optional<std::vector<ssh::env_var>> engine::secret_env(std::int64_t id,
+                                                            const daemon::app_config& app) {
+  std::vector<ssh::env_var> env;
+  for (const auto& [name, ref] : app.secrets) {
+    std::string error;
+    auto value = daemon::read_secret(ref, error);
+    if (!value) {
+      finish(id, "failed", "secret " + name + ": " + error);
+      return std::nullopt;
+    }
+    env.push_back({name, *value, true});
+  }
+  return env;
+}
+
+ssh::line_sink engine::output_sink(std::int64_t id) {
+  return [this, id](std::vector<ssh::output_line>&& lines) {
+    std::vector<storage::operation_repository::new_line> rows;
+    rows.reserve(lines.size());
+    for (auto& l : lines)
+      rows.push_back({l.host, l.from == ssh::stream::out ? "stdout" : "stderr", std::move(l.text)});
+    storage::operation_repository(db_).append_log_batch(id, rows);
+    notify_log(id);
+  };
 }
 
 void engine::append(std::int64_t id, std::optional<std::string_view> host,

@@ -22,6 +22,7 @@
 #include "daemon/config.hpp"
 #include "daemon/engine/result.hpp"
 #include "daemon/ssh/cancel.hpp"
+#include "daemon/ssh/types.hpp"
 #include "daemon/traffic/routing.hpp"
 #include "storage/app_state_repository.hpp"
 #include "storage/audit_repository.hpp"
@@ -157,6 +158,11 @@ class engine {
               std::string_view text);
   void event(std::int64_t id, std::string_view text) { append(id, std::nullopt, "event", text); }
   void notify_log(std::int64_t id);
+  // The app's secrets as environment for its commands; on failure the
+  // operation is finished as failed and nothing is returned.
+  std::optional<std::vector<ssh::env_var>> secret_env(std::int64_t id, const daemon::app_config& app);
+  // Stores an operation's command output, a batch per commit.
+  ssh::line_sink output_sink(std::int64_t id);
 
   // What serves the app now, from the load balancer and the identity probe.
   boost::asio::awaitable<result<reality>> establish(std::shared_ptr<const daemon::config> cfg,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -22,6 +23,11 @@ struct failure {
   std::string code;     // stable machine-readable code, e.g. "lock_held"
   std::string message;  // for people: what happened and what to do
 };
+
+inline failure unknown_app(std::string_view app) {
+  return {failure::kind::not_found, "unknown_app",
+          "no app named \"" + std::string(app) + "\" in the configuration"};
+}
 
 template <typename T>
 class result {

@@ -46,8 +46,7 @@ asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::s
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
-    co_return failure{failure::kind::not_found, "unknown_app",
-                      "no app named \"" + app_name + "\" in the configuration"};
+    co_return unknown_app(app_name);
   auto backend = backend_for(*app);
   if (req.weights && backend && !backend->supports_weights())
     co_return failure{failure::kind::unsupported, "weights_unsupported",
@@ -115,8 +114,7 @@ asio::awaitable<result<storage::operation_record>> engine::rollback(std::string 
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
-    co_return failure{failure::kind::not_found, "unknown_app",
-                      "no app named \"" + app_name + "\" in the configuration"};
+    co_return unknown_app(app_name);
   // The fastest path: what was recorded at the last switch, no SSH, no probe
   // beyond the target's health; the backend confirms the result.
   auto stored = storage::app_state_repository(db_).find(app_name);

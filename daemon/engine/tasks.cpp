@@ -19,8 +19,7 @@ asio::awaitable<result<storage::operation_record>> engine::run_task(std::string 
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
-    co_return failure{failure::kind::not_found, "unknown_app",
-                      "no app named \"" + app_name + "\" in the configuration"};
+    co_return unknown_app(app_name);
   auto task = app->tasks.find(task_name);
   if (task == app->tasks.end()) {
     std::string known;
@@ -70,16 +69,9 @@ asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::c
   auto stored = storage::app_state_repository(db_).find(app_name);
   const auto& state = on == colour::blue ? stored->blue : stored->green;
 
-  std::vector<ssh::env_var> env;
-  for (const auto& [name, ref] : app.secrets) {
-    std::string error;
-    auto value = daemon::read_secret(ref, error);
-    if (!value) {
-      finish(id, "failed", "secret " + name + ": " + error);
-      co_return;
-    }
-    env.push_back({name, *value, true});
-  }
+  auto secrets = secret_env(id, app);
+  if (!secrets) co_return;
+  const std::vector<ssh::env_var>& env = *secrets;
   daemon::template_values values = {{"app", app.name},
                                     {"colour", std::string(to_string(on))},
                                     {"identity", target.identity},
@@ -99,13 +91,7 @@ asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::c
   }
   event(id, "task " + task_name + " on " + std::string(to_string(on)) + " (" +
                 std::to_string(jobs.size()) + " host(s)): " + task.command);
-  ssh::line_sink sink = [this, id](std::vector<ssh::output_line>&& lines) {
-    std::vector<storage::operation_repository::new_line> rows;
-    for (auto& l : lines)
-      rows.push_back({l.host, l.from == ssh::stream::out ? "stdout" : "stderr", std::move(l.text)});
-    storage::operation_repository(db_).append_log_batch(id, rows);
-    notify_log(id);
-  };
+  ssh::line_sink sink = output_sink(id);
   auto results = co_await runner_.run_all(jobs, sink, cancel);
   std::string failures;
   bool was_cancelled = false;
