@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "tests/support/process.hpp"
 #include "tests/support/world.hpp"
 
 namespace {
@@ -23,11 +24,7 @@ bool process_running(const std::string& needle) {
   bool found = false;
   while (dirent* e = readdir(proc)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
-    for (auto& c : cmdline)
-      if (c == '\0') c = ' ';
-    if (cmdline.rfind(needle, 0) == 0) found = true;
+    if (bluegreen::testing::command_line_of(e->d_name).rfind(needle, 0) == 0) found = true;
   }
   closedir(proc);
   return found;

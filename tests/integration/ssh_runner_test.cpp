@@ -45,10 +45,7 @@ std::optional<int> find_process(const std::string& needle) {
   std::optional<int> found;
   while (dirent* e = readdir(proc)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
-    for (auto& c : cmdline)
-      if (c == '\0') c = ' ';
+    std::string cmdline = testing::command_line_of(e->d_name);
     if (cmdline.find(needle) != std::string::npos &&
         cmdline.find("bash -c") == std::string::npos) {
       found = static_cast<int>(syscall(SYS_pidfd_open, std::stoi(e->d_name), 0));

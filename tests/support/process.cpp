@@ -149,6 +149,19 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds deadline) 
   return status_;
 }
 
+std::string command_line_of(const std::string& pid) {
+  int fd = open(("/proc/" + pid + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  for (auto& c : text)
+    if (c == '\0') c = ' ';
+  return text;
+}
+
 run_result run_command(const std::vector<std::string>& argv,
                        const std::vector<std::string>& extra_env) {
   child_process child(argv, extra_env);

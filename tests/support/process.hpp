@@ -61,6 +61,10 @@ class child_process {
   std::optional<int> status_;
 };
 
+// The command line of process `pid` with NULs as spaces, or "" when it has
+// gone (processes come and go while a test looks).
+std::string command_line_of(const std::string& pid);
+
 // Runs a command to completion (deadline 60 s) and returns exit status and output.
 struct run_result {
   int status = -1;
