@@ -90,6 +90,20 @@ TEST(Engine, ManualDeployThenSwitchThenRollback) {
   EXPECT_TRUE(app["green"]["verified"].get<bool>());
 }
 
+TEST(Engine, SwitchesANginxReachedOverSsh) {
+  world_options options;
+  options.nginx_over_ssh = true;
+  world w(options);
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  auto switched = w.switch_to();
+  EXPECT_EQ(switched["state"], "succeeded") << log_text(w, switched["id"]);
+  EXPECT_EQ(w.through_lb("/hostname"), "green-production");
+  EXPECT_EQ(w.upstream_colour(), "green");
+  EXPECT_EQ(w.rollback()["state"], "succeeded");
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+}
+
 TEST(Engine, AutoModeDeploysChecksAndSwitches) {
   world w({"auto", "0s"});
   w.commit_version("2.0.0");

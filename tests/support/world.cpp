@@ -171,7 +171,8 @@ std::string world::config_text(const world_options& o) const {
          "  upstream_name = \"demo\"\n"
          "  test_command = \"test ! -e " + r + "/nginx-test-fails && " + kNginx + " -q -t -e " + n +
          "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
-         "  reload_command = \"" + r + "/reload.sh\"\n"
+         "  reload_command = \"" + r + "/reload.sh\"\n" +
+         (o.nginx_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string()) +
          "  [app.tasks]\n  migrate = { command = \"echo migrated {colour} >> " + r +
          "/hosts/{host}/migrations\", on = \"idle\", hosts = \"one\" }\n";
 }

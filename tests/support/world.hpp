@@ -26,6 +26,8 @@ struct world_options {
   std::string promote_mode = "manual";
   std::string watch = "0s";
   std::string stop_timeout = "60s";
+  // Reach nginx over SSH (traffic.host), as for a separate load balancer.
+  bool nginx_over_ssh = false;
 };
 
 class world {
