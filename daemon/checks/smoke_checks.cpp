@@ -25,7 +25,8 @@ std::string describe(const probe_result& r) {
 asio::awaitable<checks_outcome> run_checks(std::string base_url,
                                            std::vector<daemon::check_config> checks,
                                            daemon::template_values values, bool warm_up,
-                                           std::function<void(const std::string&)> progress) {
+                                           std::function<void(const std::string&)> progress,
+                                           std::function<bool()> cancelled) {
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (const auto& check : checks) {
@@ -36,6 +37,7 @@ asio::awaitable<checks_outcome> run_checks(std::string base_url,
     std::string last;
     bool passed = false;
     for (unsigned attempt = 1; attempt <= attempts && !passed; ++attempt) {
+      if (cancelled && cancelled()) co_return checks_outcome{false, "cancelled"};
       auto r = co_await http_get(url, check.timeout);
       passed = r.answered && r.status == check.expect_status &&
                (!expected || r.body.find(*expected) != std::string::npos);

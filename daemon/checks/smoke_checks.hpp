@@ -22,9 +22,12 @@ struct checks_outcome {
 
 // `warm_up` false: one attempt per check (a re-check right before a switch).
 // `progress` receives one line per attempt that failed and per check passed.
+// `cancelled` (may be empty) is asked before every attempt; once it says
+// yes the checks stop and fail.
 boost::asio::awaitable<checks_outcome> run_checks(
     std::string base_url, std::vector<daemon::check_config> checks,
     daemon::template_values values, bool warm_up,
-    std::function<void(const std::string&)> progress);
+    std::function<void(const std::string&)> progress,
+    std::function<bool()> cancelled = nullptr);
 
 }  // namespace bluegreen::checks

@@ -176,7 +176,9 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   std::function<void(const std::string&)> progress = [this, id](const std::string& line) {
     event(id, line);
   };
-  auto checked = co_await checks::run_checks(target.url, app.checks, values, true, progress);
+  std::function<bool()> is_cancelled = [cancel] { return cancel->cancelled(); };
+  auto checked =
+      co_await checks::run_checks(target.url, app.checks, values, true, progress, is_cancelled);
   if (cancel->cancelled()) {
     finish(id, "cancelled", "cancelled during the smoke checks");
     co_return;

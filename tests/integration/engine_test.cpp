@@ -271,6 +271,20 @@ TEST(Engine, CancelStopsTheRunningCommandsOnTheHosts) {
   EXPECT_EQ(w.upstream_colour(), "blue");
 }
 
+TEST(Engine, CancelDuringTheSmokeChecksStopsWaitingForWarmUp) {
+  world w;
+  w.commit_version("2.0.0");
+  std::ofstream(w.host_dir("127.0.0.3") / "unhealthy");  // never warms up
+  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  ASSERT_EQ(r.status, 202);
+  std::int64_t id = r.body["operation"]["id"];
+  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("(attempt 1/21)") != std::string::npos; }, 60s));
+  EXPECT_EQ(w.api("POST", "/api/v1/deployments/" + std::to_string(id) + "/cancel").status, 202);
+  auto done = w.follow(id);
+  EXPECT_EQ(done["state"], "cancelled") << done.dump();
+  EXPECT_EQ(log_text(w, id).find("(attempt 21/21)"), std::string::npos);
+}
+
 TEST(Engine, EvilRefsAreRefusedAndNothingRuns) {
   world w;
   std::string canary = (w.root() / "pwned").string();
