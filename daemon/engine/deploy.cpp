@@ -33,12 +33,8 @@ asio::awaitable<result<storage::operation_record>> engine::deploy(std::string ap
   if (auto why = check_ref(req.ref))
     co_return failure{failure::kind::invalid, "invalid_ref", *why};
 
-  storage::new_operation op;
-  op.app = app_name;
-  op.kind = "deploy";
+  auto op = new_operation_for(app_name, "deploy", who);
   op.ref = req.ref;
-  op.actor = who.name;
-  op.channel = who.channel;
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
   std::int64_t id = begun.value().id;

@@ -12,6 +12,15 @@ namespace bluegreen::engine {
 
 using daemon::colour;
 
+storage::new_operation new_operation_for(std::string app, std::string kind, const actor& who) {
+  storage::new_operation op;
+  op.app = std::move(app);
+  op.kind = std::move(kind);
+  op.actor = who.name;
+  op.channel = who.channel;
+  return op;
+}
+
 colour main_colour(const traffic::routing& r) {
   int blue = r.weights.count(colour::blue) ? r.weights.at(colour::blue) : 0;
   int green = r.weights.count(colour::green) ? r.weights.at(colour::green) : 0;

@@ -1,5 +1,6 @@
 // engine::reality: what serves an app right now, as established from the
-// load balancer (and the identity probe). Private to the engine's files.
+// load balancer (and the identity probe), and small helpers shared by the
+// engine's files. Private to them.
 #pragma once
 
 #include "daemon/engine/engine.hpp"
@@ -11,6 +12,9 @@ struct engine::reality {
   daemon::colour live;       // the colour with all (or most) of the traffic
   bool split = false;        // a weighted split (canary) is in place
 };
+
+// A new operation of `kind` on `app`, asked for by `who`.
+storage::new_operation new_operation_for(std::string app, std::string kind, const actor& who);
 
 // The colour with most of the traffic (blue on a tie).
 daemon::colour main_colour(const traffic::routing& r);

@@ -52,11 +52,7 @@ asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::s
     co_return failure{failure::kind::unsupported, "weights_unsupported",
                       "the " + std::string(app->traffic.backend_name()) +
                           " backend cannot split traffic by weight; switch whole colours"};
-  storage::new_operation op;
-  op.app = app_name;
-  op.kind = "switch";
-  op.actor = who.name;
-  op.channel = who.channel;
+  auto op = new_operation_for(app_name, "switch", who);
   if (req.to) op.colour = std::string(to_string(*req.to));
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
@@ -135,11 +131,7 @@ asio::awaitable<result<storage::operation_record>> engine::rollback(std::string 
                       "there is no previous release to roll back to: the colour that was live "
                       "before the last switch has been redeployed since (or nothing was switched "
                       "yet)"};
-  storage::new_operation op;
-  op.app = app_name;
-  op.kind = "rollback";
-  op.actor = who.name;
-  op.channel = who.channel;
+  auto op = new_operation_for(app_name, "rollback", who);
   op.colour = std::string(to_string(*target));
   auto begun = begin(*app, op, false);
   if (!begun) co_return begun.error();

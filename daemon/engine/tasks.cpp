@@ -28,12 +28,8 @@ asio::awaitable<result<storage::operation_record>> engine::run_task(std::string 
                       "app " + app_name + " has no task \"" + task_name + "\"" +
                           (known.empty() ? "" : "; it has: " + known)};
   }
-  storage::new_operation op;
-  op.app = app_name;
-  op.kind = "task";
+  auto op = new_operation_for(app_name, "task", who);
   op.task = task_name;
-  op.actor = who.name;
-  op.channel = who.channel;
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
   std::int64_t id = begun.value().id;

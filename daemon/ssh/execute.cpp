@@ -375,10 +375,7 @@ job_result execute(const job& j, const options& opts, const cancel_flag& cancel,
   if (why == waited::ready)
     retry(c, deadline, cancel, why, [&] { return libssh2_channel_send_eof(c.channel); });
 
-  std::vector<std::string> secrets;
-  for (const auto& var : j.env)
-    if (var.secret) secrets.push_back(var.value);
-  output_splitter splitter(j.to.label(), std::move(secrets));
+  output_splitter splitter(j);
   std::vector<output_line> batch;
   auto flush = [&] {
     if (!batch.empty() && sink) sink(std::move(batch));

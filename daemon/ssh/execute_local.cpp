@@ -60,10 +60,7 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
   close(out_pipe[1]);
   close(err_pipe[1]);
 
-  std::vector<std::string> secrets;
-  for (const auto& var : j.env)
-    if (var.secret) secrets.push_back(var.value);
-  output_splitter splitter(j.to.label(), std::move(secrets));
+  output_splitter splitter(j);
   std::vector<output_line> batch;
   auto flush = [&] {
     if (!batch.empty() && sink) sink(std::move(batch));

@@ -23,6 +23,20 @@ output_splitter::output_splitter(std::string host, std::vector<std::string> secr
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
 
+namespace {
+
+std::vector<std::string> secret_values(const std::vector<env_var>& env) {
+  std::vector<std::string> out;
+  for (const auto& var : env)
+    if (var.secret) out.push_back(var.value);
+  return out;
+}
+
+}  // namespace
+
+output_splitter::output_splitter(const job& j)
+    : output_splitter(j.to.label(), secret_values(j.env)) {}
+
 void output_splitter::emit(stream from, std::string text, std::vector<output_line>& out) {
   if (!text.empty() && text.back() == '\r') text.pop_back();
   // The login shell or sshd may print to stderr before the prelude runs

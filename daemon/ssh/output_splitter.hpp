@@ -18,6 +18,8 @@ inline constexpr std::string_view kProcessGroupMarker = "\x1e" "bluegreen-pgid "
 class output_splitter {
  public:
   output_splitter(std::string host, std::vector<std::string> secrets);
+  // For a job's output: its host label and the values of its secret variables.
+  explicit output_splitter(const job& j);
 
   // Appends bytes; complete lines go to `out`.
   void feed(stream from, std::string_view bytes, std::vector<output_line>& out);

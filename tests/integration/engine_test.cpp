@@ -44,6 +44,16 @@ std::string recorded_live(world& w) {
   return app.body["live"].is_null() ? "none" : app.body["live"].get<std::string>();
 }
 
+// Starts a deploy whose last step sleeps on every green host, and waits
+// until it does.
+void start_slow_deploy(world& w, std::int64_t& id) {
+  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "slow-deploy");
+  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  ASSERT_EQ(r.status, 202);
+  id = r.body["operation"]["id"];
+  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+}
+
 TEST(Engine, ManualDeployThenSwitchThenRollback) {
   world w;
   EXPECT_EQ(w.through_lb("/version"), "1.0.0");
@@ -257,11 +267,8 @@ TEST(Engine, ALockBlocksDeployAndSwitchButNotRollback) {
 TEST(Engine, CancelStopsTheRunningCommandsOnTheHosts) {
   world w;
   w.commit_version("2.0.0");
-  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "slow-deploy");
-  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
-  ASSERT_EQ(r.status, 202);
-  std::int64_t id = r.body["operation"]["id"];
-  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+  std::int64_t id = 0;
+  ASSERT_NO_FATAL_FAILURE(start_slow_deploy(w, id));
   ASSERT_TRUE(eventually([] { return process_running("sleep 600"); }));
   auto cancel = w.api("POST", "/api/v1/deployments/" + std::to_string(id) + "/cancel");
   EXPECT_EQ(cancel.status, 202) << cancel.body.dump();
@@ -326,11 +333,8 @@ TEST(Engine, TheWatchSwitchesBackWhenTheNewColourStartsFailing) {
 TEST(Engine, AKillDuringADeployLeavesItInterruptedAndTheLockFree) {
   world w;
   w.commit_version("2.0.0");
-  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "slow-deploy");
-  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
-  ASSERT_EQ(r.status, 202);
-  std::int64_t id = r.body["operation"]["id"];
-  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+  std::int64_t id = 0;
+  ASSERT_NO_FATAL_FAILURE(start_slow_deploy(w, id));
   w.kill_daemon();
   for (const auto& h : w.green_hosts()) std::filesystem::remove(w.host_dir(h) / "slow-deploy");
   w.start_daemon();
@@ -344,11 +348,8 @@ TEST(Engine, AKillDuringADeployLeavesItInterruptedAndTheLockFree) {
 TEST(Engine, OnSigtermRunningStepsGetTheStopTimeoutThenAreInterrupted) {
   world w({"manual", "0s", "1s"});
   w.commit_version("2.0.0");
-  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "slow-deploy");
-  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
-  ASSERT_EQ(r.status, 202);
-  std::int64_t id = r.body["operation"]["id"];
-  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+  std::int64_t id = 0;
+  ASSERT_NO_FATAL_FAILURE(start_slow_deploy(w, id));
   w.daemon().signal(SIGTERM);
   ASSERT_TRUE(w.daemon().wait_for_stderr("waiting up to 1s for 1 running operation(s)", 20s));
   auto status = w.daemon().wait_exit(30s);
