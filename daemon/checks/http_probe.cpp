@@ -3,8 +3,11 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -81,8 +84,9 @@ asio::awaitable<probe_result> exchange(Stream& stream, const parsed_url& url,
   auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
   (void)deadline_owner;
   if (read_ec) {
-    result.error = read_ec == beast::error::timeout ? "no complete answer before the deadline"
-                                                    : "reading the answer failed: " + read_ec.message();
+    result.error = read_ec == beast::error::timeout
+                       ? "no complete answer before the deadline"
+                       : "reading the answer failed: " + read_ec.message();
     co_return result;
   }
   result.answered = true;
@@ -117,7 +121,8 @@ asio::awaitable<probe_result> http_get(std::string url, std::chrono::millisecond
   tcp::resolver resolver(executor);
   beast::tcp_stream stream(executor);
   stream.expires_after(timeout);
-  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(parsed->host, parsed->port, use_tuple);
+  auto [resolve_ec, endpoints] =
+      co_await resolver.async_resolve(parsed->host, parsed->port, use_tuple);
   if (resolve_ec) {
     probe_result r;
     r.error = "cannot resolve " + parsed->host + ": " + resolve_ec.message();
@@ -145,6 +150,35 @@ asio::awaitable<probe_result> http_get(std::string url, std::chrono::millisecond
     co_return finish(r);
   }
   co_return finish(co_await exchange(secure, *parsed, beast::get_lowest_layer(secure)));
+}
+
+namespace {
+
+struct fetches {
+  explicit fetches(asio::any_io_executor executor, int count)
+      : done(std::move(executor), std::chrono::steady_clock::time_point::max()), left(count) {}
+  asio::steady_timer done;  // cancelled when the last fetch ends
+  int left;
+  std::vector<probe_result> results;
+};
+
+asio::awaitable<void> fetch_into(std::shared_ptr<fetches> all, std::string url,
+                                 std::chrono::milliseconds timeout) {
+  auto r = co_await http_get(url, timeout);
+  all->results.push_back(std::move(r));
+  if (--all->left == 0) all->done.cancel();
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<probe_result>> http_get_all(std::string url, int count,
+                                                        std::chrono::milliseconds timeout) {
+  auto executor = co_await asio::this_coro::executor;
+  auto all = std::make_shared<fetches>(executor, count);
+  for (int i = 0; i < count; ++i)
+    asio::co_spawn(executor, fetch_into(all, url, timeout), asio::detached);
+  if (all->left > 0) co_await all->done.async_wait(use_tuple);
+  co_return std::move(all->results);
 }
 
 }  // namespace bluegreen::checks

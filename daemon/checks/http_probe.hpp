@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace bluegreen::checks {
 
@@ -24,5 +25,10 @@ struct probe_result {
 bool answers_identity(const std::string& body, const std::string& identity);
 
 boost::asio::awaitable<probe_result> http_get(std::string url, std::chrono::milliseconds timeout);
+
+// `count` fetches of one URL at the same time, each on its own connection;
+// the results in no particular order.
+boost::asio::awaitable<std::vector<probe_result>> http_get_all(std::string url, int count,
+                                                               std::chrono::milliseconds timeout);
 
 }  // namespace bluegreen::checks

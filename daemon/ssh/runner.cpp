@@ -35,6 +35,25 @@ void runner::cancel_all() {
   for (const auto& c : running_) c->cancel();
 }
 
+asio::awaitable<void> runner::offload(std::function<void()> work) {
+  // use_awaitable rethrows an exception thrown by `work` here.
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
+      [this, &work](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto guard = asio::make_work_guard(io_);
+        asio::post(*pool_, [this, work = std::move(work), shared, guard = std::move(guard)] {
+          std::exception_ptr thrown;
+          try {
+            work();
+          } catch (...) {
+            thrown = std::current_exception();
+          }
+          asio::post(io_, [shared, thrown] { std::move (*shared)(thrown); });
+        });
+      },
+      asio::use_awaitable);
+}
+
 void runner::start(job j, line_sink sink, cancel_handle cancel,
                    std::function<void(job_result)> done) {
   if (!cancel) cancel = make_cancel_handle();
@@ -71,14 +90,14 @@ asio::awaitable<job_result> runner::run(job j, line_sink sink, cancel_handle can
       [this, &j, &sink, &cancel](auto handler) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         start(std::move(j), std::move(sink), std::move(cancel),
-              [shared](job_result r) { std::move(*shared)(std::move(r)); });
+              [shared](job_result r) { std::move (*shared)(std::move(r)); });
       },
       asio::use_awaitable);
 }
 
 asio::awaitable<std::vector<job_result>> runner::run_on_all(std::vector<destination> hosts,
-                                                           job templ, line_sink sink,
-                                                           cancel_handle cancel) {
+                                                            job templ, line_sink sink,
+                                                            cancel_handle cancel) {
   std::vector<job> jobs;
   for (auto& h : hosts) {
     job j = templ;
@@ -89,7 +108,7 @@ asio::awaitable<std::vector<job_result>> runner::run_on_all(std::vector<destinat
 }
 
 asio::awaitable<std::vector<job_result>> runner::run_all(std::vector<job> jobs, line_sink sink,
-                                                        cancel_handle cancel) {
+                                                         cancel_handle cancel) {
   if (!cancel) cancel = make_cancel_handle();
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
                                           void(std::vector<job_result>)>(

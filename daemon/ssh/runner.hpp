@@ -51,6 +51,11 @@ class runner {
                                                              job templ, line_sink sink,
                                                              cancel_handle cancel = nullptr);
 
+  // Runs `work` on a worker thread and resumes on the io_context when it is
+  // done: for short blocking work that is not a job (a local file read or
+  // write). `work` must not touch io_context state.
+  boost::asio::awaitable<void> offload(std::function<void()> work);
+
   // New connection options for jobs started from now on (config reload).
   void set_options(options opts);
   // Cancels every running job (graceful stop past its deadline).

@@ -1,10 +1,18 @@
 #include "daemon/traffic/nginx_backend.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "daemon/shell_quote.hpp"
+#include "daemon/ssh/execute_local.hpp"
+#include "daemon/ssh/runner.hpp"
 #include "daemon/traffic/shell_job.hpp"
 
 namespace bluegreen::traffic {
@@ -21,7 +29,77 @@ constexpr int kWriteFailed = 90;
 constexpr int kTestFailed = 91;
 constexpr int kReloadFailed = 92;
 
+std::optional<std::string> read_whole(const std::filesystem::path& path, std::string& text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read " + path.string() + ": " + std::strerror(errno);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  text = buffer.str();
+  return std::nullopt;
+}
+
+// Replaces `path` with `text` atomically and durably: a sibling file, fsync,
+// rename, fsync of the directory.
+std::optional<std::string> write_atomically(const std::filesystem::path& path,
+                                            const std::string& text) {
+  std::string temp = path.string() + ".bluegreen-new";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot write " + temp + ": " + std::strerror(errno);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string why = std::strerror(errno);
+      ::close(fd);
+      return "cannot write " + temp + ": " + why;
+    }
+    done += static_cast<size_t>(n);
+  }
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(temp.c_str(), path.c_str()) != 0)
+    return "cannot replace " + path.string() + ": " + std::strerror(errno);
+  int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return std::nullopt;
+}
+
+// Runs one operator command on this machine; false when it did not exit 0.
+// Its stderr (and stdout) lines are appended to `output`.
+bool run_here(const std::string& command, std::vector<std::string>& output) {
+  ssh::job j;
+  j.command = command;
+  j.timeout = std::chrono::seconds(60);
+  auto cancel = ssh::make_cancel_handle();
+  ssh::line_sink keep = [&output](std::vector<ssh::output_line>&& lines) {
+    for (auto& l : lines) output.push_back(std::move(l.text));
+  };
+  auto r = ssh::execute_local(j, *cancel, keep);
+  if (r.error != ssh::error_kind::none) output.push_back(r.summary());
+  return r.ok();
+}
+
+std::string tail_of(const std::vector<std::string>& lines, size_t count = 5) {
+  std::string out;
+  size_t start = lines.size() > count ? lines.size() - count : 0;
+  for (size_t i = start; i < lines.size(); ++i) out += (out.empty() ? "" : " | ") + lines[i];
+  return out;
+}
+
 }  // namespace
+
+// What the route step did, from the script over SSH or the local route.
+struct route_run {
+  std::optional<std::string> transport_error;  // it did not run to an exit
+  int code = 0;
+  std::string file;        // the upstream file read back after a reload
+  std::string error_tail;  // the last stderr lines of the commands
+};
 
 nginx_backend::nginx_backend(const daemon::app_config& app, const daemon::nginx_backend& settings,
                              ssh::runner& runner)
@@ -93,19 +171,19 @@ outcome nginx_backend::parse(const std::string& file) const {
     auto it = owner.find(address);
     if (it == owner.end())
       return outcome::failed("the upstream file routes to " + address +
-                                    ", which is in neither colour's upstreams");
+                             ", which is in neither colour's upstreams");
     if (down) continue;
     weight_sum[it->second] += weight;
     seen[it->second].insert(address);
   }
   if (weight_sum.empty())
     return outcome::failed("the upstream file " + settings_.upstream_file.string() +
-                                  " has no server of upstream " + settings_.upstream_name);
+                           " has no server of upstream " + settings_.upstream_name);
   for (const auto& [c, servers] : seen) {
     const auto& all = c == colour::blue ? blue_upstreams_ : green_upstreams_;
     if (servers.size() != all.size())
       return outcome::failed("the upstream file routes to only some of " +
-                                    std::string(daemon::to_string(c)) + "'s servers");
+                             std::string(daemon::to_string(c)) + "'s servers");
   }
   routing r;
   if (weight_sum.size() == 1) {
@@ -120,56 +198,143 @@ outcome nginx_backend::parse(const std::string& file) const {
 }
 
 boost::asio::awaitable<outcome> nginx_backend::current(log_fn log) {
+  if (!settings_.host) {
+    // On this machine the file is read directly: no shell to start.
+    std::string text;
+    std::optional<std::string> error;
+    std::function<void()> read = [&] { error = read_whole(settings_.upstream_file, text); };
+    co_await runner_.offload(read);
+    if (error) {
+      if (log) log("reading " + settings_.upstream_file.string() + " failed: " + *error);
+      co_return outcome::failed("cannot read the upstream file " +
+                                settings_.upstream_file.string() + ": " + *error);
+    }
+    co_return parse(text);
+  }
   // Arguments of co_await calls are named values: GCC 12 destroys some
   // temporaries in a co_await expression twice.
   std::string command = "cat " + shell_quote(settings_.upstream_file.string());
   auto shell = co_await run_shell(runner_, settings_.host, command);
   if (!shell.result.ok()) {
-    std::string why = shell.result.error != ssh::error_kind::none ? shell.result.summary()
-                                                                   : shell.error_tail();
+    std::string why =
+        shell.result.error != ssh::error_kind::none ? shell.result.summary() : shell.error_tail();
     if (log) log("reading " + settings_.upstream_file.string() + " failed: " + why);
-    co_return outcome::failed("cannot read the upstream file " +
-                                     settings_.upstream_file.string() + ": " + why);
+    co_return outcome::failed("cannot read the upstream file " + settings_.upstream_file.string() +
+                              ": " + why);
   }
   co_return parse(shell.out);
 }
 
+route_run nginx_backend::route_here(const std::string& text) const {
+  route_run run;
+  const auto& f = settings_.upstream_file;
+  std::string before;
+  bool existed = std::filesystem::exists(f);
+  if (existed) {
+    if (auto error = read_whole(f, before)) {
+      run.code = kWriteFailed;
+      run.error_tail = *error;
+      return run;
+    }
+  }
+  if (auto error = write_atomically(f, text)) {
+    run.code = kWriteFailed;
+    run.error_tail = *error;
+    return run;
+  }
+  auto restore = [&] {
+    if (existed)
+      write_atomically(f, before);
+    else
+      std::filesystem::remove(f);
+  };
+  std::vector<std::string> output;
+  if (!run_here(settings_.test_command, output)) {
+    restore();
+    run.code = kTestFailed;
+    run.error_tail = tail_of(output);
+    return run;
+  }
+  if (!run_here(settings_.reload_command, output)) {
+    restore();
+    std::vector<std::string> ignored;
+    run_here(settings_.reload_command, ignored);
+    run.code = kReloadFailed;
+    run.error_tail = tail_of(output);
+    return run;
+  }
+  if (auto error = read_whole(f, run.file)) {
+    run.code = kWriteFailed;
+    run.error_tail = *error;
+  }
+  return run;
+}
+
 boost::asio::awaitable<outcome> nginx_backend::route(routing target, log_fn log) {
-  std::string f = shell_quote(settings_.upstream_file.string());
-  std::string restore =
-      "if [ -e \"$old\" ]; then mv -f \"$old\" \"$f\"; else rm -f \"$f\"; fi";
-  std::string script =
-      "f=" + f + "; new=\"$f.bluegreen-new\"; old=\"$f.bluegreen-old\"\n"
-      "printf '%s' " + shell_quote(render(target)) + " > \"$new\" || exit " + std::to_string(kWriteFailed) + "\n"
-      "if [ -e \"$f\" ]; then cp -p \"$f\" \"$old\" || exit " + std::to_string(kWriteFailed) + "; else rm -f \"$old\"; fi\n"
-      "mv -f \"$new\" \"$f\" || exit " + std::to_string(kWriteFailed) + "\n"
-      "if ! { " + settings_.test_command + "\n} >&2; then " + restore + "; exit " + std::to_string(kTestFailed) + "; fi\n"
-      "if ! { " + settings_.reload_command + "\n} >&2; then " + restore + "; { " + settings_.reload_command +
-      "\n} >/dev/null 2>&1; exit " + std::to_string(kReloadFailed) + "; fi\n"
-      "rm -f \"$old\"\n"
-      "cat \"$f\"\n";
-  auto shell = co_await run_shell(runner_, settings_.host, script);
-  if (shell.result.error != ssh::error_kind::none) {
-    co_return outcome::failed("cannot change the upstream file: " + shell.result.summary());
+  std::string text = render(target);
+  route_run run;
+  if (!settings_.host) {
+    // On this machine: the file is written from here and only the operator's
+    // two commands start processes, which keeps a switch fast.
+    std::function<void()> work = [&] { run = route_here(text); };
+    co_await runner_.offload(work);
+  } else {
+    std::string f = shell_quote(settings_.upstream_file.string());
+    std::string restore = "if [ -e \"$old\" ]; then mv -f \"$old\" \"$f\"; else rm -f \"$f\"; fi";
+    std::string script = "f=" + f +
+                         "; new=\"$f.bluegreen-new\"; old=\"$f.bluegreen-old\"\n"
+                         "printf '%s' " +
+                         shell_quote(text) + " > \"$new\" || exit " + std::to_string(kWriteFailed) +
+                         "\n"
+                         "if [ -e \"$f\" ]; then cp -p \"$f\" \"$old\" || exit " +
+                         std::to_string(kWriteFailed) +
+                         "; else rm -f \"$old\"; fi\n"
+                         "mv -f \"$new\" \"$f\" || exit " +
+                         std::to_string(kWriteFailed) +
+                         "\n"
+                         "if ! { " +
+                         settings_.test_command + "\n} >&2; then " + restore + "; exit " +
+                         std::to_string(kTestFailed) +
+                         "; fi\n"
+                         "if ! { " +
+                         settings_.reload_command + "\n} >&2; then " + restore + "; { " +
+                         settings_.reload_command + "\n} >/dev/null 2>&1; exit " +
+                         std::to_string(kReloadFailed) +
+                         "; fi\n"
+                         "rm -f \"$old\"\n"
+                         "cat \"$f\"\n";
+    auto shell = co_await run_shell(runner_, settings_.host, script);
+    if (shell.result.error != ssh::error_kind::none) {
+      run.transport_error = shell.result.summary();
+    } else {
+      run.code = shell.result.exit_code.value_or(-1);
+      run.file = shell.out;
+      run.error_tail = shell.error_tail();
+    }
   }
-  int code = shell.result.exit_code.value_or(-1);
-  if (code == kTestFailed) {
+  if (run.transport_error) {
+    co_return outcome::failed("cannot change the upstream file: " + *run.transport_error);
+  }
+  if (run.code == kTestFailed) {
     co_return outcome::failed("`" + settings_.test_command + "` refused the new upstream file (" +
-                                     shell.error_tail() + "); the previous file is back in place");
+                              run.error_tail + "); the previous file is back in place");
   }
-  if (code == kReloadFailed) {
-    co_return outcome::failed("`" + settings_.reload_command + "` failed (" + shell.error_tail() +
-                                     "); the previous file is back in place");
+  if (run.code == kReloadFailed) {
+    co_return outcome::failed("`" + settings_.reload_command + "` failed (" + run.error_tail +
+                              "); the previous file is back in place");
   }
-  if (code != 0) {
+  if (run.code != 0) {
     co_return outcome::failed("writing " + settings_.upstream_file.string() + " failed (" +
-                                     shell.error_tail() + ")");
+                              run.error_tail + ")");
   }
-  if (log) log("nginx: wrote " + settings_.upstream_file.string() + " routing " + target.describe() + ", tested and reloaded");
-  auto now = parse(shell.out);
+  if (log)
+    log("nginx: wrote " + settings_.upstream_file.string() + " routing " + target.describe() +
+        ", tested and reloaded");
+  auto now = parse(run.file);
   if (now.ok && !(now.now == target))
-    co_return outcome{false, now.now, "after the reload the upstream file routes to " + now.now.describe() +
-                                          ", not " + target.describe()};
+    co_return outcome{false, now.now,
+                      "after the reload the upstream file routes to " + now.now.describe() +
+                          ", not " + target.describe()};
   co_return now;
 }
 

@@ -1,6 +1,7 @@
 // nginx_backend routes by rewriting an upstream include file that nginx
-// loads, testing the configuration, and reloading nginx, on this machine or
-// on the load balancer over SSH, as one command. The file carries a marker
+// loads, testing the configuration, and reloading nginx: on this machine the
+// file is written directly and only the operator's test and reload commands
+// start processes; on a load balancer over SSH it is one script. The file carries a marker
 // line; what it routes to is read from its server lines.
 //
 // Thread-safety: as backend.
@@ -9,6 +10,8 @@
 #include "daemon/traffic/backend.hpp"
 
 namespace bluegreen::traffic {
+
+struct route_run;
 
 class nginx_backend final : public backend {
  public:
@@ -25,6 +28,10 @@ class nginx_backend final : public backend {
   outcome parse(const std::string& file) const;
 
  private:
+  // The route step on this machine, on a worker thread: write the file,
+  // test, reload, restore on failure.
+  route_run route_here(const std::string& text) const;
+
   std::string app_name_;
   daemon::nginx_backend settings_;
   std::vector<std::string> blue_upstreams_;

@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -327,6 +329,33 @@ TEST_F(SshRunner, SecretsNeverAppearInOutputOrOnTheCommandLine) {
   EXPECT_EQ(texts(stream::err), std::vector<std::string>{"***"});
   for (const auto& l : lines_) EXPECT_EQ(l.text.find("hunter2"), std::string::npos) << l.text;
   EXPECT_EQ(r.message.find("hunter2"), std::string::npos);
+}
+
+TEST(RunnerOffload, RunsWorkOffTheIoThreadAndRethrowsItsError) {
+  asio::io_context io;
+  runner r(io, options{}, 2);
+  auto io_thread = std::this_thread::get_id();
+  std::thread::id worked_on;
+  std::function<void()> work = [&] { worked_on = std::this_thread::get_id(); };
+  auto on = [&]() -> asio::awaitable<bool> {
+    co_await r.offload(work);
+    co_return std::this_thread::get_id() == io_thread;
+  };
+  EXPECT_TRUE(complete(io, on()));  // resumed on the io_context's thread
+  EXPECT_NE(worked_on, std::thread::id{});
+  EXPECT_NE(worked_on, io_thread);
+
+  std::function<void()> failing = [] { throw std::runtime_error("disk full"); };
+  auto fails = [&]() -> asio::awaitable<bool> {
+    co_await r.offload(failing);
+    co_return true;
+  };
+  try {
+    complete(io, fails());
+    FAIL() << "the error of the work was lost";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "disk full");
+  }
 }
 
 }  // namespace
