@@ -1,0 +1,162 @@
+// The local demo, end to end: scripts/demo started as the README says, the
+// README's walk-through run with curl against it, then Ctrl-C, a second
+// start on the same sandbox and `scripts/demo --stop`; after each stop no
+// process of the demo may be left.
+//
+// The only difference from a user's run: the sandbox goes to a temporary
+// directory (BLUEGREEN_DEMO_DIR) instead of the checkout's .demo/, so the
+// test never touches a developer's own demo. The demo's ports are fixed
+// (8080, 8765, 2222, 8000), so a demo running on this machine makes this
+// test fail with the demo's "already in use" message.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace bluegreen::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kSource = BLUEGREEN_SOURCE_DIR;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The README's walk-through: every ```sh block between the markers, as one
+// bash script that prints "@@ step N" before block N.
+std::string walk_through(const std::string& sandbox) {
+  std::string readme = read_text(kSource + "/README.md");
+  auto start = readme.find("<!-- walk-through: start -->");
+  auto end = readme.find("<!-- walk-through: end -->");
+  if (start == std::string::npos || end == std::string::npos) return "";
+  std::string part = readme.substr(start, end - start);
+  std::regex block("```sh\n([\\s\\S]*?)```");
+  std::string script = "set -euo pipefail\n";
+  int n = 0;
+  for (std::sregex_iterator it(part.begin(), part.end(), block), stop; it != stop; ++it)
+    script += "echo '@@ step " + std::to_string(++n) + "'\n" + (*it)[1].str();
+  // The one change: the sandbox is not the checkout's .demo/.
+  return std::regex_replace(script, std::regex("\\.demo/"), sandbox + "/");
+}
+
+// Output of each step of the walk-through, by step number.
+std::map<int, std::string> steps_of(const std::string& output) {
+  std::map<int, std::string> steps;
+  int current = 0;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("@@ step ", 0) == 0) {
+      current = std::stoi(line.substr(8));
+      continue;
+    }
+    steps[current] += line + "\n";
+  }
+  return steps;
+}
+
+std::string last_line(const std::string& text) {
+  auto trimmed = text.substr(0, text.find_last_not_of('\n') + 1);
+  return trimmed.substr(trimmed.rfind('\n') + 1);
+}
+
+// Command lines of every process that mentions the sandbox.
+std::vector<std::string> processes_of(const std::string& sandbox) {
+  std::vector<std::string> found;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::string cmdline = command_line_of(e->d_name);
+    if (cmdline.find(sandbox) != std::string::npos) found.push_back(cmdline);
+  }
+  closedir(proc);
+  return found;
+}
+
+std::unique_ptr<child_process> start_demo(const std::string& sandbox) {
+  // As the README says, from the checkout; the build is already there when
+  // scripts/test runs this, otherwise scripts/demo builds it first.
+  auto demo = std::make_unique<child_process>(std::vector<std::string>{
+      "/usr/bin/env", "BLUEGREEN_DEMO_DIR=" + sandbox, kSource + "/scripts/demo"});
+  if (!demo->wait_for_stdout("bluegreend's log follows", 15min))
+    ADD_FAILURE() << "the demo did not come up:\n" << demo->stderr_text() << demo->stdout_text();
+  return demo;
+}
+
+TEST(Demo, TheReadmeWalkThroughWorksAndStoppingLeavesNothingRunning) {
+  temp_dir dir;
+  std::string sandbox = (dir / "demo").string();
+  std::string script = walk_through(sandbox);
+  ASSERT_NE(script.find("@@ step 6"), std::string::npos) << "no walk-through in README.md";
+  dir.write("walk-through.sh", script);
+
+  // First start: the sandbox is created.
+  auto demo = start_demo(sandbox);
+  ASSERT_FALSE(HasFailure());
+  EXPECT_NE(demo->stderr_text().find("creating the sandbox"), std::string::npos);
+  EXPECT_NE(demo->stdout_text().find("Open http://127.0.0.1:8080/"), std::string::npos);
+
+  auto run = run_command(
+      {"/bin/bash", "-c", "cd " + kSource + " && exec bash " + (dir / "walk-through.sh").string()});
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  auto steps = steps_of(run.out);
+
+  // 1. blue serves 1.0.0.
+  EXPECT_NE(steps[1].find("\"live\": \"blue\""), std::string::npos) << steps[1];
+  EXPECT_EQ(last_line(steps[1]), "1.0.0");
+  // 3. The deploy's log arrives line by line, ends ready; users still get 1.0.0.
+  EXPECT_NE(steps[3].find("deploying main to green"), std::string::npos) << steps[3];
+  EXPECT_NE(steps[3].find("checked out release 1.1.0"), std::string::npos) << steps[3];
+  EXPECT_NE(steps[3].find("=> ready"), std::string::npos) << steps[3];
+  EXPECT_EQ(last_line(steps[3]), "1.0.0");
+  // 4. After the switch nginx serves green's 1.1.0.
+  EXPECT_NE(steps[4].find("=> succeeded"), std::string::npos) << steps[4];
+  EXPECT_EQ(last_line(steps[4]), "1.1.0");
+  // 5. After the rollback, blue's 1.0.0 again.
+  EXPECT_NE(steps[5].find("=> succeeded"), std::string::npos) << steps[5];
+  EXPECT_EQ(last_line(steps[5]), "1.0.0");
+  // 6. The history tells what happened.
+  EXPECT_NE(steps[6].find("rollback blue succeeded"), std::string::npos) << steps[6];
+  EXPECT_NE(steps[6].find("switch green succeeded"), std::string::npos) << steps[6];
+  EXPECT_NE(steps[6].find("deploy green succeeded"), std::string::npos) << steps[6];
+
+  // Ctrl-C stops every process the demo started.
+  demo->signal(SIGINT);
+  ASSERT_TRUE(demo->wait_exit(60s).has_value()) << "the demo did not stop on Ctrl-C";
+  EXPECT_EQ(processes_of(sandbox), std::vector<std::string>{});
+  EXPECT_ANY_THROW(http_request(8080, "GET", "/version")) << "nginx still listens on 8080";
+
+  // A second start reuses the sandbox: same token, same history, blue live.
+  demo = start_demo(sandbox);
+  ASSERT_FALSE(HasFailure());
+  EXPECT_NE(demo->stderr_text().find("reusing the sandbox"), std::string::npos);
+  auto again = run_command({"/bin/bash", "-c",
+                            ". " + sandbox +
+                                "/env && curl -sf -H \"Authorization: Bearer "
+                                "$BLUEGREEN_TOKEN\" $BG/api/v1/apps/demo/deployments | jq -r "
+                                "'.operations | length' && curl -s http://127.0.0.1:8080/version"});
+  EXPECT_EQ(again.out, "3\n1.0.0\n") << again.err;
+
+  // scripts/demo --stop, from elsewhere, stops it too.
+  auto stop = run_command(
+      {"/usr/bin/env", "BLUEGREEN_DEMO_DIR=" + sandbox, kSource + "/scripts/demo", "--stop"});
+  EXPECT_EQ(stop.status, 0) << stop.err;
+  ASSERT_TRUE(demo->wait_exit(60s).has_value()) << "the demo did not stop on --stop";
+  EXPECT_EQ(processes_of(sandbox), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace bluegreen::testing
