@@ -2,9 +2,11 @@
 // (bluegreend, nginx, demo apps on loopback):
 //  (a) time from POST .../switch to the first request through nginx that the
 //      new colour answers, median and p99 over 50 switches, beside a bare
-//      `nginx -s reload` doing the same flip;
+//      `nginx -s reload` doing the same flip, and beside the same flip with
+//      `nginx -t` before the reload (the least any switch that tests the
+//      configuration first can do);
 //  (b) requests that failed for clients under wrk load during 50 switches,
-//      for Connection: close and for keep-alive clients, beside bare reloads.
+//      for Connection: close and for keep-alive clients, beside both.
 //
 //   build/bench/bench/switch_latency [switches]
 #include <signal.h>
@@ -68,11 +70,18 @@ double switch_once(world& w, const std::string& to) {
   return elapsed;
 }
 
-// The same flip done by hand: write the upstream file, nginx -s reload.
-double bare_once(world& w, const std::string& to, const std::string& blue_file,
-                 const std::string& green_file) {
+// The same flip done by hand: write the upstream file, (nginx -t,) nginx -s
+// reload.
+double by_hand_once(world& w, const std::string& to, const std::string& blue_file,
+                    const std::string& green_file, bool tested) {
   std::ofstream(w.upstream_file()) << (to == "blue" ? blue_file : green_file);
   auto start = clock_type::now();
+  if (tested) {
+    std::string n = (w.root() / "nginx").string();
+    auto t = run_command({"/usr/sbin/nginx", "-q", "-t", "-e", n + "/error.log", "-p", n, "-c",
+                          n + "/nginx.conf"});
+    if (t.status != 0) throw std::runtime_error("nginx -t failed: " + t.err);
+  }
   auto r = run_command({(w.root() / "reload.sh").string()});
   if (r.status != 0) throw std::runtime_error("reload failed: " + r.err);
   wait_for(w, to + "-production");
@@ -100,6 +109,7 @@ load_result under_load(world& w, bool keep_alive, const std::function<void()>& w
   std::string out = wrk.stdout_text();
   load_result r;
   std::smatch m;
+  if (std::getenv("BENCH_VERBOSE")) std::fprintf(stderr, "%s\n", out.c_str());
   if (std::regex_search(out, m, std::regex("([0-9]+) requests in"))) r.requests = std::stol(m[1]);
   if (std::regex_search(out, m, std::regex("Non-2xx or 3xx responses: ([0-9]+)")))
     r.failures += std::stol(m[1]);
@@ -127,14 +137,18 @@ int main(int argc, char** argv) try {
   std::string green_file = "upstream demo {\n    server 127.0.0.3:" + port + ";\n    server 127.0.0.4:" +
                            port + ";\n    server 127.0.0.5:" + port + ";\n}\n";
 
-  std::vector<double> through_daemon, bare;
+  std::vector<double> through_daemon, bare, tested;
   for (int i = 0; i < switches; ++i) {
     current = other(current);
     through_daemon.push_back(switch_once(w, current));
   }
   for (int i = 0; i < switches; ++i) {
     current = other(current);
-    bare.push_back(bare_once(w, current, blue_file, green_file));
+    bare.push_back(by_hand_once(w, current, blue_file, green_file, false));
+  }
+  for (int i = 0; i < switches; ++i) {
+    current = other(current);
+    tested.push_back(by_hand_once(w, current, blue_file, green_file, true));
   }
   // Hand the routing back to bluegreend's record before the load runs.
   std::ofstream(w.upstream_file()) << text;
@@ -142,11 +156,13 @@ int main(int argc, char** argv) try {
   current = "green";
   wait_for(w, "green-production");
 
-  auto a = summarise(through_daemon), b = summarise(bare);
+  auto a = summarise(through_daemon), b = summarise(bare), t = summarise(tested);
   std::printf("(a) POST switch -> first request answered by the new colour, %d switches:\n", switches);
-  std::printf("    bluegreend switch        median %7.1f ms   p99 %7.1f ms\n", a.median, a.p99);
-  std::printf("    bare nginx -s reload     median %7.1f ms   p99 %7.1f ms\n", b.median, b.p99);
-  std::printf("    ratio of medians         %.2fx\n", a.median / b.median);
+  std::printf("    bluegreend switch           median %7.1f ms   p99 %7.1f ms\n", a.median, a.p99);
+  std::printf("    bare nginx -s reload        median %7.1f ms   p99 %7.1f ms\n", b.median, b.p99);
+  std::printf("    nginx -t, nginx -s reload   median %7.1f ms   p99 %7.1f ms\n", t.median, t.p99);
+  std::printf("    ratio of medians            %.2fx the bare reload, %.2fx the tested reload\n",
+              a.median / b.median, a.median / t.median);
 
   std::printf("(b) requests failed for clients under wrk load (2 threads, 16 connections), %d switches:\n",
               switches);
@@ -160,12 +176,19 @@ int main(int argc, char** argv) try {
     auto bare_run = under_load(w, keep_alive, [&] {
       for (int i = 0; i < switches; ++i) {
         current = other(current);
-        bare_once(w, current, blue_file, green_file);
+        by_hand_once(w, current, blue_file, green_file, false);
+      }
+    });
+    auto tested_run = under_load(w, keep_alive, [&] {
+      for (int i = 0; i < switches; ++i) {
+        current = other(current);
+        by_hand_once(w, current, blue_file, green_file, true);
       }
     });
     const char* kind = keep_alive ? "keep-alive       " : "Connection: close";
-    std::printf("    %s  bluegreend %ld failed of %ld   bare reload %ld failed of %ld\n", kind,
-                daemon_run.failures, daemon_run.requests, bare_run.failures, bare_run.requests);
+    std::printf("    %s  bluegreend %ld failed of %ld   bare reload %ld of %ld   tested reload %ld of %ld\n",
+                kind, daemon_run.failures, daemon_run.requests, bare_run.failures, bare_run.requests,
+                tested_run.failures, tested_run.requests);
     // Leave nginx where bluegreend recorded it, so its next switch sees no drift.
     std::string recorded = w.api("GET", "/api/v1/apps/demo").body["live"];
     if (recorded != current) {
