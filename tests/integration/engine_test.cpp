@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -51,7 +52,8 @@ void start_slow_deploy(world& w, std::int64_t& id) {
   auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
   ASSERT_EQ(r.status, 202);
   id = r.body["operation"]["id"];
-  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+  ASSERT_TRUE(
+      eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
 }
 
 TEST(Engine, ManualDeployThenSwitchThenRollback) {
@@ -100,12 +102,16 @@ TEST(Engine, ManualDeployThenSwitchThenRollback) {
   EXPECT_TRUE(app["green"]["verified"].get<bool>());
 }
 
-TEST(Engine, SwitchesANginxReachedOverSsh) {
-  world_options options;
-  options.nginx_over_ssh = true;
-  world w(options);
+// Release 2.0.0 deployed to green, ready for a switch.
+void make_green_ready(world& w) {
   w.commit_version("2.0.0");
   ASSERT_EQ(w.deploy("main")["state"], "ready");
+}
+
+TEST(Engine, SwitchesANginxReachedOverSsh) {
+  world w(world_options{.nginx_over_ssh = true});
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
   auto switched = w.switch_to();
   EXPECT_EQ(switched["state"], "succeeded") << log_text(w, switched["id"]);
   EXPECT_EQ(w.through_lb("/hostname"), "green-production");
@@ -157,7 +163,7 @@ TEST(Engine, AStepFailingOnOneOfThreeHostsFailsTheDeployAndLeavesLiveAlone) {
   std::string log = log_text(w, done["id"]);
   EXPECT_NE(log.find("127.0.0.4]:"), std::string::npos);
   EXPECT_NE(log.find("refusing to deploy on 127.0.0.4"), std::string::npos) << log;
-  EXPECT_NE(log.find("127.0.0.3]:" ), std::string::npos);
+  EXPECT_NE(log.find("127.0.0.3]:"), std::string::npos);
   EXPECT_EQ(w.upstream_colour(), "blue");
   EXPECT_EQ(w.through_lb("/version"), "1.0.0");
   EXPECT_FALSE(w.api("GET", "/api/v1/apps/demo").body["green"]["verified"].get<bool>());
@@ -174,20 +180,69 @@ TEST(Engine, AFailingSmokeCheckMeansNoSwitch) {
   EXPECT_EQ(w.through_lb("/version"), "1.0.0");
 }
 
-TEST(Engine, NginxRefusingTheConfigFailsTheSwitchAndRestoresTheFile) {
+// With `marker` present the nginx switch must fail saying `why`, put the
+// previous upstream file back and leave blue serving.
+void expect_failed_switch_restores_the_file(const std::string& marker, const std::string& why) {
   world w;
-  w.commit_version("2.0.0");
-  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
   std::string before = bluegreen::testing::read_file(w.upstream_file());
-  std::ofstream(w.root() / "nginx-test-fails");
+  std::ofstream(w.root() / marker);
   auto done = w.switch_to();
   EXPECT_EQ(done["state"], "failed");
-  EXPECT_NE(done["error"].get<std::string>().find("the previous file is back in place"),
-            std::string::npos)
-      << done.dump();
+  for (const std::string& part : {why, std::string("the previous file is back in place")})
+    EXPECT_NE(done["error"].get<std::string>().find(part), std::string::npos) << done.dump();
   EXPECT_EQ(bluegreen::testing::read_file(w.upstream_file()), before);
   EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
   EXPECT_EQ(recorded_live(w), "blue");
+}
+
+TEST(Engine, NginxRefusingTheConfigFailsTheSwitchAndRestoresTheFile) {
+  expect_failed_switch_restores_the_file("nginx-test-fails", "refused the new upstream file");
+}
+
+TEST(Engine, AFailingReloadFailsTheSwitchAndRestoresTheFile) {
+  expect_failed_switch_restores_the_file("reload-fails", "reload refused");
+}
+
+TEST(Engine, TheCommandBackendSwitchesAndRollsBackThroughOperatorScripts) {
+  world w(world_options{.command_backend = true});
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
+  EXPECT_EQ(w.through_lb("/version"), "1.0.0");
+
+  auto switched = w.switch_to();
+  EXPECT_EQ(switched["state"], "succeeded") << log_text(w, switched["id"]);
+  EXPECT_EQ(w.through_lb("/version"), "2.0.0");
+  EXPECT_EQ(w.upstream_colour(), "green");
+  EXPECT_EQ(recorded_live(w), "green");
+  EXPECT_NE(log_text(w, switched["id"]).find("switch_command routed traffic to green"),
+            std::string::npos)
+      << log_text(w, switched["id"]);
+
+  // A script that fails leaves traffic where it is, and says why.
+  std::ofstream(w.root() / "route-fails");
+  auto refused = w.rollback();
+  EXPECT_EQ(refused["state"], "failed");
+  EXPECT_NE(refused["error"].get<std::string>().find("route refused"), std::string::npos)
+      << refused.dump();
+  EXPECT_EQ(w.through_lb("/hostname"), "green-production");
+  EXPECT_EQ(recorded_live(w), "green");
+  std::filesystem::remove(w.root() / "route-fails");
+
+  auto rolled = w.rollback();
+  EXPECT_EQ(rolled["state"], "succeeded") << log_text(w, rolled["id"]);
+  EXPECT_EQ(w.through_lb("/version"), "1.0.0");
+  EXPECT_EQ(recorded_live(w), "blue");
+
+  // current_command printing something else: nobody knows what serves, so
+  // no deploy.
+  std::ofstream(w.root() / "current-garbage");
+  auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
+  EXPECT_EQ(r.status, 409) << r.body.dump();
+  EXPECT_EQ(r.body["error"]["code"], "live_unknown") << r.body.dump();
+  EXPECT_NE(r.body["error"]["message"].get<std::string>().find("maybe"), std::string::npos)
+      << r.body.dump();
 }
 
 TEST(Engine, AHandEditedUpstreamIsDriftAndForceAcceptsIt) {
@@ -216,7 +271,8 @@ TEST(Engine, AHandEditedUpstreamIsDriftAndForceAcceptsIt) {
   auto refused = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
   EXPECT_EQ(refused.status, 409);
   EXPECT_EQ(refused.body["error"]["code"], "drifted");
-  EXPECT_NE(refused.body["error"]["message"].get<std::string>().find("recorded blue"), std::string::npos)
+  EXPECT_NE(refused.body["error"]["message"].get<std::string>().find("recorded blue"),
+            std::string::npos)
       << refused.body.dump();
   EXPECT_TRUE(w.api("GET", "/api/v1/apps/demo").body["drifted"].get<bool>());
 
@@ -231,8 +287,9 @@ TEST(Engine, OfTwoConcurrentDeploysExactlyOneRuns) {
   world w;
   w.commit_version("2.0.0");
   std::string body = R"({"ref": "main"})";
-  auto request = "POST /api/v1/apps/demo/deployments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                 w.token() + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  auto request =
+      "POST /api/v1/apps/demo/deployments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+      w.token() + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   bluegreen::testing::http_connection a("127.0.0.1", w.api_port());
   bluegreen::testing::http_connection b("127.0.0.1", w.api_port());
   a.send_raw(request);
@@ -257,7 +314,8 @@ TEST(Engine, ALockBlocksDeployAndSwitchButNotRollback) {
   auto deploy = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
   EXPECT_EQ(deploy.status, 409);
   EXPECT_EQ(deploy.body["error"]["code"], "locked");
-  EXPECT_NE(deploy.body["error"]["message"].get<std::string>().find("release freeze"), std::string::npos);
+  EXPECT_NE(deploy.body["error"]["message"].get<std::string>().find("release freeze"),
+            std::string::npos);
   auto sw = w.api("POST", "/api/v1/apps/demo/switch", "{}");
   EXPECT_EQ(sw.status, 409);
   EXPECT_EQ(w.rollback()["state"], "succeeded");
@@ -285,7 +343,8 @@ TEST(Engine, CancelDuringTheSmokeChecksStopsWaitingForWarmUp) {
   auto r = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
   ASSERT_EQ(r.status, 202);
   std::int64_t id = r.body["operation"]["id"];
-  ASSERT_TRUE(eventually([&] { return log_text(w, id).find("(attempt 1/21)") != std::string::npos; }, 60s));
+  ASSERT_TRUE(
+      eventually([&] { return log_text(w, id).find("(attempt 1/21)") != std::string::npos; }, 60s));
   EXPECT_EQ(w.api("POST", "/api/v1/deployments/" + std::to_string(id) + "/cancel").status, 202);
   auto done = w.follow(id);
   EXPECT_EQ(done["state"], "cancelled") << done.dump();
@@ -360,7 +419,8 @@ TEST(Engine, OnSigtermRunningStepsGetTheStopTimeoutThenAreInterrupted) {
   w.start_daemon();
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
   EXPECT_EQ(op["state"], "interrupted");
-  EXPECT_NE(op["error"].get<std::string>().find("bluegreend stopped"), std::string::npos) << op.dump();
+  EXPECT_NE(op["error"].get<std::string>().find("bluegreend stopped"), std::string::npos)
+      << op.dump();
 }
 
 TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {
@@ -381,9 +441,8 @@ TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {
   EXPECT_EQ(op["state"], "interrupted");
   EXPECT_EQ(recorded_live(w), w.upstream_colour());
   // What the file says is what nginx serves.
-  EXPECT_TRUE(eventually([&] {
-    return w.through_lb("/hostname") == w.upstream_colour() + "-production";
-  }));
+  EXPECT_TRUE(
+      eventually([&] { return w.through_lb("/hostname") == w.upstream_colour() + "-production"; }));
 }
 
 TEST(Engine, ATaskRunsOnOneIdleHostAndIsRecorded) {
@@ -393,7 +452,8 @@ TEST(Engine, ATaskRunsOnOneIdleHostAndIsRecorded) {
   auto done = w.follow(r.body["operation"]["id"]);
   EXPECT_EQ(done["state"], "succeeded") << done.dump();
   EXPECT_EQ(done["kind"], "task");
-  EXPECT_EQ(bluegreen::testing::read_file(w.host_dir("127.0.0.3") / "migrations"), "migrated green\n");
+  EXPECT_EQ(bluegreen::testing::read_file(w.host_dir("127.0.0.3") / "migrations"),
+            "migrated green\n");
   EXPECT_FALSE(std::filesystem::exists(w.host_dir("127.0.0.4") / "migrations"));
   EXPECT_EQ(w.api("POST", "/api/v1/apps/demo/tasks/nope", "{}").status, 404);
 }

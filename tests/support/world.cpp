@@ -91,9 +91,29 @@ world::world(world_options options) : options_(std::move(options)) {
              "  server {\n    listen 127.0.0.1:" + std::to_string(lb_port_) + ";\n"
              "    location / { proxy_pass http://demo; proxy_next_upstream error timeout; }\n  }\n}\n");
   std::string nginx_args = "-e " + n + "/error.log -p " + n + " -c " + n + "/nginx.conf";
-  dir_.write("reload.sh", "#!/bin/sh\n[ -e " + (dir_ / "slow-reload").string() +
-                              " ] && sleep 600\nexec " + kNginx + " " + nginx_args + " -s reload\n");
-  std::filesystem::permissions(dir_ / "reload.sh", std::filesystem::perms::owner_all);
+  std::string root = dir_.path().string();
+  dir_.write("reload.sh", "#!/bin/sh\n[ -e " + root + "/slow-reload ] && sleep 600\n"
+                          "if [ -e " + root + "/reload-fails ]; then echo reload refused >&2; exit 1; fi\n"
+                          "exec " + kNginx + " " + nginx_args + " -s reload\n");
+  // The command backend's operator scripts, routing through the same file.
+  std::string port = std::to_string(app_port_);
+  dir_.write("route.sh",
+             "#!/bin/sh\nset -e\n"
+             "if [ -e " + root + "/route-fails ]; then echo route refused >&2; exit 3; fi\n"
+             "case \"$1\" in\n"
+             "  blue) servers=\"127.0.0.2:" + port + "\" ;;\n"
+             "  green) servers=\"127.0.0.3:" + port + " 127.0.0.4:" + port + " 127.0.0.5:" + port + "\" ;;\n"
+             "  *) echo \"no such colour: $1\" >&2; exit 2 ;;\n"
+             "esac\n"
+             "{ echo 'upstream demo {'; for s in $servers; do echo \"    server $s;\"; done; echo '}'; } > " +
+             n + "/upstream.conf.new\n"
+             "mv " + n + "/upstream.conf.new " + n + "/upstream.conf\n"
+             "exec " + root + "/reload.sh\n");
+  dir_.write("current.sh", "#!/bin/sh\n"
+                           "if [ -e " + root + "/current-garbage ]; then echo maybe; exit 0; fi\n"
+                           "if grep -q '127.0.0.2:' " + n + "/upstream.conf; then echo blue; else echo green; fi\n");
+  for (const char* script : {"reload.sh", "route.sh", "current.sh"})
+    std::filesystem::permissions(dir_ / script, std::filesystem::perms::owner_all);
   nginx_ = std::make_unique<child_process>(std::vector<std::string>{
       kNginx, "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf", "-g", "daemon off;"});
   if (!eventually([&] {
@@ -145,6 +165,17 @@ std::string world::config_text(const world_options& o) const {
   auto host = [&](const std::string& a) { return "\"" + user + "@" + a + ":" + ssh_port + "\""; };
   std::string green;
   for (const auto& g : green_hosts()) green += (green.empty() ? "" : ", ") + host(g);
+  std::string traffic =
+      o.command_backend
+          ? "  [app.traffic]\n  backend = \"command\"\n"
+            "  switch_command = \"" + r + "/route.sh {colour}\"\n"
+            "  current_command = \"" + r + "/current.sh\"\n"
+          : "  [app.traffic]\n  backend = \"nginx\"\n  upstream_file = \"" + n + "/upstream.conf\"\n"
+            "  upstream_name = \"demo\"\n"
+            "  test_command = \"test ! -e " + r + "/nginx-test-fails && " + kNginx + " -q -t -e " + n +
+            "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
+            "  reload_command = \"" + r + "/reload.sh\"\n" +
+            (o.nginx_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string());
   return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r + "/state\"\nlog_level = \"debug\"\n"
          "stop_timeout = \"" + o.stop_timeout + "\"\n\n"
          "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
@@ -166,13 +197,8 @@ std::string world::config_text(const world_options& o) const {
          "  [[app.check]]\n  path = \"/health\"\n  retries = 20\n  interval = \"100ms\"\n  timeout = \"2s\"\n"
          "  [[app.check]]\n  path = \"/hostname\"\n  expect_body = \"{identity}\"\n  retries = 5\n  interval = \"100ms\"\n"
          "  [app.promote]\n  mode = \"" + o.promote_mode + "\"\n  watch = \"" + o.watch +
-         "\"\n  watch_interval = \"100ms\"\n  failure_threshold = 3\n"
-         "  [app.traffic]\n  backend = \"nginx\"\n  upstream_file = \"" + n + "/upstream.conf\"\n"
-         "  upstream_name = \"demo\"\n"
-         "  test_command = \"test ! -e " + r + "/nginx-test-fails && " + kNginx + " -q -t -e " + n +
-         "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
-         "  reload_command = \"" + r + "/reload.sh\"\n" +
-         (o.nginx_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string()) +
+         "\"\n  watch_interval = \"100ms\"\n  failure_threshold = 3\n" +
+         traffic +
          "  [app.tasks]\n  migrate = { command = \"echo migrated {colour} >> " + r +
          "/hosts/{host}/migrations\", on = \"idle\", hosts = \"one\" }\n";
 }

@@ -3,7 +3,7 @@
 // its own git checkout of a demo repository and a demo app process, a real
 // nginx as the load balancer whose upstream include starts on blue, and the
 // real bluegreend binary with a token. Marker files let tests make a step,
-// nginx -t or the reload misbehave.
+// nginx -t, the reload or the command backend's scripts misbehave.
 #pragma once
 
 #include <chrono>
@@ -28,6 +28,9 @@ struct world_options {
   std::string stop_timeout = "60s";
   // Reach nginx over SSH (traffic.host), as for a separate load balancer.
   bool nginx_over_ssh = false;
+  // Route with the command backend: operator scripts (route.sh, current.sh)
+  // that rewrite the same upstream file and reload the same nginx.
+  bool command_backend = false;
 };
 
 class world {
