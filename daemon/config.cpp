@@ -5,14 +5,11 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "daemon/duration.hpp"
+#include "daemon/file_io.hpp"
 
 namespace bluegreen::daemon {
 
@@ -862,17 +859,15 @@ config_result parse_config(std::string_view text, const std::filesystem::path& s
 }
 
 config_result load_config(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string why;
+  auto text = read_file_text(path, why);
+  if (!text) {
     config_result result;
-    result.errors.push_back(config_error{path.string(), 0, 0, "",
-                                         std::string("cannot read the config file: ") +
-                                             std::strerror(errno)});
+    result.errors.push_back(
+        config_error{path.string(), 0, 0, "", "cannot read the config file: " + why});
     return result;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path);
+  return parse_config(*text, path);
 }
 
 std::optional<std::string> read_secret(const secret_ref& ref, std::string& error_message) {
@@ -889,14 +884,13 @@ std::optional<std::string> read_secret(const secret_ref& ref, std::string& error
     }
     path = std::filesystem::path(dir) / ref.name;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error_message = "cannot read secret file " + path.string() + ": " + std::strerror(errno);
+  std::string why;
+  auto text = read_file_text(path, why);
+  if (!text) {
+    error_message = "cannot read secret file " + path.string() + ": " + why;
     return std::nullopt;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string value = text.str();
+  std::string value = std::move(*text);
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   if (value.empty()) {
     error_message = "secret file " + path.string() + " is empty";

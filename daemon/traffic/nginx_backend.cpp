@@ -1,15 +1,10 @@
 #include "daemon/traffic/nginx_backend.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
 #include <set>
 #include <sstream>
 
+#include "daemon/file_io.hpp"
 #include "daemon/shell_quote.hpp"
 #include "daemon/ssh/execute_local.hpp"
 #include "daemon/ssh/runner.hpp"
@@ -29,46 +24,6 @@ constexpr int kWriteFailed = 90;
 constexpr int kTestFailed = 91;
 constexpr int kReloadFailed = 92;
 
-std::optional<std::string> read_whole(const std::filesystem::path& path, std::string& text) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot read " + path.string() + ": " + std::strerror(errno);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  text = buffer.str();
-  return std::nullopt;
-}
-
-// Replaces `path` with `text` atomically and durably: a sibling file, fsync,
-// rename, fsync of the directory.
-std::optional<std::string> write_atomically(const std::filesystem::path& path,
-                                            const std::string& text) {
-  std::string temp = path.string() + ".bluegreen-new";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot write " + temp + ": " + std::strerror(errno);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      return "cannot write " + temp + ": " + why;
-    }
-    done += static_cast<size_t>(n);
-  }
-  bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(temp.c_str(), path.c_str()) != 0)
-    return "cannot replace " + path.string() + ": " + std::strerror(errno);
-  int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
-                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return std::nullopt;
-}
-
 // Runs one operator command on this machine; false when it did not exit 0.
 // Its stderr (and stdout) lines are appended to `output`.
 bool run_here(const std::string& command, std::vector<std::string>& output) {
@@ -82,13 +37,6 @@ bool run_here(const std::string& command, std::vector<std::string>& output) {
   auto r = ssh::execute_local(j, *cancel, keep);
   if (r.error != ssh::error_kind::none) output.push_back(r.summary());
   return r.ok();
-}
-
-std::string tail_of(const std::vector<std::string>& lines, size_t count = 5) {
-  std::string out;
-  size_t start = lines.size() > count ? lines.size() - count : 0;
-  for (size_t i = start; i < lines.size(); ++i) out += (out.empty() ? "" : " | ") + lines[i];
-  return out;
 }
 
 }  // namespace
@@ -200,16 +148,18 @@ outcome nginx_backend::parse(const std::string& file) const {
 boost::asio::awaitable<outcome> nginx_backend::current(log_fn log) {
   if (!settings_.host) {
     // On this machine the file is read directly: no shell to start.
-    std::string text;
-    std::optional<std::string> error;
-    std::function<void()> read = [&] { error = read_whole(settings_.upstream_file, text); };
+    std::optional<std::string> text;
+    std::string why;
+    std::function<void()> read = [&] {
+      text = daemon::read_file_text(settings_.upstream_file, why);
+    };
     co_await runner_.offload(read);
-    if (error) {
-      if (log) log("reading " + settings_.upstream_file.string() + " failed: " + *error);
+    if (!text) {
+      if (log) log("reading " + settings_.upstream_file.string() + " failed: " + why);
       co_return outcome::failed("cannot read the upstream file " +
-                                settings_.upstream_file.string() + ": " + *error);
+                                settings_.upstream_file.string() + ": " + why);
     }
-    co_return parse(text);
+    co_return parse(*text);
   }
   // Arguments of co_await calls are named values: GCC 12 destroys some
   // temporaries in a co_await expression twice.
@@ -227,46 +177,39 @@ boost::asio::awaitable<outcome> nginx_backend::current(log_fn log) {
 
 route_run nginx_backend::route_here(const std::string& text) const {
   route_run run;
-  const auto& f = settings_.upstream_file;
-  std::string before;
-  bool existed = std::filesystem::exists(f);
-  if (existed) {
-    if (auto error = read_whole(f, before)) {
-      run.code = kWriteFailed;
-      run.error_tail = *error;
-      return run;
-    }
-  }
-  if (auto error = write_atomically(f, text)) {
-    run.code = kWriteFailed;
-    run.error_tail = *error;
+  auto failed = [&run](int code, std::string why) {
+    run.code = code;
+    run.error_tail = std::move(why);
     return run;
+  };
+  const auto& f = settings_.upstream_file;
+  std::string why;
+  std::optional<std::string> before;
+  if (std::filesystem::exists(f)) {
+    before = daemon::read_file_text(f, why);
+    if (!before) return failed(kWriteFailed, "cannot read " + f.string() + ": " + why);
   }
+  if (auto error = daemon::replace_file(f, text)) return failed(kWriteFailed, *error);
   auto restore = [&] {
-    if (existed)
-      write_atomically(f, before);
+    if (before)
+      daemon::replace_file(f, *before);
     else
       std::filesystem::remove(f);
   };
   std::vector<std::string> output;
   if (!run_here(settings_.test_command, output)) {
     restore();
-    run.code = kTestFailed;
-    run.error_tail = tail_of(output);
-    return run;
+    return failed(kTestFailed, last_lines(output));
   }
   if (!run_here(settings_.reload_command, output)) {
     restore();
     std::vector<std::string> ignored;
     run_here(settings_.reload_command, ignored);
-    run.code = kReloadFailed;
-    run.error_tail = tail_of(output);
-    return run;
+    return failed(kReloadFailed, last_lines(output));
   }
-  if (auto error = read_whole(f, run.file)) {
-    run.code = kWriteFailed;
-    run.error_tail = *error;
-  }
+  auto after = daemon::read_file_text(f, why);
+  if (!after) return failed(kWriteFailed, "cannot read " + f.string() + ": " + why);
+  run.file = std::move(*after);
   return run;
 }
 

@@ -4,12 +4,14 @@
 
 namespace bluegreen::traffic {
 
-std::string shell_output::error_tail(size_t lines) const {
+std::string last_lines(const std::vector<std::string>& lines, size_t count) {
   std::string out;
-  size_t start = errors.size() > lines ? errors.size() - lines : 0;
-  for (size_t i = start; i < errors.size(); ++i) out += (out.empty() ? "" : " | ") + errors[i];
+  size_t start = lines.size() > count ? lines.size() - count : 0;
+  for (size_t i = start; i < lines.size(); ++i) out += (out.empty() ? "" : " | ") + lines[i];
   return out;
 }
+
+std::string shell_output::error_tail(size_t lines) const { return last_lines(errors, lines); }
 
 ssh::destination destination_of(const daemon::ssh_target& target) {
   return ssh::destination{target.user, target.host, target.port};

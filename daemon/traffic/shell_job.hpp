@@ -25,6 +25,9 @@ struct shell_output {
   std::string error_tail(size_t lines = 5) const;
 };
 
+// The last `count` of `lines`, joined with " | ", for an error message.
+std::string last_lines(const std::vector<std::string>& lines, size_t count = 5);
+
 ssh::destination destination_of(const daemon::ssh_target& target);
 
 boost::asio::awaitable<shell_output> run_shell(ssh::runner& runner,
