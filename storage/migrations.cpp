@@ -13,7 +13,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -121,6 +121,11 @@ ALTER TABLE apps ADD COLUMN routing TEXT;
     // not redeployed since.
     R"sql(
 ALTER TABLE apps ADD COLUMN previous_live TEXT CHECK (previous_live IN ('blue', 'green'));
+)sql",
+    // 4: the marker in the environment of an operation's remote commands,
+    // kept until whatever they left running is known to be stopped.
+    R"sql(
+ALTER TABLE operations ADD COLUMN remote_marker TEXT;
 )sql",
 };
 

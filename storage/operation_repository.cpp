@@ -117,6 +117,29 @@ void operation_repository::set_colour(std::int64_t id, std::string_view colour) 
       .run();
 }
 
+void operation_repository::set_remote_marker(std::int64_t id,
+                                             std::optional<std::string_view> marker) {
+  statement update(db_, "UPDATE operations SET remote_marker = ?2 WHERE id = ?1");
+  update.bind(1, id);
+  if (marker)
+    update.bind(2, *marker);
+  else
+    update.bind(2, std::optional<std::string>());
+  update.run();
+}
+
+std::vector<operation_repository::leftover> operation_repository::leftovers(std::string_view app) {
+  statement query(db_,
+                  "SELECT id, COALESCE(colour, ''), remote_marker FROM operations"
+                  " WHERE app = ?1 AND state = 'interrupted' AND remote_marker IS NOT NULL"
+                  " ORDER BY id");
+  query.bind(1, app);
+  std::vector<leftover> out;
+  while (query.step())
+    out.push_back({query.column_int(0), query.column_text(1), query.column_text(2)});
+  return out;
+}
+
 std::int64_t operation_repository::append_log(std::int64_t operation_id,
                                               std::optional<std::string_view> host,
                                               std::string_view stream, std::string_view text) {

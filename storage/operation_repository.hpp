@@ -76,6 +76,16 @@ class operation_repository {
                  std::optional<std::string_view> error = std::nullopt);
   void set_sha(std::int64_t id, std::string_view sha);
   void set_colour(std::int64_t id, std::string_view colour);
+  // The marker given to the operation's remote commands; nothing once what
+  // they may have left running is stopped.
+  void set_remote_marker(std::int64_t id, std::optional<std::string_view> marker);
+  struct leftover {
+    std::int64_t id = 0;
+    std::string colour;
+    std::string marker;
+  };
+  // Interrupted operations of `app` whose remote commands may still run.
+  std::vector<leftover> leftovers(std::string_view app);
 
   std::int64_t append_log(std::int64_t operation_id, std::optional<std::string_view> host,
                           std::string_view stream, std::string_view text);

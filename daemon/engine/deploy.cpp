@@ -1,7 +1,5 @@
 // engine::deploy: a release onto the idle colour, then its smoke checks, then
 // (promote.mode = auto) the switch.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/checks/smoke_checks.hpp"
@@ -10,6 +8,7 @@
 #include "daemon/ssh/runner.hpp"
 #include "daemon/template.hpp"
 #include "daemon/traffic/backend.hpp"
+#include "storage/transaction.hpp"
 
 namespace bluegreen::engine {
 
@@ -26,6 +25,15 @@ ssh::destination destination_of(const daemon::ssh_target& t) {
 
 asio::awaitable<result<storage::operation_record>> engine::deploy(std::string app_name,
                                                                   deploy_request req, actor who) {
+  std::int64_t id = 0;
+  auto work = accept_deploy(std::move(app_name), std::move(req), std::move(who), id);
+  co_return co_await guarded(id, std::move(work));
+}
+
+asio::awaitable<result<storage::operation_record>> engine::accept_deploy(std::string app_name,
+                                                                         deploy_request req,
+                                                                         actor who,
+                                                                         std::int64_t& id) {
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
@@ -37,7 +45,7 @@ asio::awaitable<result<storage::operation_record>> engine::deploy(std::string ap
   op.ref = req.ref;
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
-  std::int64_t id = begun.value().id;
+  id = begun.value().id;
 
   // The live colour comes from the load balancer, never from memory alone.
   auto now = co_await establish(cfg, *app, req.force, id);
@@ -64,7 +72,7 @@ asio::awaitable<result<storage::operation_record>> engine::deploy(std::string ap
     }
   }
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
-  asio::co_spawn(io_, run_deploy(cfg, id, app_name, idle, req, who), asio::detached);
+  supervise(id, run_deploy(cfg, id, app_name, idle, req, who));
   co_return *operation(id);
 }
 
@@ -96,6 +104,27 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     return r.error == ssh::error_kind::cancelled;
   };
 
+  // 0. What an interrupted operation left running on these hosts is stopped
+  // first, and every host must be reachable: otherwise nothing runs anywhere.
+  std::string idle_name(to_string(idle));
+  std::optional<std::int64_t> log_to = id;
+  auto left = co_await stop_leftovers(cfg, log_to, app_name, idle_name);
+  if (left) {
+    finish(id, "failed", *left + ". Nothing was run; live traffic was not touched");
+    co_return;
+  }
+  std::vector<daemon::ssh_target> hosts = target.hosts;
+  auto unreachable = co_await reach_all(id, hosts, cancel);
+  if (cancel->cancelled()) {
+    finish(id, "cancelled", "cancelled while connecting to the hosts");
+    co_return;
+  }
+  if (unreachable) {
+    finish(id, "failed", *unreachable + ". Live traffic was not touched");
+    co_return;
+  }
+  std::string marker = mark_remote(id);
+
   // 1. Resolve the ref to a commit id on one idle host.
   ssh::job resolve;
   resolve.to = destination_of(target.hosts.front());
@@ -103,6 +132,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   resolve.command = daemon::expand(app.deploy.resolve, values, true);
   resolve.env = env;
   resolve.timeout = app.deploy.timeout;
+  resolve.marker = marker;
   event(id, "resolving " + req.ref + " on " + resolve.to.label());
   std::string resolved;
   ssh::line_sink resolve_sink = [&resolved, sink](std::vector<ssh::output_line>&& lines) {
@@ -116,6 +146,19 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     co_return;
   }
   while (!resolved.empty() && (resolved.back() == ' ' || resolved.back() == '\r')) resolved.pop_back();
+  switch (resolved_result.error) {
+    case ssh::error_kind::connect_failed:
+    case ssh::error_kind::auth_failed:
+    case ssh::error_kind::host_key_unknown:
+    case ssh::error_kind::host_key_changed:
+      // The host, not the ref, is the problem: say so, with its fix.
+      finish(id, "failed",
+             "cannot reach " + resolve.to.label() + " to resolve " + req.ref + ": " +
+                 resolved_result.summary() + ". Nothing was run; live traffic was not touched");
+      co_return;
+    default:
+      break;
+  }
   if (!resolved_result.ok() || !is_commit_id(resolved)) {
     finish(id, "failed",
            "cannot resolve " + req.ref + " on " + resolve.to.label() + " (" +
@@ -137,6 +180,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
       j.command = daemon::expand(app.deploy.steps[step], values, true);
       j.env = env;
       j.timeout = app.deploy.timeout;
+      j.marker = marker;
       jobs.push_back(std::move(j));
     }
     event(id, "step " + std::to_string(step + 1) + "/" + std::to_string(app.deploy.steps.size()) +
@@ -184,19 +228,27 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     finish(id, "failed", "smoke checks failed: " + checked.message + ". Nothing was switched");
     co_return;
   }
-  states.set_verified(app_name, to_string(idle), true);
-  states.set_health(app_name, to_string(idle), "ok");
-  event(id, std::string(to_string(idle)) + " runs " + req.ref + " (" + resolved.substr(0, 12) +
-                ") and passed its smoke checks");
+  bool manual = app.promote.mode == daemon::promote_config::mode::manual;
+  {
+    // Verified and (manual promotion) ready in one commit.
+    storage::transaction tx(db_);
+    states.set_verified(app_name, to_string(idle), true);
+    states.set_health(app_name, to_string(idle), "ok");
+    event(id, std::string(to_string(idle)) + " runs " + req.ref + " (" + resolved.substr(0, 12) +
+                  ") and passed its smoke checks");
+    if (manual) {
+      storage::operation_repository(db_).set_state(id, "ready");
+      storage::lock_repository locks(db_);
+      auto held = locks.find(app_name, "operation");
+      if (held && held->operation_id == id) locks.release(app_name, "operation");
+      event(id, "ready: switch to " + std::string(to_string(idle)) + " when you are");
+    }
+    tx.commit();
+  }
 
   // 4. Promote.
-  if (app.promote.mode == daemon::promote_config::mode::manual) {
-    storage::operation_repository(db_).set_state(id, "ready");
-    storage::lock_repository locks(db_);
-    auto held = locks.find(app_name, "operation");
-    if (held && held->operation_id == id) locks.release(app_name, "operation");
+  if (manual) {
     running_.erase(id);
-    event(id, "ready: switch to " + std::string(to_string(idle)) + " when you are");
     notify_log(id);
     if (stopping_ && running_.empty() && on_idle_) on_idle_();
     co_return;

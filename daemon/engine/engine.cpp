@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -12,8 +13,8 @@
 #include "daemon/engine/reality.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/database.hpp"
-#include "storage/transaction.hpp"
 #include "storage/switch_intent_repository.hpp"
+#include "storage/transaction.hpp"
 
 namespace bluegreen::engine {
 
@@ -29,8 +30,18 @@ struct engine::log_waiter {
 };
 
 engine::engine(asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
-               storage::database& db, ssh::runner& runner)
-    : io_(io), cfg_(std::move(cfg)), db_(db), runner_(runner) {
+               storage::database& db, ssh::runner& runner, backend_factory make_backend)
+    : io_(io),
+      cfg_(std::move(cfg)),
+      db_(db),
+      runner_(runner),
+      make_backend_(std::move(make_backend)),
+      gate_(io) {
+  if (!make_backend_) {
+    make_backend_ = [](const daemon::app_config& app, ssh::runner& r) {
+      return std::shared_ptr<traffic::backend>(traffic::make_backend(app, r));
+    };
+  }
   ensure_app_rows(*cfg_);
 }
 
@@ -53,7 +64,7 @@ void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who)
 std::shared_ptr<traffic::backend> engine::backend_for(const daemon::app_config& app) {
   auto it = backends_.find(&app);
   if (it != backends_.end()) return it->second;
-  std::shared_ptr<traffic::backend> made = traffic::make_backend(app, runner_);
+  std::shared_ptr<traffic::backend> made = make_backend_(app, runner_);
   backends_[&app] = made;
   return made;
 }
@@ -215,16 +226,82 @@ void engine::finish(std::int64_t id, std::string_view state, std::optional<std::
     final_state = "interrupted";
     error = "bluegreend stopped while this operation ran";
   }
-  if (error) event(id, final_state + ": " + *error);
-  ops.set_state(id, final_state, error);
-  storage::lock_repository locks(db_);
-  if (auto op = ops.find(id)) {
-    auto held = locks.find(op->app, "operation");
-    if (held && held->operation_id == id) locks.release(op->app, "operation");
+  {
+    // The last log line, the state and the lock change in one commit: a
+    // crash never leaves an ended operation holding its app.
+    storage::transaction tx(db_);
+    if (error) event(id, final_state + ": " + *error);
+    ops.set_state(id, final_state, error);
+    storage::lock_repository locks(db_);
+    if (auto op = ops.find(id)) {
+      auto held = locks.find(op->app, "operation");
+      if (held && held->operation_id == id) locks.release(op->app, "operation");
+    }
+    tx.commit();
   }
   if (it != running_.end()) running_.erase(it);
   notify_log(id);
   if (stopping_ && running_.empty() && on_idle_) on_idle_();
+}
+
+asio::awaitable<result<storage::operation_record>> engine::guarded(
+    const std::int64_t& id, asio::awaitable<result<storage::operation_record>> work) {
+  std::string what;
+  try {
+    co_return co_await std::move(work);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  end_after_crash(id, what);
+  co_return failure{failure::kind::internal, "internal",
+                    "bluegreend failed while starting the operation; its log says why"};
+}
+
+void engine::supervise(std::int64_t id, asio::awaitable<void> work) {
+  asio::co_spawn(io_, std::move(work), [this, id](std::exception_ptr thrown) {
+    if (!thrown) return;
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(thrown);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    end_after_crash(id, what);
+  });
+}
+
+void engine::end_after_crash(std::int64_t id, const std::string& what) {
+  spdlog::error("operation #{} failed with an internal error: {}", id, what);
+  if (id == 0) return;
+  std::string reason = "internal error: " + what.substr(0, 300) + " (see bluegreend's log)";
+  try {
+    auto op = operation(id);
+    if (op && !storage::is_terminal_state(op->state)) {
+      finish(id, "failed", reason);
+      return;
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("operation #{}: cannot record its failure: {}", id, e.what());
+  }
+  // The state could not be recorded (the database fails): still let the
+  // app go, so the next operation can start once storage works again.
+  auto it = running_.find(id);
+  if (it != running_.end()) {
+    try {
+      storage::lock_repository locks(db_);
+      auto held = locks.find(it->second.app, "operation");
+      if (held && held->operation_id == id) locks.release(it->second.app, "operation");
+    } catch (const std::exception& e) {
+      spdlog::critical("operation #{}: cannot release the lock of {}: {}", id, it->second.app,
+                       e.what());
+    }
+    running_.erase(it);
+    notify_log(id);
+    if (stopping_ && running_.empty() && on_idle_) on_idle_();
+  }
 }
 
 std::optional<std::vector<ssh::env_var>> engine::secret_env(std::int64_t id,

@@ -21,6 +21,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/engine/result.hpp"
+#include "daemon/engine/traffic_gate.hpp"
 #include "daemon/ssh/cancel.hpp"
 #include "daemon/ssh/types.hpp"
 #include "daemon/traffic/routing.hpp"
@@ -75,10 +76,15 @@ struct task_request {
   std::optional<daemon::colour> on;  // default: as the task's configuration says
 };
 
+// Makes the traffic backend of an app. The default builds the one its
+// configuration names; tests supply their own.
+using backend_factory =
+    std::function<std::shared_ptr<traffic::backend>(const daemon::app_config&, ssh::runner&)>;
+
 class engine {
  public:
   engine(boost::asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
-         storage::database& db, ssh::runner& runner);
+         storage::database& db, ssh::runner& runner, backend_factory make_backend = {});
   ~engine();
 
   std::shared_ptr<const daemon::config> current_config() const { return cfg_; }
@@ -146,6 +152,30 @@ class engine {
     bool shutting_down = false;
   };
 
+  // Operations run under supervision: whatever an operation throws, before
+  // or after it was accepted, is logged and ends it as failed with its lock
+  // released, never leaving it running.
+  boost::asio::awaitable<result<storage::operation_record>> guarded(
+      const std::int64_t& id, boost::asio::awaitable<result<storage::operation_record>> work);
+  void supervise(std::int64_t id, boost::asio::awaitable<void> work);
+  void end_after_crash(std::int64_t id, const std::string& what);
+
+  boost::asio::awaitable<result<storage::operation_record>> accept_deploy(std::string app,
+                                                                          deploy_request req,
+                                                                          actor who,
+                                                                          std::int64_t& id);
+  boost::asio::awaitable<result<storage::operation_record>> accept_switch(std::string app,
+                                                                          switch_request req,
+                                                                          actor who,
+                                                                          std::int64_t& id);
+  boost::asio::awaitable<result<storage::operation_record>> accept_rollback(std::string app,
+                                                                            actor who,
+                                                                            std::int64_t& id);
+  boost::asio::awaitable<result<storage::operation_record>> accept_task(std::string app,
+                                                                        std::string task,
+                                                                        task_request req, actor who,
+                                                                        std::int64_t& id);
+
   app_view view_of(const daemon::app_config& app, storage::app_record state);
   void ensure_app_rows(const daemon::config& cfg);
   std::shared_ptr<traffic::backend> backend_for(const daemon::app_config& app);
@@ -190,10 +220,37 @@ class engine {
                                                   std::int64_t id, std::string app_name,
                                                   std::string task, daemon::colour on);
 
+  // The watch gave up on `to`: switch back to `from` as a rollback
+  // operation of its own, which takes the app's lock like any other.
+  void switch_back(std::shared_ptr<const daemon::config> cfg, std::int64_t watched,
+                   std::string app_name, traffic::routing from, traffic::routing to,
+                   std::string reason);
+  boost::asio::awaitable<void> run_switch_back(std::shared_ptr<const daemon::config> cfg,
+                                               std::int64_t id, std::int64_t watched,
+                                               std::string app_name, traffic::routing from,
+                                               traffic::routing to, std::string reason);
+
+  // Connects and logs in to every host of `hosts` without running anything;
+  // returns what failed, for people, or nothing when all could be reached.
+  boost::asio::awaitable<std::optional<std::string>> reach_all(
+      std::int64_t id, std::vector<daemon::ssh_target> hosts, ssh::cancel_handle cancel);
+  // Stops what interrupted operations of the app may have left running on
+  // the hosts of `colour` (all colours when empty), and forgets them once
+  // stopped. Returns what could not be stopped, or nothing.
+  boost::asio::awaitable<std::optional<std::string>> stop_leftovers(
+      std::shared_ptr<const daemon::config> cfg, std::optional<std::int64_t> log_to,
+      std::string app_name, std::string colour);
+  boost::asio::awaitable<void> stop_leftovers_after_restart(
+      std::shared_ptr<const daemon::config> cfg, std::string app_name);
+  // A new marker for an operation's remote commands, stored with it.
+  std::string mark_remote(std::int64_t id);
+
   boost::asio::io_context& io_;
   std::shared_ptr<const daemon::config> cfg_;
   storage::database& db_;
   ssh::runner& runner_;
+  backend_factory make_backend_;
+  traffic_gate gate_;
   // Built from the configuration; operations hold their own reference, so
   // a reload never pulls one from under them.
   // Keyed by the app's configuration object: an operation that started

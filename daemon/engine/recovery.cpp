@@ -5,20 +5,43 @@
 #include "daemon/engine/reality.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/switch_intent_repository.hpp"
+#include "storage/transaction.hpp"
 
 namespace bluegreen::engine {
 
+boost::asio::awaitable<void> engine::stop_leftovers_after_restart(
+    std::shared_ptr<const daemon::config> cfg, std::string app_name) {
+  std::optional<std::int64_t> nowhere;
+  std::string all_colours;
+  auto left = co_await stop_leftovers(cfg, nowhere, app_name, all_colours);
+  if (left)
+    spdlog::warn("{}: {}; the next operation on that colour tries again before it runs", app_name,
+                 *left);
+}
+
 boost::asio::awaitable<void> engine::recover() {
   storage::operation_repository ops(db_);
-  for (const auto& op : ops.unfinished()) {
-    if (op.state == "ready") continue;  // waits for a switch; nothing was running
-    append(op.id, std::nullopt, "event", "bluegreend restarted while this operation ran");
-    ops.set_state(op.id, "interrupted",
-                  "bluegreend stopped while this operation was " + op.state);
-    spdlog::warn("operation #{} ({} of {}) was interrupted by a restart", op.id, op.kind, op.app);
+  {
+    storage::transaction tx(db_);
+    for (const auto& op : ops.unfinished()) {
+      if (op.state == "ready") continue;  // waits for a switch; nothing was running
+      append(op.id, std::nullopt, "event", "bluegreend restarted while this operation ran");
+      ops.set_state(op.id, "interrupted",
+                    "bluegreend stopped while this operation was " + op.state);
+      spdlog::warn("operation #{} ({} of {}) was interrupted by a restart", op.id, op.kind, op.app);
+    }
+    int released = storage::lock_repository(db_).release_all_operation_locks();
+    if (released > 0)
+      spdlog::info("released {} operation lock(s) left by the previous run", released);
+    tx.commit();
   }
-  int released = storage::lock_repository(db_).release_all_operation_locks();
-  if (released > 0) spdlog::info("released {} operation lock(s) left by the previous run", released);
+  // Remote commands of interrupted operations may still run: they are
+  // stopped in the background, and an operation on their colour stops them
+  // itself before it runs anything there.
+  for (const auto& app : cfg_->apps) {
+    if (ops.leftovers(app.name).empty()) continue;
+    supervise(0, stop_leftovers_after_restart(cfg_, app.name));
+  }
 
   auto cfg = cfg_;
   storage::app_state_repository states(db_);
@@ -58,6 +81,8 @@ boost::asio::awaitable<void> engine::recover() {
     // configuration without making it take effect: apply what it says, so
     // the recorded, the configured and the served routing are one.
     if (interrupted_switch) {
+      std::string gate_name = app.name;
+      auto pass = co_await gate_.enter(gate_name);
       auto applied = co_await backend->route(now.now, quiet);
       if (applied.ok)
         spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.now.describe());

@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -43,6 +41,15 @@ const storage::colour_record& state_of(const storage::app_record& app, colour c)
 asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::string app_name,
                                                                           switch_request req,
                                                                           actor who) {
+  std::int64_t id = 0;
+  auto work = accept_switch(std::move(app_name), std::move(req), std::move(who), id);
+  co_return co_await guarded(id, std::move(work));
+}
+
+asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::string app_name,
+                                                                         switch_request req,
+                                                                         actor who,
+                                                                         std::int64_t& id) {
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
@@ -56,7 +63,7 @@ asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::s
   if (req.to) op.colour = std::string(to_string(*req.to));
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
-  std::int64_t id = begun.value().id;
+  id = begun.value().id;
 
   auto now = co_await establish(cfg, *app, req.force, id);
   traffic::routing from;
@@ -101,12 +108,20 @@ asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::s
   }
   if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
-  asio::co_spawn(io_, run_switch(cfg, id, app_name, from, to, true), asio::detached);
+  supervise(id, run_switch(cfg, id, app_name, from, to, true));
   co_return *operation(id);
 }
 
 asio::awaitable<result<storage::operation_record>> engine::rollback(std::string app_name,
                                                                     actor who) {
+  std::int64_t id = 0;
+  auto work = accept_rollback(std::move(app_name), std::move(who), id);
+  co_return co_await guarded(id, std::move(work));
+}
+
+asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::string app_name,
+                                                                           actor who,
+                                                                           std::int64_t& id) {
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
@@ -135,10 +150,9 @@ asio::awaitable<result<storage::operation_record>> engine::rollback(std::string 
   op.colour = std::string(to_string(*target));
   auto begun = begin(*app, op, false);
   if (!begun) co_return begun.error();
-  std::int64_t id = begun.value().id;
+  id = begun.value().id;
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
-  asio::co_spawn(io_, run_switch(cfg, id, app_name, from, traffic::routing::all_to(*target), true),
-                 asio::detached);
+  supervise(id, run_switch(cfg, id, app_name, from, traffic::routing::all_to(*target), true));
   co_return *operation(id);
 }
 
@@ -152,17 +166,21 @@ asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> c
     finish(id, "failed", *error);
     co_return;
   }
-  // A deployment that waited for this switch is now live.
-  if (auto c = to.single()) {
-    for (const auto& waiting : storage::operation_repository(db_).unfinished()) {
-      if (waiting.app == app_name && waiting.kind == "deploy" && waiting.state == "ready" &&
-          waiting.colour == std::string(to_string(*c))) {
-        event(waiting.id, "switched to by operation #" + std::to_string(id));
-        finish(waiting.id, "succeeded");
+  {
+    // The switch and the deployment that waited for it end in one commit.
+    storage::transaction tx(db_);
+    if (auto c = to.single()) {
+      for (const auto& waiting : storage::operation_repository(db_).unfinished()) {
+        if (waiting.app == app_name && waiting.kind == "deploy" && waiting.state == "ready" &&
+            waiting.colour == std::string(to_string(*c))) {
+          event(waiting.id, "switched to by operation #" + std::to_string(id));
+          finish(waiting.id, "succeeded");
+        }
       }
     }
+    finish(id, "succeeded");
+    tx.commit();
   }
-  finish(id, "succeeded");
   if (to.single()) start_watch(cfg, id, app_name, from, to);
 }
 
@@ -172,6 +190,9 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
   (void)cfg;
   auto backend = backend_for(app);
   if (!backend) co_return "the " + std::string(app.traffic.backend_name()) + " backend is not available";
+  // One traffic change per app at a time, whoever asked for it.
+  std::string gate_name = app.name;
+  auto pass = co_await gate_.enter(gate_name);
   storage::app_state_repository states(db_);
   auto stored = states.find(app.name);
 
@@ -254,12 +275,14 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     }
     event(id, url + " is answered by " + identity);
   }
+  storage::transaction tx(db_);
   states.set_drift(app.name, std::nullopt);
   // The colour that served until now keeps the release it served: it is
   // what a rollback returns to (until a deploy changes it).
   if (!from.weights.empty() && main_colour(from) != main_colour(to))
     states.set_previous_live(app.name, to_string(main_colour(from)));
   event(id, "live: " + routed.now.describe());
+  tx.commit();
   co_return std::nullopt;
 }
 
@@ -271,7 +294,9 @@ void engine::start_watch(std::shared_ptr<const daemon::config> cfg, std::int64_t
   auto stop = ssh::make_cancel_handle();
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
   watches_[app_name] = stop;
-  asio::co_spawn(io_, watch(cfg, id, app_name, from, to, stop), asio::detached);
+  // Supervised under the switch it watches: a failure in the watch is
+  // logged (that operation has already ended).
+  supervise(id, watch(cfg, id, app_name, from, to, stop));
 }
 
 asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
@@ -306,23 +331,11 @@ asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, s
                     std::to_string(app.promote.failure_threshold) + ")");
     }
     if (failures >= app.promote.failure_threshold) {
-      event(id, "watch: " + std::string(to_string(c)) + " failed " + std::to_string(failures) +
-                    " probes in a row; switching back to " + from.describe());
-      auto error = co_await switch_protocol(cfg, id, app, to, from, false);
       std::string reason = "watch saw " + std::to_string(failures) +
                            " failed probes after the switch (" + last + ")";
-      storage::app_state_repository states(db_);
-      states.set_verified(app_name, to_string(c), false);
-      states.set_health(app_name, to_string(c), "failing");
-      states.set_previous_live(app_name, std::nullopt);
-      if (error) {
-        storage::operation_repository(db_).set_state(id, "failed", reason + "; switching back failed: " + *error);
-      } else {
-        storage::operation_repository(db_).set_state(id, "rolled_back", reason + "; switched back to " + from.describe());
-      }
-      record({"watch", "system"}, "watch.rollback", app_name, reason, id);
-      spdlog::warn("{}: {}", app_name, reason);
-      notify_log(id);
+      event(id, "watch: " + std::string(to_string(c)) + " failed " + std::to_string(failures) +
+                    " probes in a row; switching back to " + from.describe());
+      switch_back(cfg, id, app_name, from, to, reason);
       break;
     }
     timer.expires_after(app.promote.watch_interval);
@@ -331,6 +344,56 @@ asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, s
   if (auto w = watches_.find(app_name); w != watches_.end() && w->second == stop) watches_.erase(w);
   if (!stop->cancelled() && failures < app.promote.failure_threshold)
     event(id, "watch ended: " + std::string(to_string(c)) + " stayed healthy");
+}
+
+void engine::switch_back(std::shared_ptr<const daemon::config> cfg, std::int64_t watched,
+                         std::string app_name, traffic::routing from, traffic::routing to,
+                         std::string reason) {
+  const daemon::app_config& app = *cfg->find_app(app_name);
+  auto op = new_operation_for(app_name, "rollback", actor{"watch", "system"});
+  op.colour = std::string(to_string(main_colour(from)));
+  op.detail = "after " + reason + " (operation #" + std::to_string(watched) + ")";
+  // Taking the app's lock is what keeps the switch back from overlapping a
+  // switch or rollback that someone started meanwhile: that one wins.
+  auto begun = begin(app, op, false);
+  if (!begun) {
+    event(watched, "watch: not switching back: " + begun.error().message);
+    spdlog::warn("{}: the watch did not switch back: {}", app_name, begun.error().message);
+    return;
+  }
+  std::int64_t id = begun.value().id;
+  event(watched, "watch: switching back as operation #" + std::to_string(id));
+  supervise(id, run_switch_back(cfg, id, watched, app_name, from, to, reason));
+}
+
+asio::awaitable<void> engine::run_switch_back(std::shared_ptr<const daemon::config> cfg,
+                                              std::int64_t id, std::int64_t watched,
+                                              std::string app_name, traffic::routing from,
+                                              traffic::routing to, std::string reason) {
+  colour failed = *to.single();
+  const daemon::app_config& app = *cfg->find_app(app_name);
+  event(id, "the watch of operation #" + std::to_string(watched) + " gave up on " +
+                std::string(to_string(failed)) + ": " + reason + "; switching back to " +
+                from.describe());
+  auto error = co_await switch_protocol(cfg, id, app, to, from, false);
+  storage::app_state_repository states(db_);
+  storage::transaction tx(db_);
+  states.set_verified(app_name, to_string(failed), false);
+  states.set_health(app_name, to_string(failed), "failing");
+  states.set_previous_live(app_name, std::nullopt);
+  std::string watched_error = error ? reason + "; switching back failed: " + *error
+                                    : reason + "; switched back to " + from.describe() +
+                                          " by operation #" + std::to_string(id);
+  storage::operation_repository(db_).set_state(watched, error ? "failed" : "rolled_back",
+                                               watched_error);
+  record({"watch", "system"}, "watch.rollback", app_name, reason, id);
+  if (error)
+    finish(id, "failed", *error);
+  else
+    finish(id, "succeeded");
+  tx.commit();
+  spdlog::warn("{}: {}", app_name, watched_error);
+  notify_log(watched);
 }
 
 }  // namespace bluegreen::engine

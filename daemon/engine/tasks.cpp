@@ -1,7 +1,5 @@
 // engine::run_task: a named one-off job (e.g. a database migration) on one
 // or all hosts of a colour, recorded like a deployment.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/engine/reality.hpp"
@@ -16,6 +14,16 @@ using daemon::colour;
 asio::awaitable<result<storage::operation_record>> engine::run_task(std::string app_name,
                                                                     std::string task_name,
                                                                     task_request req, actor who) {
+  std::int64_t id = 0;
+  auto work =
+      accept_task(std::move(app_name), std::move(task_name), std::move(req), std::move(who), id);
+  co_return co_await guarded(id, std::move(work));
+}
+
+asio::awaitable<result<storage::operation_record>> engine::accept_task(std::string app_name,
+                                                                       std::string task_name,
+                                                                       task_request req, actor who,
+                                                                       std::int64_t& id) {
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
@@ -32,7 +40,7 @@ asio::awaitable<result<storage::operation_record>> engine::run_task(std::string 
   op.task = task_name;
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
-  std::int64_t id = begun.value().id;
+  id = begun.value().id;
 
   colour on = colour::blue;
   if (req.on) {
@@ -51,7 +59,7 @@ asio::awaitable<result<storage::operation_record>> engine::run_task(std::string 
                                                               : daemon::other(now.value().live);
   }
   storage::operation_repository(db_).set_colour(id, to_string(on));
-  asio::co_spawn(io_, run_task_operation(cfg, id, app_name, task_name, on), asio::detached);
+  supervise(id, run_task_operation(cfg, id, app_name, task_name, on));
   co_return *operation(id);
 }
 
@@ -74,16 +82,38 @@ asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::c
                                     {"url", target.url},
                                     {"ref", state.ref.value_or("")},
                                     {"sha", state.sha.value_or("")}};
-  std::vector<ssh::job> jobs;
+  std::string on_name(to_string(on));
+  std::optional<std::int64_t> log_to = id;
+  auto left = co_await stop_leftovers(cfg, log_to, app_name, on_name);
+  if (left) {
+    finish(id, "failed", *left + ". Nothing was run");
+    co_return;
+  }
+  std::vector<daemon::ssh_target> hosts;
   for (const auto& host : target.hosts) {
+    hosts.push_back(host);
+    if (!task.all_hosts) break;
+  }
+  auto unreachable = co_await reach_all(id, hosts, cancel);
+  if (cancel->cancelled()) {
+    finish(id, "cancelled", "cancelled while connecting to the hosts");
+    co_return;
+  }
+  if (unreachable) {
+    finish(id, "failed", *unreachable);
+    co_return;
+  }
+  std::string marker = mark_remote(id);
+  std::vector<ssh::job> jobs;
+  for (const auto& host : hosts) {
     ssh::job j;
     j.to = ssh::destination{host.user, host.host, host.port};
     values["host"] = host.host;
     j.command = daemon::expand(task.command, values, true);
     j.env = env;
     j.timeout = app.deploy.timeout;
+    j.marker = marker;
     jobs.push_back(std::move(j));
-    if (!task.all_hosts) break;
   }
   event(id, "task " + task_name + " on " + std::string(to_string(on)) + " (" +
                 std::to_string(jobs.size()) + " host(s)): " + task.command);

@@ -232,8 +232,11 @@ std::string remote_command(const job& j) {
     script += "IFS= read -r " + var.name + " || exit 97; export " + var.name + "\n";
   script += j.command;
   // exec: the login shell becomes sh, so the exit status or signal is the
-  // command's own and the process group is the session's.
-  return "exec sh -c " + daemon::shell_quote(script);
+  // command's own and the process group is the session's. The marker goes
+  // into the environment of everything the command starts.
+  std::string marked;
+  if (!j.marker.empty()) marked = "env BLUEGREEN_OPERATION=" + daemon::shell_quote(j.marker) + " ";
+  return "exec " + marked + "sh -c " + daemon::shell_quote(script);
 }
 
 // Stops the remote command's process group through a second channel.
@@ -337,6 +340,11 @@ job_result execute(const job& j, const options& opts, const cancel_flag& cancel,
 
   std::string user = j.to.user.empty() ? local_user() : j.to.user;
   if (auto f = authenticate(c, user, opts, connect_deadline, cancel)) return fail(f->kind, f->message);
+
+  if (j.connect_only) {
+    result.exit_code = 0;
+    return finish(result, started);
+  }
 
   if (opts.keepalive.count() > 0)
     libssh2_keepalive_config(c.session, 1,

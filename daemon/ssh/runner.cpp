@@ -1,5 +1,6 @@
 #include "daemon/ssh/runner.hpp"
 
+#include <algorithm>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -13,16 +14,18 @@ namespace bluegreen::ssh {
 
 namespace asio = boost::asio;
 
-runner::runner(asio::io_context& io, options opts, unsigned workers)
+runner::runner(asio::io_context& io, options opts, unsigned workers, unsigned traffic_workers)
     : io_(io),
       library_(std::make_unique<library>()),
       pool_(std::make_unique<asio::thread_pool>(workers)),
+      traffic_pool_(std::make_unique<asio::thread_pool>(std::max(1u, traffic_workers))),
       workers_(workers),
       options_(std::move(opts)) {}
 
 runner::~runner() {
   cancel_all();
   pool_->join();
+  traffic_pool_->join();
 }
 
 void runner::set_options(options opts) {
@@ -41,15 +44,16 @@ asio::awaitable<void> runner::offload(std::function<void()> work) {
       [this, &work](auto handler) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         auto guard = asio::make_work_guard(io_);
-        asio::post(*pool_, [this, work = std::move(work), shared, guard = std::move(guard)] {
-          std::exception_ptr thrown;
-          try {
-            work();
-          } catch (...) {
-            thrown = std::current_exception();
-          }
-          asio::post(io_, [shared, thrown] { std::move (*shared)(thrown); });
-        });
+        asio::post(*traffic_pool_,
+                   [this, work = std::move(work), shared, guard = std::move(guard)] {
+                     std::exception_ptr thrown;
+                     try {
+                       work();
+                     } catch (...) {
+                       thrown = std::current_exception();
+                     }
+                     asio::post(io_, [shared, thrown] { std::move (*shared)(thrown); });
+                   });
       },
       asio::use_awaitable);
 }
@@ -64,17 +68,23 @@ void runner::start(job j, line_sink sink, cancel_handle cancel,
     running_.insert(cancel);
   }
   auto work = asio::make_work_guard(io_);
-  asio::post(*pool_, [this, j = std::move(j), opts = std::move(opts), cancel,
-                      sink = std::move(sink), done = std::move(done),
-                      work = std::move(work)]() mutable {
+  auto& pool = j.lane == lane::traffic ? *traffic_pool_ : *pool_;
+  asio::post(pool, [this, j = std::move(j), opts = std::move(opts), cancel, sink = std::move(sink),
+                    done = std::move(done), work = std::move(work)]() mutable {
     line_sink to_io;
     if (sink) {
       to_io = [this, sink](std::vector<output_line>&& lines) {
         asio::post(io_, [sink, lines = std::move(lines)]() mutable { sink(std::move(lines)); });
       };
     }
-    job_result result =
-        j.to.is_local() ? execute_local(j, *cancel, to_io) : execute(j, opts, *cancel, to_io);
+    job_result result;
+    if (j.to.is_local() && j.connect_only) {
+      result.host = j.to;
+      result.exit_code = 0;  // nothing to connect to on this machine
+    } else {
+      result =
+          j.to.is_local() ? execute_local(j, *cancel, to_io) : execute(j, opts, *cancel, to_io);
+    }
     asio::post(io_, [this, cancel, done = std::move(done), result = std::move(result)]() mutable {
       {
         std::lock_guard lock(mutex_);

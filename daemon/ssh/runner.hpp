@@ -30,7 +30,9 @@ class library;
 
 class runner {
  public:
-  runner(boost::asio::io_context& io, options opts, unsigned workers);
+  // `workers` threads run deploy steps and tasks; `traffic_workers` more
+  // run only traffic changes (jobs of lane::traffic, and offload()).
+  runner(boost::asio::io_context& io, options opts, unsigned workers, unsigned traffic_workers = 4);
   ~runner();
   runner(const runner&) = delete;
   runner& operator=(const runner&) = delete;
@@ -51,9 +53,10 @@ class runner {
                                                              job templ, line_sink sink,
                                                              cancel_handle cancel = nullptr);
 
-  // Runs `work` on a worker thread and resumes on the io_context when it is
-  // done: for short blocking work that is not a job (a local file read or
-  // write). `work` must not touch io_context state.
+  // Runs `work` on a traffic worker thread and resumes on the io_context
+  // when it is done: for short blocking work of a traffic change that is not
+  // a job (a local file read or write). `work` must not touch io_context
+  // state.
   boost::asio::awaitable<void> offload(std::function<void()> work);
 
   // New connection options for jobs started from now on (config reload).
@@ -68,6 +71,7 @@ class runner {
   boost::asio::io_context& io_;
   std::unique_ptr<library> library_;
   std::unique_ptr<boost::asio::thread_pool> pool_;
+  std::unique_ptr<boost::asio::thread_pool> traffic_pool_;
   unsigned workers_;
   std::mutex mutex_;  // guards options_ and running_
   options options_;

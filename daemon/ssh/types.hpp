@@ -53,11 +53,22 @@ struct env_var {
   bool secret = false;
 };
 
+// Which of the runner's pools runs a job. Traffic changes (switch,
+// rollback, the watch's switch back) have a small pool of their own, so
+// long deploy steps of other apps can never make them wait.
+enum class lane { steps, traffic };
+
 struct job {
   destination to;
   std::string command;  // run by the remote user's shell through sh -c
   std::vector<env_var> env;
   std::chrono::milliseconds timeout{600'000};
+  ssh::lane lane = lane::steps;
+  // Connect, check the host key and log in, then stop: no command runs.
+  bool connect_only = false;
+  // Given to the remote command's environment as BLUEGREEN_OPERATION, so
+  // that whatever it leaves running can be found and stopped later.
+  std::string marker;
 };
 
 struct job_result {

@@ -25,6 +25,7 @@ boost::asio::awaitable<shell_output> run_shell(ssh::runner& runner,
   if (host) j.to = destination_of(*host);
   j.command = std::move(command);
   j.timeout = std::chrono::seconds(60);
+  j.lane = ssh::lane::traffic;
   ssh::line_sink collect = [output](std::vector<ssh::output_line>&& lines) {
     for (auto& l : lines) {
       if (l.from == ssh::stream::out)

@@ -99,16 +99,40 @@ world::world(world_options options) : options_(std::move(options)) {
   std::string port = std::to_string(app_port_);
   dir_.write("route.sh",
              "#!/bin/sh\nset -e\n"
-             "if [ -e " + root + "/route-fails ]; then echo route refused >&2; exit 3; fi\n"
-             "case \"$1\" in\n"
-             "  blue) servers=\"127.0.0.2:" + port + "\" ;;\n"
-             "  green) servers=\"127.0.0.3:" + port + " 127.0.0.4:" + port + " 127.0.0.5:" + port + "\" ;;\n"
-             "  *) echo \"no such colour: $1\" >&2; exit 2 ;;\n"
-             "esac\n"
-             "{ echo 'upstream demo {'; for s in $servers; do echo \"    server $s;\"; done; echo '}'; } > " +
-             n + "/upstream.conf.new\n"
-             "mv " + n + "/upstream.conf.new " + n + "/upstream.conf\n"
-             "exec " + root + "/reload.sh\n");
+             "if [ -e " +
+                 root +
+                 "/route-fails ]; then echo route refused >&2; exit 3; fi\n"
+                 // Two switches at once would be a bug: the lock notes any overlap.
+                 "exec 9>>" +
+                 root +
+                 "/route.lock\n"
+                 "if ! flock -n 9; then echo \"$$ overlapped\" >> " +
+                 root +
+                 "/route-overlap; flock 9; fi\n"
+                 "echo \"$1\" >> " +
+                 root +
+                 "/route-entered\n"
+                 "while [ -e " +
+                 root +
+                 "/route-hold ]; do sleep 0.05; done\n"
+                 "case \"$1\" in\n"
+                 "  blue) servers=\"127.0.0.2:" +
+                 port +
+                 "\" ;;\n"
+                 "  green) servers=\"127.0.0.3:" +
+                 port + " 127.0.0.4:" + port + " 127.0.0.5:" + port +
+                 "\" ;;\n"
+                 "  *) echo \"no such colour: $1\" >&2; exit 2 ;;\n"
+                 "esac\n"
+                 "{ echo 'upstream demo {'; for s in $servers; do echo \"    server $s;\"; done; "
+                 "echo '}'; } > " +
+                 n +
+                 "/upstream.conf.new\n"
+                 "mv " +
+                 n + "/upstream.conf.new " + n +
+                 "/upstream.conf\n"
+                 "exec " +
+                 root + "/reload.sh\n");
   dir_.write("current.sh", "#!/bin/sh\n"
                            "if [ -e " + root + "/current-garbage ]; then echo maybe; exit 0; fi\n"
                            "if grep -q '127.0.0.2:' " + n + "/upstream.conf; then echo blue; else echo green; fi\n");
@@ -176,31 +200,56 @@ std::string world::config_text(const world_options& o) const {
             "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
             "  reload_command = \"" + r + "/reload.sh\"\n" +
             (o.nginx_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string());
-  return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r + "/state\"\nlog_level = \"debug\"\n"
-         "stop_timeout = \"" + o.stop_timeout + "\"\n\n"
-         "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
-         sshd_->known_hosts().string() + "\"\nconnect_timeout = \"10s\"\n\n"
-         "[[app]]\nname = \"demo\"\npublic_url = \"http://127.0.0.1:" + std::to_string(lb_port_) +
+  return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r +
+         "/state\"\nlog_level = \"debug\"\n"
+         "stop_timeout = \"" +
+         o.stop_timeout +
+         "\"\n\n"
+         "[ssh]\nidentity = \"" +
+         sshd_->user_key().string() + "\"\nknown_hosts = \"" + sshd_->known_hosts().string() +
+         "\"\nconnect_timeout = \"10s\"\n" +
+         (o.ssh_workers ? "workers = " + std::to_string(o.ssh_workers) + "\n" : std::string()) +
+         "\n"
+         "[[app]]\nname = \"demo\"\npublic_url = \"http://127.0.0.1:" +
+         std::to_string(lb_port_) +
          "\"\nidentity_path = \"/hostname\"\n"
-         "  [app.blue]\n  hosts = [" + host("127.0.0.2") + "]\n  url = \"http://127.0.0.2:" + port +
+         "  [app.blue]\n  hosts = [" +
+         host("127.0.0.2") + "]\n  url = \"http://127.0.0.2:" + port +
          "\"\n  identity = \"blue-production\"\n"
-         "  [app.green]\n  hosts = [" + green + "]\n  url = \"http://127.0.0.3:" + port +
+         "  [app.green]\n  hosts = [" +
+         green + "]\n  url = \"http://127.0.0.3:" + port +
          "\"\n  identity = \"green-production\"\n"
          "  [app.deploy]\n  steps = [\n"
-         "    \"cd " + r + "/hosts/{host}/app && git fetch -q origin && git checkout -q --detach {sha} && echo now at $(cat VERSION)\",\n"
-         "    \"if [ -e " + r + "/hosts/{host}/fail-deploy ]; then echo refusing to deploy on {host} >&2; exit 1; fi\",\n"
-         "    \"if [ -e " + r + "/hosts/{host}/slow-deploy ]; then echo sleeping on {host}; sleep 600; fi\",\n"
+         "    \"cd " +
+         r +
+         "/hosts/{host}/app && git fetch -q origin && git checkout -q --detach {sha} && echo now "
+         "at $(cat VERSION)\",\n"
+         "    \"if [ -e " +
+         r +
+         "/hosts/{host}/fail-deploy ]; then echo refusing to deploy on {host} >&2; exit 1; fi\",\n"
+         "    \"if [ -e " +
+         r +
+         "/hosts/{host}/slow-deploy ]; then echo sleeping on {host}; sleep 600; fi\",\n"
          "  ]\n"
-         "  resolve = \"cd " + r + "/hosts/{host}/app && git fetch -q --tags origin && "
-         "{ git rev-parse -q --verify origin/{ref}^{commit} || git rev-parse --verify {ref}^{commit}; }\"\n"
+         "  resolve = \"cd " +
+         r +
+         "/hosts/{host}/app && git fetch -q --tags origin && "
+         "{ git rev-parse -q --verify origin/{ref}^{commit} || git rev-parse --verify "
+         "{ref}^{commit}; }\"\n"
          "  timeout = \"5m\"\n"
-         "  [[app.check]]\n  path = \"/health\"\n  retries = 20\n  interval = \"100ms\"\n  timeout = \"2s\"\n"
-         "  [[app.check]]\n  path = \"/hostname\"\n  expect_body = \"{identity}\"\n  retries = 5\n  interval = \"100ms\"\n"
-         "  [app.promote]\n  mode = \"" + o.promote_mode + "\"\n  watch = \"" + o.watch +
-         "\"\n  watch_interval = \"100ms\"\n  failure_threshold = 3\n" +
-         traffic +
+         "  [[app.check]]\n  path = \"/health\"\n  retries = 20\n  interval = \"100ms\"\n  timeout "
+         "= \"2s\"\n"
+         "  [[app.check]]\n  path = \"/hostname\"\n  expect_body = \"{identity}\"\n  retries = 5\n "
+         " interval = \"100ms\"\n"
+         "  [app.promote]\n  mode = \"" +
+         o.promote_mode + "\"\n  watch = \"" + o.watch +
+         "\"\n  watch_interval = \"100ms\"\n  failure_threshold = 3\n" + traffic +
          "  [app.tasks]\n  migrate = { command = \"echo migrated {colour} >> " + r +
-         "/hosts/{host}/migrations\", on = \"idle\", hosts = \"one\" }\n";
+         "/hosts/{host}/migrations\", on = \"idle\", hosts = \"one\" }\n" + o.extra_config;
+}
+
+std::string world::ssh_host(const std::string& address) const {
+  return sshd_->user() + "@" + address + ":" + std::to_string(sshd_->port());
 }
 
 void world::start_daemon() {

@@ -31,6 +31,10 @@ struct world_options {
   // Route with the command backend: operator scripts (route.sh, current.sh)
   // that rewrite the same upstream file and reload the same nginx.
   bool command_backend = false;
+  // ssh.workers (0: the default).
+  unsigned ssh_workers = 0;
+  // TOML added after the demo app, e.g. a second [[app]].
+  std::string extra_config{};
 };
 
 class world {
@@ -43,6 +47,11 @@ class world {
     return dir_ / ("hosts/" + address);
   }
   std::filesystem::path upstream_file() const { return dir_ / "nginx/upstream.conf"; }
+  std::filesystem::path known_hosts() const { return sshd_->known_hosts(); }
+  std::string known_hosts_line(const std::string& address) const {
+    return sshd_->known_hosts_line(address);
+  }
+  std::string ssh_host(const std::string& address) const;  // user@address:port
   std::uint16_t lb_port() const { return lb_port_; }
   std::uint16_t api_port() const { return api_port_; }
   const std::string& token() const { return token_; }

@@ -1,0 +1,136 @@
+// engine::reach_all, stop_leftovers and mark_remote: what an operation
+// makes sure of on a colour's hosts before it runs anything there.
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "daemon/engine/reality.hpp"
+#include "daemon/shell_quote.hpp"
+#include "daemon/ssh/runner.hpp"
+
+namespace bluegreen::engine {
+
+namespace asio = boost::asio;
+
+namespace {
+
+ssh::destination destination_of(const daemon::ssh_target& t) {
+  return ssh::destination{t.user, t.host, t.port};
+}
+
+// Run on a host: ends every process whose environment carries the marker
+// (the commands of one operation and whatever they started), SIGTERM first
+// and SIGKILL for what is still there five seconds later.
+std::string stop_marked_script(const std::string& marker) {
+  return "m=" + daemon::shell_quote("BLUEGREEN_OPERATION=" + marker) +
+         "\n"
+         "pids=\n"
+         "for e in /proc/[0-9]*/environ; do\n"
+         "  grep -qFxz -e \"$m\" \"$e\" 2>/dev/null || continue\n"
+         "  p=${e%/environ}; p=${p#/proc/}\n"
+         "  [ \"$p\" = \"$$\" ] || pids=\"$pids $p\"\n"
+         "done\n"
+         "[ -z \"$pids\" ] && exit 0\n"
+         "echo \"stopping what an interrupted operation left running:$pids\"\n"
+         "kill -s TERM $pids 2>/dev/null\n"
+         "i=0\n"
+         "while [ $i -lt 50 ]; do\n"
+         "  alive=\n"
+         "  for p in $pids; do kill -0 $p 2>/dev/null && alive=\"$alive $p\"; done\n"
+         "  [ -z \"$alive\" ] && exit 0\n"
+         "  sleep 0.1; i=$((i + 1))\n"
+         "done\n"
+         "kill -s KILL $alive 2>/dev/null\n"
+         "exit 0\n";
+}
+
+}  // namespace
+
+std::string engine::mark_remote(std::int64_t id) {
+  std::random_device random;
+  std::uniform_int_distribution<unsigned> nibble(0, 15);
+  std::string marker = "op" + std::to_string(id) + "-";
+  for (int i = 0; i < 16; ++i) marker += "0123456789abcdef"[nibble(random)];
+  storage::operation_repository(db_).set_remote_marker(id, marker);
+  return marker;
+}
+
+asio::awaitable<std::optional<std::string>> engine::reach_all(std::int64_t id,
+                                                              std::vector<daemon::ssh_target> hosts,
+                                                              ssh::cancel_handle cancel) {
+  std::vector<ssh::job> jobs;
+  for (const auto& h : hosts) {
+    ssh::job j;
+    j.to = destination_of(h);
+    j.connect_only = true;
+    jobs.push_back(std::move(j));
+  }
+  ssh::line_sink none;
+  auto results = co_await runner_.run_all(jobs, none, cancel);
+  std::string failures;
+  size_t failed = 0;
+  for (const auto& r : results) {
+    if (r.ok()) continue;
+    ++failed;
+    failures += (failures.empty() ? "" : "; ") + r.host.label() + ": " + r.summary();
+  }
+  if (failed == 0) co_return std::nullopt;
+  event(id, "cannot reach " + std::to_string(failed) + " of " + std::to_string(results.size()) +
+                " host(s): " + failures);
+  co_return "cannot reach " + std::to_string(failed) + " of " + std::to_string(results.size()) +
+      " host(s), so nothing was run on any: " + failures;
+}
+
+asio::awaitable<std::optional<std::string>> engine::stop_leftovers(
+    std::shared_ptr<const daemon::config> cfg, std::optional<std::int64_t> log_to,
+    std::string app_name, std::string colour) {
+  const daemon::app_config* app = cfg->find_app(app_name);
+  storage::operation_repository ops(db_);
+  auto say = [&](const std::string& line) {
+    if (log_to) event(*log_to, line);
+  };
+  std::string problems;
+  for (const auto& left : ops.leftovers(app_name)) {
+    if (!colour.empty() && left.colour != colour) continue;
+    auto c = daemon::parse_colour(left.colour);
+    if (!app || !c) {
+      ops.set_remote_marker(left.id, std::nullopt);  // it never ran anything remotely
+      continue;
+    }
+    std::vector<ssh::job> jobs;
+    for (const auto& h : app->colour_of(*c).hosts) {
+      ssh::job j;
+      j.to = destination_of(h);
+      j.command = stop_marked_script(left.marker);
+      j.timeout = std::chrono::seconds(30);
+      jobs.push_back(std::move(j));
+    }
+    say("stopping what interrupted operation #" + std::to_string(left.id) +
+        " may have left running on " + left.colour);
+    std::vector<std::string> said;
+    ssh::line_sink keep = [&said](std::vector<ssh::output_line>&& lines) {
+      for (auto& l : lines) said.push_back(l.host + ": " + l.text);
+    };
+    auto results = co_await runner_.run_all(jobs, keep, nullptr);
+    for (const auto& line : said) {
+      say(line);
+      spdlog::info("{}: operation #{}: {}", app_name, left.id, line);
+    }
+    std::string failures;
+    for (const auto& r : results)
+      if (!r.ok()) failures += (failures.empty() ? "" : "; ") + r.host.label() + ": " + r.summary();
+    if (failures.empty()) {
+      ops.set_remote_marker(left.id, std::nullopt);
+      continue;
+    }
+    spdlog::warn("{}: cannot stop what operation #{} may have left running: {}", app_name, left.id,
+                 failures);
+    problems += (problems.empty() ? "" : "; ") + std::string("operation #") +
+                std::to_string(left.id) + " may still run commands on " + left.colour +
+                " and they could not be stopped (" + failures + ")";
+  }
+  if (problems.empty()) co_return std::nullopt;
+  co_return problems;
+}
+
+}  // namespace bluegreen::engine
