@@ -19,11 +19,13 @@ namespace {
 std::mutex directory_mutex;
 std::filesystem::path directory;  // guarded by directory_mutex
 
+// "-" where /proc/sys is hidden (systemd's ProcSubset=pid); the leader's
+// start time still tells a reused PID apart.
 std::string boot_id() {
   std::ifstream in("/proc/sys/kernel/random/boot_id");
   std::string id;
   std::getline(in, id);
-  return id;
+  return id.empty() || id.find(' ') != std::string::npos ? "-" : id;
 }
 
 struct process_stat {
@@ -66,7 +68,9 @@ std::vector<pid_t> members_of(const leftover& l) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (name.empty() || name.size() > 9 ||
+        name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
     pid_t pid = static_cast<pid_t>(std::stol(name));
     if (pid == getpid()) continue;
     auto s = stat_of(pid);
@@ -81,14 +85,15 @@ std::vector<pid_t> members_of(const leftover& l) {
 std::optional<leftover> read_record(const std::filesystem::path& record,
                                     const std::string& this_boot) {
   const std::string name = record.filename().string();
-  if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+  if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos)
     return std::nullopt;
   std::ifstream in(record);
   std::string boot;
   leftover l;
   l.record = record;
   l.session = static_cast<pid_t>(std::stol(name));
-  if (!(in >> boot >> l.start) || boot != this_boot) return std::nullopt;
+  if (!(in >> boot >> l.start)) return std::nullopt;
+  if (boot != this_boot && boot != "-" && this_boot != "-") return std::nullopt;  // rebooted since
   in.ignore(1);
   std::getline(in, l.command);
   auto leader = stat_of(l.session);

@@ -211,6 +211,8 @@ TEST(DaemonProcess, RefusesToStartWhenTheAddressIsTaken) {
   ASSERT_TRUE(line);
   std::string taken = std::regex_replace(
       example_config(dir), std::regex("127.0.0.1:0"), "127.0.0.1:" + std::to_string(port_from(*line)));
+  // A state directory of its own: one daemon per state directory.
+  taken = std::regex_replace(taken, std::regex("/state\""), "/state2\"");
   auto second_config = dir.write("second.toml", taken);
   child_process second({kBinary, "--config", second_config});
   auto status = second.wait_exit(20s);
