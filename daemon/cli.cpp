@@ -24,7 +24,8 @@ Options:
                      (default: server.log_level, else info)
 
 Exit codes: 0 ok, 1 failure (invalid configuration, failed command),
-2 bad command line, 3 cannot start (state database or listen address).
+2 bad command line, 3 cannot start (state database, another daemon on the
+same state_dir, or listen address).
 )";
 }
 

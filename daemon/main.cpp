@@ -30,7 +30,10 @@ std::shared_ptr<const config> load_or_report(const command_line& cl) {
 
 std::unique_ptr<bluegreen::storage::database> open_state(const config& cfg) {
   std::error_code ec;
+  bool fresh = !std::filesystem::exists(cfg.server.state_dir, ec);
   std::filesystem::create_directories(cfg.server.state_dir, ec);
+  if (fresh && !ec)
+    std::filesystem::permissions(cfg.server.state_dir, std::filesystem::perms::owner_all, ec);
   std::string error;
   auto db = bluegreen::storage::database::open(cfg.server.state_dir / "state.db", {}, error);
   if (!db) std::cerr << error << "\n";

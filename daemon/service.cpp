@@ -17,7 +17,9 @@
 #include "daemon/duration.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/ssh/local_command_records.hpp"
 #include "daemon/ssh/runner.hpp"
+#include "daemon/state_dir_lock.hpp"
 #include "daemon/token_service.hpp"
 #include "storage/database.hpp"
 
@@ -43,6 +45,23 @@ void print_errors(const config_result& loaded) {
   for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
 }
 
+// Local commands are recorded in the state directory while they run; what
+// a killed predecessor left running is ended here, before recovery reads
+// or changes any routing, so nothing of it can act afterwards.
+bool end_leftover_local_commands(const std::filesystem::path& state_dir) {
+  std::string error;
+  if (!ssh::local_command_records::use_directory(state_dir / "local-commands", error)) {
+    spdlog::error("{}", error);
+    return false;
+  }
+  for (const auto& e : ssh::local_command_records::end_leftovers(std::chrono::seconds(5)))
+    spdlog::warn(
+        "ended a local command left running by the previous run: session {} ({} "
+        "process(es){}): {}",
+        e.session, e.processes, e.killed ? ", SIGKILL after 5 s" : "", e.command);
+  return true;
+}
+
 }  // namespace
 
 int run_service(const command_line& cl) {
@@ -62,12 +81,24 @@ int run_service(const command_line& cl) {
   }
 
   std::error_code fs_ec;
+  bool fresh_state_dir = !std::filesystem::exists(cfg->server.state_dir, fs_ec);
   std::filesystem::create_directories(cfg->server.state_dir, fs_ec);
   if (fs_ec) {
     spdlog::error("cannot create state directory {}: {}", cfg->server.state_dir.string(),
                   fs_ec.message());
     return exit_startup;
   }
+  if (fresh_state_dir)
+    std::filesystem::permissions(cfg->server.state_dir, std::filesystem::perms::owner_all, fs_ec);
+  // One daemon per state directory, decided before anything is read or
+  // changed; the lock lasts until the process ends.
+  std::string lock_error;
+  auto state_lock = state_dir_lock::acquire(cfg->server.state_dir, lock_error);
+  if (!state_lock) {
+    spdlog::error("{}", lock_error);
+    return exit_startup;
+  }
+  if (!end_leftover_local_commands(cfg->server.state_dir)) return exit_startup;
   std::string db_error;
   auto db = storage::database::open(cfg->server.state_dir / "state.db", {}, db_error);
   if (!db) {
@@ -101,19 +132,25 @@ int run_service(const command_line& cl) {
   // are made to match the load balancers.
   {
     bool recovered = false;
+    bool recovery_failed = false;
     asio::co_spawn(io, core.recover(), [&](std::exception_ptr e) {
       recovered = true;
       if (e) {
+        recovery_failed = true;
         try {
           std::rethrow_exception(e);
         } catch (const std::exception& ex) {
-          spdlog::error("recovery failed: {}", ex.what());
+          spdlog::error("cannot use state database {}: recovery failed: {}", db->path().string(),
+                        ex.what());
         }
       }
     });
     while (!recovered && io.run_one() > 0) {
     }
     io.restart();
+    // Serving on state that could not be reconciled would break the promise
+    // recovery keeps; the same exit as any other unusable state.
+    if (recovery_failed) return exit_startup;
   }
   std::string listen_error;
   if (!http.start(listen_error)) {

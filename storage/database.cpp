@@ -1,6 +1,9 @@
 #include "storage/database.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "storage/error.hpp"
 #include "storage/migrations.hpp"
@@ -14,6 +17,32 @@ std::string describe_open_failure(const std::filesystem::path& path, const std::
   return "cannot use state database " + path.string() + ": " + what;
 }
 
+// The state holds token hashes, the audit log and everything operations
+// printed: owner-only, whatever the umask. SQLite gives -wal and -shm the
+// main file's mode, so creating that one 0600 is enough for new files;
+// files made by an older version are tightened if they are ours.
+void make_owner_only(const std::filesystem::path& path) {
+  if (path.empty() || path.string().starts_with(":memory:") || path.string().starts_with("file:"))
+    return;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    auto file = path.string() + suffix;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077) != 0)
+      ::chmod(file.c_str(), st.st_mode & 0700);
+  }
+}
+
+std::string not_writable(const std::filesystem::path& path) {
+  struct stat st {};
+  std::string owner = ::stat(path.c_str(), &st) == 0 ? ", owned by uid " + std::to_string(st.st_uid)
+                                                     : std::string();
+  return "the file is not writable for this user (uid " + std::to_string(::geteuid()) + owner +
+         "); run bluegreend as the file's owner, or give the file and its directory to the "
+         "daemon's user";
+}
+
 }  // namespace
 
 database::database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
@@ -23,6 +52,7 @@ database::~database() { sqlite3_close_v2(db_); }
 std::unique_ptr<database> database::open(const std::filesystem::path& path,
                                          const database_options& options,
                                          std::string& error_message) {
+  make_owner_only(path);
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -33,6 +63,14 @@ std::unique_ptr<database> database::open(const std::filesystem::path& path,
     return nullptr;
   }
   sqlite3_extended_result_codes(raw, 1);
+  // SQLite falls back to read-only when it may not write the file; the
+  // daemon would then fail at its first write, or not at all with nothing
+  // to write yet. Refuse at once, the same way every time.
+  if (sqlite3_db_readonly(raw, "main") == 1) {
+    error_message = describe_open_failure(path, not_writable(path));
+    sqlite3_close_v2(raw);
+    return nullptr;
+  }
   std::unique_ptr<database> db(new database(raw, path));
   try {
     sqlite3_busy_timeout(raw, static_cast<int>(options.busy_timeout.count()));

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 
 #include "daemon/duration.hpp"
+#include "daemon/ssh/local_command_records.hpp"
 #include "daemon/ssh/output_splitter.hpp"
 
 extern char** environ;
@@ -18,7 +20,14 @@ namespace bluegreen::ssh {
 
 namespace {
 using clock = std::chrono::steady_clock;
+
+// In the child, between fork and exec: only async-signal-safe calls.
+void close_from(int first) {
+  if (syscall(SYS_close_range, static_cast<unsigned>(first), ~0U, 0) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = first; fd < (max > 0 ? max : 65536); ++fd) close(static_cast<int>(fd));
 }
+}  // namespace
 
 job_result execute_local(const job& j, const cancel_flag& cancel, const line_sink& sink) {
   auto started = clock::now();
@@ -46,17 +55,55 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
   envp.push_back(nullptr);
   const char* argv[] = {"/bin/sh", "-c", j.command.c_str(), nullptr};
 
+  // The child waits for one byte on `go` before it runs anything: the
+  // command is recorded first (see local_command_records), and if the
+  // daemon dies before that, the child sees end of file and exits.
+  // A socket pair rather than a pipe, so that the byte can be sent with
+  // MSG_NOSIGNAL should the child be gone already.
+  int go[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    return finish(error_kind::channel_error, "socketpair failed");
+  }
   pid_t pid = fork();
-  if (pid < 0) return finish(error_kind::channel_error, std::string("fork failed: ") + std::strerror(errno));
+  if (pid < 0) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], go[0], go[1]}) close(fd);
+    return finish(error_kind::channel_error, std::string("fork failed: ") + std::strerror(errno));
+  }
   if (pid == 0) {
-    setsid();  // its own process group, so a stop reaches everything it started
+    setsid();  // its own session and process group, so a stop reaches everything it started
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
+    dup2(go[0], 3);
+    // Nothing of the daemon lives on in the command or what it leaves
+    // running: not the listening socket, client connections, the state
+    // lock or the database.
+    close_from(4);
+    char byte = 0;
+    ssize_t n;
+    do n = read(3, &byte, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);
+    close(3);
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
+    if (devnull > 0) close(devnull);
     execve("/bin/sh", const_cast<char**>(argv), envp.data());
     _exit(127);
   }
+  close(go[0]);
+  std::string record_error;
+  auto record = local_command_records::add(pid, j.command, record_error);
+  if (!record || send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
+    close(go[1]);
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    int ignored = 0;
+    waitpid(pid, &ignored, 0);
+    if (record) local_command_records::remove(*record);
+    return finish(error_kind::channel_error,
+                  record ? "cannot start the local command" : record_error);
+  }
+  close(go[1]);
   close(out_pipe[1]);
   close(err_pipe[1]);
 
@@ -108,6 +155,7 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
     if (pidfd >= 0) close(pidfd);
   }
   waitpid(pid, &status, 0);
+  local_command_records::remove(*record);
   splitter.finish(batch);
   flush();
   if (stopped == error_kind::timeout)

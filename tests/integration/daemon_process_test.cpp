@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -210,12 +211,82 @@ TEST(DaemonProcess, RefusesToStartWhenTheAddressIsTaken) {
   ASSERT_TRUE(line);
   std::string taken = std::regex_replace(
       example_config(dir), std::regex("127.0.0.1:0"), "127.0.0.1:" + std::to_string(port_from(*line)));
+  // A state directory of its own: one daemon per state directory.
+  taken = std::regex_replace(taken, std::regex("/state\""), "/state2\"");
   auto second_config = dir.write("second.toml", taken);
   child_process second({kBinary, "--config", second_config});
   auto status = second.wait_exit(20s);
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, 3);
   EXPECT_NE(second.stderr_text().find("cannot listen on"), std::string::npos);
+}
+
+// The permission bits of `p` that are not the owner's.
+unsigned group_and_other_bits(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    ADD_FAILURE() << p << " does not exist";
+    return 0;
+  }
+  return st.st_mode & 077;
+}
+
+TEST(DaemonProcess, StateFilesAreOwnerOnlyWhateverTheUmask) {
+  mode_t previous = ::umask(022);  // a login shell's, which the daemon inherits
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  std::string token = create_token(config, "ops", "read");
+  EXPECT_EQ(group_and_other_bits(dir / "state/state.db"), 0u);
+  child_process daemon({kBinary, "--config", config});
+  ::umask(previous);
+  auto line = daemon.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line) << daemon.stderr_text();
+  ASSERT_EQ(app_names(port_from(*line), token), std::vector<std::string>{"keepthescore"});
+  for (const char* name :
+       {"state.db", "state.db-wal", "state.db-shm", "bluegreend.lock", "local-commands"})
+    EXPECT_EQ(group_and_other_bits(dir / "state" / name), 0u) << name;
+  daemon.signal(SIGTERM);
+  auto status = daemon.wait_exit(20s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << daemon.stderr_text();
+}
+
+// A state.db the daemon may read but not write (made by root, or chmod
+// 0444): the daemon refuses to start, with or without apps.
+TEST(DaemonProcess, RefusesToStartOnAStateFileItCannotWrite) {
+  for (bool with_apps : {true, false}) {
+    SCOPED_TRACE(with_apps ? "with apps" : "without apps");
+    temp_dir dir;
+    std::string text = with_apps ? example_config(dir)
+                                 : "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" +
+                                       (dir / "state").string() + "\"\n";
+    auto config = dir.write("bluegreen.toml", text);
+    create_token(config, "ops", "read");  // state.db, made by the test's user
+    std::vector<std::string> argv = {kBinary, "--config", config};
+    if (::geteuid() == 0) {
+      // The daemon runs as another user, in a state directory of its own,
+      // with a state.db that root made.
+      std::filesystem::permissions(
+          dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                          std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                          std::filesystem::perms::others_exec);
+      ASSERT_EQ(::chown((dir / "state").c_str(), 65534, 65534), 0);
+      ::chmod((dir / "state/state.db").c_str(), 0644);
+      argv.insert(argv.begin(),
+                  {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+    } else {
+      ::chmod((dir / "state/state.db").c_str(), 0444);
+    }
+    child_process daemon(argv);
+    auto status = daemon.wait_exit(20s);
+    ASSERT_TRUE(status) << "serving on a state file it cannot write: " << daemon.stderr_text();
+    EXPECT_EQ(*status, 3);
+    EXPECT_NE(
+        daemon.stderr_text().find("cannot use state database " + (dir / "state/state.db").string() +
+                                  ": the file is not writable for this user"),
+        std::string::npos)
+        << daemon.stderr_text();
+  }
 }
 
 // systemd's side of Type=notify: a datagram socket named by NOTIFY_SOCKET.
