@@ -20,7 +20,7 @@ namespace asio = boost::asio;
 response json_response(int status, const json& body) {
   response r;
   r.status = status;
-  r.body = body.dump() + "\n";
+  r.body = json_text(body) + "\n";
   return r;
 }
 
@@ -162,7 +162,7 @@ std::optional<std::int64_t> id_param(const call_context& ctx, response& error) {
 std::string sse_event(const std::string& name, const json& data, std::optional<std::int64_t> id) {
   std::string out;
   if (id) out += "id: " + std::to_string(*id) + "\n";
-  out += "event: " + name + "\ndata: " + data.dump() + "\n\n";
+  out += "event: " + name + "\ndata: " + json_text(data) + "\n\n";
   return out;
 }
 
