@@ -285,11 +285,16 @@ TEST(DaemonProcess, AFullDiskRefusesChangesWith507AndKeepsServingReads) {
   child_process daemon(
       {"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
        "mount -t tmpfs -o size=4m tmpfs \"$0\" && \"$1\" token create full --scope deploy "
-       "--config \"$2\" && exec \"$1\" --config \"$2\"",
+       "--config \"$2\" && \"$1\" token create reader --scope read --config \"$2\" && "
+       "exec \"$1\" --config \"$2\"",
        state.string(), kBinary, config.string()});
   auto secret = daemon.wait_for_stdout("bgt_", 20s);
   ASSERT_TRUE(secret) << daemon.stderr_text();
   std::string token = secret->substr(secret->find("bgt_"), 4 + 64);
+  // A token first used once the disk is full: checking it must not write.
+  auto reader_secret = daemon.wait_for_stdout("bgt_", 20s);
+  ASSERT_TRUE(reader_secret) << daemon.stderr_text();
+  std::string reader = reader_secret->substr(reader_secret->find("bgt_"), 4 + 64);
   auto line = daemon.wait_for_stderr("listening on", 20s);
   ASSERT_TRUE(line) << daemon.stderr_text();
   std::uint16_t port = port_from(*line);
@@ -315,8 +320,10 @@ TEST(DaemonProcess, AFullDiskRefusesChangesWith507AndKeepsServingReads) {
       << daemon.stderr_text();
   // Reads (and verifying the token they carry) write nothing, so they work.
   for (std::string path : {"/api/v1/apps", "/api/v1/apps/keepthescore", "/api/v1/events",
-                           "/api/v1/apps/keepthescore/deployments"})
+                           "/api/v1/apps/keepthescore/deployments"}) {
     EXPECT_EQ(http_request(port, "GET", path, token).value().status, 200) << path;
+    EXPECT_EQ(http_request(port, "GET", path, reader).value().status, 200) << path;
+  }
 
   // With space again, the same change goes through.
   ASSERT_EQ(std::remove(filler.c_str()), 0) << std::strerror(errno);
