@@ -9,6 +9,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "daemon/utf8.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/world.hpp"
 
@@ -82,6 +84,17 @@ TEST(OutputBytes, TaskOutputIsReadableAndItsSecretRedactedEverywhere) {
   // The secret moved whole to the second piece, and was redacted there.
   EXPECT_NE(output.find(std::string(16375, 'y') + "|*** tail|"), std::string::npos);
   EXPECT_EQ(w.daemon().stderr_text().find(std::string(kSecret)), std::string::npos);
+
+  // A path that is not UTF-8 is refused, and the journal stays text.
+  auto raw =
+      bluegreen::testing::http_request(w.api_port(), "GET", "/api/v1/apps/\xff\xfe", w.token());
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->status, 400) << raw->body;
+  EXPECT_EQ(w.api("GET", "/api/v1/apps/%ff").status, 400);
+  ASSERT_TRUE(w.daemon().wait_for_stderr("/api/v1/apps/%ff", std::chrono::seconds(20)));
+  std::string journal = w.daemon().stderr_text();
+  EXPECT_NE(journal.find("/api/v1/apps/\xef\xbf\xbd\xef\xbf\xbd"), std::string::npos);
+  EXPECT_TRUE(bluegreen::daemon::utf8::is_valid(journal));
 }
 
 }  // namespace
