@@ -9,6 +9,8 @@
 #include "api/target.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/token_service.hpp"
+#include "storage/database.hpp"
+#include "storage/error.hpp"
 
 namespace bluegreen::api {
 
@@ -20,7 +22,7 @@ namespace asio = boost::asio;
 response json_response(int status, const json& body) {
   response r;
   r.status = status;
-  r.body = body.dump() + "\n";
+  r.body = json_text(body) + "\n";
   return r;
 }
 
@@ -162,7 +164,7 @@ std::optional<std::int64_t> id_param(const call_context& ctx, response& error) {
 std::string sse_event(const std::string& name, const json& data, std::optional<std::int64_t> id) {
   std::string out;
   if (id) out += "id: " + std::to_string(*id) + "\n";
-  out += "event: " + name + "\ndata: " + data.dump() + "\n\n";
+  out += "event: " + name + "\ndata: " + json_text(data) + "\n\n";
   return out;
 }
 
@@ -474,10 +476,26 @@ asio::awaitable<response> application::handle(const request& req) {
   }
   ctx.params = std::move(match.params);
   std::string failure;
+  bool storage_full = false;
   try {
     co_return co_await match.found->handle(req, ctx);
+  } catch (const storage::error& e) {
+    failure = e.what();
+    storage_full = storage::is_storage_full(e);
   } catch (const std::exception& e) {
     failure = e.what();
+  }
+  if (storage_full) {
+    auto r = error_response(
+        507, "storage_full",
+        "the daemon's state disk is full, so it cannot record changes; reads keep working. "
+        "Ask the operator to free space on the file system that holds the state directory, "
+        "then try again");
+    r.log_note = "storage full: free space on the file system that holds " +
+                 engine_.current_config()->server.state_dir.string() +
+                 " (the state directory); until then changes are refused and reads work (" +
+                 failure + ")";
+    co_return r;
   }
   auto r = error_response(500, "internal", "the daemon failed to handle the request; see its log");
   r.log_note = failure;

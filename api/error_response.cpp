@@ -2,13 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json_views.hpp"
+
 namespace bluegreen::api {
 
 response error_response(int status, std::string_view code, std::string_view message) {
   response r;
   r.status = status;
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  r.body = body.dump() + "\n";
+  r.body = json_text(body) + "\n";
   return r;
 }
 

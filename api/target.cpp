@@ -1,5 +1,7 @@
 #include "api/target.hpp"
 
+#include "daemon/utf8.hpp"
+
 namespace bluegreen::api {
 
 namespace {
@@ -55,6 +57,11 @@ std::optional<parsed_target> parse_target(std::string_view target, std::string& 
       error_message = "malformed percent-encoding in the path";
       return std::nullopt;
     }
+    // App, task and route names are UTF-8 text; other bytes name nothing.
+    if (!daemon::utf8::is_valid(*segment)) {
+      error_message = "the path must be UTF-8 (percent-encoded bytes such as %ff are not)";
+      return std::nullopt;
+    }
     if (*segment == ".." || *segment == ".") {
       error_message = "the path must not contain '.' or '..' segments";
       return std::nullopt;
@@ -82,6 +89,10 @@ std::optional<parsed_target> parse_target(std::string_view target, std::string& 
       auto value = decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
       if (!key || !value) {
         error_message = "malformed percent-encoding in the query";
+        return std::nullopt;
+      }
+      if (!daemon::utf8::is_valid(*key) || !daemon::utf8::is_valid(*value)) {
+        error_message = "the query must be UTF-8 (percent-encoded bytes such as %ff are not)";
         return std::nullopt;
       }
       out.query[*key] = *value;

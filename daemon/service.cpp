@@ -181,6 +181,18 @@ int run_service(const command_line& cl) {
     feed_watchdog();
   }
 
+  // Requests only note when a token was used; it is written once a minute.
+  asio::steady_timer token_flush(io);
+  std::function<void()> flush_tokens = [&] {
+    token_flush.expires_after(token_service::kFlushInterval);
+    token_flush.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      tokens.flush_last_use();
+      flush_tokens();
+    });
+  };
+  flush_tokens();
+
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   asio::steady_timer stop_deadline(io);
   bool stopping = false;
@@ -231,6 +243,7 @@ int run_service(const command_line& cl) {
       spdlog::info("received {}, stopping", name);
       http.stop();
       watchdog.cancel();
+      token_flush.cancel();
       // Running operations may finish within server.stop_timeout; then they
       // are cancelled (what they run on hosts is stopped) and recorded as
       // interrupted.
@@ -259,6 +272,7 @@ int run_service(const command_line& cl) {
     spdlog::critical("event loop failed: {}", e.what());
     exit_status = exit_failure;
   }
+  tokens.flush_last_use();
   spdlog::info("stopped");
   return exit_status;
 }

@@ -4,10 +4,15 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <stdexcept>
 
 #include "storage/audit_repository.hpp"
+#include "storage/error.hpp"
 #include "storage/token_repository.hpp"
 
 namespace bluegreen::daemon {
@@ -25,6 +30,19 @@ std::string digest(std::string_view secret) {
 token_info to_info(const storage::token_record& r) {
   return token_info{r.id, r.name, parse_scope(r.scope).value_or(scope::read), r.created_at,
                     r.revoked_at, r.last_used_at};
+}
+
+// Now, as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ') writes created_at.
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[40];
+  std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return text;
 }
 
 }  // namespace
@@ -96,14 +114,27 @@ std::optional<token_info> token_service::verify(std::string_view secret) {
       match = to_info(t);
   }
   if (match) {
-    auto now = std::chrono::steady_clock::now();
-    auto it = last_marked_.find(match->id);
-    if (it == last_marked_.end() || now - it->second >= std::chrono::minutes(1)) {
-      tokens.mark_used(match->id);
-      last_marked_[match->id] = now;
-    }
+    match->last_used_at = utc_now();
+    unwritten_use_[match->id] = *match->last_used_at;
   }
   return match;
+}
+
+bool token_service::flush_last_use() {
+  if (unwritten_use_.empty()) return true;
+  try {
+    storage::token_repository(db_).mark_used(unwritten_use_);
+  } catch (const storage::error& e) {
+    if (!flush_failing_)
+      spdlog::warn("cannot record when API tokens were last used ({}); trying again in a minute",
+                   e.what());
+    flush_failing_ = true;
+    return false;
+  }
+  if (flush_failing_) spdlog::info("recorded when API tokens were last used again");
+  flush_failing_ = false;
+  unwritten_use_.clear();
+  return true;
 }
 
 bool token_service::revoke(std::string_view name, std::string_view actor) {
@@ -117,7 +148,11 @@ bool token_service::revoke(std::string_view name, std::string_view actor) {
 
 std::vector<token_info> token_service::list() {
   std::vector<token_info> out;
-  for (const auto& t : storage::token_repository(db_).all()) out.push_back(to_info(t));
+  for (const auto& t : storage::token_repository(db_).all()) {
+    out.push_back(to_info(t));
+    if (auto it = unwritten_use_.find(t.id); it != unwritten_use_.end())
+      out.back().last_used_at = it->second;
+  }
   return out;
 }
 

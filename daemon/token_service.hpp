@@ -2,6 +2,9 @@
 // A token is shown once at creation; only its SHA-256 digest is stored, and
 // a presented token is compared against every stored digest in constant
 // time. Scopes are ordered: admin includes deploy, deploy includes read.
+// Verifying never writes: a token's last use is kept in memory and written
+// by flush_last_use() (the daemon calls it once a minute and at stop), so
+// reads cost no disk sync and keep working on a full disk.
 //
 // Thread-safety: same as the database it uses (one thread at a time).
 #pragma once
@@ -47,16 +50,24 @@ class token_service {
   // `actor` is who asked (recorded in the audit log).
   std::optional<std::string> create(std::string_view name, scope s, std::string_view actor,
                                     std::string& error_message);
-  // The token a secret belongs to, when it is active.
+  // The token a secret belongs to, when it is active. Reads only.
   std::optional<token_info> verify(std::string_view secret);
   bool revoke(std::string_view name, std::string_view actor);
   std::vector<token_info> list();
 
+  // Writes the last uses seen since the previous flush. When the write fails
+  // (a full disk) they are kept for the next flush and the reason is logged
+  // once; returns whether everything is written.
+  bool flush_last_use();
+
+  // How often the daemon flushes last uses.
+  static constexpr std::chrono::minutes kFlushInterval{1};
+
  private:
   storage::database& db_;
-  // When each token's last use was written: at most once a minute, so a
-  // busy client does not cost a disk sync per request.
-  std::map<std::int64_t, std::chrono::steady_clock::time_point> last_marked_;
+  // Token id -> UTC timestamp of its last use, not yet written.
+  std::map<std::int64_t, std::string> unwritten_use_;
+  bool flush_failing_ = false;
 };
 
 }  // namespace bluegreen::daemon

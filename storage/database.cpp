@@ -45,6 +45,8 @@ std::string not_writable(const std::filesystem::path& path) {
 
 }  // namespace
 
+bool is_storage_full(const error& e) { return (e.code() & 0xff) == SQLITE_FULL; }
+
 database::database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
 
 database::~database() { sqlite3_close_v2(db_); }

@@ -17,6 +17,12 @@ struct sqlite3;
 
 namespace bluegreen::storage {
 
+class error;
+
+// True when `e` says the file system holding the database is full
+// (SQLITE_FULL): changes fail until space is freed there; reads still work.
+bool is_storage_full(const error& e);
+
 struct database_options {
   // How long a writer waits for another connection's write lock.
   std::chrono::milliseconds busy_timeout{5000};

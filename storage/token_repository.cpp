@@ -63,11 +63,14 @@ bool token_repository::revoke(std::string_view name) {
   return db_.changes() > 0;
 }
 
-void token_repository::mark_used(std::int64_t id) {
-  statement(db_,
-            "UPDATE tokens SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1")
-      .bind(1, id)
-      .run();
+void token_repository::mark_used(const std::map<std::int64_t, std::string>& last_use) {
+  transaction tx(db_);
+  for (const auto& [id, at] : last_use)
+    statement(db_, "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, at)
+        .run();
+  tx.commit();
 }
 
 }  // namespace bluegreen::storage

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,7 +39,9 @@ class token_repository {
   std::vector<token_record> all();
   // Returns whether an active token of that name was revoked.
   bool revoke(std::string_view name);
-  void mark_used(std::int64_t id);
+  // Records when each token was last used (token id, UTC timestamp in the
+  // format of created_at), in one transaction.
+  void mark_used(const std::map<std::int64_t, std::string>& last_use);
 
  private:
   database& db_;

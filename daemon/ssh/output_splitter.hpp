@@ -1,6 +1,9 @@
 // output_splitter turns a channel's byte stream into lines, with secret
 // values redacted, and remembers the process group marker the runner's
-// prelude prints first on stderr. Used by one worker thread per job.
+// prelude prints first on stderr. Lines keep the bytes the host printed
+// (valid UTF-8 or not); a line too long is cut at a UTF-8 character
+// boundary and never inside a secret, so no part of a secret survives the
+// cut. Used by one worker thread per job.
 #pragma once
 
 #include <optional>
@@ -29,14 +32,22 @@ class output_splitter {
   // The remote command's process group, once the prelude has reported it.
   std::optional<long> process_group() const { return process_group_; }
 
-  // Longer lines are cut into pieces of this size.
+  // Longer lines are cut into pieces of about this size (a piece ends
+  // early rather than inside a character or a secret).
   static constexpr size_t kMaxLine = 16 * 1024;
 
  private:
   void emit(stream from, std::string text, std::vector<output_line>& out);
+  // Emits a complete line, cut into pieces when it is too long.
+  void emit_line(stream from, std::string_view line, std::vector<output_line>& out);
+  // Where to end the first piece of `line` (longer than kMaxLine).
+  size_t cut_point(std::string_view line) const;
 
   std::string host_;
   std::vector<std::string> secrets_;
+  // Bytes that must have arrived past a cut before the cut is made, so a
+  // secret that straddles it is seen whole.
+  size_t lookahead_ = 4;
   std::string pending_[2];
   std::optional<long> process_group_;
 };

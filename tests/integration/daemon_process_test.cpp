@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -341,6 +343,70 @@ TEST(DaemonProcess, TellsSystemdWhenReadyFeedsTheWatchdogAndSaysWhenStopping) {
   auto status = daemon.wait_exit(10s);
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, 0);
+}
+
+// A real full disk: the state directory on a 4 MiB tmpfs of its own (in a
+// user and mount namespace, so no privilege is needed), filled up through
+// /proc/PID/root while the daemon runs.
+TEST(DaemonProcess, AFullDiskRefusesChangesWith507AndKeepsServingReads) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  auto state = dir / "state";
+  std::filesystem::create_directories(state);
+  child_process daemon(
+      {"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
+       "mount -t tmpfs -o size=4m tmpfs \"$0\" && \"$1\" token create full --scope deploy "
+       "--config \"$2\" && \"$1\" token create reader --scope read --config \"$2\" && "
+       "exec \"$1\" --config \"$2\"",
+       state.string(), kBinary, config.string()});
+  auto secret = daemon.wait_for_stdout("bgt_", 20s);
+  ASSERT_TRUE(secret) << daemon.stderr_text();
+  std::string token = secret->substr(secret->find("bgt_"), 4 + 64);
+  // A token first used once the disk is full: checking it must not write.
+  auto reader_secret = daemon.wait_for_stdout("bgt_", 20s);
+  ASSERT_TRUE(reader_secret) << daemon.stderr_text();
+  std::string reader = reader_secret->substr(reader_secret->find("bgt_"), 4 + 64);
+  auto line = daemon.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line) << daemon.stderr_text();
+  std::uint16_t port = port_from(*line);
+  ASSERT_EQ(http_request(port, "GET", "/api/v1/apps", token).value().status, 200);
+
+  // Fill the daemon's view of the state directory to the last byte.
+  auto filler = "/proc/" + std::to_string(daemon.pid()) + "/root" + (state / "filler").string();
+  {
+    FILE* f = std::fopen(filler.c_str(), "w");
+    ASSERT_TRUE(f) << filler << ": " << std::strerror(errno);
+    std::string block(4096, 'f');
+    while (std::fwrite(block.data(), 1, block.size(), f) == block.size() && std::fflush(f) == 0) {
+    }
+    std::fclose(f);
+  }
+
+  auto refused = http_request(port, "POST", "/api/v1/apps/keepthescore/lock", token,
+                              R"({"reason": "maintenance"})");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 507) << refused->body;
+  EXPECT_EQ(json::parse(refused->body)["error"]["code"], "storage_full") << refused->body;
+  EXPECT_TRUE(daemon.wait_for_stderr("free space on the file system that holds", 20s))
+      << daemon.stderr_text();
+  // Reads (and verifying the token they carry) write nothing, so they work.
+  for (std::string path : {"/api/v1/apps", "/api/v1/apps/keepthescore", "/api/v1/events",
+                           "/api/v1/apps/keepthescore/deployments"}) {
+    EXPECT_EQ(http_request(port, "GET", path, token).value().status, 200) << path;
+    EXPECT_EQ(http_request(port, "GET", path, reader).value().status, 200) << path;
+  }
+
+  // With space again, the same change goes through.
+  ASSERT_EQ(std::remove(filler.c_str()), 0) << std::strerror(errno);
+  auto locked = http_request(port, "POST", "/api/v1/apps/keepthescore/lock", token,
+                             R"({"reason": "maintenance"})");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 201) << locked->body;
+
+  daemon.signal(SIGTERM);
+  auto status = daemon.wait_exit(20s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << daemon.stderr_text();
 }
 
 }  // namespace

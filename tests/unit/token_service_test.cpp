@@ -1,9 +1,11 @@
 #include "daemon/token_service.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "storage/audit_repository.hpp"
 #include "storage/database.hpp"
+#include "storage/token_repository.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace bluegreen::daemon {
@@ -73,6 +75,27 @@ TEST_F(TokenService, CreationAndRevocationAreAudited) {
   EXPECT_EQ(events[1].action, "token.create");
   EXPECT_EQ(events[1].actor, "alice");
   EXPECT_EQ(events[1].detail, "token ci with scope admin");
+}
+
+TEST_F(TokenService, VerifyingWritesNothingUntilTheLastUseIsFlushed) {
+  token_service tokens(*db_);
+  std::string error;
+  auto secret = tokens.create("ci", scope::read, "root", error);
+  ASSERT_TRUE(secret) << error;
+  int changes_before = sqlite3_total_changes(db_->handle());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(tokens.verify(*secret));
+  EXPECT_EQ(sqlite3_total_changes(db_->handle()), changes_before);
+
+  // Another process (`bluegreend token list`) sees the use once flushed.
+  auto other = storage::database::open(dir_ / "state.db", {}, error);
+  ASSERT_TRUE(other) << error;
+  EXPECT_FALSE(storage::token_repository(*other).all().at(0).last_used_at);
+  EXPECT_TRUE(tokens.list().at(0).last_used_at);
+  EXPECT_TRUE(tokens.flush_last_use());
+  auto stored = storage::token_repository(*other).all().at(0).last_used_at;
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(*stored, *tokens.list().at(0).last_used_at);
+  EXPECT_EQ(stored->size(), std::string("2026-01-01T00:00:00.000Z").size());
 }
 
 TEST(Scope, HigherScopesIncludeLowerOnes) {
