@@ -24,6 +24,13 @@ bool process_running(const world& w, const std::string& command) {
   return !w.marker().processes(command).empty();
 }
 
+// A `sleep 600` that is not this test's, as another test running at the
+// same time has: this test must neither count it nor end it.
+std::unique_ptr<bluegreen::testing::child_process> someone_elses_sleep() {
+  return std::make_unique<bluegreen::testing::child_process>(
+      std::vector<std::string>{"/bin/bash", "-c", "exec -a sleep sleep 600"});
+}
+
 std::string log_text(world& w, std::int64_t id) {
   auto r = w.api("GET", "/api/v1/deployments/" + std::to_string(id) + "/log?limit=10000");
   std::string out;
@@ -317,6 +324,7 @@ TEST(Engine, ALockBlocksDeployAndSwitchButNotRollback) {
 
 TEST(Engine, CancelStopsTheRunningCommandsOnTheHosts) {
   world w;
+  auto other = someone_elses_sleep();
   w.commit_version("2.0.0");
   std::int64_t id = 0;
   ASSERT_NO_FATAL_FAILURE(start_slow_deploy(w, id));
@@ -327,6 +335,7 @@ TEST(Engine, CancelStopsTheRunningCommandsOnTheHosts) {
   EXPECT_EQ(done["state"], "cancelled");
   EXPECT_TRUE(eventually([&] { return !process_running(w, "sleep 600"); }));
   EXPECT_EQ(w.upstream_colour(), "blue");
+  EXPECT_FALSE(other->wait_exit(0ms)) << "another test's sleep 600 was stopped";
 }
 
 TEST(Engine, CancelDuringTheSmokeChecksStopsWaitingForWarmUp) {
@@ -418,6 +427,7 @@ TEST(Engine, OnSigtermRunningStepsGetTheStopTimeoutThenAreInterrupted) {
 
 TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {
   world w;
+  auto other = someone_elses_sleep();
   w.commit_version("2.0.0");
   ASSERT_EQ(w.deploy("main")["state"], "ready");
   std::ofstream(w.root() / "slow-reload");
@@ -429,6 +439,7 @@ TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {
   // The half-done reload would finish later; stop it as a crash would.
   std::filesystem::remove(w.root() / "slow-reload");
   w.marker().signal(SIGKILL, "sleep 600");
+  EXPECT_FALSE(other->wait_exit(0ms)) << "another test's sleep 600 was killed";
   w.start_daemon();
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
   EXPECT_EQ(op["state"], "interrupted");
