@@ -3,11 +3,10 @@
 // start on the same sandbox and `scripts/demo --stop`; after each stop no
 // process of the demo may be left.
 //
-// The only difference from a user's run: the sandbox goes to a temporary
-// directory (BLUEGREEN_DEMO_DIR) instead of the checkout's .demo/, so the
-// test never touches a developer's own demo. The demo's ports are fixed
-// (8080, 8765, 2222, 8000), so a demo running on this machine makes this
-// test fail with the demo's "already in use" message.
+// The differences from a user's run: the sandbox goes to a temporary
+// directory (BLUEGREEN_DEMO_DIR) instead of the checkout's .demo/, and the
+// demo runs on free ports instead of its defaults (8080, 8765, 2222, 8000),
+// so the test never touches a developer's own demo, nor minds one running.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 #include <sstream>
 
 #include "tests/support/http_client.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -86,28 +86,48 @@ std::vector<std::string> processes_of(const std::string& sandbox) {
   return found;
 }
 
-std::unique_ptr<child_process> start_demo(const std::string& sandbox) {
-  // As the README says, from the checkout; the build is already there when
-  // scripts/test runs this, otherwise scripts/demo builds it first.
-  auto demo = std::make_unique<child_process>(std::vector<std::string>{
-      "/usr/bin/env", "BLUEGREEN_DEMO_DIR=" + sandbox, kSource + "/scripts/demo"});
-  if (!demo->wait_for_stdout("bluegreend's log follows", 15min))
-    ADD_FAILURE() << "the demo did not come up:\n" << demo->stderr_text() << demo->stdout_text();
-  return demo;
+// Starts scripts/demo as the README says, from the checkout, with `args`
+// and `env` added; the build is already there when scripts/test runs this,
+// otherwise scripts/demo builds it first. True once the demo is up.
+bool start_demo(std::unique_ptr<child_process>& demo, const std::string& sandbox,
+                const std::vector<std::string>& args = {},
+                const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv = {"/usr/bin/env", "BLUEGREEN_DEMO_DIR=" + sandbox};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back(kSource + "/scripts/demo");
+  argv.insert(argv.end(), args.begin(), args.end());
+  demo = std::make_unique<child_process>(argv);
+  return demo->wait_for_stdout("bluegreend's log follows", 15min).has_value();
 }
 
 TEST(Demo, TheReadmeWalkThroughWorksAndStoppingLeavesNothingRunning) {
   temp_dir dir;
-  std::string sandbox = (dir / "demo").string();
+  // First start, on free ports (two as options, two from the environment):
+  // the sandbox is created. Should another program take a port between the
+  // pick and the demo's bind, a fresh sandbox on other ports.
+  std::unique_ptr<child_process> demo;
+  std::string sandbox;
+  std::uint16_t lb_port = 0;
+  for (int attempt = 1;; ++attempt) {
+    auto ports = free_ports({"127.0.0.1", "127.0.0.2", "127.0.0.3"}, 4);
+    lb_port = ports[0];
+    sandbox = (dir / ("demo" + std::to_string(attempt))).string();
+    if (start_demo(demo, sandbox,
+                   {"--lb-port", std::to_string(ports[0]), "--api-port", std::to_string(ports[1])},
+                   {"BLUEGREEN_DEMO_SSH_PORT=" + std::to_string(ports[2]),
+                    "BLUEGREEN_DEMO_APP_PORT=" + std::to_string(ports[3])}))
+      break;
+    bool taken = demo->stderr_text().find("already in use") != std::string::npos;
+    ASSERT_TRUE(taken && attempt < 3) << "the demo did not come up:\n"
+                                      << demo->stderr_text() << demo->stdout_text();
+  }
+  EXPECT_NE(demo->stderr_text().find("creating the sandbox"), std::string::npos);
+  std::string lb = "http://127.0.0.1:" + std::to_string(lb_port);
+  EXPECT_NE(demo->stdout_text().find("Open " + lb + "/"), std::string::npos) << demo->stdout_text();
+
   std::string script = walk_through(sandbox);
   ASSERT_NE(script.find("@@ step 6"), std::string::npos) << "no walk-through in README.md";
   dir.write("walk-through.sh", script);
-
-  // First start: the sandbox is created.
-  auto demo = start_demo(sandbox);
-  ASSERT_FALSE(HasFailure());
-  EXPECT_NE(demo->stderr_text().find("creating the sandbox"), std::string::npos);
-  EXPECT_NE(demo->stdout_text().find("Open http://127.0.0.1:8080/"), std::string::npos);
 
   auto run = run_command(
       {"/bin/bash", "-c", "cd " + kSource + " && exec bash " + (dir / "walk-through.sh").string()});
@@ -137,17 +157,18 @@ TEST(Demo, TheReadmeWalkThroughWorksAndStoppingLeavesNothingRunning) {
   demo->signal(SIGINT);
   ASSERT_TRUE(demo->wait_exit(60s).has_value()) << "the demo did not stop on Ctrl-C";
   EXPECT_EQ(processes_of(sandbox), std::vector<std::string>{});
-  EXPECT_ANY_THROW(http_request(8080, "GET", "/version")) << "nginx still listens on 8080";
+  EXPECT_ANY_THROW(http_request(lb_port, "GET", "/version")) << "nginx still listens on " << lb;
 
-  // A second start reuses the sandbox: same token, same history, blue live.
-  demo = start_demo(sandbox);
-  ASSERT_FALSE(HasFailure());
+  // A second start, without ports, reuses the sandbox and its ports: same
+  // token, same history, blue live.
+  ASSERT_TRUE(start_demo(demo, sandbox)) << "the demo did not come up again:\n"
+                                         << demo->stderr_text() << demo->stdout_text();
   EXPECT_NE(demo->stderr_text().find("reusing the sandbox"), std::string::npos);
   auto again = run_command({"/bin/bash", "-c",
                             ". " + sandbox +
                                 "/env && curl -sf -H \"Authorization: Bearer "
                                 "$BLUEGREEN_TOKEN\" $BG/api/v1/apps/demo/deployments | jq -r "
-                                "'.operations | length' && curl -s http://127.0.0.1:8080/version"});
+                                "'.operations | length' && curl -s $LB/version"});
   EXPECT_EQ(again.out, "3\n1.0.0\n") << again.err;
 
   // scripts/demo --stop, from elsewhere, stops it too.

@@ -1,6 +1,5 @@
 // The deploy engine end to end: the real bluegreend binary, a real sshd
 // serving four "hosts", real demo app processes, and a real nginx.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -19,16 +18,17 @@ using bluegreen::testing::world;
 using bluegreen::testing::world_options;
 using nlohmann::json;
 
-// True while some process's command line contains `needle`.
-bool process_running(const std::string& needle) {
-  DIR* proc = opendir("/proc");
-  bool found = false;
-  while (dirent* e = readdir(proc)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    if (bluegreen::testing::command_line_of(e->d_name).rfind(needle, 0) == 0) found = true;
-  }
-  closedir(proc);
-  return found;
+// True while a process of this test's world runs `command`: other tests
+// running at the same time have their own `sleep 600`.
+bool process_running(const world& w, const std::string& command) {
+  return !w.marker().processes(command).empty();
+}
+
+// A `sleep 600` that is not this test's, as another test running at the
+// same time has: this test must neither count it nor end it.
+std::unique_ptr<bluegreen::testing::child_process> someone_elses_sleep() {
+  return std::make_unique<bluegreen::testing::child_process>(
+      std::vector<std::string>{"/bin/bash", "-c", "exec -a sleep sleep 600"});
 }
 
 std::string log_text(world& w, std::int64_t id) {
@@ -324,16 +324,18 @@ TEST(Engine, ALockBlocksDeployAndSwitchButNotRollback) {
 
 TEST(Engine, CancelStopsTheRunningCommandsOnTheHosts) {
   world w;
+  auto other = someone_elses_sleep();
   w.commit_version("2.0.0");
   std::int64_t id = 0;
   ASSERT_NO_FATAL_FAILURE(start_slow_deploy(w, id));
-  ASSERT_TRUE(eventually([] { return process_running("sleep 600"); }));
+  ASSERT_TRUE(eventually([&] { return process_running(w, "sleep 600"); }));
   auto cancel = w.api("POST", "/api/v1/deployments/" + std::to_string(id) + "/cancel");
   EXPECT_EQ(cancel.status, 202) << cancel.body.dump();
   auto done = w.follow(id);
   EXPECT_EQ(done["state"], "cancelled");
-  EXPECT_TRUE(eventually([] { return !process_running("sleep 600"); }));
+  EXPECT_TRUE(eventually([&] { return !process_running(w, "sleep 600"); }));
   EXPECT_EQ(w.upstream_colour(), "blue");
+  EXPECT_FALSE(other->wait_exit(0ms)) << "another test's sleep 600 was stopped";
 }
 
 TEST(Engine, CancelDuringTheSmokeChecksStopsWaitingForWarmUp) {
@@ -414,7 +416,7 @@ TEST(Engine, OnSigtermRunningStepsGetTheStopTimeoutThenAreInterrupted) {
   auto status = w.daemon().wait_exit(30s);
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, 0) << w.daemon().stderr_text();
-  EXPECT_TRUE(eventually([] { return !process_running("sleep 600"); }));
+  EXPECT_TRUE(eventually([&] { return !process_running(w, "sleep 600"); }));
   for (const auto& h : w.green_hosts()) std::filesystem::remove(w.host_dir(h) / "slow-deploy");
   w.start_daemon();
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
@@ -425,17 +427,19 @@ TEST(Engine, OnSigtermRunningStepsGetTheStopTimeoutThenAreInterrupted) {
 
 TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {
   world w;
+  auto other = someone_elses_sleep();
   w.commit_version("2.0.0");
   ASSERT_EQ(w.deploy("main")["state"], "ready");
   std::ofstream(w.root() / "slow-reload");
   auto r = w.api("POST", "/api/v1/apps/demo/switch", "{}");
   ASSERT_EQ(r.status, 202);
   std::int64_t id = r.body["operation"]["id"];
-  ASSERT_TRUE(eventually([&] { return process_running("sleep 600"); }, 60s));
+  ASSERT_TRUE(eventually([&] { return process_running(w, "sleep 600"); }, 60s));
   w.kill_daemon();
   // The half-done reload would finish later; stop it as a crash would.
   std::filesystem::remove(w.root() / "slow-reload");
-  bluegreen::testing::run_command({"/usr/bin/pkill", "-f", "^sleep 600"});
+  w.marker().signal(SIGKILL, "sleep 600");
+  EXPECT_FALSE(other->wait_exit(0ms)) << "another test's sleep 600 was killed";
   w.start_daemon();
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
   EXPECT_EQ(op["state"], "interrupted");

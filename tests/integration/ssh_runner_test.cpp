@@ -1,7 +1,6 @@
 // The SSH runner against a real OpenSSH sshd on loopback.
 #include "daemon/ssh/runner.hpp"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -17,6 +16,7 @@
 #include <regex>
 
 #include "tests/support/process.hpp"
+#include "tests/support/process_marker.hpp"
 #include "tests/support/sshd.hpp"
 
 namespace bluegreen::ssh {
@@ -41,21 +41,14 @@ T complete(asio::io_context& io, asio::awaitable<T> work, std::chrono::seconds d
   return std::move(*out);
 }
 
-// Finds a process whose command line contains `needle`; returns a pidfd.
-std::optional<int> find_process(const std::string& needle) {
-  DIR* proc = opendir("/proc");
-  std::optional<int> found;
-  while (dirent* e = readdir(proc)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::string cmdline = testing::command_line_of(e->d_name);
-    if (cmdline.find(needle) != std::string::npos &&
-        cmdline.find("bash -c") == std::string::npos) {
-      found = static_cast<int>(syscall(SYS_pidfd_open, std::stoi(e->d_name), 0));
-      break;
-    }
+// A process of `marker` running `command`, as a pidfd: other tests running
+// at the same time have their own `sleep`.
+std::optional<int> find_process(const testing::process_marker& marker, const std::string& command) {
+  for (pid_t pid : marker.processes(command)) {
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd >= 0) return pidfd;
   }
-  closedir(proc);
-  return found;
+  return std::nullopt;
 }
 
 // True when the process behind `pidfd` exits within the deadline.
@@ -114,6 +107,7 @@ class SshRunner : public ::testing::Test {
   }
 
   static testing::test_sshd* sshd_;
+  testing::process_marker marker_;  // for the commands this test leaves to be stopped
   asio::io_context io_;
   std::vector<output_line> lines_;
 };
@@ -252,12 +246,12 @@ TEST_F(SshRunner, ConnectFailsWithinTheTimeoutWhenTheServerNeverAnswers) {
 }
 
 TEST_F(SshRunner, ATimeoutStopsTheRemoteCommand) {
-  job j = command("sleep 613");
+  job j = command(marker_.assignment() + " sleep 613");
   j.timeout = 1500ms;
   auto r = run(j);
   EXPECT_EQ(r.error, error_kind::timeout);
   EXPECT_NE(r.message.find("did not finish within 1s500ms"), std::string::npos) << r.message;
-  if (auto left = find_process("sleep 613")) {
+  if (auto left = find_process(marker_, "sleep 613")) {
     EXPECT_TRUE(exits_within(*left, 10s));
   }
 }
@@ -266,7 +260,7 @@ TEST_F(SshRunner, CancelStopsARunningCommandPromptly) {
   runner r(io_, opts(), 2);
   auto cancel = make_cancel_handle();
   bool started = false;
-  auto result = complete(io_, r.run(command("echo started; sleep 614"),
+  auto result = complete(io_, r.run(command("echo started; " + marker_.assignment() + " sleep 614"),
                                     [&](std::vector<output_line>&& lines) {
                                       for (const auto& l : lines)
                                         if (l.text == "started" && !started) {
@@ -278,7 +272,7 @@ TEST_F(SshRunner, CancelStopsARunningCommandPromptly) {
   EXPECT_TRUE(started);
   EXPECT_EQ(result.error, error_kind::cancelled);
   EXPECT_LT(result.elapsed, 30s);
-  if (auto left = find_process("sleep 614")) {
+  if (auto left = find_process(marker_, "sleep 614")) {
     EXPECT_TRUE(exits_within(*left, 10s));
   }
 }

@@ -9,32 +9,52 @@
 
 namespace bluegreen::testing {
 
-// A port that is free on every address right now.
-std::uint16_t free_port(const std::vector<std::string>& addresses) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int probe = socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// A socket bound to address:port, or -1.
+int bound_socket(const std::string& address, std::uint16_t port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1 ||
+      bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::uint16_t> free_ports(const std::vector<std::string>& addresses, size_t count) {
+  // Each pick stays bound until all are made, so no port is picked twice.
+  std::vector<int> held;
+  std::vector<std::uint16_t> ports;
+  for (int attempt = 0; attempt < 100 && ports.size() < count; ++attempt) {
+    int probe = bound_socket(addresses.front(), 0);
+    if (probe < 0) continue;
+    held.push_back(probe);
     sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    inet_pton(AF_INET, addresses.front().c_str(), &addr.sin_addr);
-    bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     socklen_t len = sizeof addr;
     getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len);
     std::uint16_t port = ntohs(addr.sin_port);
-    close(probe);
     bool all_free = true;
-    for (const auto& a : addresses) {
-      int s = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in other{};
-      other.sin_family = AF_INET;
-      other.sin_port = htons(port);
-      inet_pton(AF_INET, a.c_str(), &other.sin_addr);
-      if (bind(s, reinterpret_cast<sockaddr*>(&other), sizeof other) != 0) all_free = false;
-      close(s);
+    for (size_t i = 1; i < addresses.size() && all_free; ++i) {
+      int other = bound_socket(addresses[i], port);
+      all_free = other >= 0;
+      if (other >= 0) close(other);
     }
-    if (all_free) return port;
+    if (all_free) ports.push_back(port);
   }
-  throw std::runtime_error("no free port");
+  for (int s : held) close(s);
+  if (ports.size() < count) throw std::runtime_error("no free port");
+  return ports;
 }
 
+std::uint16_t free_port(const std::vector<std::string>& addresses) {
+  return free_ports(addresses, 1).front();
+}
 
 }  // namespace bluegreen::testing

@@ -55,9 +55,6 @@ std::string world::sha_of(const std::string& ref) {
 world::world(world_options options) : options_(std::move(options)) {
   std::vector<std::string> hosts = {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"};
   sshd_ = std::make_unique<test_sshd>(hosts);
-  app_port_ = free_port(hosts);
-  std::vector<std::string> lb = {"127.0.0.1"};
-  lb_port_ = free_port(lb);
 
   // The app's repository: v1 released, main moves on from there.
   std::filesystem::create_directories(dir_ / "work");
@@ -72,82 +69,44 @@ world::world(world_options options) : options_(std::move(options)) {
     std::filesystem::create_directories(host_dir(h));
     git({"clone", "-q", (dir_ / "origin.git").string(), (host_dir(h) / "app").string()}, dir_.path());
     git({"checkout", "-q", "--detach", "v1"}, host_dir(h) / "app");
-    start_app(h, h == "127.0.0.2" ? "blue" : "green");
   }
+  start_apps(hosts);
 
   // nginx, routing to blue as an operator would set it up by hand.
   std::filesystem::create_directories(dir_ / "nginx/tmp");
   dir_.write("nginx/upstream.conf",
              "upstream demo {\n    server 127.0.0.2:" + std::to_string(app_port_) + ";\n}\n");
   std::string n = (dir_ / "nginx").string();
-  dir_.write("nginx/nginx.conf",
-             "worker_processes 1;\npid " + n + "/nginx.pid;\nerror_log " + n + "/error.log;\n"
-             "events { worker_connections 512; }\n"
-             "http {\n  access_log off;\n"
-             "  client_body_temp_path " + n + "/tmp/body;\n  proxy_temp_path " + n + "/tmp/proxy;\n"
-             "  fastcgi_temp_path " + n + "/tmp/fastcgi;\n  uwsgi_temp_path " + n + "/tmp/uwsgi;\n"
-             "  scgi_temp_path " + n + "/tmp/scgi;\n"
-             "  include " + n + "/upstream.conf;\n"
-             "  server {\n    listen 127.0.0.1:" + std::to_string(lb_port_) + ";\n"
-             "    location / { proxy_pass http://demo; proxy_next_upstream error timeout; }\n  }\n}\n");
   std::string nginx_args = "-e " + n + "/error.log -p " + n + " -c " + n + "/nginx.conf";
   std::string root = dir_.path().string();
-  dir_.write("reload.sh", "#!/bin/sh\n[ -e " + root + "/slow-reload ] && sleep 600\n"
+  dir_.write("reload.sh", "#!/bin/sh\n[ -e " + root + "/slow-reload ] && " + marker_.assignment() + " sleep 600\n"
                           "if [ -e " + root + "/reload-fails ]; then echo reload refused >&2; exit 1; fi\n"
                           "exec " + kNginx + " " + nginx_args + " -s reload\n");
   // The command backend's operator scripts, routing through the same file.
   std::string port = std::to_string(app_port_);
   dir_.write("route.sh",
              "#!/bin/sh\nset -e\n"
-             "if [ -e " +
-                 root +
-                 "/route-fails ]; then echo route refused >&2; exit 3; fi\n"
-                 // Two switches at once would be a bug: the lock notes any overlap.
-                 "exec 9>>" +
-                 root +
-                 "/route.lock\n"
-                 "if ! flock -n 9; then echo \"$$ overlapped\" >> " +
-                 root +
-                 "/route-overlap; flock 9; fi\n"
-                 "echo \"$1\" >> " +
-                 root +
-                 "/route-entered\n"
-                 "while [ -e " +
-                 root +
-                 "/route-hold ]; do sleep 0.05; done\n"
-                 "case \"$1\" in\n"
-                 "  blue) servers=\"127.0.0.2:" +
-                 port +
-                 "\" ;;\n"
-                 "  green) servers=\"127.0.0.3:" +
-                 port + " 127.0.0.4:" + port + " 127.0.0.5:" + port +
-                 "\" ;;\n"
-                 "  *) echo \"no such colour: $1\" >&2; exit 2 ;;\n"
-                 "esac\n"
-                 "{ echo 'upstream demo {'; for s in $servers; do echo \"    server $s;\"; done; "
-                 "echo '}'; } > " +
-                 n +
-                 "/upstream.conf.new\n"
-                 "mv " +
-                 n + "/upstream.conf.new " + n +
-                 "/upstream.conf\n"
-                 "exec " +
-                 root + "/reload.sh\n");
+             "if [ -e " + root + "/route-fails ]; then echo route refused >&2; exit 3; fi\n"
+             // Two switches at once would be a bug: the lock notes any overlap.
+             "exec 9>>" + root + "/route.lock\n"
+             "if ! flock -n 9; then echo \"$$ overlapped\" >> " + root + "/route-overlap; flock 9; fi\n"
+             "echo \"$1\" >> " + root + "/route-entered\n"
+             "while [ -e " + root + "/route-hold ]; do sleep 0.05; done\n"
+             "case \"$1\" in\n"
+             "  blue) servers=\"127.0.0.2:" + port + "\" ;;\n"
+             "  green) servers=\"127.0.0.3:" + port + " 127.0.0.4:" + port + " 127.0.0.5:" + port + "\" ;;\n"
+             "  *) echo \"no such colour: $1\" >&2; exit 2 ;;\n"
+             "esac\n"
+             "{ echo 'upstream demo {'; for s in $servers; do echo \"    server $s;\"; done; echo '}'; } > " +
+             n + "/upstream.conf.new\n"
+             "mv " + n + "/upstream.conf.new " + n + "/upstream.conf\n"
+             "exec " + root + "/reload.sh\n");
   dir_.write("current.sh", "#!/bin/sh\n"
                            "if [ -e " + root + "/current-garbage ]; then echo maybe; exit 0; fi\n"
                            "if grep -q '127.0.0.2:' " + n + "/upstream.conf; then echo blue; else echo green; fi\n");
   for (const char* script : {"reload.sh", "route.sh", "current.sh"})
     std::filesystem::permissions(dir_ / script, std::filesystem::perms::owner_all);
-  nginx_ = std::make_unique<child_process>(std::vector<std::string>{
-      kNginx, "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf", "-g", "daemon off;"});
-  if (!eventually([&] {
-        try {
-          return http_request(lb_port_, "GET", "/hostname").has_value();
-        } catch (const std::exception&) {
-          return false;
-        }
-      }))
-    throw std::runtime_error("nginx did not start: " + read_file(dir_ / "nginx/error.log"));
+  start_nginx();
 
   dir_.write("bluegreen.toml", config_text(options_));
   auto r = run_command({BLUEGREEN_BINARY, "token", "create", "tester", "--scope", "admin",
@@ -159,6 +118,9 @@ world::world(world_options options) : options_(std::move(options)) {
 
 world::~world() {
   daemon_.reset();
+  // What the daemon left running (a remote step after a SIGKILL, say) ends
+  // with the test that started it.
+  marker_.signal(SIGKILL);
   if (nginx_) {
     // SIGTERM: the master stops its workers before it exits (killing only
     // the master would leave workers holding the port).
@@ -169,15 +131,68 @@ world::~world() {
   apps_.clear();
 }
 
-void world::start_app(const std::string& address, const std::string& colour) {
-  auto app = std::make_unique<child_process>(std::vector<std::string>{
-      "/usr/bin/python3", BLUEGREEN_SOURCE_DIR "/examples/demo-app/app.py", "--listen",
-      address + ":" + std::to_string(app_port_), "--identity", colour + "-production", "--colour",
-      colour, "--checkout", (host_dir(address) / "app").string(), "--state-dir",
-      host_dir(address).string()});
-  if (!app->wait_for_stdout("demo app", 20s))
-    throw std::runtime_error("demo app on " + address + " did not start: " + app->stderr_text());
-  apps_.push_back(std::move(app));
+void world::start_apps(const std::vector<std::string>& hosts) {
+  // One port on every host (a colour's hosts share its URL's port); another
+  // program may take it before the apps bind it: then all move to another.
+  for (int attempt = 1;; ++attempt) {
+    app_port_ = free_port(hosts);
+    std::string failure;
+    for (const auto& h : hosts) {
+      std::string colour = h == "127.0.0.2" ? "blue" : "green";
+      auto app = std::make_unique<child_process>(std::vector<std::string>{
+          "/usr/bin/python3", BLUEGREEN_SOURCE_DIR "/examples/demo-app/app.py", "--listen",
+          h + ":" + std::to_string(app_port_), "--identity", colour + "-production", "--colour",
+          colour, "--checkout", (host_dir(h) / "app").string(), "--state-dir",
+          host_dir(h).string()});
+      if (!app->wait_for_stdout("demo app", 20s)) {
+        failure = "demo app on " + h + " did not start: " + app->stderr_text();
+        break;
+      }
+      apps_.push_back(std::move(app));
+    }
+    if (failure.empty()) return;
+    apps_.clear();
+    if (failure.find("Address already in use") == std::string::npos || attempt == 5)
+      throw std::runtime_error(failure);
+  }
+}
+
+void world::start_nginx() {
+  std::string n = (dir_ / "nginx").string();
+  std::string root = dir_.path().string();
+  for (int attempt = 1;; ++attempt) {
+    lb_port_ = free_port({"127.0.0.1"});
+    std::filesystem::remove(dir_ / "nginx/error.log");
+    // /world-root names this world: an answer from another program that
+    // took the port in the meantime does not pass for ours.
+    dir_.write("nginx/nginx.conf",
+               "worker_processes 1;\npid " + n + "/nginx.pid;\nerror_log " + n + "/error.log;\n"
+               "events { worker_connections 512; }\n"
+               "http {\n  access_log off;\n"
+               "  client_body_temp_path " + n + "/tmp/body;\n  proxy_temp_path " + n + "/tmp/proxy;\n"
+               "  fastcgi_temp_path " + n + "/tmp/fastcgi;\n  uwsgi_temp_path " + n + "/tmp/uwsgi;\n"
+               "  scgi_temp_path " + n + "/tmp/scgi;\n"
+               "  include " + n + "/upstream.conf;\n"
+               "  server {\n    listen 127.0.0.1:" + std::to_string(lb_port_) + ";\n"
+               "    location = /world-root { return 200 \"" + root + "\"; }\n"
+               "    location / { proxy_pass http://demo; proxy_next_upstream error timeout; }\n  }\n}\n");
+    nginx_ = std::make_unique<child_process>(std::vector<std::string>{
+        kNginx, "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf", "-g", "daemon off;"});
+    bool up = false;
+    eventually([&] {
+      try {
+        auto r = http_request(lb_port_, "GET", "/world-root");
+        up = r && r->body == root;
+      } catch (const std::exception&) {
+      }
+      return up || nginx_->wait_exit(0ms).has_value();
+    });
+    if (up) return;
+    std::string log = read_file(dir_ / "nginx/error.log") + nginx_->stderr_text();
+    nginx_.reset();
+    if (log.find("Address already in use") == std::string::npos || attempt == 5)
+      throw std::runtime_error("nginx did not start: " + log);
+  }
 }
 
 std::string world::config_text(const world_options& o) const {
@@ -200,50 +215,31 @@ std::string world::config_text(const world_options& o) const {
             "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
             "  reload_command = \"" + r + "/reload.sh\"\n" +
             (o.nginx_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string());
-  return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r +
-         "/state\"\nlog_level = \"debug\"\n"
-         "stop_timeout = \"" +
-         o.stop_timeout +
-         "\"\n\n"
-         "[ssh]\nidentity = \"" +
-         sshd_->user_key().string() + "\"\nknown_hosts = \"" + sshd_->known_hosts().string() +
-         "\"\nconnect_timeout = \"10s\"\n" +
+  return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r + "/state\"\nlog_level = \"debug\"\n"
+         "stop_timeout = \"" + o.stop_timeout + "\"\n\n"
+         "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
+         sshd_->known_hosts().string() + "\"\nconnect_timeout = \"10s\"\n" +
          (o.ssh_workers ? "workers = " + std::to_string(o.ssh_workers) + "\n" : std::string()) +
          "\n"
-         "[[app]]\nname = \"demo\"\npublic_url = \"http://127.0.0.1:" +
-         std::to_string(lb_port_) +
+         "[[app]]\nname = \"demo\"\npublic_url = \"http://127.0.0.1:" + std::to_string(lb_port_) +
          "\"\nidentity_path = \"/hostname\"\n"
-         "  [app.blue]\n  hosts = [" +
-         host("127.0.0.2") + "]\n  url = \"http://127.0.0.2:" + port +
+         "  [app.blue]\n  hosts = [" + host("127.0.0.2") + "]\n  url = \"http://127.0.0.2:" + port +
          "\"\n  identity = \"blue-production\"\n"
-         "  [app.green]\n  hosts = [" +
-         green + "]\n  url = \"http://127.0.0.3:" + port +
+         "  [app.green]\n  hosts = [" + green + "]\n  url = \"http://127.0.0.3:" + port +
          "\"\n  identity = \"green-production\"\n"
          "  [app.deploy]\n  steps = [\n"
-         "    \"cd " +
-         r +
-         "/hosts/{host}/app && git fetch -q origin && git checkout -q --detach {sha} && echo now "
-         "at $(cat VERSION)\",\n"
-         "    \"if [ -e " +
-         r +
-         "/hosts/{host}/fail-deploy ]; then echo refusing to deploy on {host} >&2; exit 1; fi\",\n"
-         "    \"if [ -e " +
-         r +
-         "/hosts/{host}/slow-deploy ]; then echo sleeping on {host}; sleep 600; fi\",\n"
+         "    \"cd " + r + "/hosts/{host}/app && git fetch -q origin && git checkout -q --detach {sha} && echo now at $(cat VERSION)\",\n"
+         "    \"if [ -e " + r + "/hosts/{host}/fail-deploy ]; then echo refusing to deploy on {host} >&2; exit 1; fi\",\n"
+         "    \"if [ -e " + r + "/hosts/{host}/slow-deploy ]; then echo sleeping on {host}; " + marker_.assignment() + " sleep 600; fi\",\n"
          "  ]\n"
-         "  resolve = \"cd " +
-         r +
-         "/hosts/{host}/app && git fetch -q --tags origin && "
-         "{ git rev-parse -q --verify origin/{ref}^{commit} || git rev-parse --verify "
-         "{ref}^{commit}; }\"\n"
+         "  resolve = \"cd " + r + "/hosts/{host}/app && git fetch -q --tags origin && "
+         "{ git rev-parse -q --verify origin/{ref}^{commit} || git rev-parse --verify {ref}^{commit}; }\"\n"
          "  timeout = \"5m\"\n"
-         "  [[app.check]]\n  path = \"/health\"\n  retries = 20\n  interval = \"100ms\"\n  timeout "
-         "= \"2s\"\n"
-         "  [[app.check]]\n  path = \"/hostname\"\n  expect_body = \"{identity}\"\n  retries = 5\n "
-         " interval = \"100ms\"\n"
-         "  [app.promote]\n  mode = \"" +
-         o.promote_mode + "\"\n  watch = \"" + o.watch +
-         "\"\n  watch_interval = \"100ms\"\n  failure_threshold = 3\n" + traffic +
+         "  [[app.check]]\n  path = \"/health\"\n  retries = 20\n  interval = \"100ms\"\n  timeout = \"2s\"\n"
+         "  [[app.check]]\n  path = \"/hostname\"\n  expect_body = \"{identity}\"\n  retries = 5\n  interval = \"100ms\"\n"
+         "  [app.promote]\n  mode = \"" + o.promote_mode + "\"\n  watch = \"" + o.watch +
+         "\"\n  watch_interval = \"100ms\"\n  failure_threshold = 3\n" +
+         traffic +
          "  [app.tasks]\n  migrate = { command = \"echo migrated {colour} >> " + r +
          "/hosts/{host}/migrations\", on = \"idle\", hosts = \"one\" }\n" + o.extra_config;
 }
@@ -253,8 +249,10 @@ std::string world::ssh_host(const std::string& address) const {
 }
 
 void world::start_daemon() {
-  daemon_ = std::make_unique<child_process>(std::vector<std::string>{
-      BLUEGREEN_BINARY, "run", "--config", (dir_ / "bluegreen.toml").string()});
+  daemon_ = std::make_unique<child_process>(
+      std::vector<std::string>{BLUEGREEN_BINARY, "run", "--config",
+                               (dir_ / "bluegreen.toml").string()},
+      std::vector<std::string>{marker_.assignment()});
   auto line = daemon_->wait_for_stderr("listening on", 60s);
   if (!line) throw std::runtime_error("bluegreend did not start: " + daemon_->stderr_text());
   std::smatch m;

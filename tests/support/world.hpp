@@ -3,7 +3,9 @@
 // its own git checkout of a demo repository and a demo app process, a real
 // nginx as the load balancer whose upstream include starts on blue, and the
 // real bluegreend binary with a token. Marker files let tests make a step,
-// nginx -t, the reload or the command backend's scripts misbehave.
+// nginx -t, the reload or the command backend's scripts misbehave. Its
+// processes carry a marker of their own, so tests running in parallel never
+// see or end each other's.
 #pragma once
 
 #include <chrono>
@@ -17,6 +19,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/process_marker.hpp"
 #include "tests/support/sshd.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -62,6 +65,11 @@ class world {
   std::string commit_version(const std::string& version);
   std::string sha_of(const std::string& ref);
 
+  // In the environment of the daemon (so of every local command it runs)
+  // and of the slow remote commands (the slow deploy step's and the slow
+  // reload's `sleep 600`): find and end this world's processes with it.
+  const process_marker& marker() const { return marker_; }
+
   // The daemon.
   void start_daemon();
   void kill_daemon();  // SIGKILL
@@ -89,11 +97,13 @@ class world {
   std::string upstream_colour() const;
 
  private:
-  void start_app(const std::string& address, const std::string& colour);
+  void start_apps(const std::vector<std::string>& hosts);
+  void start_nginx();
   std::string git(const std::vector<std::string>& args, const std::filesystem::path& cwd);
   std::string config_text(const world_options& options) const;
 
   temp_dir dir_;
+  process_marker marker_;
   world_options options_;
   std::unique_ptr<test_sshd> sshd_;
   std::vector<std::unique_ptr<child_process>> apps_;
