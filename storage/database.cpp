@@ -51,6 +51,21 @@ database::database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std
 
 database::~database() { sqlite3_close_v2(db_); }
 
+void database::set_commit_gate(std::function<bool()> gate) {
+  commit_gate_ = std::move(gate);
+  if (!commit_gate_) {
+    sqlite3_commit_hook(db_, nullptr, nullptr);
+    return;
+  }
+  sqlite3_commit_hook(
+      db_,
+      [](void* self) -> int {
+        // Non-zero turns the commit into a rollback.
+        return static_cast<database*>(self)->commit_gate_() ? 0 : 1;
+      },
+      this);
+}
+
 std::unique_ptr<database> database::open(const std::filesystem::path& path,
                                          const database_options& options,
                                          std::string& error_message) {

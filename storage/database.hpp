@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,6 +52,12 @@ class database {
   // Rows changed by the last statement on this connection.
   int changes() const;
 
+  // `gate` is asked before every commit; when it answers false the commit
+  // becomes a rollback and the write fails. Tests use it to stop every
+  // write from some point on, as a crash would, and look at what was left.
+  // Empty (the default): every commit goes through.
+  void set_commit_gate(std::function<bool()> gate);
+
   const std::filesystem::path& path() const { return path_; }
   sqlite3* handle() const { return db_; }
 
@@ -59,6 +66,7 @@ class database {
 
   sqlite3* db_;
   std::filesystem::path path_;
+  std::function<bool()> commit_gate_;
 };
 
 }  // namespace bluegreen::storage

@@ -12,6 +12,8 @@
 #include "daemon/ssh/runner.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/database.hpp"
+#include "storage/lock_repository.hpp"
+#include "storage/operation_repository.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace bluegreen {
@@ -29,20 +31,25 @@ class exploding_backend final : public traffic::backend {
   int routes = 0;
 
   bool supports_weights() const override { return false; }
+  traffic::routing now = traffic::routing::all_to(colour::blue);
+
   asio::awaitable<traffic::outcome> current(traffic::log_fn) override {
     if (throw_on_current) throw std::runtime_error("current exploded");
-    co_return traffic::outcome::routed(traffic::routing::all_to(colour::blue));
+    co_return traffic::outcome::routed(now);
   }
   asio::awaitable<traffic::outcome> route(traffic::routing target, traffic::log_fn) override {
     ++routes;
     if (throw_on_route) throw std::runtime_error("route exploded");
+    now = target;
     co_return traffic::outcome::routed(target);
   }
 };
 
-class Supervision : public ::testing::Test {
- protected:
-  Supervision() {
+// The engine over a state database in a temp directory, with the test's
+// backend.
+class engine_stack {
+ public:
+  engine_stack() {
     auto file = dir_.write("bluegreen.toml", R"(
 [server]
 listen = "127.0.0.1:0"
@@ -80,7 +87,8 @@ public_url = "http://127.0.0.1:9"
     engine::backend_factory make = [this](const daemon::app_config&, ssh::runner&) {
       return std::shared_ptr<traffic::backend>(backend_);
     };
-    core_ = std::make_unique<engine::engine>(io_, loaded.value, *db_, *runner_, make);
+    cfg_ = loaded.value;
+    core_ = std::make_unique<engine::engine>(io_, cfg_, *db_, *runner_, make);
   }
 
   engine::result<storage::operation_record> switch_to_green() {
@@ -106,6 +114,26 @@ public_url = "http://127.0.0.1:9"
     return std::move(*out);
   }
 
+  // A new engine on the same database and backend, as after a restart, with
+  // its recovery run to the end.
+  static void restart_on(engine_stack& s) {
+    s.core_.reset();
+    s.io_.restart();
+    engine::backend_factory make = [&s](const daemon::app_config&, ssh::runner&) {
+      return std::shared_ptr<traffic::backend>(s.backend_);
+    };
+    s.core_ = std::make_unique<engine::engine>(s.io_, s.cfg_, *s.db_, *s.runner_, make);
+    bool done = false;
+    asio::co_spawn(s.io_, s.core_->recover(), [&](std::exception_ptr e) {
+      done = true;
+      if (e) std::rethrow_exception(e);
+    });
+    while (!done && s.io_.run_one_for(std::chrono::seconds(10)) > 0) {
+    }
+    s.io_.restart();
+    s.io_.run();
+  }
+
   // Runs the loop until operation `id` has ended; its final record.
   storage::operation_record ended(std::int64_t id) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -120,11 +148,14 @@ public_url = "http://127.0.0.1:9"
 
   testing::temp_dir dir_;
   asio::io_context io_;
+  std::shared_ptr<const daemon::config> cfg_;
   std::unique_ptr<storage::database> db_;
   std::unique_ptr<ssh::runner> runner_;
   std::shared_ptr<exploding_backend> backend_;
   std::unique_ptr<engine::engine> core_;
 };
+
+class Supervision : public ::testing::Test, protected engine_stack {};
 
 TEST_F(Supervision, AThrowAfterAcceptanceEndsTheOperationFailedAndFreesTheApp) {
   auto accepted = switch_to_green();
@@ -160,6 +191,67 @@ TEST_F(Supervision, AThrowBeforeAcceptanceIsAnInternalErrorAndFreesTheApp) {
   EXPECT_FALSE(core_->app("demo")->operation_lock);
   EXPECT_EQ(core_->running(), 0u);
   EXPECT_EQ(backend_->routes, 0);
+}
+
+// What a crash at any commit of a switch leaves behind is a state the next
+// start can trust: an ended operation never holds its app, a running one
+// does, and recovery brings it all back to one truth.
+TEST(CrashPoints, EveryCommitOfASwitchLeavesAConsistentState) {
+  int commits = 0;
+  {
+    engine_stack counting;
+    counting.backend_->throw_on_route = false;
+    counting.db_->set_commit_gate([&] {
+      ++commits;
+      return true;
+    });
+    auto accepted = counting.switch_to_green();
+    ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+    ASSERT_EQ(counting.ended(accepted.value().id).state, "succeeded");
+  }
+  ASSERT_GT(commits, 2);
+  for (int crash_at = 1; crash_at <= commits; ++crash_at) {
+    SCOPED_TRACE("writes stop at commit " + std::to_string(crash_at) + " of " +
+                 std::to_string(commits));
+    engine_stack s;
+    s.backend_->throw_on_route = false;
+    int seen = 0;
+    s.db_->set_commit_gate([&] { return ++seen < crash_at; });
+    auto accepted = s.switch_to_green();
+    // Run until the daemon has nothing left to do.
+    s.io_.restart();
+    s.io_.run();
+
+    // What is on disk, read through a connection of its own.
+    std::string error;
+    storage::database_options read_only;
+    read_only.migrate = false;
+    auto disk = storage::database::open(s.dir_ / "state.db", read_only, error);
+    ASSERT_TRUE(disk) << error;
+    storage::operation_repository ops(*disk);
+    storage::lock_repository locks(*disk);
+    auto lock = locks.find("demo", "operation");
+    for (const auto& op : ops.list(std::string_view("demo"), 100, std::nullopt)) {
+      bool holds = lock && lock->operation_id == op.id;
+      if (storage::is_terminal_state(op.state)) {
+        EXPECT_FALSE(holds) << "operation #" << op.id << " is " << op.state
+                            << " but still holds the app";
+      }
+      if (op.state == "running") {
+        EXPECT_TRUE(holds) << "operation #" << op.id << " runs without holding the app";
+      }
+    }
+    disk.reset();
+
+    // The next start: recovery reconciles, and the app is free.
+    s.db_->set_commit_gate({});
+    engine_stack::restart_on(s);
+    EXPECT_FALSE(s.core_->app("demo")->operation_lock);
+    EXPECT_EQ(s.core_->running(), 0u);
+    auto state = s.core_->app("demo")->state;
+    ASSERT_TRUE(state.live);
+    EXPECT_EQ(*state.live, s.backend_->routes > 0 ? "green" : "blue");
+  }
 }
 
 }  // namespace
