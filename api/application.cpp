@@ -109,10 +109,10 @@ std::optional<traffic::routing> parse_weights(const json& value, response& error
     auto c = daemon::parse_colour(key);
     if (!c) return bad("\"" + key + "\" is not a colour");
     // Compared as 64-bit values: get<int>() would wrap 4294967306 to 10.
-    bool in_range = share.is_number_unsigned()  ? share.get<std::uint64_t>() <= 100
-                    : share.is_number_integer() ? share.get<std::int64_t>() >= 0 &&
-                                                      share.get<std::int64_t>() <= 100
-                                                : false;
+    // Compared as 64-bit values: get<int>() would wrap 4294967306 to 10.
+    std::int64_t signed_value = share.is_number_integer() ? share.get<std::int64_t>() : -1;
+    bool in_range = share.is_number_unsigned() ? share.get<std::uint64_t>() <= 100
+                                               : signed_value >= 0 && signed_value <= 100;
     if (!in_range) return bad("a weight is a whole percent from 0 to 100");
     int percent = static_cast<int>(share.get<std::int64_t>());
     if (percent > 0) r.weights[*c] = percent;

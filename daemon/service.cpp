@@ -168,9 +168,10 @@ int run_service(const command_line& cl) {
               next.max_header_bytes != now.max_header_bytes ||
               next.max_connections != now.max_connections ||
               next.read_timeout != now.read_timeout || next.write_timeout != now.write_timeout)
-            spdlog::warn("changes to server.listen, state_dir, max_body_bytes, max_header_bytes, "
-                         "max_connections, read_timeout and write_timeout take effect at the "
-                         "next restart");
+            spdlog::warn(
+                "changes to server.listen, state_dir, max_body_bytes, max_header_bytes, "
+                "max_connections, read_timeout and write_timeout take effect at the "
+                "next restart");
           if (!cl.log_level) setup_logging(next.log_level);
           try {
             core.reload(reloaded.value, {"system", "signal"});

@@ -3,19 +3,18 @@
 #include "api/server.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <sys/resource.h>
-
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "api/application.hpp"
@@ -209,7 +208,6 @@ TEST_F(Server, ExpectContinueGetsAnInterimResponse) {
   EXPECT_EQ(r->status, 201);
 }
 
-
 // A lock whose reason the daemon must refuse, sent over TCP; the app stays unlocked.
 void expect_reason_refused(std::uint16_t port, const std::string& deployer,
                            const std::string& reader, const std::string& reason_json) {
@@ -224,9 +222,9 @@ void expect_reason_refused(std::uint16_t port, const std::string& deployer,
 TEST_F(Server, LockReasonsRefuseUnicodeControlFormatAndSeparatorCharacters) {
   // NEL (a C1 control), line and paragraph separators, right-to-left
   // override, zero-width space, byte order mark, a tag character.
-  for (const char* reason : {"freeze\\u0085now", "freeze\\u2028now", "freeze\\u2029now",
-                             "evil\\u202Etxt.exe", "zero\\u200Bwidth", "bom\\uFEFF",
-                             "tag\\uDB40\\uDC41", "tab\\there", "del\\u007F"})
+  for (const char* reason :
+       {"freeze\\u0085now", "freeze\\u2028now", "freeze\\u2029now", "evil\\u202Etxt.exe",
+        "zero\\u200Bwidth", "bom\\uFEFF", "tag\\uDB40\\uDC41", "tab\\there", "del\\u007F"})
     expect_reason_refused(port_, deployer_, reader_, reason);
   auto fine = http_request(port_, "POST", "/api/v1/apps/keepthescore/lock", deployer_,
                            R"({"reason":"Release freeze — café ☕ 日本"})");
@@ -282,15 +280,17 @@ TEST_F(Server, Http11WithoutOneHostIsABadRequest) {
 // A body framed by anything but exactly "chunked" (or one Content-Length)
 // must not become a second request on the same connection.
 TEST_F(Server, TransferEncodingOtherThanChunkedIsRefusedAndTheBodyIsNeverARequest) {
-  std::string smuggled = "GET /api/v1/apps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                         reader_ + "\r\n\r\n";
+  std::string smuggled =
+      "GET /api/v1/apps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + reader_ + "\r\n\r\n";
   char size_line[16];
   std::snprintf(size_line, sizeof size_line, "%zx\r\n", smuggled.size());
-  for (const char* encoding : {"xchunked", "chunked, identity", "gzip, chunked", "identity",
-                               "chunked\r\nTransfer-Encoding: chunked", "chunked\r\nContent-Length: 3"}) {
+  for (const char* encoding :
+       {"xchunked", "chunked, identity", "gzip, chunked", "identity",
+        "chunked\r\nTransfer-Encoding: chunked", "chunked\r\nContent-Length: 3"}) {
     http_connection conn("127.0.0.1", port_);
-    conn.send_raw("POST /api/v1/apps/keepthescore/unlock HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " +
-                  std::string(encoding) + "\r\n\r\n" + smuggled);
+    conn.send_raw(
+        "POST /api/v1/apps/keepthescore/unlock HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " +
+        std::string(encoding) + "\r\n\r\n" + smuggled);
     auto r = conn.read_reply();
     ASSERT_TRUE(r) << encoding;
     EXPECT_EQ(r->status, 400) << encoding << ": " << r->body;
@@ -302,9 +302,9 @@ TEST_F(Server, TransferEncodingOtherThanChunkedIsRefusedAndTheBodyIsNeverAReques
   http_connection conn("127.0.0.1", port_);
   std::string body = R"({"reason":"freeze"})";
   std::snprintf(size_line, sizeof size_line, "%zx\r\n", body.size());
-  conn.send_raw("POST /api/v1/apps/keepthescore/lock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                deployer_ + "\r\nTransfer-Encoding: Chunked\r\n\r\n" + size_line + body +
-                "\r\n0\r\n\r\n");
+  conn.send_raw(
+      "POST /api/v1/apps/keepthescore/lock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+      deployer_ + "\r\nTransfer-Encoding: Chunked\r\n\r\n" + size_line + body + "\r\n0\r\n\r\n");
   auto r = conn.read_reply();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201) << r->body;
@@ -360,9 +360,9 @@ TEST(ServerCap, ConnectionsPastTheCapAreRefusedAndOpenOnesStillServe) {
 struct running_daemon {
   running_daemon(const testing::temp_dir& dir, const std::string& server_keys,
                  std::vector<std::string> wrapper = {}) {
-    auto config = dir.write("bluegreen.toml", "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" +
-                                                  (dir.path() / "state").string() + "\"\n" +
-                                                  server_keys);
+    auto config =
+        dir.write("bluegreen.toml", "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" +
+                                        (dir.path() / "state").string() + "\"\n" + server_keys);
     wrapper.insert(wrapper.end(), {BLUEGREEN_BINARY, "run", "--config", config.string()});
     process = std::make_unique<testing::child_process>(wrapper);
     auto line = process->wait_for_stderr("listening on", 30s);

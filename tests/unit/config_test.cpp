@@ -275,10 +275,14 @@ TEST(Config, EveryDurationHasACeiling) {
     std::string table, key, max, over;
   };
   const ceiling cases[] = {
-      {"[server]", "read_timeout", "1h", "61m"},      {"[server]", "write_timeout", "1h", "3601s"},
-      {"[server]", "stop_timeout", "1d", "25h"},      {"[ssh]", "connect_timeout", "10m", "601s"},
-      {"[ssh]", "keepalive", "1h", "2h"},             {"[app.deploy]", "timeout", "7d", "8d"},
-      {"[app.promote]", "watch", "30d", "31d"},       {"[app.promote]", "watch_interval", "1h", "1h1ms"},
+      {"[server]", "read_timeout", "1h", "61m"},
+      {"[server]", "write_timeout", "1h", "3601s"},
+      {"[server]", "stop_timeout", "1d", "25h"},
+      {"[ssh]", "connect_timeout", "10m", "601s"},
+      {"[ssh]", "keepalive", "1h", "2h"},
+      {"[app.deploy]", "timeout", "7d", "8d"},
+      {"[app.promote]", "watch", "30d", "31d"},
+      {"[app.promote]", "watch_interval", "1h", "1h1ms"},
       {"[[app.check]]\n  path = \"/\"", "interval", "1h", "2h"},
       {"[[app.check]]\n  path = \"/\"", "timeout", "1h", "2h"},
   };
@@ -290,7 +294,8 @@ TEST(Config, EveryDurationHasACeiling) {
   };
   for (const auto& c : cases) {
     auto at_max = parse_config(config_with(c, c.max), "t.toml");
-    for (const auto& e : at_max.errors) ADD_FAILURE() << c.key << " = " << c.max << ": " << e.to_string();
+    for (const auto& e : at_max.errors)
+      ADD_FAILURE() << c.key << " = " << c.max << ": " << e.to_string();
     for (const std::string& value : {c.over, std::string("107000d")}) {
       auto over = parse_config(config_with(c, value), "t.toml");
       EXPECT_FALSE(over.value) << c.key << " = " << value;
@@ -358,7 +363,8 @@ TEST(Config, EchoedValuesCannotFakeAnErrorLine) {
   EXPECT_NE(all.find(R"("loud\n/etc/bluegreen/bluegreen.toml:1:1: server.listen: fake")"),
             std::string::npos)
       << all;
-  EXPECT_NE(all.find(R"(server.x\u{2028}y\u{0085}z\u{202e}: unknown key)"), std::string::npos) << all;
+  EXPECT_NE(all.find(R"(server.x\u{2028}y\u{0085}z\u{202e}: unknown key)"), std::string::npos)
+      << all;
   EXPECT_NE(all.find(R"("1s\r\x00" is not a duration)"), std::string::npos) << all;
 }
 

@@ -11,10 +11,9 @@ TEST(OneLineText, AcceptsPrintableTextInAnyScript) {
 }
 
 TEST(OneLineText, RefusesControlFormatAndSeparatorCharacters) {
-  for (const char* text :
-       {"a\nb", "a\rb", "a\tb", "a\x1b[31m", "a\x7f", "a\u0085b", "a\u009bb", "a\u2028b",
-        "a\u2029b", "a\u202eb", "a\u200bb", "a\u200fb", "a\u2066b", "a\ufeffb", "a\u00adb",
-        "a\u061cb", "a\U000e0041b", "a\U0001d173b"})
+  for (const char* text : {"a\nb", "a\rb", "a\tb", "a\x1b[31m", "a\x7f", "a\u0085b", "a\u009bb",
+                           "a\u2028b", "a\u2029b", "a\u202eb", "a\u200bb", "a\u200fb", "a\u2066b",
+                           "a\ufeffb", "a\u00adb", "a\u061cb", "a\U000e0041b", "a\U0001d173b"})
     EXPECT_FALSE(is_one_line_text(text)) << escape_one_line(text);
 }
 
