@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <exception>
 
 #include "api/error_response.hpp"
@@ -109,10 +110,15 @@ std::optional<traffic::routing> parse_weights(const json& value, response& error
   for (const auto& [key, share] : value.items()) {
     auto c = daemon::parse_colour(key);
     if (!c) return bad("\"" + key + "\" is not a colour");
-    if (!share.is_number_integer() || share.get<int>() < 0 || share.get<int>() > 100)
-      return bad("a weight is a whole percent from 0 to 100");
-    if (share.get<int>() > 0) r.weights[*c] = share.get<int>();
-    total += share.get<int>();
+    // Compared as 64-bit values: get<int>() would wrap 4294967306 to 10.
+    // Compared as 64-bit values: get<int>() would wrap 4294967306 to 10.
+    std::int64_t signed_value = share.is_number_integer() ? share.get<std::int64_t>() : -1;
+    bool in_range = share.is_number_unsigned() ? share.get<std::uint64_t>() <= 100
+                                               : signed_value >= 0 && signed_value <= 100;
+    if (!in_range) return bad("a weight is a whole percent from 0 to 100");
+    int percent = static_cast<int>(share.get<std::int64_t>());
+    if (percent > 0) r.weights[*c] = percent;
+    total += percent;
   }
   if (value.size() == 1) {
     auto only = daemon::parse_colour(value.begin().key());
@@ -441,6 +447,11 @@ asio::awaitable<response> application::handle(const request& req) {
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       co_return r;
     }
+    // The server joins repeated headers with ", ": two Authorization headers
+    // would be two credentials, and which one counts must not be a guess.
+    if (auth->find(',') != std::string::npos)
+      co_return error_response(400, "bad_request",
+                               "send exactly one Authorization header with one bearer token");
     token = tokens_.verify(std::string_view(*auth).substr(kBearer.size()));
     if (!token) {
       auto r = error_response(401, "unauthorized",

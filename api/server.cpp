@@ -1,12 +1,14 @@
 #include "api/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -53,6 +55,83 @@ http::response<http::string_body> to_beast(const response& r, unsigned version, 
   return out;
 }
 
+// A warning that may repeat thousands of times a second (every refused
+// connection, every failed accept): logged at once, then at most once per
+// interval with the number of repeats in between, so the log stays small.
+class throttled_warning {
+ public:
+  // `text` is made only when it is logged.
+  template <typename Make>
+  void log(Make&& text_of) {
+    auto now = std::chrono::steady_clock::now();
+    if (logged_ && now - last_ < kInterval) {
+      ++repeats_;
+      return;
+    }
+    std::string text = text_of();
+    if (repeats_ > 0)
+      spdlog::warn("{} ({} more times in the last {} s)", text, repeats_,
+                   std::chrono::duration_cast<std::chrono::seconds>(now - last_).count());
+    else
+      spdlog::warn("{}", text);
+    logged_ = true;
+    last_ = now;
+    repeats_ = 0;
+  }
+
+ private:
+  static constexpr std::chrono::seconds kInterval{10};
+  bool logged_ = false;
+  std::chrono::steady_clock::time_point last_;
+  std::size_t repeats_ = 0;
+};
+
+// Descriptors left for the rest of the daemon (state database, SSH sessions,
+// pipes of local commands) when the connection cap has to fit the limit.
+constexpr std::size_t kReservedDescriptors = 128;
+
+// The connection cap that fits the process's descriptor limit.
+std::size_t fitted_connection_cap(std::size_t wanted) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+  auto available = static_cast<std::size_t>(limit.rlim_cur);
+  std::size_t fits =
+      available > 2 * kReservedDescriptors ? available - kReservedDescriptors : available / 2;
+  if (wanted <= fits) return wanted;
+  std::size_t cap = std::max<std::size_t>(fits, 1);
+  spdlog::warn(
+      "serving at most {} connections at once instead of server.max_connections = {}: the "
+      "process may open only {} files (raise LimitNOFILE / ulimit -n, or lower "
+      "server.max_connections)",
+      cap, wanted, available);
+  return cap;
+}
+
+// Why a request's header cannot be answered safely, or "" when it can. A body
+// framed any other way than by one Content-Length or by exactly "chunked"
+// could be read differently by a proxy in front of the daemon, and the rest
+// would be taken as the next request (request smuggling).
+std::string ambiguity_of(const http::request_parser<http::string_body>& parser) {
+  const auto& msg = parser.get();
+  auto hosts = msg.count(http::field::host);
+  if (hosts > 1) return "more than one Host header; send exactly one";
+  if (hosts == 0 && msg.version() >= 11) return "an HTTP/1.1 request needs a Host header";
+  auto encodings = msg.count(http::field::transfer_encoding);
+  if (encodings == 0) return "";
+  if (encodings > 1) return "more than one Transfer-Encoding header; send at most one";
+  if (msg.count(http::field::content_length) > 0)
+    return "both Transfer-Encoding and Content-Length; send one of them";
+  if (msg.version() < 11) return "Transfer-Encoding needs HTTP/1.1";
+  std::string_view value = msg[http::field::transfer_encoding];
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (!beast::iequals(value, "chunked"))
+    return "Transfer-Encoding \"" + std::string(value.substr(0, 64)) +
+           "\" is not supported; send the body with Content-Length or "
+           "Transfer-Encoding: chunked";
+  return "";
+}
+
 }  // namespace
 
 struct server::impl : std::enable_shared_from_this<impl> {
@@ -60,6 +139,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
       : io(io), options(std::move(opts)), handle(std::move(h)), acceptor(io) {}
 
   asio::awaitable<void> accept_loop();
+  void refuse_over_cap(tcp::socket& socket);
   asio::awaitable<void> session(std::shared_ptr<connection> conn);
   asio::awaitable<bool> write(connection& conn, const response& r, unsigned version,
                               bool keep_alive);
@@ -72,7 +152,36 @@ struct server::impl : std::enable_shared_from_this<impl> {
   tcp::acceptor acceptor;
   bool stopping = false;
   std::list<std::weak_ptr<connection>> connections;
+  std::size_t max_connections = 0;  // the cap in force, set by start()
+  std::size_t open_connections = 0;
+  throttled_warning accept_warning;
+  throttled_warning cap_warning;
 };
+
+constexpr std::chrono::milliseconds kAcceptPause{50};
+
+// Answers 503 without waiting (what fits in the socket buffer now) and
+// closes: a full server spends nothing on a connection it cannot serve.
+void server::impl::refuse_over_cap(tcp::socket& socket) {
+  cap_warning.log([&] {
+    return "refused a connection: " + std::to_string(open_connections) +
+           " connections are open (server.max_connections)";
+  });
+  static const std::string kBusy = [] {
+    auto body = error_response(503, "too_many_connections",
+                               "the daemon is serving its maximum number of connections "
+                               "(server.max_connections); retry later")
+                    .body;
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: bluegreend\r\nContent-Type: "
+           "application/json\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(kBusy), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
 
 asio::awaitable<void> server::impl::accept_loop() {
   auto self = shared_from_this();
@@ -80,12 +189,26 @@ asio::awaitable<void> server::impl::accept_loop() {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) break;
-      spdlog::warn("accept failed: {}", ec.message());
+      if (ec == asio::error::connection_aborted) continue;  // the client gave up
+      // Out of descriptors (EMFILE, ENFILE) or memory: the pending
+      // connection stays queued and the socket stays readable, so retrying
+      // at once would spin. Pause; existing connections are still served.
+      accept_warning.log([&] {
+        return "accept failed: " + ec.message() + "; pausing new connections for " +
+               std::to_string(kAcceptPause.count()) + " ms";
+      });
+      asio::steady_timer pause(io, kAcceptPause);
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    if (open_connections >= max_connections) {
+      refuse_over_cap(socket);
       continue;
     }
     auto conn = std::make_shared<connection>(std::move(socket));
     connections.remove_if([](const auto& w) { return w.expired(); });
     connections.push_back(conn);
+    ++open_connections;
     asio::co_spawn(io, session(conn), asio::detached);
   }
 }
@@ -159,6 +282,12 @@ asio::awaitable<void> server::impl::linger_close(connection& conn) {
 
 asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
   auto self = shared_from_this();
+  // Counted up by accept_loop before this starts, so that a burst of accepts
+  // cannot overshoot the cap.
+  struct counted {
+    std::size_t& open;
+    ~counted() { --open; }
+  } count_while_open{open_connections};
   beast::flat_buffer buffer;
   beast::error_code endpoint_ec;
   auto peer = conn->stream.socket().remote_endpoint(endpoint_ec);
@@ -196,7 +325,9 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     } else {
       version = parser.get().version();
       auto length = parser.content_length();
-      if (length && *length > options.max_body_bytes) {
+      if (auto ambiguity = ambiguity_of(parser); !ambiguity.empty()) {
+        refusal = error_response(400, "bad_request", "malformed HTTP request: " + ambiguity);
+      } else if (length && *length > options.max_body_bytes) {
         refusal = error_response(413, "body_too_large",
                                  "the request body is larger than " +
                                      std::to_string(options.max_body_bytes) + " bytes");
@@ -240,7 +371,10 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     for (const auto& field : msg) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers[name] = std::string(field.value());
+      // Repeats are joined as HTTP defines (RFC 9110, 5.3), so a handler
+      // sees that there were several instead of only the last one.
+      auto [it, first] = req.headers.try_emplace(name, field.value());
+      if (!first) it->second += ", " + std::string(field.value());
     }
     req.body = msg.body();
     req.remote = remote;
@@ -304,6 +438,7 @@ bool server::start(std::string& error_message) {
     acceptor.close(ec);
     return false;
   }
+  impl_->max_connections = fitted_connection_cap(impl_->options.max_connections);
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
   return true;
 }

@@ -2,7 +2,10 @@
 // io_context and runs one coroutine session per connection. Each request
 // gets a fresh parser with header and body limits and a deadline; the
 // plain request goes to the handler and its response goes back, with
-// keep-alive. Asio and Beast stay inside server.cpp.
+// keep-alive. Requests whose framing or Host is ambiguous are refused with
+// 400 and the connection closed. Connections past a cap are refused at
+// once, and when the process runs out of descriptors accepting pauses
+// instead of spinning. Asio and Beast stay inside server.cpp.
 //
 // Thread-safety: construct, start and stop on the io_context's thread; the
 // handler is called on that thread.
@@ -31,6 +34,11 @@ struct server_options {
   // time) and for a response to be written.
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
+  // Connections served at once; past it a new connection is answered 503 and
+  // closed at once. Lowered at start when the descriptor limit
+  // (RLIMIT_NOFILE) leaves too little room for it beside the daemon's own
+  // files, SSH sessions and pipes.
+  std::size_t max_connections = 512;
 };
 
 class server {

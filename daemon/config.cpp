@@ -3,17 +3,25 @@
 #include <toml++/toml.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "daemon/duration.hpp"
 #include "daemon/file_io.hpp"
+#include "daemon/one_line_text.hpp"
 
 namespace bluegreen::daemon {
 
 namespace {
+
+using namespace std::chrono_literals;
 
 std::string_view type_name(toml::node_type type) {
   switch (type) {
@@ -126,7 +134,9 @@ class table_reader {
     return v;
   }
 
-  void duration(std::string_view key, milliseconds& out, bool allow_zero) {
+  // Every duration has a ceiling, so that adding it to a clock can never
+  // overflow and a typo such as "107000d" is caught here.
+  void duration(std::string_view key, milliseconds& out, bool allow_zero, milliseconds max) {
     constexpr std::string_view kExpected =
         "a duration with units, such as \"500ms\", \"90s\", \"10m\" or \"1h30m\"";
     auto value = string(key, false, kExpected);
@@ -138,6 +148,10 @@ class table_reader {
     }
     if (!allow_zero && parsed->count() == 0) {
       error_at(key, "must be longer than zero");
+      return;
+    }
+    if (*parsed > max) {
+      error_at(key, "\"" + *value + "\" is too long: at most \"" + format_duration(max) + "\"");
       return;
     }
     out = *parsed;
@@ -362,7 +376,8 @@ std::optional<url_parts> parse_http_url(std::string_view url) {
   if (authority.find('@') != std::string_view::npos) return std::nullopt;
   if (!split_host_port(authority, parts.host, parts.port, false, false)) return std::nullopt;
   if (std::any_of(url.begin(), url.end(),
-                  [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; }))
+                  [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; }) ||
+      !is_one_line_text(url))
     return std::nullopt;
   return parts;
 }
@@ -411,9 +426,11 @@ void read_server(error_sink& sink, const toml::table& t, server_config& out) {
     out.max_body_bytes = static_cast<size_t>(*v);
   if (auto v = r.integer("max_header_bytes", false, 1024, 1024 * 1024))
     out.max_header_bytes = static_cast<size_t>(*v);
-  r.duration("read_timeout", out.read_timeout, false);
-  r.duration("write_timeout", out.write_timeout, false);
-  r.duration("stop_timeout", out.stop_timeout, true);
+  if (auto v = r.integer("max_connections", false, 1, 1'000'000))
+    out.max_connections = static_cast<size_t>(*v);
+  r.duration("read_timeout", out.read_timeout, false, 1h);
+  r.duration("write_timeout", out.write_timeout, false, 1h);
+  r.duration("stop_timeout", out.stop_timeout, true, 24h);
   r.finish();
 }
 
@@ -432,8 +449,8 @@ void read_ssh(error_sink& sink, const toml::table& t, ssh_config& out) {
   }
   if (auto workers = r.integer("workers", false, 1, 256))
     out.workers = static_cast<unsigned>(*workers);
-  r.duration("connect_timeout", out.connect_timeout, false);
-  r.duration("keepalive", out.keepalive, true);
+  r.duration("connect_timeout", out.connect_timeout, false, 10min);
+  r.duration("keepalive", out.keepalive, true, 1h);
   r.finish();
 }
 
@@ -507,7 +524,7 @@ void read_deploy(error_sink& sink, const toml::table& t, const std::string& path
                             "a shell command that prints the commit sha of {ref}, e.g. "
                             "\"cd /srv/app && git rev-parse --verify {ref}^{commit}\""))
     out.resolve = *resolve;
-  r.duration("timeout", out.timeout, false);
+  r.duration("timeout", out.timeout, false, 24h * 7);
   r.finish();
 }
 
@@ -526,8 +543,8 @@ void read_check(error_sink& sink, const toml::table& t, const std::string& path,
     out.expect_body = *body;
   if (auto retries = r.integer("retries", false, 0, 1000))
     out.retries = static_cast<unsigned>(*retries);
-  r.duration("interval", out.interval, false);
-  r.duration("timeout", out.timeout, false);
+  r.duration("interval", out.interval, false, 1h);
+  r.duration("timeout", out.timeout, false, 1h);
   r.finish();
 }
 
@@ -542,8 +559,8 @@ void read_promote(error_sink& sink, const toml::table& t, const std::string& pat
     else
       r.error_at("mode", "\"" + *mode + "\" is not a promote mode: expected \"manual\" or \"auto\"");
   }
-  r.duration("watch", out.watch, true);
-  r.duration("watch_interval", out.watch_interval, false);
+  r.duration("watch", out.watch, true, 24h * 30);
+  r.duration("watch_interval", out.watch_interval, false, 1h);
   if (auto threshold = r.integer("failure_threshold", false, 1, 1000))
     out.failure_threshold = static_cast<unsigned>(*threshold);
   r.finish();
@@ -801,11 +818,13 @@ const app_config* config::find_app(std::string_view name) const {
 }
 
 std::string config_error::to_string() const {
-  std::string out = file;
+  // Keys and values from the file are echoed in messages; escaped, a value
+  // holding a newline cannot print a line that looks like another error.
+  std::string out = escape_one_line(file);
   if (line) out += ":" + std::to_string(line) + ":" + std::to_string(column);
   out += ": ";
-  if (!key.empty()) out += key + ": ";
-  out += message;
+  if (!key.empty()) out += escape_one_line(key) + ": ";
+  out += escape_one_line(message);
   return out;
 }
 
@@ -858,9 +877,61 @@ config_result parse_config(std::string_view text, const std::filesystem::path& s
   return finish(sink, std::move(cfg));
 }
 
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+
+// The config file's text, or nullopt with `why`. Only a regular file of at
+// most kMaxConfigBytes: a directory would read as empty, /dev/zero never
+// ends, and opening a FIFO without O_NONBLOCK waits for a writer forever.
+std::optional<std::string> read_config_text(const std::filesystem::path& path, std::string& why) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_at_end{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    why = std::string(S_ISDIR(st.st_mode)    ? "it is a directory"
+                      : S_ISFIFO(st.st_mode) ? "it is a FIFO"
+                      : S_ISCHR(st.st_mode)  ? "it is a character device"
+                      : S_ISSOCK(st.st_mode) ? "it is a socket"
+                                             : "it is not a regular file") +
+          "; give the path of the TOML file itself, e.g. /etc/bluegreen/bluegreen.toml";
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::strerror(errno);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxConfigBytes) {
+      why = "it is larger than 1 MiB, the most a config file may be";
+      return std::nullopt;
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
 config_result load_config(const std::filesystem::path& path) {
   std::string why;
-  auto text = read_file_text(path, why);
+  auto text = read_config_text(path, why);
   if (!text) {
     config_result result;
     result.errors.push_back(

@@ -44,6 +44,8 @@ struct server_config {
   // On SIGTERM, running operations get this long to finish before they are
   // cancelled and recorded as interrupted.
   milliseconds stop_timeout{60'000};
+  // HTTP connections served at once; more are refused with 503.
+  std::size_t max_connections = 512;
 };
 
 struct ssh_config {

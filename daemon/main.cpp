@@ -1,8 +1,10 @@
 // bluegreend: the blue/green deployment daemon and its administrative
 // commands (check-config, token).
 #include <pwd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -80,6 +82,22 @@ int token_command(const command_line& cl) {
   }
 }
 
+// Every connection, SSH session and pipe is a descriptor, and the usual
+// soft limit (1024) is far below what the hard limit allows; the server fits
+// its connection cap to what this leaves. At most 65536: commands the daemon
+// starts inherit the limit, and some programs close every possible
+// descriptor one by one (a hard limit of 2^30 is common in containers).
+void raise_descriptor_limit() {
+  constexpr rlim_t kEnough = 65536;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  rlim_t wanted = std::min(limit.rlim_max, kEnough);
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = wanted;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,6 +120,7 @@ int main(int argc, char** argv) {
       std::cout << "ok\n";
       return exit_ok;
     case command_line::command::run:
+      raise_descriptor_limit();
       return run_service(*cl);
     default:
       return token_command(*cl);

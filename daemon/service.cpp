@@ -126,6 +126,7 @@ int run_service(const command_line& cl) {
   options.max_header_bytes = cfg->server.max_header_bytes;
   options.read_timeout = cfg->server.read_timeout;
   options.write_timeout = cfg->server.write_timeout;
+  options.max_connections = cfg->server.max_connections;
   api::server http(io, options, [&app](const api::request& req) { return app.handle(req); });
   // Reconcile with reality before taking requests: what was running when the
   // daemon last stopped is marked interrupted and the recorded live colours
@@ -214,9 +215,12 @@ int run_service(const command_line& cl) {
           if (next.listen_host != now.listen_host || next.listen_port != now.listen_port ||
               next.state_dir != now.state_dir || next.max_body_bytes != now.max_body_bytes ||
               next.max_header_bytes != now.max_header_bytes ||
+              next.max_connections != now.max_connections ||
               next.read_timeout != now.read_timeout || next.write_timeout != now.write_timeout)
-            spdlog::warn("changes to server.listen, state_dir, max_body_bytes, max_header_bytes, "
-                         "read_timeout and write_timeout take effect at the next restart");
+            spdlog::warn(
+                "changes to server.listen, state_dir, max_body_bytes, max_header_bytes, "
+                "max_connections, read_timeout and write_timeout take effect at the "
+                "next restart");
           if (!cl.log_level) setup_logging(next.log_level);
           try {
             core.reload(reloaded.value, {"system", "signal"});

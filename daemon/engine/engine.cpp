@@ -11,6 +11,7 @@
 
 #include "daemon/checks/http_probe.hpp"
 #include "daemon/engine/reality.hpp"
+#include "daemon/one_line_text.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/database.hpp"
 #include "storage/switch_intent_repository.hpp"
@@ -153,9 +154,7 @@ void engine::record(const actor& who, std::string_view action,
 result<storage::lock_record> engine::lock(std::string_view app, std::string_view reason,
                                           const actor& who) {
   if (!cfg_->find_app(app)) return unknown_app(app);
-  if (reason.empty() || reason.size() > 500 ||
-      std::any_of(reason.begin(), reason.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+  if (reason.empty() || reason.size() > 500 || !daemon::is_one_line_text(reason)) {
     return failure{failure::kind::invalid, "invalid_reason",
                    "a lock needs a reason of 1 to 500 characters on one line, e.g. "
                    "\"release freeze\""};

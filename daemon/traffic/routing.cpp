@@ -1,6 +1,7 @@
 #include "daemon/traffic/routing.hpp"
 
 #include <cctype>
+#include <set>
 
 namespace bluegreen::traffic {
 
@@ -26,6 +27,7 @@ std::string routing::encode() const {
 
 std::optional<routing> routing::decode(std::string_view text) {
   routing r;
+  std::set<daemon::colour> seen;
   int total = 0;
   while (!text.empty()) {
     auto comma = text.find(',');
@@ -43,6 +45,9 @@ std::optional<routing> routing::decode(std::string_view text) {
         w = w * 10 + (d - '0');
       }
     }
+    // A colour named twice or a share above 100 would otherwise still add up
+    // to 100 ("green:50,green:50", "blue:200,green:0,...") and be misread.
+    if (w > 100 || !seen.insert(*c).second) return std::nullopt;
     if (w > 0) r.weights[*c] = w;
     total += w;
     if (comma == std::string_view::npos) break;

@@ -3,11 +3,18 @@
 #include "api/server.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "api/application.hpp"
@@ -17,6 +24,7 @@
 #include "storage/database.hpp"
 #include "tests/support/api_stack.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace bluegreen::api {
@@ -25,6 +33,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::http_connection;
+using testing::http_reply;
 using testing::http_request;
 
 class Server : public ::testing::Test {
@@ -197,6 +206,271 @@ TEST_F(Server, ExpectContinueGetsAnInterimResponse) {
   auto r = conn.read_reply();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201);
+}
+
+// A lock whose reason the daemon must refuse, sent over TCP; the app stays unlocked.
+void expect_reason_refused(std::uint16_t port, const std::string& deployer,
+                           const std::string& reader, const std::string& reason_json) {
+  auto r = http_request(port, "POST", "/api/v1/apps/keepthescore/lock", deployer,
+                        R"({"reason":")" + reason_json + R"("})");
+  ASSERT_TRUE(r) << reason_json;
+  EXPECT_EQ(r->status, 400) << reason_json << ": " << r->body;
+  auto app = http_request(port, "GET", "/api/v1/apps/keepthescore", reader);
+  EXPECT_TRUE(json::parse(app->body)["locks"]["manual"].is_null()) << reason_json;
+}
+
+TEST_F(Server, LockReasonsRefuseUnicodeControlFormatAndSeparatorCharacters) {
+  // NEL (a C1 control), line and paragraph separators, right-to-left
+  // override, zero-width space, byte order mark, a tag character.
+  for (const char* reason :
+       {"freeze\\u0085now", "freeze\\u2028now", "freeze\\u2029now", "evil\\u202Etxt.exe",
+        "zero\\u200Bwidth", "bom\\uFEFF", "tag\\uDB40\\uDC41", "tab\\there", "del\\u007F"})
+    expect_reason_refused(port_, deployer_, reader_, reason);
+  auto fine = http_request(port_, "POST", "/api/v1/apps/keepthescore/lock", deployer_,
+                           R"({"reason":"Release freeze — café ☕ 日本"})");
+  ASSERT_TRUE(fine);
+  EXPECT_EQ(fine->status, 201) << fine->body;
+}
+
+TEST_F(Server, LockReasonsInInvalidUtf8AreRefused) {
+  for (std::string reason : {std::string("bad\xff"), std::string("cut\xe2\x80"),
+                             std::string("overlong\xc0\xaf"), std::string("surrogate\xed\xa0\x80")})
+    expect_reason_refused(port_, deployer_, reader_, reason);
+}
+
+TEST_F(Server, SwitchWeightsOutOfRangeAreRefusedNotTruncated) {
+  for (const char* weights : {R"({"green": 4294967306})", R"({"green": 18446744073709551615})",
+                              R"({"green": -4294967286})", R"({"green": 101})",
+                              R"({"blue": 4294967296, "green": 100})"}) {
+    auto r = http_request(port_, "POST", "/api/v1/apps/keepthescore/switch", deployer_,
+                          std::string(R"({"weights": )") + weights + "}");
+    ASSERT_TRUE(r) << weights;
+    EXPECT_EQ(r->status, 400) << weights << ": " << r->body;
+    EXPECT_EQ(error_code(*r), "invalid_weights") << weights;
+  }
+}
+
+TEST_F(Server, TwoAuthorizationHeadersAreABadRequest) {
+  for (const auto& second : {reader_, std::string("bgt_") + std::string(64, '0')}) {
+    auto r = http_request(port_, "GET", "/api/v1/apps", reader_, "",
+                          "Authorization: Bearer " + second + "\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+  }
+}
+
+TEST_F(Server, Http11WithoutOneHostIsABadRequest) {
+  for (const std::string head :
+       {"GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+    http_connection conn("127.0.0.1", port_);
+    conn.send_raw(head);
+    auto r = conn.read_reply();
+    ASSERT_TRUE(r) << head;
+    EXPECT_EQ(r->status, 400) << head;
+    EXPECT_TRUE(conn.wait_closed(10s)) << head;
+  }
+  // HTTP/1.0 had no Host header.
+  http_connection old("127.0.0.1", port_);
+  old.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
+  auto r = old.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+// A body framed by anything but exactly "chunked" (or one Content-Length)
+// must not become a second request on the same connection.
+TEST_F(Server, TransferEncodingOtherThanChunkedIsRefusedAndTheBodyIsNeverARequest) {
+  std::string smuggled =
+      "GET /api/v1/apps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + reader_ + "\r\n\r\n";
+  char size_line[16];
+  std::snprintf(size_line, sizeof size_line, "%zx\r\n", smuggled.size());
+  for (const char* encoding :
+       {"xchunked", "chunked, identity", "gzip, chunked", "identity",
+        "chunked\r\nTransfer-Encoding: chunked", "chunked\r\nContent-Length: 3"}) {
+    http_connection conn("127.0.0.1", port_);
+    conn.send_raw(
+        "POST /api/v1/apps/keepthescore/unlock HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " +
+        std::string(encoding) + "\r\n\r\n" + smuggled);
+    auto r = conn.read_reply();
+    ASSERT_TRUE(r) << encoding;
+    EXPECT_EQ(r->status, 400) << encoding << ": " << r->body;
+    // Nothing more is answered: the connection ends without a second reply.
+    std::string rest = conn.read_until_closed(10s);
+    EXPECT_EQ(rest.find("HTTP/1.1"), std::string::npos) << encoding << ": " << rest;
+  }
+  // Exactly "chunked" (in any case) is still read as a body.
+  http_connection conn("127.0.0.1", port_);
+  std::string body = R"({"reason":"freeze"})";
+  std::snprintf(size_line, sizeof size_line, "%zx\r\n", body.size());
+  conn.send_raw(
+      "POST /api/v1/apps/keepthescore/lock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+      deployer_ + "\r\nTransfer-Encoding: Chunked\r\n\r\n" + size_line + body + "\r\n0\r\n\r\n");
+  auto r = conn.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+}
+
+// Past max_connections a new connection is answered 503 and closed at
+// once, while the connections already open keep being served.
+TEST(ServerCap, ConnectionsPastTheCapAreRefusedAndOpenOnesStillServe) {
+  testing::api_stack stack{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
+  server_options options;
+  options.port = 0;
+  options.max_connections = 2;
+  server http(stack.io, options, [&](const request& r) { return stack.app->handle(r); });
+  std::string error;
+  ASSERT_TRUE(http.start(error)) << error;
+  std::thread thread([&] { stack.io.run(); });
+  std::uint16_t port = http.port();
+  {
+    auto first = std::make_unique<http_connection>("127.0.0.1", port);
+    http_connection second("127.0.0.1", port);
+    for (auto* c : {first.get(), &second}) {
+      ASSERT_TRUE(c->send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+      auto r = c->read_reply();
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 200);
+    }
+    for (int i = 0; i < 5; ++i) {
+      http_connection extra("127.0.0.1", port);
+      std::string all = extra.read_until_closed(10s);
+      EXPECT_NE(all.find("503"), std::string::npos) << all;
+      EXPECT_NE(all.find("too_many_connections"), std::string::npos) << all;
+    }
+    ASSERT_TRUE(second.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = second.read_reply();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    // Once one closes, a new connection is served again.
+    first.reset();
+    bool served = false;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!served && std::chrono::steady_clock::now() < deadline) {
+      auto again = http_request(port, "GET", "/healthz");
+      served = again && again->status == 200;
+    }
+    EXPECT_TRUE(served);
+  }
+  boost::asio::post(stack.io, [&] { http.stop(); });
+  thread.join();
+}
+
+// The real daemon, with no apps, on an ephemeral port; `wrapper` runs before
+// it (e.g. prlimit).
+struct running_daemon {
+  running_daemon(const testing::temp_dir& dir, const std::string& server_keys,
+                 std::vector<std::string> wrapper = {}) {
+    auto config =
+        dir.write("bluegreen.toml", "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" +
+                                        (dir.path() / "state").string() + "\"\n" + server_keys);
+    wrapper.insert(wrapper.end(), {BLUEGREEN_BINARY, "run", "--config", config.string()});
+    process = std::make_unique<testing::child_process>(wrapper);
+    auto line = process->wait_for_stderr("listening on", 30s);
+    if (!line) return;
+    std::smatch m;
+    if (std::regex_search(*line, m, std::regex("http://127\\.0\\.0\\.1:([0-9]+)")))
+      port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  }
+  ~running_daemon() {
+    process->signal(SIGTERM);
+    process->wait_exit(30s);
+  }
+  // Lines of its log that contain `needle`.
+  size_t log_lines_with(const std::string& needle) const {
+    std::istringstream in(process->stderr_text());
+    size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+      if (line.find(needle) != std::string::npos) ++n;
+    return n;
+  }
+  std::unique_ptr<testing::child_process> process;
+  std::uint16_t port = 0;
+};
+
+std::optional<http_reply> healthz_on(http_connection& conn) {
+  if (!conn.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")) return std::nullopt;
+  return conn.read_reply();
+}
+
+// Started with a low descriptor limit (soft 64, hard 256), the daemon raises
+// the soft limit to the hard one and fits its connection cap beneath it;
+// connections past that cap get 503 and are closed at once, the open ones are
+// still served, and the log says so in a bounded number of lines.
+TEST(DaemonDescriptors, UnderALowLimitConnectionsPastTheFittedCapAreRefused) {
+  testing::temp_dir dir;
+  running_daemon daemon(dir, "", {"/usr/bin/prlimit", "--nofile=64:256"});
+  ASSERT_NE(daemon.port, 0) << daemon.process->stderr_text();
+  EXPECT_TRUE(std::regex_search(
+      testing::read_file("/proc/" + std::to_string(daemon.process->pid()) + "/limits"),
+      std::regex("Max open files +256 +256 ")));
+  EXPECT_EQ(daemon.log_lines_with("serving at most 128 connections"), 1u)
+      << daemon.process->stderr_text();
+
+  http_connection first("127.0.0.1", daemon.port);
+  ASSERT_EQ(healthz_on(first)->status, 200);
+  std::vector<std::unique_ptr<http_connection>> held;
+  size_t refused = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto conn = std::make_unique<http_connection>("127.0.0.1", daemon.port);
+    if (i < 127) {  // fills the cap; each is answered, so each was accepted
+      auto r = healthz_on(*conn);
+      ASSERT_TRUE(r) << "connection " << i;
+      EXPECT_EQ(r->status, 200);
+      held.push_back(std::move(conn));
+      continue;
+    }
+    std::string answer = conn->read_until_closed(20s);
+    if (answer.find("503 Service Unavailable") != std::string::npos &&
+        answer.find("too_many_connections") != std::string::npos)
+      ++refused;
+  }
+  EXPECT_EQ(refused, 73u);
+  auto r = healthz_on(first);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_LE(daemon.log_lines_with("refused a connection"), 3u) << daemon.process->stderr_text();
+}
+
+// When the process runs out of descriptors anyway, accepting pauses instead
+// of spinning: a connection already open still answers, "accept failed" is
+// logged a bounded number of times, and once descriptors are free again new
+// connections are served.
+TEST(DaemonDescriptors, RunningOutOfDescriptorsPausesAcceptingWithoutFloodingTheLog) {
+  testing::temp_dir dir;
+  running_daemon daemon(dir, "max_connections = 100000\n");
+  ASSERT_NE(daemon.port, 0) << daemon.process->stderr_text();
+  pid_t pid = daemon.process->pid();
+  http_connection keep("127.0.0.1", daemon.port);
+  ASSERT_EQ(healthz_on(keep)->status, 200);
+
+  auto open_files = static_cast<rlim_t>(std::distance(
+      std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"), {}));
+  rlimit before{};
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, nullptr, &before), 0) << std::strerror(errno);
+  rlimit low{open_files + 4, before.rlim_max};  // the soft limit, so it can be raised again
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &low, nullptr), 0) << std::strerror(errno);
+  std::vector<std::unique_ptr<http_connection>> waiting;
+  for (int i = 0; i < 50; ++i)
+    waiting.push_back(std::make_unique<http_connection>("127.0.0.1", daemon.port));
+  ASSERT_TRUE(daemon.process->wait_for_stderr("accept failed", 30s));
+  // While it cannot accept, the open connection is served, again and again.
+  for (int i = 0; i < 50; ++i) {
+    auto r = healthz_on(keep);
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_LE(daemon.log_lines_with("accept failed"), 3u);
+  EXPECT_LT(daemon.process->stderr_text().size(), 64u * 1024);
+
+  waiting.clear();
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &before, nullptr), 0) << std::strerror(errno);
+  bool served = false;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!served && std::chrono::steady_clock::now() < deadline) {
+    auto again = http_request(daemon.port, "GET", "/healthz");
+    served = again && again->status == 200;
+  }
+  EXPECT_TRUE(served);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "daemon/config.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "daemon/duration.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -265,6 +266,114 @@ TEST(Duration, ParsesUnitsAndRefusesBareNumbers) {
   EXPECT_FALSE(parse_duration("99999999999999999999h"));
   EXPECT_EQ(format_duration(90s), "1m30s");
   EXPECT_EQ(format_duration(0ms), "0s");
+}
+
+// A duration far too long ("107000d" is 293 years) once passed and then
+// overflowed the deadlines computed from it; each key has a ceiling.
+TEST(Config, EveryDurationHasACeiling) {
+  struct ceiling {
+    std::string table, key, max, over;
+  };
+  const ceiling cases[] = {
+      {"[server]", "read_timeout", "1h", "61m"},
+      {"[server]", "write_timeout", "1h", "3601s"},
+      {"[server]", "stop_timeout", "1d", "25h"},
+      {"[ssh]", "connect_timeout", "10m", "601s"},
+      {"[ssh]", "keepalive", "1h", "2h"},
+      {"[app.deploy]", "timeout", "7d", "8d"},
+      {"[app.promote]", "watch", "30d", "31d"},
+      {"[app.promote]", "watch_interval", "1h", "1h1ms"},
+      {"[[app.check]]\n  path = \"/\"", "interval", "1h", "2h"},
+      {"[[app.check]]\n  path = \"/\"", "timeout", "1h", "2h"},
+  };
+  auto config_with = [](const ceiling& c, const std::string& value) {
+    std::string line = "\n  " + c.key + " = \"" + value + "\"\n";
+    if (c.table == "[server]" || c.table == "[ssh]" || c.table == "[app.deploy]")
+      return with(c.table, c.table + line);
+    return with("[app.traffic]", c.table + line + "  [app.traffic]");
+  };
+  for (const auto& c : cases) {
+    auto at_max = parse_config(config_with(c, c.max), "t.toml");
+    for (const auto& e : at_max.errors)
+      ADD_FAILURE() << c.key << " = " << c.max << ": " << e.to_string();
+    for (const std::string& value : {c.over, std::string("107000d")}) {
+      auto over = parse_config(config_with(c, value), "t.toml");
+      EXPECT_FALSE(over.value) << c.key << " = " << value;
+      ASSERT_EQ(over.errors.size(), 1u) << c.key << " = " << value;
+      EXPECT_NE(over.errors[0].message.find("is too long: at most \"" + c.max + "\""),
+                std::string::npos)
+          << over.errors[0].to_string();
+    }
+  }
+}
+
+TEST(Config, MaxConnectionsIsReadAndBounded) {
+  auto result = parse_config(with("[ssh]", "max_connections = 64\n\n[ssh]"), "t.toml");
+  for (const auto& e : result.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(result.value);
+  EXPECT_EQ(result.value->server.max_connections, 64u);
+  EXPECT_EQ(parse_config("", "t.toml").value->server.max_connections, 512u);
+  EXPECT_FALSE(parse_config("[server]\nmax_connections = 0\n", "t.toml").value);
+}
+
+// check-config once said "ok" for a directory; a FIFO would block it and
+// /dev/zero would never end.
+TEST(Config, OnlyARegularFileOfAtMostOneMebibyteIsAConfig) {
+  testing::temp_dir dir;
+  auto fifo = dir / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto big = dir.write("big.toml", "# " + std::string(1024 * 1024, 'x') + "\n");
+  const std::pair<std::filesystem::path, std::string> cases[] = {
+      {dir.path(), "it is a directory"},
+      {fifo, "it is a FIFO"},
+      {"/dev/zero", "it is a character device"},
+      {big, "it is larger than 1 MiB"},
+  };
+  for (const auto& [path, why] : cases) {
+    auto result = load_config(path);
+    EXPECT_FALSE(result.value) << path;
+    ASSERT_EQ(result.errors.size(), 1u) << path;
+    EXPECT_NE(result.errors[0].to_string().find("cannot read the config file: " + why),
+              std::string::npos)
+        << result.errors[0].to_string();
+  }
+  auto small = dir.write("ok.toml", "[server]\nlisten = \"127.0.0.1:9000\"\n");
+  ASSERT_TRUE(load_config(small).value);
+}
+
+// A value (or key) holding a newline is echoed escaped, so it cannot print
+// a line that looks like an error of its own.
+TEST(Config, EchoedValuesCannotFakeAnErrorLine) {
+  auto result = parse_config(
+      "[server]\n"
+      "log_level = \"loud\\n/etc/bluegreen/bluegreen.toml:1:1: server.listen: fake\"\n"
+      "\"x\\u2028y\\u0085z\\u202e\" = 1\n"
+      "read_timeout = \"1s\\r\\u0000\"\n",
+      "/etc/bluegreen/bluegreen.toml");
+  ASSERT_EQ(result.errors.size(), 3u);
+  std::string all;
+  for (const auto& e : result.errors) {
+    std::string line = e.to_string();
+    EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+    EXPECT_EQ(line.find('\r'), std::string::npos) << line;
+    EXPECT_EQ(line.find("\u2028"), std::string::npos) << line;
+    EXPECT_EQ(line.find("\u202e"), std::string::npos) << line;
+    all += line + "\n";
+  }
+  EXPECT_NE(all.find(R"("loud\n/etc/bluegreen/bluegreen.toml:1:1: server.listen: fake")"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find(R"(server.x\u{2028}y\u{0085}z\u{202e}: unknown key)"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find(R"("1s\r\x00" is not a duration)"), std::string::npos) << all;
+}
+
+TEST(Config, UrlsWithUnicodeSeparatorsOrFormatCharactersAreRefused) {
+  for (const char* url : {"https://example.com/\u2028", "https://example.com/a\u202eb",
+                          "https://example.com/\u200b"}) {
+    auto result = parse_config(with("https://example.com", url), "t.toml");
+    EXPECT_FALSE(result.value) << url;
+  }
 }
 
 }  // namespace
