@@ -104,25 +104,11 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     return r.error == ssh::error_kind::cancelled;
   };
 
-  // 0. What an interrupted operation left running on these hosts is stopped
-  // first, and every host must be reachable: otherwise nothing runs anywhere.
+  // 0. Nothing an interrupted operation left there still runs, and every
+  // host can be reached: otherwise nothing runs anywhere.
   std::string idle_name(to_string(idle));
-  std::optional<std::int64_t> log_to = id;
-  auto left = co_await stop_leftovers(cfg, log_to, app_name, idle_name);
-  if (left) {
-    finish(id, "failed", *left + ". Nothing was run; live traffic was not touched");
-    co_return;
-  }
   std::vector<daemon::ssh_target> hosts = target.hosts;
-  auto unreachable = co_await reach_all(id, hosts, cancel);
-  if (cancel->cancelled()) {
-    finish(id, "cancelled", "cancelled while connecting to the hosts");
-    co_return;
-  }
-  if (unreachable) {
-    finish(id, "failed", *unreachable + ". Live traffic was not touched");
-    co_return;
-  }
+  if (!co_await prepare_hosts(cfg, id, app_name, idle_name, hosts, cancel)) co_return;
   std::string marker = mark_remote(id);
 
   // 1. Resolve the ref to a commit id on one idle host.

@@ -242,6 +242,13 @@ class engine {
       std::string app_name, std::string colour);
   boost::asio::awaitable<void> stop_leftovers_after_restart(
       std::shared_ptr<const daemon::config> cfg, std::string app_name);
+  // Both of the above before a deploy or task runs anything on `hosts` of
+  // `colour`; false when the operation could not go on (it is finished).
+  boost::asio::awaitable<bool> prepare_hosts(std::shared_ptr<const daemon::config> cfg,
+                                             std::int64_t id, std::string app_name,
+                                             std::string colour,
+                                             std::vector<daemon::ssh_target> hosts,
+                                             ssh::cancel_handle cancel);
   // A new marker for an operation's remote commands, stored with it.
   std::string mark_remote(std::int64_t id);
 

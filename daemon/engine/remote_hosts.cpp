@@ -133,4 +133,27 @@ asio::awaitable<std::optional<std::string>> engine::stop_leftovers(
   co_return problems;
 }
 
+asio::awaitable<bool> engine::prepare_hosts(std::shared_ptr<const daemon::config> cfg,
+                                            std::int64_t id, std::string app_name,
+                                            std::string colour,
+                                            std::vector<daemon::ssh_target> hosts,
+                                            ssh::cancel_handle cancel) {
+  std::optional<std::int64_t> log_to = id;
+  auto left = co_await stop_leftovers(cfg, log_to, app_name, colour);
+  if (left) {
+    finish(id, "failed", *left + ". Nothing was run");
+    co_return false;
+  }
+  auto unreachable = co_await reach_all(id, hosts, cancel);
+  if (cancel->cancelled()) {
+    finish(id, "cancelled", "cancelled while connecting to the hosts");
+    co_return false;
+  }
+  if (unreachable) {
+    finish(id, "failed", *unreachable);
+    co_return false;
+  }
+  co_return true;
+}
+
 }  // namespace bluegreen::engine

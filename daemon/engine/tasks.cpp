@@ -83,26 +83,12 @@ asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::c
                                     {"ref", state.ref.value_or("")},
                                     {"sha", state.sha.value_or("")}};
   std::string on_name(to_string(on));
-  std::optional<std::int64_t> log_to = id;
-  auto left = co_await stop_leftovers(cfg, log_to, app_name, on_name);
-  if (left) {
-    finish(id, "failed", *left + ". Nothing was run");
-    co_return;
-  }
   std::vector<daemon::ssh_target> hosts;
   for (const auto& host : target.hosts) {
     hosts.push_back(host);
     if (!task.all_hosts) break;
   }
-  auto unreachable = co_await reach_all(id, hosts, cancel);
-  if (cancel->cancelled()) {
-    finish(id, "cancelled", "cancelled while connecting to the hosts");
-    co_return;
-  }
-  if (unreachable) {
-    finish(id, "failed", *unreachable);
-    co_return;
-  }
+  if (!co_await prepare_hosts(cfg, id, app_name, on_name, hosts, cancel)) co_return;
   std::string marker = mark_remote(id);
   std::vector<ssh::job> jobs;
   for (const auto& host : hosts) {

@@ -21,14 +21,7 @@ using bluegreen::testing::world;
 using bluegreen::testing::world_options;
 using nlohmann::json;
 
-std::string log_text(world& w, std::int64_t id) {
-  auto r = w.api("GET", "/api/v1/deployments/" + std::to_string(id) + "/log?limit=10000");
-  std::string out;
-  for (const auto& l : r.body["lines"])
-    out += (l["host"].is_null() ? std::string("-") : l["host"].get<std::string>()) + " " +
-           l["stream"].get<std::string>() + " " + l["text"].get<std::string>() + "\n";
-  return out;
-}
+std::string log_text(world& w, std::int64_t id) { return w.log_text(id); }
 
 json operation(world& w, std::int64_t id) {
   return w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];

@@ -31,14 +31,7 @@ std::unique_ptr<bluegreen::testing::child_process> someone_elses_sleep() {
       std::vector<std::string>{"/bin/bash", "-c", "exec -a sleep sleep 600"});
 }
 
-std::string log_text(world& w, std::int64_t id) {
-  auto r = w.api("GET", "/api/v1/deployments/" + std::to_string(id) + "/log?limit=10000");
-  std::string out;
-  for (const auto& l : r.body["lines"])
-    out += (l["host"].is_null() ? std::string("-") : l["host"].get<std::string>()) + " " +
-           l["stream"].get<std::string>() + " " + l["text"].get<std::string>() + "\n";
-  return out;
-}
+std::string log_text(world& w, std::int64_t id) { return w.log_text(id); }
 
 std::string recorded_live(world& w) {
   auto app = w.api("GET", "/api/v1/apps/demo");

@@ -298,6 +298,15 @@ json world::follow(std::int64_t id, std::function<void(const json&)> on_line,
   return end;
 }
 
+std::string world::log_text(std::int64_t id) {
+  auto r = api("GET", "/api/v1/deployments/" + std::to_string(id) + "/log?limit=10000");
+  std::string out;
+  for (const auto& l : r.body["lines"])
+    out += (l["host"].is_null() ? std::string("-") : l["host"].get<std::string>()) + " " +
+           l["stream"].get<std::string>() + " " + l["text"].get<std::string>() + "\n";
+  return out;
+}
+
 json world::deploy(const std::string& ref, bool force) {
   json body = {{"ref", ref}};
   if (force) body["force"] = true;

@@ -86,6 +86,8 @@ class world {
   nlohmann::json follow(std::int64_t id,
                         std::function<void(const nlohmann::json&)> on_line = nullptr,
                         std::chrono::seconds deadline = std::chrono::seconds(120));
+  // An operation's log as text, a line per log line: "host stream text".
+  std::string log_text(std::int64_t id);
   // Deploys `ref` and follows it to the end.
   nlohmann::json deploy(const std::string& ref, bool force = false);
   nlohmann::json switch_to(const std::string& body = "{}");
