@@ -72,8 +72,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_deploy(std::st
     }
   }
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
+  // Read before the hand-over: from here on the operation is the
+  // supervisor's, and a failure here must not end it a second time.
+  auto accepted = *operation(id);
   supervise(id, run_deploy(cfg, id, app_name, idle, req, who));
-  co_return *operation(id);
+  co_return accepted;
 }
 
 asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> cfg,
@@ -83,12 +86,6 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   const daemon::colour_config& target = app.colour_of(idle);
   auto cancel = running_.count(id) ? running_[id].cancel : ssh::make_cancel_handle();
   storage::app_state_repository states(db_);
-  // The idle colour's previous release is about to change: it can no longer
-  // be rolled back to.
-  states.set_verified(app_name, to_string(idle), false);
-  auto before = states.find(app_name);
-  if (before && before->previous_live == std::string(to_string(idle)))
-    states.set_previous_live(app_name, std::nullopt);
 
   auto secrets = secret_env(id, app);
   if (!secrets) co_return;
@@ -109,6 +106,15 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   std::string idle_name(to_string(idle));
   std::vector<daemon::ssh_target> hosts = target.hosts;
   if (!co_await prepare_hosts(cfg, id, app_name, idle_name, hosts, cancel)) co_return;
+  {
+    // The idle colour's previous release is about to change: it can no
+    // longer be rolled back to.
+    storage::transaction tx(db_);
+    states.set_verified(app_name, idle_name, false);
+    auto before = states.find(app_name);
+    if (before && before->previous_live == idle_name) states.set_previous_live(app_name, std::nullopt);
+    tx.commit();
+  }
   std::string marker = mark_remote(id);
 
   // 1. Resolve the ref to a commit id on one idle host.
@@ -132,18 +138,13 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     co_return;
   }
   while (!resolved.empty() && (resolved.back() == ' ' || resolved.back() == '\r')) resolved.pop_back();
-  switch (resolved_result.error) {
-    case ssh::error_kind::connect_failed:
-    case ssh::error_kind::auth_failed:
-    case ssh::error_kind::host_key_unknown:
-    case ssh::error_kind::host_key_changed:
-      // The host, not the ref, is the problem: say so, with its fix.
-      finish(id, "failed",
-             "cannot reach " + resolve.to.label() + " to resolve " + req.ref + ": " +
-                 resolved_result.summary() + ". Nothing was run; live traffic was not touched");
-      co_return;
-    default:
-      break;
+  if (resolved_result.error != ssh::error_kind::none) {
+    // The host or the connection, not the ref, is the problem: say so, with
+    // its fix.
+    finish(id, "failed",
+           "cannot resolve " + req.ref + " on " + resolve.to.label() + ": " +
+               resolved_result.summary() + ". No step was run; live traffic was not touched");
+    co_return;
   }
   if (!resolved_result.ok() || !is_commit_id(resolved)) {
     finish(id, "failed",

@@ -273,8 +273,11 @@ void engine::supervise(std::int64_t id, asio::awaitable<void> work) {
 }
 
 void engine::end_after_crash(std::int64_t id, const std::string& what) {
+  if (id == 0) {
+    spdlog::error("internal error in background work: {}", what);
+    return;
+  }
   spdlog::error("operation #{} failed with an internal error: {}", id, what);
-  if (id == 0) return;
   std::string reason = "internal error: " + what.substr(0, 300) + " (see bluegreend's log)";
   try {
     auto op = operation(id);
@@ -288,15 +291,19 @@ void engine::end_after_crash(std::int64_t id, const std::string& what) {
   // The state could not be recorded (the database fails): still let the
   // app go, so the next operation can start once storage works again.
   auto it = running_.find(id);
-  if (it != running_.end()) {
-    try {
+  std::string app = it != running_.end() ? it->second.app : std::string();
+  try {
+    if (app.empty())
+      if (auto op = operation(id)) app = op->app;
+    if (!app.empty()) {
       storage::lock_repository locks(db_);
-      auto held = locks.find(it->second.app, "operation");
-      if (held && held->operation_id == id) locks.release(it->second.app, "operation");
-    } catch (const std::exception& e) {
-      spdlog::critical("operation #{}: cannot release the lock of {}: {}", id, it->second.app,
-                       e.what());
+      auto held = locks.find(app, "operation");
+      if (held && held->operation_id == id) locks.release(app, "operation");
     }
+  } catch (const std::exception& e) {
+    spdlog::critical("operation #{}: cannot release the lock of {}: {}", id, app, e.what());
+  }
+  if (it != running_.end()) {
     running_.erase(it);
     notify_log(id);
     if (stopping_ && running_.empty() && on_idle_) on_idle_();

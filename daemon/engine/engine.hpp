@@ -222,9 +222,11 @@ class engine {
 
   // The watch gave up on `to`: switch back to `from` as a rollback
   // operation of its own, which takes the app's lock like any other.
-  void switch_back(std::shared_ptr<const daemon::config> cfg, std::int64_t watched,
+  // False when the app is busy and the watch should try again later.
+  // `busy_said`: whether the watch's log already says the app is busy.
+  bool switch_back(std::shared_ptr<const daemon::config> cfg, std::int64_t watched,
                    std::string app_name, traffic::routing from, traffic::routing to,
-                   std::string reason);
+                   std::string reason, bool& busy_said);
   boost::asio::awaitable<void> run_switch_back(std::shared_ptr<const daemon::config> cfg,
                                                std::int64_t id, std::int64_t watched,
                                                std::string app_name, traffic::routing from,

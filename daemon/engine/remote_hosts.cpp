@@ -18,29 +18,44 @@ ssh::destination destination_of(const daemon::ssh_target& t) {
   return ssh::destination{t.user, t.host, t.port};
 }
 
-// Run on a host: ends every process whose environment carries the marker
-// (the commands of one operation and whatever they started), SIGTERM first
-// and SIGKILL for what is still there five seconds later.
+// Run on a host: ends the commands an interrupted operation still runs
+// there. Its commands carry the marker in their environment, and each ran
+// as the leader of a session of its own; the processes of a session whose
+// leader still runs are stopped: SIGTERM, then SIGKILL for those still
+// there (looked up again) 5 s later. What a command that ended left behind
+// (a server started in the background) is left alone.
 std::string stop_marked_script(const std::string& marker) {
   return "m=" + daemon::shell_quote("BLUEGREEN_OPERATION=" + marker) +
          "\n"
-         "pids=\n"
-         "for e in /proc/[0-9]*/environ; do\n"
-         "  grep -qFxz -e \"$m\" \"$e\" 2>/dev/null || continue\n"
-         "  p=${e%/environ}; p=${p#/proc/}\n"
-         "  [ \"$p\" = \"$$\" ] || pids=\"$pids $p\"\n"
-         "done\n"
+         "marked() {\n"
+         "  leaders= all=\n"
+         "  for e in /proc/[0-9]*/environ; do\n"
+         "    grep -qFxz -e \"$m\" \"$e\" 2>/dev/null || continue\n"
+         "    p=${e%/environ}; p=${p#/proc/}\n"
+         "    [ \"$p\" = \"$$\" ] && continue\n"
+         "    s=$(cat /proc/$p/stat 2>/dev/null) || continue\n"
+         "    set -- ${s##*) }\n"
+         "    all=\"$all $p:$4\"\n"
+         "    [ \"$p\" = \"$4\" ] && leaders=\"$leaders $p \"\n"
+         "  done\n"
+         "  [ -n \"$sessions\" ] || sessions=$leaders\n"
+         "  pids=\n"
+         "  for ps in $all; do\n"
+         "    case \"$sessions\" in *\" ${ps#*:} \"*) pids=\"$pids ${ps%%:*}\" ;; esac\n"
+         "  done\n"
+         "}\n"
+         "sessions=\n"
+         "marked\n"
          "[ -z \"$pids\" ] && exit 0\n"
          "echo \"stopping what an interrupted operation left running:$pids\"\n"
          "kill -s TERM $pids 2>/dev/null\n"
          "i=0\n"
          "while [ $i -lt 50 ]; do\n"
-         "  alive=\n"
-         "  for p in $pids; do kill -0 $p 2>/dev/null && alive=\"$alive $p\"; done\n"
-         "  [ -z \"$alive\" ] && exit 0\n"
          "  sleep 0.1; i=$((i + 1))\n"
+         "  marked\n"
+         "  [ -z \"$pids\" ] && exit 0\n"
          "done\n"
-         "kill -s KILL $alive 2>/dev/null\n"
+         "kill -s KILL $pids 2>/dev/null\n"
          "exit 0\n";
 }
 
@@ -92,9 +107,10 @@ asio::awaitable<std::optional<std::string>> engine::stop_leftovers(
   std::string problems;
   for (const auto& left : ops.leftovers(app_name)) {
     if (!colour.empty() && left.colour != colour) continue;
+    if (!app) continue;  // no hosts known any more; kept for when the app comes back
     auto c = daemon::parse_colour(left.colour);
-    if (!app || !c) {
-      ops.set_remote_marker(left.id, std::nullopt);  // it never ran anything remotely
+    if (!c) {
+      ops.set_remote_marker(left.id, std::nullopt);  // it never got as far as a colour
       continue;
     }
     std::vector<ssh::job> jobs;
@@ -111,7 +127,8 @@ asio::awaitable<std::optional<std::string>> engine::stop_leftovers(
     ssh::line_sink keep = [&said](std::vector<ssh::output_line>&& lines) {
       for (auto& l : lines) said.push_back(l.host + ": " + l.text);
     };
-    auto results = co_await runner_.run_all(jobs, keep, nullptr);
+    ssh::cancel_handle no_cancel;
+    auto results = co_await runner_.run_all(jobs, keep, no_cancel);
     for (const auto& line : said) {
       say(line);
       spdlog::info("{}: operation #{}: {}", app_name, left.id, line);
@@ -138,12 +155,6 @@ asio::awaitable<bool> engine::prepare_hosts(std::shared_ptr<const daemon::config
                                             std::string colour,
                                             std::vector<daemon::ssh_target> hosts,
                                             ssh::cancel_handle cancel) {
-  std::optional<std::int64_t> log_to = id;
-  auto left = co_await stop_leftovers(cfg, log_to, app_name, colour);
-  if (left) {
-    finish(id, "failed", *left + ". Nothing was run");
-    co_return false;
-  }
   auto unreachable = co_await reach_all(id, hosts, cancel);
   if (cancel->cancelled()) {
     finish(id, "cancelled", "cancelled while connecting to the hosts");
@@ -151,6 +162,12 @@ asio::awaitable<bool> engine::prepare_hosts(std::shared_ptr<const daemon::config
   }
   if (unreachable) {
     finish(id, "failed", *unreachable);
+    co_return false;
+  }
+  std::optional<std::int64_t> log_to = id;
+  auto left = co_await stop_leftovers(cfg, log_to, app_name, colour);
+  if (left) {
+    finish(id, "failed", *left + ". Nothing was run");
     co_return false;
   }
   co_return true;

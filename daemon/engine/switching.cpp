@@ -108,8 +108,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   }
   if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
+  // Read before the hand-over: from here on the operation is the
+  // supervisor's, and a failure here must not end it a second time.
+  auto accepted = *operation(id);
   supervise(id, run_switch(cfg, id, app_name, from, to, true));
-  co_return *operation(id);
+  co_return accepted;
 }
 
 asio::awaitable<result<storage::operation_record>> engine::rollback(std::string app_name,
@@ -152,8 +155,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
   if (!begun) co_return begun.error();
   id = begun.value().id;
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
+  // Read before the hand-over: from here on the operation is the
+  // supervisor's, and a failure here must not end it a second time.
+  auto accepted = *operation(id);
   supervise(id, run_switch(cfg, id, app_name, from, traffic::routing::all_to(*target), true));
-  co_return *operation(id);
+  co_return accepted;
 }
 
 asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> cfg,
@@ -318,6 +324,8 @@ asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, s
   asio::steady_timer timer(io_);
   unsigned failures = 0;
   std::string last;
+  bool switched_back = false;
+  bool busy_said = false;
   while (std::chrono::steady_clock::now() < end && !stop->cancelled()) {
     std::function<void(const std::string&)> quiet;
     auto checked = co_await checks::run_checks(app.public_url, probes, values, false, quiet);
@@ -335,35 +343,48 @@ asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, s
                            " failed probes after the switch (" + last + ")";
       event(id, "watch: " + std::string(to_string(c)) + " failed " + std::to_string(failures) +
                     " probes in a row; switching back to " + from.describe());
-      switch_back(cfg, id, app_name, from, to, reason);
-      break;
+      if (switch_back(cfg, id, app_name, from, to, reason, busy_said)) {
+        switched_back = true;
+        break;
+      }
+      // The app is busy (a task, or a request still being checked): keep
+      // watching and try again next round. Only an operation that changes
+      // traffic ends the watch.
     }
     timer.expires_after(app.promote.watch_interval);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   if (auto w = watches_.find(app_name); w != watches_.end() && w->second == stop) watches_.erase(w);
+  if (!stop->cancelled() && !switched_back && failures >= app.promote.failure_threshold) {
+    event(id, "watch ended without switching back: the app stayed busy; " +
+                  std::string(to_string(c)) + " still fails (" + last + ")");
+    spdlog::warn("{}: the watch ended without switching back: the app stayed busy", app_name);
+  }
   if (!stop->cancelled() && failures < app.promote.failure_threshold)
     event(id, "watch ended: " + std::string(to_string(c)) + " stayed healthy");
 }
 
-void engine::switch_back(std::shared_ptr<const daemon::config> cfg, std::int64_t watched,
+bool engine::switch_back(std::shared_ptr<const daemon::config> cfg, std::int64_t watched,
                          std::string app_name, traffic::routing from, traffic::routing to,
-                         std::string reason) {
+                         std::string reason, bool& busy_said) {
   const daemon::app_config& app = *cfg->find_app(app_name);
   auto op = new_operation_for(app_name, "rollback", actor{"watch", "system"});
   op.colour = std::string(to_string(main_colour(from)));
   op.detail = "after " + reason + " (operation #" + std::to_string(watched) + ")";
-  // Taking the app's lock is what keeps the switch back from overlapping a
-  // switch or rollback that someone started meanwhile: that one wins.
+  // Taking the app's lock is what keeps the switch back from overlapping
+  // any other operation of the app.
   auto begun = begin(app, op, false);
   if (!begun) {
-    event(watched, "watch: not switching back: " + begun.error().message);
-    spdlog::warn("{}: the watch did not switch back: {}", app_name, begun.error().message);
-    return;
+    if (!busy_said) {
+      event(watched, "watch: cannot switch back yet: " + begun.error().message);
+      spdlog::warn("{}: the watch cannot switch back yet: {}", app_name, begun.error().message);
+      busy_said = true;
+    }
+    return false;
   }
   std::int64_t id = begun.value().id;
-  event(watched, "watch: switching back as operation #" + std::to_string(id));
   supervise(id, run_switch_back(cfg, id, watched, app_name, from, to, reason));
+  return true;
 }
 
 asio::awaitable<void> engine::run_switch_back(std::shared_ptr<const daemon::config> cfg,

@@ -59,8 +59,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_task(std::stri
                                                               : daemon::other(now.value().live);
   }
   storage::operation_repository(db_).set_colour(id, to_string(on));
+  // Read before the hand-over: from here on the operation is the
+  // supervisor's, and a failure here must not end it a second time.
+  auto accepted = *operation(id);
   supervise(id, run_task_operation(cfg, id, app_name, task_name, on));
-  co_return *operation(id);
+  co_return accepted;
 }
 
 asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::config> cfg,

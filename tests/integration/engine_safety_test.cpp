@@ -208,7 +208,17 @@ TEST(EngineSafety, AfterAKillTheInterruptedDeploysRemoteStepsAreStopped) {
   std::int64_t id = r.body["operation"]["id"];
   std::string needle = w.root().string() + "/hosts/";
   std::string prefix = "op" + std::to_string(id) + "-";
-  ASSERT_TRUE(eventually([&] { return marked_processes(needle, prefix).size() >= 3; }, 60s))
+  // The slow step runs on all three green hosts.
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::string log = log_text(w, id);
+        size_t n = 0;
+        for (size_t p = log.find("sleeping on"); p != std::string::npos;
+             p = log.find("sleeping on", p + 1))
+          ++n;
+        return n >= 3 && marked_processes(needle, prefix).size() >= 3;
+      },
+      60s))
       << log_text(w, id);
 
   w.kill_daemon();
@@ -221,6 +231,63 @@ TEST(EngineSafety, AfterAKillTheInterruptedDeploysRemoteStepsAreStopped) {
   EXPECT_EQ(state_of(w, id), "interrupted");
   auto again = w.deploy("main");
   EXPECT_EQ(again["state"], "ready") << again.dump();
+}
+
+TEST(EngineSafety, AWatchThatFindsTheAppBusySwitchesBackOnceItIsFree) {
+  world_options o;
+  o.watch = "60s";
+  // A task of the demo app that holds it until cancelled.
+  o.extra_config = "  hold = { command = \"echo holding; exec sleep 600\", on = \"idle\", "
+                   "hosts = \"one\" }\n";
+  world w(o);
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  auto switched = w.switch_to();
+  ASSERT_EQ(switched["state"], "succeeded") << log_text(w, switched["id"]);
+  std::int64_t watched = switched["id"];
+
+  auto task = w.api("POST", "/api/v1/apps/demo/tasks/hold");
+  ASSERT_EQ(task.status, 202) << task.body.dump();
+  std::int64_t task_id = task.body["operation"]["id"];
+  ASSERT_TRUE(eventually([&] { return log_text(w, task_id).find("holding") != std::string::npos; },
+                         60s));
+  for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "unhealthy");
+  ASSERT_TRUE(eventually(
+      [&] { return log_text(w, watched).find("cannot switch back yet") != std::string::npos; },
+      60s))
+      << log_text(w, watched);
+  EXPECT_EQ(w.upstream_colour(), "green");
+
+  // The task ends: the watch, still watching, switches back.
+  ASSERT_EQ(w.api("POST", "/api/v1/deployments/" + std::to_string(task_id) + "/cancel").status,
+            202);
+  EXPECT_TRUE(eventually([&] { return state_of(w, watched) == "rolled_back"; }, 60s))
+      << log_text(w, watched);
+  EXPECT_TRUE(eventually([&] { return recorded_live(w) == "blue"; }, 60s));
+  EXPECT_EQ(w.upstream_colour(), "blue");
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+}
+
+TEST(EngineSafety, ADeployThatRanNothingKeepsTheRollbackTarget) {
+  world w;
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  ASSERT_EQ(w.switch_to()["state"], "succeeded");
+  // Blue (idle now, the rollback target) cannot be reached: a deploy to it
+  // runs nothing, so blue still runs what it served.
+  std::string line = w.known_hosts_line("127.0.0.2") + "\n";
+  std::string known = read_file(w.known_hosts());
+  known.erase(known.find(line), line.size());
+  std::ofstream(w.known_hosts(), std::ios::trunc) << known;
+  auto failed = w.deploy("main");
+  EXPECT_EQ(failed["state"], "failed");
+  EXPECT_NE(failed["error"].get<std::string>().find("host_key_unknown"), std::string::npos)
+      << failed.dump();
+
+  auto rolled = w.rollback();
+  EXPECT_EQ(rolled["state"], "succeeded") << rolled.dump();
+  EXPECT_EQ(w.through_lb("/version"), "1.0.0");
+  EXPECT_EQ(recorded_live(w), "blue");
 }
 
 }  // namespace
