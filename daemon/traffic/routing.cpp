@@ -32,7 +32,7 @@ std::optional<routing> routing::decode(std::string_view text) {
     std::string_view part = text.substr(0, comma);
     auto colon = part.find(':');
     std::optional<daemon::colour> c = daemon::parse_colour(part.substr(0, colon));
-    if (!c) return std::nullopt;
+    if (!c || r.weights.count(*c)) return std::nullopt;  // a colour given twice
     int w = 100;
     if (colon != std::string_view::npos) {
       std::string_view digits = part.substr(colon + 1);
