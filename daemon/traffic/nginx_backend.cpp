@@ -8,6 +8,7 @@
 #include "daemon/shell_quote.hpp"
 #include "daemon/ssh/execute_local.hpp"
 #include "daemon/ssh/runner.hpp"
+#include "daemon/traffic/nginx_upstream.hpp"
 #include "daemon/traffic/shell_job.hpp"
 
 namespace bluegreen::traffic {
@@ -16,8 +17,6 @@ using daemon::colour;
 using daemon::shell_quote;
 
 namespace {
-
-constexpr std::string_view kMarker = "# Managed by bluegreend";
 
 // Exit codes of the route script, so its failures can be told apart.
 constexpr int kWriteFailed = 90;
@@ -61,88 +60,16 @@ std::string nginx_backend::render(const routing& target) const {
   auto generation = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
-  std::ostringstream out;
-  out << kMarker << " for app " << app_name_ << ": routing=" << target.encode()
-      << " generation=" << generation << "\n"
-      << "# Changes made here by hand are seen as drift; use bluegreend to switch.\n"
-      << "upstream " << settings_.upstream_name << " {\n";
-  auto servers_of = [&](colour c) -> const std::vector<std::string>& {
-    return c == colour::blue ? blue_upstreams_ : green_upstreams_;
-  };
-  for (const auto& [c, share] : target.weights) {
-    const auto& servers = servers_of(c);
-    const auto& others = servers_of(daemon::other(c));
-    // Each colour's servers together get its share, whatever their counts.
-    long weight = target.single() ? 0 : static_cast<long>(share) * static_cast<long>(others.size());
-    for (const auto& s : servers) {
-      out << "    server " << s;
-      if (weight > 0) out << " weight=" << weight;
-      out << ";  # " << daemon::to_string(c) << "\n";
-    }
-  }
-  out << "}\n";
-  return out.str();
+  return render_upstream(layout(), target, generation);
 }
 
 outcome nginx_backend::parse(const std::string& file) const {
-  std::map<std::string, colour> owner;
-  for (const auto& s : blue_upstreams_) owner[s] = colour::blue;
-  for (const auto& s : green_upstreams_) owner[s] = colour::green;
-  std::map<colour, long> weight_sum;
-  std::map<colour, std::set<std::string>> seen;
-  std::istringstream in(file);
-  std::string line;
-  bool in_upstream = false;
-  while (std::getline(in, line)) {
-    auto hash = line.find('#');
-    std::string code = line.substr(0, hash);
-    std::istringstream words(code);
-    std::string first;
-    words >> first;
-    if (first == "upstream") {
-      std::string name;
-      words >> name;
-      in_upstream = name == settings_.upstream_name;
-      continue;
-    }
-    if (!in_upstream || first != "server") continue;
-    std::string address, option;
-    words >> address;
-    if (!address.empty() && address.back() == ';') address.pop_back();
-    long weight = 1;
-    bool down = false;
-    while (words >> option) {
-      if (!option.empty() && option.back() == ';') option.pop_back();
-      if (option.rfind("weight=", 0) == 0) weight = std::atol(option.c_str() + 7);
-      if (option == "down" || option == "backup") down = true;
-    }
-    auto it = owner.find(address);
-    if (it == owner.end())
-      return outcome::failed("the upstream file routes to " + address +
-                             ", which is in neither colour's upstreams");
-    if (down) continue;
-    weight_sum[it->second] += weight;
-    seen[it->second].insert(address);
-  }
-  if (weight_sum.empty())
-    return outcome::failed("the upstream file " + settings_.upstream_file.string() +
-                           " has no server of upstream " + settings_.upstream_name);
-  for (const auto& [c, servers] : seen) {
-    const auto& all = c == colour::blue ? blue_upstreams_ : green_upstreams_;
-    if (servers.size() != all.size())
-      return outcome::failed("the upstream file routes to only some of " +
-                             std::string(daemon::to_string(c)) + "'s servers");
-  }
-  routing r;
-  if (weight_sum.size() == 1) {
-    r = routing::all_to(weight_sum.begin()->first);
-  } else {
-    long total = 0;
-    for (const auto& [c, w] : weight_sum) total += w;
-    int blue = static_cast<int>((weight_sum[colour::blue] * 100 + total / 2) / total);
-    r.weights = {{colour::blue, blue}, {colour::green, 100 - blue}};
-  }
-  return outcome::routed(r);
+  return parse_upstream(layout(), file);
+}
+
+upstream_layout nginx_backend::layout() const {
+  return upstream_layout{app_name_, settings_.upstream_name, settings_.upstream_file,
+                         blue_upstreams_, green_upstreams_};
 }
 
 boost::asio::awaitable<outcome> nginx_backend::current(log_fn log) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "daemon/traffic/backend.hpp"
+#include "daemon/traffic/nginx_upstream.hpp"
 
 namespace bluegreen::traffic {
 
@@ -28,6 +29,7 @@ class nginx_backend final : public backend {
   outcome parse(const std::string& file) const;
 
  private:
+  upstream_layout layout() const;
   // The route step on this machine, on a worker thread: write the file,
   // test, reload, restore on failure.
   route_run route_here(const std::string& text) const;

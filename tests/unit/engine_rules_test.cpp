@@ -62,6 +62,14 @@ TEST(Routing, EncodesAndDecodes) {
   EXPECT_FALSE(traffic::routing::decode(""));
 }
 
+// Found by tests/fuzz/routing_fuzz: "blue:90,blue:4,green:1,..." decoded to
+// weights that did not add up to 100.
+TEST(Routing, RefusesAColourGivenTwice) {
+  EXPECT_FALSE(traffic::routing::decode("blue:50,blue:50"));
+  EXPECT_FALSE(traffic::routing::decode("blue:90,blue:4,green:1,blue:4,green:1"));
+  EXPECT_EQ(traffic::routing::decode("blue:0,green:100")->encode(), "green:100");
+}
+
 class NginxFile : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -127,6 +135,26 @@ TEST_F(NginxFile, AnUnknownOrPartialServerListIsNotAColour) {
   EXPECT_FALSE(b.parse("upstream web {\n server 10.0.0.3:8000;\n}\n").ok);  // one of green's two
   EXPECT_FALSE(b.parse("upstream other {\n server 10.0.0.2:8000;\n}\n").ok);
   EXPECT_TRUE(b.parse("upstream web {\n  server 10.0.0.2:8000;  # blue\n}\n").ok);
+}
+
+// Weights of 0 divided by zero and huge weights overflowed when a file was
+// read back (found with tests/fuzz/nginx_upstream_fuzz).
+TEST_F(NginxFile, AWeightOutsideNginxsRangeIsAnErrorNotARouting) {
+  auto b = backend();
+  auto file = [](const std::string& blue, const std::string& green) {
+    return "upstream web {\n server 10.0.0.2:8000 weight=" + blue +
+           ";\n server 10.0.0.3:8000 weight=" + green + ";\n server 10.0.0.4:8000 weight=" +
+           green + ";\n}\n";
+  };
+  for (const auto& [blue, green] : std::vector<std::pair<std::string, std::string>>{
+           {"0", "0"}, {"-1", "1"}, {"9223372036854775807", "1"}, {"1x", "1"}, {"", "1"}}) {
+    auto read = b.parse(file(blue, green));
+    EXPECT_FALSE(read.ok) << blue << "/" << green;
+    EXPECT_NE(read.error.find("weight"), std::string::npos) << read.error;
+  }
+  auto read = b.parse(file("90", "5"));
+  ASSERT_TRUE(read.ok) << read.error;
+  EXPECT_EQ(read.now.encode(), "blue:90,green:10");
 }
 
 }  // namespace
