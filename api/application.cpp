@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "api/error_response.hpp"
+#include "api/json_text.hpp"
 #include "api/json_views.hpp"
 #include "api/request_bodies.hpp"
 #include "api/target.hpp"

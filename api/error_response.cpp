@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/json_views.hpp"
+#include "api/json_text.hpp"
 
 namespace bluegreen::api {
 

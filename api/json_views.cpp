@@ -188,8 +188,4 @@ json audit_event_json(const storage::audit_event& e) {
           {"detail", optional_json(e.detail)}};
 }
 
-std::string json_text(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 }  // namespace bluegreen::api

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "api/json_text.hpp"
 #include "daemon/engine/engine.hpp"
 #include "storage/audit_repository.hpp"
 
@@ -19,10 +20,5 @@ nlohmann::json audit_event_json(const storage::audit_event& event);
 nlohmann::json lock_json(const storage::lock_record& lock);
 nlohmann::json operation_json(const storage::operation_record& op);
 nlohmann::json log_line_json(const storage::log_line& line);
-
-// The text of a JSON value as the API sends it. Strings hold what hosts
-// printed, which need not be UTF-8: invalid sequences become U+FFFD here,
-// so a stored byte can never make a response fail.
-std::string json_text(const nlohmann::json& value);
 
 }  // namespace bluegreen::api
