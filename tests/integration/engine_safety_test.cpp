@@ -154,14 +154,23 @@ TEST(EngineSafety, ARollbackCompletesWhileEverySshWorkerIsBusyWithAnotherApp) {
   EXPECT_TRUE(eventually([&] { return state_of(w, task_id) == "cancelled"; }, 60s));
 }
 
-TEST(EngineSafety, AnUnknownHostKeyOnOneHostMeansNothingRunsOnAny) {
-  world w;
-  std::string sha = w.commit_version("2.0.0");
+// The daemon's known_hosts forgets, or learns again, the key of `address`.
+void forget_host_key(world& w, const std::string& address) {
   std::string known = read_file(w.known_hosts());
-  std::string line = w.known_hosts_line("127.0.0.4") + "\n";
+  std::string line = w.known_hosts_line(address) + "\n";
   ASSERT_NE(known.find(line), std::string::npos);
   known.erase(known.find(line), line.size());
   std::ofstream(w.known_hosts(), std::ios::trunc) << known;
+}
+
+void learn_host_key(world& w, const std::string& address) {
+  std::ofstream(w.known_hosts(), std::ios::app) << w.known_hosts_line(address) << "\n";
+}
+
+TEST(EngineSafety, AnUnknownHostKeyOnOneHostMeansNothingRunsOnAny) {
+  world w;
+  std::string sha = w.commit_version("2.0.0");
+  ASSERT_NO_FATAL_FAILURE(forget_host_key(w, "127.0.0.4"));
 
   auto done = w.deploy("main");
   EXPECT_EQ(done["state"], "failed");
@@ -180,11 +189,8 @@ TEST(EngineSafety, AnUnknownHostKeyOnOneHostMeansNothingRunsOnAny) {
 
   // The first host (where the ref is resolved) unknown: the host is blamed,
   // not the ref.
-  std::ofstream(w.known_hosts(), std::ios::app) << line;
-  std::string first = w.known_hosts_line("127.0.0.3") + "\n";
-  known = read_file(w.known_hosts());
-  known.erase(known.find(first), first.size());
-  std::ofstream(w.known_hosts(), std::ios::trunc) << known;
+  learn_host_key(w, "127.0.0.4");
+  ASSERT_NO_FATAL_FAILURE(forget_host_key(w, "127.0.0.3"));
   auto again = w.deploy("main");
   EXPECT_EQ(again["state"], "failed");
   std::string error2 = again["error"];
@@ -193,7 +199,7 @@ TEST(EngineSafety, AnUnknownHostKeyOnOneHostMeansNothingRunsOnAny) {
   EXPECT_EQ(error2.find("is it a branch"), std::string::npos) << error2;
 
   // Every key known again: the deploy runs.
-  std::ofstream(w.known_hosts(), std::ios::app) << first;
+  learn_host_key(w, "127.0.0.3");
   auto fine = w.deploy("main");
   EXPECT_EQ(fine["state"], "ready") << fine.dump();
   EXPECT_EQ(fine["sha"], sha);
@@ -275,10 +281,7 @@ TEST(EngineSafety, ADeployThatRanNothingKeepsTheRollbackTarget) {
   ASSERT_EQ(w.switch_to()["state"], "succeeded");
   // Blue (idle now, the rollback target) cannot be reached: a deploy to it
   // runs nothing, so blue still runs what it served.
-  std::string line = w.known_hosts_line("127.0.0.2") + "\n";
-  std::string known = read_file(w.known_hosts());
-  known.erase(known.find(line), line.size());
-  std::ofstream(w.known_hosts(), std::ios::trunc) << known;
+  ASSERT_NO_FATAL_FAILURE(forget_host_key(w, "127.0.0.2"));
   auto failed = w.deploy("main");
   EXPECT_EQ(failed["state"], "failed");
   EXPECT_NE(failed["error"].get<std::string>().find("host_key_unknown"), std::string::npos)
