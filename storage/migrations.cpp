@@ -122,10 +122,12 @@ ALTER TABLE apps ADD COLUMN routing TEXT;
     R"sql(
 ALTER TABLE apps ADD COLUMN previous_live TEXT CHECK (previous_live IN ('blue', 'green'));
 )sql",
-    // 4: the marker in the environment of an operation's remote commands,
-    // kept until whatever they left running is known to be stopped.
+    // 4: the marker in the environment of an operation's remote commands and
+    // the hosts they run on, kept until whatever they left running is known
+    // to be stopped.
     R"sql(
 ALTER TABLE operations ADD COLUMN remote_marker TEXT;
+ALTER TABLE operations ADD COLUMN remote_hosts TEXT;
 )sql",
 };
 

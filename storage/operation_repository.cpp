@@ -118,25 +118,29 @@ void operation_repository::set_colour(std::int64_t id, std::string_view colour) 
 }
 
 void operation_repository::set_remote_marker(std::int64_t id,
-                                             std::optional<std::string_view> marker) {
-  statement update(db_, "UPDATE operations SET remote_marker = ?2 WHERE id = ?1");
+                                             std::optional<std::string_view> marker,
+                                             std::string_view hosts) {
+  statement update(db_,
+                   "UPDATE operations SET remote_marker = ?2, remote_hosts = ?3 WHERE id = ?1");
   update.bind(1, id);
   if (marker)
-    update.bind(2, *marker);
+    update.bind(2, *marker).bind(3, hosts);
   else
-    update.bind(2, std::optional<std::string>());
+    update.bind(2, std::optional<std::string>()).bind(3, std::optional<std::string>());
   update.run();
 }
 
 std::vector<operation_repository::leftover> operation_repository::leftovers(std::string_view app) {
   statement query(db_,
-                  "SELECT id, COALESCE(colour, ''), remote_marker FROM operations"
+                  "SELECT id, COALESCE(colour, ''), remote_marker, COALESCE(remote_hosts, '')"
+                  " FROM operations"
                   " WHERE app = ?1 AND state = 'interrupted' AND remote_marker IS NOT NULL"
                   " ORDER BY id");
   query.bind(1, app);
   std::vector<leftover> out;
   while (query.step())
-    out.push_back({query.column_int(0), query.column_text(1), query.column_text(2)});
+    out.push_back(
+        {query.column_int(0), query.column_text(1), query.column_text(2), query.column_text(3)});
   return out;
 }
 

@@ -76,13 +76,16 @@ class operation_repository {
                  std::optional<std::string_view> error = std::nullopt);
   void set_sha(std::int64_t id, std::string_view sha);
   void set_colour(std::int64_t id, std::string_view colour);
-  // The marker given to the operation's remote commands; nothing once what
-  // they may have left running is stopped.
-  void set_remote_marker(std::int64_t id, std::optional<std::string_view> marker);
+  // The marker given to the operation's remote commands and the hosts they
+  // run on (opaque text, the engine's); nothing once what they may have
+  // left running is stopped.
+  void set_remote_marker(std::int64_t id, std::optional<std::string_view> marker,
+                         std::string_view hosts = {});
   struct leftover {
     std::int64_t id = 0;
     std::string colour;
     std::string marker;
+    std::string hosts;
   };
   // Interrupted operations of `app` whose remote commands may still run.
   std::vector<leftover> leftovers(std::string_view app);

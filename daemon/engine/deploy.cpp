@@ -115,7 +115,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     if (before && before->previous_live == idle_name) states.set_previous_live(app_name, std::nullopt);
     tx.commit();
   }
-  std::string marker = mark_remote(id);
+  std::string marker = mark_remote(id, hosts);
 
   // 1. Resolve the ref to a commit id on one idle host.
   ssh::job resolve;

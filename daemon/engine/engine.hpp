@@ -252,7 +252,7 @@ class engine {
                                              std::vector<daemon::ssh_target> hosts,
                                              ssh::cancel_handle cancel);
   // A new marker for an operation's remote commands, stored with it.
-  std::string mark_remote(std::int64_t id);
+  std::string mark_remote(std::int64_t id, const std::vector<daemon::ssh_target>& hosts);
 
   boost::asio::io_context& io_;
   std::shared_ptr<const daemon::config> cfg_;

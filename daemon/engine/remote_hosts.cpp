@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <random>
+#include <sstream>
 
 #include "daemon/engine/reality.hpp"
 #include "daemon/shell_quote.hpp"
@@ -61,12 +62,15 @@ std::string stop_marked_script(const std::string& marker) {
 
 }  // namespace
 
-std::string engine::mark_remote(std::int64_t id) {
+std::string engine::mark_remote(std::int64_t id, const std::vector<daemon::ssh_target>& hosts) {
   std::random_device random;
   std::uniform_int_distribution<unsigned> nibble(0, 15);
   std::string marker = "op" + std::to_string(id) + "-";
   for (int i = 0; i < 16; ++i) marker += "0123456789abcdef"[nibble(random)];
-  storage::operation_repository(db_).set_remote_marker(id, marker);
+  // The hosts as they are now: the configuration may move them later.
+  std::string where;
+  for (const auto& h : hosts) where += h.user + "\t" + h.host + "\t" + std::to_string(h.port) + "\n";
+  storage::operation_repository(db_).set_remote_marker(id, marker, where);
   return marker;
 }
 
@@ -107,16 +111,24 @@ asio::awaitable<std::optional<std::string>> engine::stop_leftovers(
   std::string problems;
   for (const auto& left : ops.leftovers(app_name)) {
     if (!colour.empty() && left.colour != colour) continue;
-    if (!app) continue;  // no hosts known any more; kept for when the app comes back
+    if (!app) continue;  // the app left the configuration; kept for when it comes back
     auto c = daemon::parse_colour(left.colour);
     if (!c) {
       ops.set_remote_marker(left.id, std::nullopt);  // it never got as far as a colour
       continue;
     }
+    std::vector<ssh::destination> where;
+    std::istringstream lines(left.hosts);
+    std::string user, host, port;
+    while (std::getline(lines, user, '\t') && std::getline(lines, host, '\t') &&
+           std::getline(lines, port))
+      where.push_back({user, host, static_cast<std::uint16_t>(std::stoul(port))});
+    if (where.empty())
+      for (const auto& h : app->colour_of(*c).hosts) where.push_back(destination_of(h));
     std::vector<ssh::job> jobs;
-    for (const auto& h : app->colour_of(*c).hosts) {
+    for (const auto& to : where) {
       ssh::job j;
-      j.to = destination_of(h);
+      j.to = to;
       j.command = stop_marked_script(left.marker);
       j.timeout = std::chrono::seconds(30);
       jobs.push_back(std::move(j));

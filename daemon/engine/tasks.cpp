@@ -92,7 +92,7 @@ asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::c
     if (!task.all_hosts) break;
   }
   if (!co_await prepare_hosts(cfg, id, app_name, on_name, hosts, cancel)) co_return;
-  std::string marker = mark_remote(id);
+  std::string marker = mark_remote(id, hosts);
   std::vector<ssh::job> jobs;
   for (const auto& host : hosts) {
     ssh::job j;

@@ -231,6 +231,13 @@ TEST(EngineSafety, AfterAKillTheInterruptedDeploysRemoteStepsAreStopped) {
   // Killing the daemon does not end what runs on the hosts...
   EXPECT_GE(marked_processes(needle, prefix).size(), 3u);
   for (const auto& h : w.green_hosts()) std::filesystem::remove(w.host_dir(h) / "slow-deploy");
+  // Meanwhile a host leaves the colour in the configuration: what the
+  // operation started there is still found.
+  std::string config = read_file(w.root() / "bluegreen.toml");
+  std::string gone = ", \"" + w.ssh_host("127.0.0.5") + "\"";
+  ASSERT_NE(config.find(gone), std::string::npos) << config;
+  config.erase(config.find(gone), gone.size());
+  std::ofstream(w.root() / "bluegreen.toml", std::ios::trunc) << config;
   w.start_daemon();
   // ...the next start does.
   EXPECT_TRUE(eventually([&] { return marked_processes(needle, prefix).empty(); }, 60s));
