@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -107,7 +108,10 @@ int run_service(const command_line& cl) {
   }
 
   asio::io_context io(1);
-  ssh::runner runner(io, ssh_options_of(*cfg), cfg->ssh.workers);
+  // A traffic worker per app (at least 4): one app whose load balancer hangs
+  // for a minute can never make another app's rollback wait.
+  unsigned traffic_workers = std::max<unsigned>(4, static_cast<unsigned>(cfg->apps.size()));
+  ssh::runner runner(io, ssh_options_of(*cfg), cfg->ssh.workers, traffic_workers);
   std::unique_ptr<engine::engine> core_owner;
   try {
     core_owner = std::make_unique<engine::engine>(io, cfg, *db, runner);
