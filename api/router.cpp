@@ -47,14 +47,18 @@ route_match router::match(const std::string& method,
   for (const auto& r : routes_) {
     path_params params;
     if (!match_pattern(r.pattern, segments, params)) continue;
-    if (r.method == method) {
+    // HEAD is answered wherever GET is: the same header, no body.
+    if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       if (!result.found) {
         result.found = &r;
         result.params = std::move(params);
       }
-    } else if (std::find(result.allowed.begin(), result.allowed.end(), r.method) ==
-               result.allowed.end()) {
-      result.allowed.push_back(r.method);
+    } else {
+      for (const std::string& m : {r.method, std::string(r.method == "GET" ? "HEAD" : "")}) {
+        if (!m.empty() && std::find(result.allowed.begin(), result.allowed.end(), m) ==
+                              result.allowed.end())
+          result.allowed.push_back(m);
+      }
     }
   }
   if (result.found) result.allowed.clear();

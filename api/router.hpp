@@ -1,7 +1,7 @@
 // router maps a method and a decoded path to a route. Patterns are literal
 // segments and {name} parameters ("/api/v1/apps/{app}"). A path that
 // matches some pattern but not for this method yields the allowed methods,
-// for 405 and its Allow header.
+// for 405 and its Allow header. HEAD matches the GET route of a path.
 //
 // Thread-safety: build on one thread, then match from any.
 #pragma once

@@ -142,9 +142,10 @@ struct server::impl : std::enable_shared_from_this<impl> {
   void refuse_over_cap(tcp::socket& socket);
   asio::awaitable<void> session(std::shared_ptr<connection> conn);
   asio::awaitable<bool> write(connection& conn, const response& r, unsigned version,
-                              bool keep_alive);
+                              bool keep_alive, bool head_only = false);
   asio::awaitable<void> linger_close(connection& conn);
-  asio::awaitable<void> stream_response(connection& conn, response& r, unsigned version);
+  asio::awaitable<void> stream_response(connection& conn, response& r, unsigned version,
+                                        bool head_only);
 
   asio::io_context& io;
   server_options options;
@@ -214,10 +215,19 @@ asio::awaitable<void> server::impl::accept_loop() {
 }
 
 asio::awaitable<bool> server::impl::write(connection& conn, const response& r, unsigned version,
-                                          bool keep_alive) {
+                                          bool keep_alive, bool head_only) {
   auto message = to_beast(r, version, keep_alive);
   conn.stream.expires_after(options.write_timeout);
-  auto [ec, n] = co_await http::async_write(conn.stream, message, use_tuple);
+  beast::error_code ec;
+  if (head_only) {
+    // The answer to HEAD: GET's header, Content-Length included, no body.
+    http::response<http::empty_body> head{std::move(message.base())};
+    auto [write_ec, n] = co_await http::async_write(conn.stream, head, use_tuple);
+    ec = write_ec;
+  } else {
+    auto [write_ec, n] = co_await http::async_write(conn.stream, message, use_tuple);
+    ec = write_ec;
+  }
   if (ec && !is_disconnect(ec)) spdlog::debug("write failed: {}", ec.message());
   co_return !ec;
 }
@@ -248,7 +258,7 @@ class socket_writer final : public stream_writer {
 // A streamed response (Server-Sent Events): the header without a length,
 // then the body as the handler makes it; the connection closes after it.
 asio::awaitable<void> server::impl::stream_response(connection& conn, response& r,
-                                                    unsigned version) {
+                                                    unsigned version, bool head_only) {
   http::response<http::empty_body> head{static_cast<http::status>(r.status), version};
   head.set(http::field::server, "bluegreend");
   head.set(http::field::content_type, r.content_type);
@@ -258,7 +268,7 @@ asio::awaitable<void> server::impl::stream_response(connection& conn, response& 
   http::response_serializer<http::empty_body> serializer{head};
   conn.stream.expires_after(options.write_timeout);
   auto [ec, n] = co_await http::async_write_header(conn.stream, serializer, use_tuple);
-  if (ec) co_return;
+  if (ec || head_only) co_return;
   socket_writer writer(conn.stream, options.write_timeout, stopping);
   co_await r.stream(writer);
 }
@@ -391,7 +401,8 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     }
     if (res.stream) {
       spdlog::info("{} {} {} -> {} (streaming)", remote, req.method, req.target, res.status);
-      co_await stream_response(*conn, res, version);
+      bool head_only = req.method == "HEAD";
+      co_await stream_response(*conn, res, version, head_only);
       break;
     }
     auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -402,7 +413,8 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
       spdlog::info("{} {} {} -> {} ({:.1f} ms)", remote, req.method, req.target, res.status,
                    elapsed.count());
     bool keep_alive = msg.keep_alive() && !stopping;
-    if (!co_await write(*conn, res, version, keep_alive)) break;
+    bool head_only = req.method == "HEAD";
+    if (!co_await write(*conn, res, version, keep_alive, head_only)) break;
     if (!keep_alive) break;
   }
   if (linger) {

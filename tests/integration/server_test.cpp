@@ -117,6 +117,33 @@ TEST_F(Server, UnknownRouteAndMethod) {
   EXPECT_EQ(http_request(port_, "GET", "/favicon.ico")->status, 404);
 }
 
+TEST_F(Server, HeadIsAnsweredWhereGetIsWithTheHeaderAlone) {
+  auto get = http_request(port_, "GET", "/api/v1/apps/keepthescore", reader_);
+  ASSERT_EQ(get->status, 200);
+  http_connection conn("127.0.0.1", port_);
+  conn.send_raw("HEAD /api/v1/apps/keepthescore HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                reader_ + "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string raw = conn.read_until_closed(std::chrono::seconds(10));
+  // The HEAD answer: GET's status and length, then at once the next answer
+  // on the same connection.
+  ASSERT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw;
+  size_t head_end = raw.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << raw;
+  std::string head = raw.substr(0, head_end);
+  EXPECT_NE(head.find("Content-Length: " + std::to_string(get->body.size())), std::string::npos)
+      << head;
+  EXPECT_EQ(raw.compare(head_end + 4, 12, "HTTP/1.1 200"), 0) << raw;
+  EXPECT_EQ(raw.find("keepthescore", head_end), std::string::npos) << raw;
+  // Without a token, HEAD is refused like GET.
+  http_connection anonymous("127.0.0.1", port_);
+  anonymous.send_raw("HEAD /api/v1/apps HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(anonymous.read_until_closed(std::chrono::seconds(10)).rfind("HTTP/1.1 401", 0), 0u);
+  // Allow names HEAD beside GET.
+  auto wrong = http_request(port_, "DELETE", "/api/v1/apps", reader_);
+  EXPECT_EQ(wrong->status, 405);
+  EXPECT_EQ(wrong->headers["allow"], "GET, HEAD");
+}
+
 TEST_F(Server, MalformedJsonIsRefusedAndChangesNothing) {
   auto r = http_request(port_, "POST", "/api/v1/apps/keepthescore/lock", deployer_,
                         R"({"reason": "freeze")");
