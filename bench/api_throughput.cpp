@@ -38,21 +38,30 @@ std::string config_text(const temp_dir& dir) {
   // [server] and [ssh] as in the example, on an ephemeral port.
   std::string example = read_file(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
   std::string text = example.substr(0, example.find("[[app]]"));
-  text = std::regex_replace(text, std::regex("listen = \"127.0.0.1:8765\""), "listen = \"127.0.0.1:0\"");
+  text = std::regex_replace(text, std::regex("listen = \"127.0.0.1:8765\""),
+                            "listen = \"127.0.0.1:0\"");
   text = std::regex_replace(text, std::regex("state_dir = \"/var/lib/bluegreen\""),
                             "state_dir = \"" + (dir / "state").string() + "\"");
   std::string r = dir.path().string();
   for (int i = 0; i < kApps; ++i) {
     std::string n = std::to_string(i);
-    text += "[[app]]\nname = \"app" + n + "\"\npublic_url = \"http://127.0.0.1:9/" + n + "\"\n"
+    text += "[[app]]\nname = \"app" + n + "\"\npublic_url = \"http://127.0.0.1:9/" + n +
+            "\"\n"
             "  [app.blue]\n  hosts = [\"deploy@10.255.0.2\"]\n  url = \"http://10.255.0.2:8000\"\n"
-            "  identity = \"blue-" + n + "\"\n"
+            "  identity = \"blue-" +
+            n +
+            "\"\n"
             "  [app.green]\n  hosts = [\"deploy@10.255.0.3\"]\n  url = \"http://10.255.0.3:8000\"\n"
-            "  identity = \"green-" + n + "\"\n"
+            "  identity = \"green-" +
+            n +
+            "\"\n"
             "  [app.deploy]\n  steps = [\"true\"]\n  resolve = \"git rev-parse {ref}\"\n"
             "  [app.traffic]\n  backend = \"command\"\n"
-            "  switch_command = \"" + r + "/route.sh {colour}\"\n"
-            "  current_command = \"" + r + "/current.sh\"\n\n";
+            "  switch_command = \"" +
+            r +
+            "/route.sh {colour}\"\n"
+            "  current_command = \"" +
+            r + "/current.sh\"\n\n";
   }
   return text;
 }
@@ -64,14 +73,16 @@ struct wrk_result {
 };
 
 wrk_result run_wrk(std::uint16_t port, const std::string& token, int seconds) {
-  std::vector<std::string> argv = {"/usr/bin/wrk", "-t2", "-c64", "-d" + std::to_string(seconds) + "s"};
+  std::vector<std::string> argv = {"/usr/bin/wrk", "-t2", "-c64",
+                                   "-d" + std::to_string(seconds) + "s"};
   if (!token.empty()) {
     argv.push_back("-H");
     argv.push_back("Authorization: Bearer " + token);
   }
   argv.push_back("http://127.0.0.1:" + std::to_string(port) + "/api/v1/apps");
   child_process wrk(argv);
-  if (!wrk.wait_exit(std::chrono::seconds(seconds + 30))) throw std::runtime_error("wrk did not end");
+  if (!wrk.wait_exit(std::chrono::seconds(seconds + 30)))
+    throw std::runtime_error("wrk did not end");
   std::string out = wrk.stdout_text();
   if (std::getenv("BENCH_VERBOSE")) std::fprintf(stderr, "%s\n", out.c_str());
   wrk_result r;
@@ -84,7 +95,10 @@ wrk_result run_wrk(std::uint16_t port, const std::string& token, int seconds) {
   }
   if (std::regex_search(out, m, std::regex("Non-2xx or 3xx responses: ([0-9]+)")))
     r.errors += std::stol(m[1]);
-  if (std::regex_search(out, m, std::regex("Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)")))
+  if (std::regex_search(
+          out, m,
+          std::regex(
+              "Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)")))
     r.errors += std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
   return r;
 }
@@ -149,18 +163,28 @@ std::unique_ptr<child_process> start_nginx(const temp_dir& dir, std::uint16_t& p
     // One worker, as bluegreend has one io thread. Started by root, the
     // worker stays root: the file is in this run's owner-only directory.
     dir.write("nginx/nginx.conf",
-              std::string(::geteuid() == 0 ? "user root;\n" : "") + "worker_processes 1;\npid " + n + "/nginx.pid;\nerror_log " + n + "/error.log;\n"
-              "events { worker_connections 512; }\n"
-              "http {\n  access_log off;\n"
-              "  client_body_temp_path " + n + "/tmp/body;\n  proxy_temp_path " + n + "/tmp/proxy;\n"
-              "  fastcgi_temp_path " + n + "/tmp/fastcgi;\n  uwsgi_temp_path " + n + "/tmp/uwsgi;\n"
-              "  scgi_temp_path " + n + "/tmp/scgi;\n"
-              "  server {\n    listen 127.0.0.1:" + std::to_string(port) + ";\n"
-              "    location = /api/v1/apps { default_type application/json; alias " + n +
-              "/apps.json; }\n  }\n}\n");
-    auto nginx = std::make_unique<child_process>(std::vector<std::string>{
-        "/usr/sbin/nginx", "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf", "-g",
-        "daemon off;"});
+              std::string(::geteuid() == 0 ? "user root;\n" : "") + "worker_processes 1;\npid " +
+                  n + "/nginx.pid;\nerror_log " + n +
+                  "/error.log;\n"
+                  "events { worker_connections 512; }\n"
+                  "http {\n  access_log off;\n"
+                  "  client_body_temp_path " +
+                  n + "/tmp/body;\n  proxy_temp_path " + n +
+                  "/tmp/proxy;\n"
+                  "  fastcgi_temp_path " +
+                  n + "/tmp/fastcgi;\n  uwsgi_temp_path " + n +
+                  "/tmp/uwsgi;\n"
+                  "  scgi_temp_path " +
+                  n +
+                  "/tmp/scgi;\n"
+                  "  server {\n    listen 127.0.0.1:" +
+                  std::to_string(port) +
+                  ";\n"
+                  "    location = /api/v1/apps { default_type application/json; alias " +
+                  n + "/apps.json; }\n  }\n}\n");
+    auto nginx = std::make_unique<child_process>(
+        std::vector<std::string>{"/usr/sbin/nginx", "-e", n + "/error.log", "-p", n, "-c",
+                                 n + "/nginx.conf", "-g", "daemon off;"});
     auto deadline = clock_type::now() + 20s;
     while (clock_type::now() < deadline) {
       try {
@@ -190,7 +214,8 @@ int main(int argc, char** argv) try {
   for (const char* d : {"nginx/tmp", "state"}) std::filesystem::create_directories(dir / d);
   auto config = dir.write("bluegreen.toml", config_text(dir));
 
-  auto made = run_command({binary, "token", "create", "bench", "--scope", "read", "--config", config});
+  auto made =
+      run_command({binary, "token", "create", "bench", "--scope", "read", "--config", config});
   if (made.status != 0) throw std::runtime_error("token create failed: " + made.err);
   std::string token = made.out.substr(0, made.out.find('\n'));
 
@@ -223,10 +248,12 @@ int main(int argc, char** argv) try {
   std::printf("    ratio                %.2f of nginx\n",
               daemon_run.requests_per_s / nginx_run.requests_per_s);
   std::printf("GET /healthz on bluegreend, one keep-alive client every 2 ms:\n");
-  std::printf("    idle                 p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms  (%zu requests)\n",
-              idle.p50, idle.p99, idle.max, idle.samples);
-  std::printf("    while /apps is loaded p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms  (%zu requests)\n",
-              loaded.p50, loaded.p99, loaded.max, loaded.samples);
+  std::printf(
+      "    idle                 p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms  (%zu requests)\n",
+      idle.p50, idle.p99, idle.max, idle.samples);
+  std::printf(
+      "    while /apps is loaded p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms  (%zu requests)\n",
+      loaded.p50, loaded.p99, loaded.max, loaded.samples);
   std::printf("targets: /apps >= 5000 requests/s: %s; /healthz p99 under load < 10 ms: %s\n",
               daemon_run.requests_per_s >= 5000 ? "met" : "NOT met",
               loaded.p99 < 10 ? "met" : "NOT met");

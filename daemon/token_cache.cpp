@@ -14,8 +14,8 @@ std::optional<cached_token> token_cache::find(std::string_view digest) {
   if (!loaded_ || version != data_version_) {
     std::vector<cached_token> fresh;
     for (auto& t : storage::token_repository(db_).active())
-      fresh.push_back(
-          {t.id, std::move(t.name), std::move(t.scope), std::move(t.hash), std::move(t.created_at)});
+      fresh.push_back({t.id, std::move(t.name), std::move(t.scope), std::move(t.hash),
+                       std::move(t.created_at)});
     active_ = std::move(fresh);
     data_version_ = version;
     loaded_ = true;

@@ -105,9 +105,12 @@ std::optional<token_info> token_service::verify(std::string_view secret) {
   if (!secret.starts_with(kPrefix) || secret.size() > 256) return std::nullopt;
   auto found = cache_.find(digest(secret));
   if (!found) return std::nullopt;
-  token_info match{found->id, found->name, parse_scope(found->scope).value_or(scope::read),
-                   found->created_at,
-                   std::nullopt, utc_now()};
+  token_info match;
+  match.id = found->id;
+  match.name = found->name;
+  match.granted = parse_scope(found->scope).value_or(scope::read);
+  match.created_at = found->created_at;
+  match.last_used_at = utc_now();
   unwritten_use_[match.id] = *match.last_used_at;
   return match;
 }

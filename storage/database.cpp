@@ -72,8 +72,8 @@ bool database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0;
 
 std::int64_t database::data_version() {
   if (!data_version_ &&
-      sqlite3_prepare_v3(db_, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
-                         &data_version_, nullptr) != SQLITE_OK)
+      sqlite3_prepare_v3(db_, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT, &data_version_,
+                         nullptr) != SQLITE_OK)
     throw error(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
   int rc = sqlite3_step(data_version_);
   std::int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(data_version_, 0) : 0;

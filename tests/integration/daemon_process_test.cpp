@@ -155,7 +155,6 @@ TEST(DaemonProcess, TokensCreatedOrRevokedWhileItRunsCountAtOnce) {
   ASSERT_TRUE(daemon.wait_exit(30s));
 }
 
-
 TEST(DaemonProcess, ServesReloadsOnSighupAndStopsOnSigterm) {
   temp_dir dir;
   auto config = dir.write("bluegreen.toml", example_config(dir));

@@ -60,8 +60,9 @@ TEST_F(Application, ListingAndViewShowEveryStoredChangeAtOnce) {
   EXPECT_EQ(listed()["live"], "green");
   EXPECT_EQ(viewed()["routing"], "green:100");
 
-  ASSERT_EQ(call("POST", "/api/v1/apps/keepthescore/lock", deployer_, R"({"reason":"freeze"})").status,
-            201);
+  ASSERT_EQ(
+      call("POST", "/api/v1/apps/keepthescore/lock", deployer_, R"({"reason":"freeze"})").status,
+      201);
   EXPECT_EQ(listed()["locks"]["manual"]["reason"], "freeze");
   EXPECT_EQ(viewed()["locks"]["manual"]["holder"], "deployer");
   ASSERT_EQ(call("DELETE", "/api/v1/apps/keepthescore/lock", deployer_).status, 200);

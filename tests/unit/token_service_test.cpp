@@ -18,6 +18,13 @@ class TokenService : public ::testing::Test {
     db_ = storage::database::open(dir_ / "state.db", {}, error);
     ASSERT_TRUE(db_) << error;
   }
+  // A second connection to the same file, as the token commands open it.
+  std::unique_ptr<storage::database> open_other() {
+    std::string error;
+    auto other = storage::database::open(dir_ / "state.db", {}, error);
+    if (!other) ADD_FAILURE() << error;
+    return other;
+  }
   testing::temp_dir dir_;
   std::unique_ptr<storage::database> db_;
 };
@@ -109,10 +116,10 @@ TEST(Scope, HigherScopesIncludeLowerOnes) {
 // or `revoke` is another connection to the same file and counts at once.
 TEST_F(TokenService, TokensMadeOrRevokedByAnotherProcessCountAtOnce) {
   token_service daemon(*db_);
-  std::string error;
-  auto other_db = storage::database::open(dir_ / "state.db", {}, error);
-  ASSERT_TRUE(other_db) << error;
+  auto other_db = open_other();
+  ASSERT_TRUE(other_db);
   token_service cli(*other_db);
+  std::string error;
 
   auto first = cli.create("ci", scope::read, "root", error);
   ASSERT_TRUE(first) << error;
@@ -136,10 +143,10 @@ TEST_F(TokenService, TokensMadeOrRevokedByAnotherProcessCountAtOnce) {
 }
 
 TEST_F(TokenService, TheCacheReadsTheTokensOnlyWhenTheFileChanged) {
-  std::string error;
-  auto other_db = storage::database::open(dir_ / "state.db", {}, error);
-  ASSERT_TRUE(other_db) << error;
+  auto other_db = open_other();
+  ASSERT_TRUE(other_db);
   token_service cli(*other_db);
+  std::string error;
   auto secret = cli.create("ci", scope::read, "root", error);
   ASSERT_TRUE(secret) << error;
   std::string digest_of_nothing(32, '\0');
