@@ -111,9 +111,17 @@ void application::add_routes() {
 
   router_.add("GET", "/api/v1/apps", scope::read,
               [this](const request&, const call_context&) -> asio::awaitable<response> {
-                json apps = json::array();
-                for (const auto& view : engine_.apps()) apps.push_back(app_summary_json(view));
-                co_return json_response(200, {{"apps", apps}});
+                std::uint64_t version = engine_.apps_version();
+                if (apps_version_ != version) {
+                  json apps = json::array();
+                  for (const auto& view : engine_.apps()) apps.push_back(app_summary_json(view));
+                  apps_body_ = json_response(200, {{"apps", apps}}).body;
+                  apps_version_ = version;
+                }
+                response r;
+                r.status = 200;
+                r.body = apps_body_;
+                co_return r;
               });
 
   router_.add("GET", "/api/v1/apps/{app}", scope::read,

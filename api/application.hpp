@@ -6,6 +6,10 @@
 // Thread-safety: call on the io_context thread that owns the engine.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
+
 #include "api/http_message.hpp"
 #include "api/router.hpp"
 
@@ -30,6 +34,10 @@ class application {
   engine::engine& engine_;
   daemon::token_service& tokens_;
   router router_;
+  // The body of GET /api/v1/apps as last rendered, and the engine's
+  // apps_version() it shows: rendered again only when that changes.
+  std::optional<std::uint64_t> apps_version_;
+  std::string apps_body_;
 };
 
 }  // namespace bluegreen::api

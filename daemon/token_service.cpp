@@ -1,6 +1,5 @@
 #include "daemon/token_service.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -90,6 +89,7 @@ std::optional<std::string> token_service::create(std::string_view name, scope s,
     secret += kHex[b & 15];
   }
   storage::token_repository tokens(db_);
+  cache_.invalidate();
   if (!tokens.insert(name, to_string(s), digest(secret))) {
     error_message = "a token named \"" + std::string(name) +
                     "\" already exists: revoke it first or choose another name";
@@ -103,20 +103,15 @@ std::optional<std::string> token_service::create(std::string_view name, scope s,
 
 std::optional<token_info> token_service::verify(std::string_view secret) {
   if (!secret.starts_with(kPrefix) || secret.size() > 256) return std::nullopt;
-  std::string presented = digest(secret);
-  storage::token_repository tokens(db_);
-  std::optional<token_info> match;
-  // Compare against every active token, without stopping early, so the time
-  // taken says nothing about which token came close.
-  for (const auto& t : tokens.active()) {
-    if (t.hash.size() == presented.size() &&
-        CRYPTO_memcmp(t.hash.data(), presented.data(), presented.size()) == 0)
-      match = to_info(t);
-  }
-  if (match) {
-    match->last_used_at = utc_now();
-    unwritten_use_[match->id] = *match->last_used_at;
-  }
+  auto found = cache_.find(digest(secret));
+  if (!found) return std::nullopt;
+  token_info match;
+  match.id = found->id;
+  match.name = found->name;
+  match.granted = parse_scope(found->scope).value_or(scope::read);
+  match.created_at = found->created_at;
+  match.last_used_at = utc_now();
+  unwritten_use_[match.id] = *match.last_used_at;
   return match;
 }
 
@@ -138,6 +133,7 @@ bool token_service::flush_last_use() {
 }
 
 bool token_service::revoke(std::string_view name, std::string_view actor) {
+  cache_.invalidate();
   bool revoked = storage::token_repository(db_).revoke(name);
   if (revoked)
     storage::audit_repository(db_).record(

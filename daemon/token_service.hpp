@@ -4,7 +4,9 @@
 // time. Scopes are ordered: admin includes deploy, deploy includes read.
 // Verifying never writes: a token's last use is kept in memory and written
 // by flush_last_use() (the daemon calls it once a minute and at stop), so
-// reads cost no disk sync and keep working on a full disk.
+// reads cost no disk sync and keep working on a full disk. The active
+// tokens themselves are kept in a token_cache, so verifying reads no table
+// (see token_cache for how it learns of the token commands' changes).
 //
 // Thread-safety: same as the database it uses (one thread at a time).
 #pragma once
@@ -16,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "daemon/token_cache.hpp"
 
 namespace bluegreen::storage {
 class database;
@@ -43,7 +47,7 @@ bool is_valid_token_name(std::string_view name);
 
 class token_service {
  public:
-  explicit token_service(storage::database& db) : db_(db) {}
+  explicit token_service(storage::database& db) : db_(db), cache_(db) {}
 
   // Returns the secret (to be shown once), or nullopt with `error_message`
   // when the name is invalid or already used by an active token.
@@ -65,6 +69,7 @@ class token_service {
 
  private:
   storage::database& db_;
+  token_cache cache_;
   // Token id -> UTC timestamp of its last use, not yet written.
   std::map<std::int64_t, std::string> unwritten_use_;
   bool flush_failing_ = false;

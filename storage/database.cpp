@@ -49,7 +49,38 @@ bool is_storage_full(const error& e) { return (e.code() & 0xff) == SQLITE_FULL; 
 
 database::database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
 
-database::~database() { sqlite3_close_v2(db_); }
+database::~database() {
+  sqlite3_finalize(data_version_);
+  sqlite3_close_v2(db_);
+}
+
+void database::set_change_listener(std::function<void(std::string_view table)> listener) {
+  change_listener_ = std::move(listener);
+  if (!change_listener_) {
+    sqlite3_update_hook(db_, nullptr, nullptr);
+    return;
+  }
+  sqlite3_update_hook(
+      db_,
+      [](void* self, int, const char*, const char* table, sqlite3_int64) {
+        static_cast<database*>(self)->change_listener_(table);
+      },
+      this);
+}
+
+bool database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+std::int64_t database::data_version() {
+  if (!data_version_ &&
+      sqlite3_prepare_v3(db_, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT, &data_version_,
+                         nullptr) != SQLITE_OK)
+    throw error(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
+  int rc = sqlite3_step(data_version_);
+  std::int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(data_version_, 0) : 0;
+  sqlite3_reset(data_version_);
+  if (rc != SQLITE_ROW) throw error(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
+  return version;
+}
 
 void database::set_commit_gate(std::function<bool()> gate) {
   commit_gate_ = std::move(gate);

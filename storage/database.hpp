@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <string_view>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace bluegreen::storage {
 
@@ -58,6 +60,21 @@ class database {
   // Empty (the default): every commit goes through.
   void set_commit_gate(std::function<bool()> gate);
 
+  // `listener` hears the table of every row inserted, updated or deleted on
+  // this connection, as the change is made (before it commits; a rollback
+  // is not announced, so a listener treats what it hears as "look again").
+  // Caches of stored state use it to stay true. One listener; empty removes
+  // it.
+  void set_change_listener(std::function<void(std::string_view table)> listener);
+  // Whether a transaction is open on this connection: what a read sees then
+  // may still be rolled back.
+  bool in_transaction() const;
+  // SQLite's `PRAGMA data_version`: a number that changes whenever another
+  // connection (another process, such as the token commands) commits to
+  // the file, and never for this connection's own commits. Cheap: one
+  // prepared statement, no table read. Throws storage::error.
+  std::int64_t data_version();
+
   const std::filesystem::path& path() const { return path_; }
   sqlite3* handle() const { return db_; }
 
@@ -67,6 +84,8 @@ class database {
   sqlite3* db_;
   std::filesystem::path path_;
   std::function<bool()> commit_gate_;
+  std::function<void(std::string_view)> change_listener_;
+  sqlite3_stmt* data_version_ = nullptr;  // prepared on first use
 };
 
 }  // namespace bluegreen::storage

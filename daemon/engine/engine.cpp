@@ -35,6 +35,7 @@ engine::engine(asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
     : io_(io),
       cfg_(std::move(cfg)),
       db_(db),
+      stored_(db),
       runner_(runner),
       make_backend_(std::move(make_backend)),
       gate_(io) {
@@ -56,6 +57,7 @@ void engine::ensure_app_rows(const daemon::config& cfg) {
 void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who) {
   ensure_app_rows(*cfg);  // throws before anything changes
   cfg_ = std::move(cfg);
+  stored_.touch();
   backends_.clear();
   record(who, "config.reload", std::nullopt,
          "loaded " + cfg_->source.string() + " with " + std::to_string(cfg_->apps.size()) +
@@ -70,32 +72,29 @@ std::shared_ptr<traffic::backend> engine::backend_for(const daemon::app_config& 
   return made;
 }
 
-app_view engine::view_of(const daemon::app_config& app, storage::app_record state) {
-  storage::lock_repository locks(db_);
+app_view engine::view_of(const daemon::app_config& app) {
   app_view view;
   view.cfg = cfg_;
   view.app = &app;
-  view.state = std::move(state);
-  view.operation_lock = locks.find(app.name, "operation");
-  view.manual_lock = locks.find(app.name, "manual");
+  if (const stored_app* stored = stored_.find(app.name)) {
+    view.state = stored->state;
+    view.operation_lock = stored->operation_lock;
+    view.manual_lock = stored->manual_lock;
+  }
   return view;
 }
 
 std::vector<app_view> engine::apps() {
-  storage::app_state_repository states(db_);
   std::vector<app_view> out;
-  for (const auto& app : cfg_->apps) {
-    auto state = states.find(app.name);
-    out.push_back(view_of(app, state ? std::move(*state) : storage::app_record{}));
-  }
+  out.reserve(cfg_->apps.size());
+  for (const auto& app : cfg_->apps) out.push_back(view_of(app));
   return out;
 }
 
 std::optional<app_view> engine::app(std::string_view name) {
   const daemon::app_config* app = cfg_->find_app(name);
   if (!app) return std::nullopt;
-  auto state = storage::app_state_repository(db_).find(name);
-  return view_of(*app, state ? std::move(*state) : storage::app_record{});
+  return view_of(*app);
 }
 
 std::vector<storage::audit_event> engine::events(int limit, std::optional<std::int64_t> before_id,

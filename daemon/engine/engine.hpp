@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "daemon/config.hpp"
+#include "daemon/engine/app_state_cache.hpp"
 #include "daemon/engine/result.hpp"
 #include "daemon/engine/traffic_gate.hpp"
 #include "daemon/ssh/cancel.hpp"
@@ -92,9 +93,12 @@ class engine {
   // they started with.
   void reload(std::shared_ptr<const daemon::config> cfg, const actor& who);
 
-  // Queries.
+  // Queries. Apps are answered from memory (app_state_cache), no query.
   std::vector<app_view> apps();
   std::optional<app_view> app(std::string_view name);
+  // Changes whenever what apps() and app() answer may have changed (stored
+  // state or configuration), so a rendering of them can be kept until then.
+  std::uint64_t apps_version() { return stored_.version(); }
   std::vector<storage::audit_event> events(int limit, std::optional<std::int64_t> before_id,
                                            std::optional<std::string_view> app);
   std::optional<storage::operation_record> operation(std::int64_t id);
@@ -176,7 +180,7 @@ class engine {
                                                                         task_request req, actor who,
                                                                         std::int64_t& id);
 
-  app_view view_of(const daemon::app_config& app, storage::app_record state);
+  app_view view_of(const daemon::app_config& app);
   void ensure_app_rows(const daemon::config& cfg);
   std::shared_ptr<traffic::backend> backend_for(const daemon::app_config& app);
 
@@ -257,6 +261,7 @@ class engine {
   boost::asio::io_context& io_;
   std::shared_ptr<const daemon::config> cfg_;
   storage::database& db_;
+  app_state_cache stored_;  // what apps() and app() answer from
   ssh::runner& runner_;
   backend_factory make_backend_;
   traffic_gate gate_;

@@ -128,6 +128,33 @@ TEST(DaemonProcess, TokensAreShownOnceListedAndRevoked) {
   EXPECT_EQ(run_command({kBinary, "token", "revoke", "laptop", "--config", config}).status, 1);
 }
 
+// The daemon verifies tokens from memory, yet an operator's token commands
+// (another process writing the same state.db) count from the next request.
+TEST(DaemonProcess, TokensCreatedOrRevokedWhileItRunsCountAtOnce) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  std::string first = create_token(config, "ops", "read");
+  child_process daemon({kBinary, "--config", config});
+  auto line = daemon.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line) << daemon.stderr_text();
+  std::uint16_t port = port_from(*line);
+  ASSERT_EQ(app_names(port, first), std::vector<std::string>{"keepthescore"});
+
+  std::string created = create_token(config, "laptop", "read");
+  ASSERT_EQ(app_names(port, created), std::vector<std::string>{"keepthescore"});
+
+  auto revoke = run_command({kBinary, "token", "revoke", "laptop", "--config", config});
+  ASSERT_EQ(revoke.status, 0) << revoke.err;
+  auto refused = http_request(port, "GET", "/api/v1/apps", created);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401) << refused->body;
+  EXPECT_EQ(json::parse(refused->body)["error"]["code"], "unauthorized");
+  EXPECT_EQ(app_names(port, first), std::vector<std::string>{"keepthescore"});
+
+  daemon.signal(SIGTERM);
+  ASSERT_TRUE(daemon.wait_exit(30s));
+}
+
 TEST(DaemonProcess, ServesReloadsOnSighupAndStopsOnSigterm) {
   temp_dir dir;
   auto config = dir.write("bluegreen.toml", example_config(dir));

@@ -8,6 +8,7 @@
 #include "daemon/config.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/token_service.hpp"
+#include "storage/app_state_repository.hpp"
 #include "storage/database.hpp"
 #include "tests/support/api_stack.hpp"
 
@@ -44,6 +45,29 @@ TEST_F(Application, ListsTheConfiguredApps) {
   EXPECT_EQ(body["apps"][0]["name"], "keepthescore");
   EXPECT_TRUE(body["apps"][0]["live"].is_null());
   EXPECT_EQ(body["apps"][0]["blue"]["identity"], "blue-production");
+}
+
+// The listing is served from memory and a rendering is reused: every
+// change the engine stores still shows in the next answer.
+TEST_F(Application, ListingAndViewShowEveryStoredChangeAtOnce) {
+  auto listed = [&] { return json::parse(call("GET", "/api/v1/apps", reader_).body)["apps"][0]; };
+  auto viewed = [&] { return json::parse(call("GET", "/api/v1/apps/keepthescore", reader_).body); };
+  EXPECT_TRUE(listed()["live"].is_null());
+  std::string before = call("GET", "/api/v1/apps", reader_).body;
+  EXPECT_EQ(call("GET", "/api/v1/apps", reader_).body, before);
+
+  storage::app_state_repository(*stack_.db).set_routing("keepthescore", "green", "green:100");
+  EXPECT_EQ(listed()["live"], "green");
+  EXPECT_EQ(viewed()["routing"], "green:100");
+
+  ASSERT_EQ(
+      call("POST", "/api/v1/apps/keepthescore/lock", deployer_, R"({"reason":"freeze"})").status,
+      201);
+  EXPECT_EQ(listed()["locks"]["manual"]["reason"], "freeze");
+  EXPECT_EQ(viewed()["locks"]["manual"]["holder"], "deployer");
+  ASSERT_EQ(call("DELETE", "/api/v1/apps/keepthescore/lock", deployer_).status, 200);
+  EXPECT_TRUE(listed()["locks"]["manual"].is_null());
+  EXPECT_TRUE(viewed()["locks"]["manual"].is_null());
 }
 
 TEST_F(Application, AppDetailMergesConfigAndStateWithoutSecrets) {

@@ -18,6 +18,13 @@ class TokenService : public ::testing::Test {
     db_ = storage::database::open(dir_ / "state.db", {}, error);
     ASSERT_TRUE(db_) << error;
   }
+  // A second connection to the same file, as the token commands open it.
+  std::unique_ptr<storage::database> open_other() {
+    std::string error;
+    auto other = storage::database::open(dir_ / "state.db", {}, error);
+    if (!other) ADD_FAILURE() << error;
+    return other;
+  }
   testing::temp_dir dir_;
   std::unique_ptr<storage::database> db_;
 };
@@ -103,6 +110,63 @@ TEST(Scope, HigherScopesIncludeLowerOnes) {
   EXPECT_TRUE(grants(scope::deploy, scope::read));
   EXPECT_FALSE(grants(scope::read, scope::deploy));
   EXPECT_FALSE(grants(scope::deploy, scope::admin));
+}
+
+// The daemon verifies from memory; an operator's `bluegreend token create`
+// or `revoke` is another connection to the same file and counts at once.
+TEST_F(TokenService, TokensMadeOrRevokedByAnotherProcessCountAtOnce) {
+  token_service daemon(*db_);
+  auto other_db = open_other();
+  ASSERT_TRUE(other_db);
+  token_service cli(*other_db);
+  std::string error;
+
+  auto first = cli.create("ci", scope::read, "root", error);
+  ASSERT_TRUE(first) << error;
+  ASSERT_TRUE(daemon.verify(*first));  // loads the cache
+  auto second = cli.create("laptop", scope::admin, "root", error);
+  ASSERT_TRUE(second) << error;
+  auto info = daemon.verify(*second);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->name, "laptop");
+  EXPECT_EQ(info->granted, scope::admin);
+
+  ASSERT_TRUE(cli.revoke("laptop", "root"));
+  EXPECT_FALSE(daemon.verify(*second));
+  EXPECT_TRUE(daemon.verify(*first));
+
+  // The name is free again: the new secret works, the old one stays out.
+  auto again = cli.create("laptop", scope::read, "root", error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(daemon.verify(*again)->granted, scope::read);
+  EXPECT_FALSE(daemon.verify(*second));
+}
+
+TEST_F(TokenService, TheCacheReadsTheTokensOnlyWhenTheFileChanged) {
+  auto other_db = open_other();
+  ASSERT_TRUE(other_db);
+  token_service cli(*other_db);
+  std::string error;
+  auto secret = cli.create("ci", scope::read, "root", error);
+  ASSERT_TRUE(secret) << error;
+  std::string digest_of_nothing(32, '\0');
+
+  token_cache cache(*db_);
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(cache.find(digest_of_nothing));
+  EXPECT_EQ(cache.loads(), 1u);
+  // Any commit by another connection (here an audit event) means "look again".
+  ASSERT_TRUE(cli.revoke("ci", "root"));
+  EXPECT_EQ(cache.loads(), 1u);
+  EXPECT_FALSE(cache.find(digest_of_nothing));
+  EXPECT_EQ(cache.loads(), 2u);
+  // This connection's own changes are announced with invalidate().
+  storage::token_repository(*db_).insert("own", "read", digest_of_nothing);
+  EXPECT_FALSE(cache.find(digest_of_nothing));
+  cache.invalidate();
+  auto found = cache.find(digest_of_nothing);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->name, "own");
+  EXPECT_EQ(cache.loads(), 3u);
 }
 
 }  // namespace

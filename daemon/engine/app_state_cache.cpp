@@ -1,0 +1,49 @@
+#include "daemon/engine/app_state_cache.hpp"
+
+#include "storage/database.hpp"
+
+namespace bluegreen::engine {
+
+app_state_cache::app_state_cache(storage::database& db) : db_(db) {
+  db_.set_change_listener([this](std::string_view table) {
+    if (table == "apps" || table == "colour_state" || table == "locks") {
+      stale_ = true;
+      ++version_;
+    }
+  });
+}
+
+app_state_cache::~app_state_cache() { db_.set_change_listener({}); }
+
+const stored_app* app_state_cache::find(std::string_view app) {
+  if (stale_) load();
+  auto it = apps_.find(app);
+  return it == apps_.end() ? nullptr : &it->second;
+}
+
+std::uint64_t app_state_cache::version() {
+  if (stale_) load();
+  return version_;
+}
+
+void app_state_cache::load() {
+  std::map<std::string, stored_app, std::less<>> fresh;
+  for (auto& state : storage::app_state_repository(db_).all()) {
+    std::string name = state.name;
+    fresh[name].state = std::move(state);
+  }
+  for (auto& lock : storage::lock_repository(db_).all()) {
+    auto it = fresh.find(lock.app);
+    if (it == fresh.end()) continue;
+    (lock.kind == "manual" ? it->second.manual_lock : it->second.operation_lock) = std::move(lock);
+  }
+  apps_ = std::move(fresh);
+  ++loads_;
+  // A new version per load: what was rendered from a load inside a
+  // transaction that is then rolled back is never taken for current.
+  ++version_;
+  // Inside a transaction this may be rolled back: read again next time.
+  stale_ = db_.in_transaction();
+}
+
+}  // namespace bluegreen::engine

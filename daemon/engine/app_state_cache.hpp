@@ -1,0 +1,66 @@
+// app_state_cache keeps what is stored about every app (its row in apps,
+// both colours' rows in colour_state, its locks) in memory, so the app
+// listing and app views cost no query. It stays true by hearing every
+// change the engine's database connection makes to those three tables
+// (storage::database's change listener, so no write path can be missed):
+// a change marks the copy stale, and the next read loads every app again
+// in two queries. A read inside an open transaction (which could still be
+// rolled back) does not count as fresh. Nothing else writes these tables:
+// the state directory lock keeps one daemon per state.db, and the token
+// commands write only tokens and the audit log.
+//
+// Thread-safety: same as the database it listens to (the io thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/app_state_repository.hpp"
+#include "storage/lock_repository.hpp"
+
+namespace bluegreen::storage {
+class database;
+}
+
+namespace bluegreen::engine {
+
+struct stored_app {
+  storage::app_record state;
+  std::optional<storage::lock_record> operation_lock;
+  std::optional<storage::lock_record> manual_lock;
+};
+
+class app_state_cache {
+ public:
+  // Listens to `db` until destroyed.
+  explicit app_state_cache(storage::database& db);
+  ~app_state_cache();
+  app_state_cache(const app_state_cache&) = delete;
+  app_state_cache& operator=(const app_state_cache&) = delete;
+
+  // What is stored about `app`, or nullptr when it has no row. Valid until
+  // the next call.
+  const stored_app* find(std::string_view app);
+  // Changes whenever what find() answers may have changed (and on touch()):
+  // readers that render the state keep their rendering while it stays.
+  // Loads the state first when it is stale.
+  std::uint64_t version();
+  // Something beside the stored state changed (the configuration).
+  void touch() { ++version_; }
+  // How many times the state was loaded (for tests of the cache itself).
+  std::uint64_t loads() const { return loads_; }
+
+ private:
+  void load();
+
+  storage::database& db_;
+  std::map<std::string, stored_app, std::less<>> apps_;
+  bool stale_ = true;
+  std::uint64_t version_ = 0;
+  std::uint64_t loads_ = 0;
+};
+
+}  // namespace bluegreen::engine
