@@ -78,6 +78,7 @@ app_view engine::view_of(const daemon::app_config& app, storage::app_record stat
   view.state = std::move(state);
   view.operation_lock = locks.find(app.name, "operation");
   view.manual_lock = locks.find(app.name, "manual");
+  view.recovering = recovering(app.name);
   return view;
 }
 
