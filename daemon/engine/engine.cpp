@@ -50,7 +50,10 @@ engine::~engine() = default;
 
 void engine::ensure_app_rows(const daemon::config& cfg) {
   storage::app_state_repository states(db_);
+  // One commit (one disk sync) for all apps: the start waits for it.
+  storage::transaction tx(db_);
   for (const auto& app : cfg.apps) states.ensure(app.name);
+  tx.commit();
 }
 
 void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who) {
