@@ -99,9 +99,10 @@ boost::asio::awaitable<void> engine::recovery_worker(std::shared_ptr<recovery_qu
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - queue->started);
   if (!queue->apps.empty()) {
-    spdlog::info("recovery stopped: bluegreend is stopping; {} app(s) are reconciled at the next "
-                 "start",
-                 queue->apps.size());
+    spdlog::info(
+        "recovery stopped: bluegreend is stopping; {} app(s) are reconciled at the next "
+        "start",
+        queue->apps.size());
     co_return;
   }
   spdlog::info("recovery finished: {} app(s) reconciled with their load balancers in {} ms{}",
@@ -169,9 +170,10 @@ std::optional<failure> engine::refuse_while_recovering(std::string_view app) con
   if (!recovering(app)) return std::nullopt;
   std::string name(app);
   return failure{failure::kind::unavailable, "recovering",
-                 "app \"" + name + "\" is still being reconciled with its load balancer after "
-                 "bluegreend started; try again in a few seconds (GET /api/v1/apps/" + name +
-                     " shows \"recovering\": false once it is done)"};
+                 "app \"" + name +
+                     "\" is still being reconciled with its load balancer after "
+                     "bluegreend started; try again in a few seconds (GET /api/v1/apps/" +
+                     name + " shows \"recovering\": false once it is done)"};
 }
 
 }  // namespace bluegreen::engine

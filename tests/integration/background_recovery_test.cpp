@@ -76,16 +76,19 @@ reply call(std::uint16_t port, const std::string& token, const std::string& meth
   reply out;
   out.status = r->status;
   out.body = json::parse(r->body, nullptr, false);
-  if (auto it = r->headers.find("retry-after"); it != r->headers.end()) out.retry_after = it->second;
+  if (auto it = r->headers.find("retry-after"); it != r->headers.end())
+    out.retry_after = it->second;
   return out;
 }
 
 bool ended_as(std::uint16_t port, const std::string& token, const json& id,
               const std::string& state) {
-  return eventually([&] {
-    auto op = call(port, token, "GET", "/api/v1/deployments/" + std::to_string(id.get<int>()));
-    return op.body["operation"]["state"] == state;
-  }, 60s);
+  return eventually(
+      [&] {
+        auto op = call(port, token, "GET", "/api/v1/deployments/" + std::to_string(id.get<int>()));
+        return op.body["operation"]["state"] == state;
+      },
+      60s);
 }
 
 // Opens the gate when the test ends however it ends, so no script is left
@@ -102,14 +105,15 @@ TEST(BackgroundRecovery, ListensAtOnceAndRefusesOperationsOnAppsUntilTheyAreReco
   std::filesystem::create_directories(dir / "routes");
   std::string d = dir.path().string();
   dir.write("current.sh", "#!/bin/sh\nwhile [ ! -e " + d + "/gate ] && [ -d " + d +
-                              " ]; do sleep 0.02; done\ncat " + d + "/routes/\"$1\" 2>/dev/null "
+                              " ]; do sleep 0.02; done\ncat " + d +
+                              "/routes/\"$1\" 2>/dev/null "
                               "|| echo blue\n");
   dir.write("route.sh", "#!/bin/sh\necho \"$2\" > " + d + "/routes/\"$1\"\n");
   std::filesystem::permissions(dir / "current.sh", std::filesystem::perms::owner_all);
   std::filesystem::permissions(dir / "route.sh", std::filesystem::perms::owner_all);
   auto config = dir.write("bluegreen.toml", config_text(dir.path()));
-  auto made = run_command({kBinary, "token", "create", "ops", "--scope", "deploy", "--config",
-                           config.string()});
+  auto made = run_command(
+      {kBinary, "token", "create", "ops", "--scope", "deploy", "--config", config.string()});
   ASSERT_EQ(made.status, 0) << made.err;
   std::string token = made.out.substr(0, made.out.find('\n'));
   open_gate_at_end gate{dir / "gate"};
@@ -133,7 +137,9 @@ TEST(BackgroundRecovery, ListensAtOnceAndRefusesOperationsOnAppsUntilTheyAreReco
 
   for (std::string op : {"switch", "rollback", "deployments", "tasks/migrate"}) {
     auto refused = call(port, token, "POST", "/api/v1/apps/app07/" + op,
-                        op == "deployments" ? R"({"ref": "main"})" : op == "switch" ? R"({"force": true})" : "{}");
+                        op == "deployments" ? R"({"ref": "main"})"
+                        : op == "switch"    ? R"({"force": true})"
+                                            : "{}");
     EXPECT_EQ(refused.status, 503) << op << ": " << refused.body.dump();
     EXPECT_EQ(refused.body["error"]["code"], "recovering") << refused.body.dump();
     EXPECT_NE(refused.body["error"]["message"].get<std::string>().find("try again"),
