@@ -12,6 +12,7 @@
 #include "daemon/checks/http_probe.hpp"
 #include "daemon/engine/reality.hpp"
 #include "daemon/one_line_text.hpp"
+#include "daemon/ssh/runner.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/database.hpp"
 #include "storage/switch_intent_repository.hpp"
@@ -372,7 +373,13 @@ result<storage::operation_record> engine::cancel(std::int64_t id, const actor& w
 
 void engine::begin_stop(std::function<void()> on_idle) {
   stopping_ = true;
-  on_idle_ = std::move(on_idle);
+  on_idle_ = [this, on_idle = std::move(on_idle)] {
+    // Nothing but recovery runs now: what it still waits for (a load
+    // balancer that does not answer) is abandoned rather than holding up
+    // the stop; the next start reconciles those apps.
+    if (!recovering_.empty()) runner_.cancel_all();
+    on_idle();
+  };
   for (auto& [app, stop] : watches_) stop->cancel();
   for (auto& [id, waiters] : log_waiters_)
     for (auto* waiter : waiters) waiter->timer.cancel();

@@ -28,6 +28,7 @@ struct engine::recovery_queue {
   std::deque<std::string> apps;  // waiting for a worker
   size_t total = 0;
   size_t workers = 0;     // still running
+  size_t reconciled = 0;
   size_t unreadable = 0;  // load balancers that could not be read
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
@@ -92,21 +93,20 @@ boost::asio::awaitable<void> engine::recovery_worker(std::shared_ptr<recovery_qu
       // next restart; each operation establishes the live colour anyway.
       spdlog::error("{}: recovery failed: {}; the recorded state stays", app_name, e.what());
     }
-    if (!read) ++queue->unreadable;
+    ++(read ? queue->reconciled : queue->unreadable);
     recovering_.erase(app_name);
   }
   if (--queue->workers > 0) co_return;
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - queue->started);
-  if (!queue->apps.empty()) {
-    spdlog::info(
-        "recovery stopped: bluegreend is stopping; {} app(s) are reconciled at the next "
-        "start",
-        queue->apps.size());
+  if (stopping_ && queue->reconciled < queue->total) {
+    spdlog::info("recovery stopped: bluegreend is stopping; {} of {} app(s) are reconciled at "
+                 "the next start",
+                 queue->total - queue->reconciled, queue->total);
     co_return;
   }
   spdlog::info("recovery finished: {} app(s) reconciled with their load balancers in {} ms{}",
-               queue->total - queue->unreadable, took.count(),
+               queue->reconciled, took.count(),
                queue->unreadable > 0 ? ", " + std::to_string(queue->unreadable) +
                                            " could not be read (see the warnings above)"
                                      : std::string());
@@ -126,6 +126,7 @@ boost::asio::awaitable<bool> engine::recover_app(std::string app_name) {
   traffic::log_fn quiet;
   auto now = co_await backend->current(quiet);
   if (!now.ok) {
+    if (stopping_) co_return false;  // abandoned by the stop, not a fault of the load balancer
     spdlog::warn("{}: cannot read what the load balancer routes to: {}", app.name, now.error);
     co_return false;
   }

@@ -91,6 +91,19 @@ bool ended_as(std::uint16_t port, const std::string& token, const json& id,
       60s);
 }
 
+// current_command holds until the test opens the gate; the routing of
+// each app is a file the switch writes.
+void write_scripts(const temp_dir& dir) {
+  std::filesystem::create_directories(dir / "routes");
+  std::string d = dir.path().string();
+  dir.write("current.sh", "#!/bin/sh\ntouch " + d + "/started.\"$1\"\nwhile [ ! -e " + d +
+                              "/gate ] && [ -d " + d + " ]; do sleep 0.02; done\ncat " + d +
+                              "/routes/\"$1\" 2>/dev/null || echo blue\n");
+  dir.write("route.sh", "#!/bin/sh\necho \"$2\" > " + d + "/routes/\"$1\"\n");
+  std::filesystem::permissions(dir / "current.sh", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(dir / "route.sh", std::filesystem::perms::owner_all);
+}
+
 // Opens the gate when the test ends however it ends, so no script is left
 // waiting (they also stop once the directory is gone).
 struct open_gate_at_end {
@@ -100,17 +113,7 @@ struct open_gate_at_end {
 
 TEST(BackgroundRecovery, ListensAtOnceAndRefusesOperationsOnAppsUntilTheyAreRecovered) {
   temp_dir dir;
-  // current_command holds until the test opens the gate; the routing of
-  // each app is a file the switch writes.
-  std::filesystem::create_directories(dir / "routes");
-  std::string d = dir.path().string();
-  dir.write("current.sh", "#!/bin/sh\nwhile [ ! -e " + d + "/gate ] && [ -d " + d +
-                              " ]; do sleep 0.02; done\ncat " + d +
-                              "/routes/\"$1\" 2>/dev/null "
-                              "|| echo blue\n");
-  dir.write("route.sh", "#!/bin/sh\necho \"$2\" > " + d + "/routes/\"$1\"\n");
-  std::filesystem::permissions(dir / "current.sh", std::filesystem::perms::owner_all);
-  std::filesystem::permissions(dir / "route.sh", std::filesystem::perms::owner_all);
+  write_scripts(dir);
   auto config = dir.write("bluegreen.toml", config_text(dir.path()));
   auto made = run_command(
       {kBinary, "token", "create", "ops", "--scope", "deploy", "--config", config.string()});
@@ -188,6 +191,41 @@ TEST(BackgroundRecovery, ListensAtOnceAndRefusesOperationsOnAppsUntilTheyAreReco
   auto unknown = call(port, token, "POST", "/api/v1/apps/unreadable/switch", "{}");
   EXPECT_EQ(unknown.status, 409) << unknown.body.dump();
   EXPECT_EQ(unknown.body["error"]["code"], "live_unknown") << unknown.body.dump();
+}
+
+// A stop while load balancers do not answer is not held up by them: what
+// recovery waits for is abandoned, and the next start reconciles those apps.
+TEST(BackgroundRecovery, AStopDuringRecoveryDoesNotWaitForTheLoadBalancers) {
+  temp_dir dir;
+  write_scripts(dir);
+  // As many apps as there are traffic workers: every current_command runs.
+  constexpr int kRunning = 4;
+  std::string text = "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" +
+                     (dir / "state").string() + "\"\n[ssh]\nuse_agent = true\n";
+  for (int i = 1; i <= kRunning; ++i)
+    text += app_config(app_name(i), dir.path(), (dir / "current.sh").string() + " {app}");
+  auto config = dir.write("bluegreen.toml", text);
+  open_gate_at_end gate{dir / "gate"};
+  child_process daemon({kBinary, "run", "--config", config});
+  auto line = daemon.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line) << daemon.stderr_text();
+  // Answered: the event loop runs, and with it the signal handling.
+  auto health = http_request(port_from(*line), "GET", "/healthz");
+  ASSERT_TRUE(health && health->status == 200) << daemon.stderr_text();
+  ASSERT_TRUE(eventually([&] {
+    for (int i = 1; i <= kRunning; ++i)
+      if (!std::filesystem::exists(dir / ("started." + app_name(i)))) return false;
+    return true;
+  })) << daemon.stderr_text();
+  daemon.signal(SIGTERM);
+  auto status = daemon.wait_exit(20s);
+  ASSERT_TRUE(status) << "still waiting for its load balancers: " << daemon.stderr_text();
+  EXPECT_EQ(*status, 0) << daemon.stderr_text();
+  EXPECT_NE(daemon.stderr_text().find("recovery stopped: bluegreend is stopping; " +
+                                      std::to_string(kRunning) + " of " + std::to_string(kRunning) +
+                                      " app(s) are reconciled at the next start"),
+            std::string::npos)
+      << daemon.stderr_text();
 }
 
 }  // namespace
