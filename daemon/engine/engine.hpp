@@ -252,15 +252,6 @@ class engine {
       std::string app_name, std::string colour);
   boost::asio::awaitable<void> stop_leftovers_after_restart(
       std::shared_ptr<const daemon::config> cfg, std::string app_name);
-  // Recovery's background part: workers take the next app from `queue`
-  // until it is empty; the last one to end says so in the log.
-  struct recovery_queue;
-  boost::asio::awaitable<void> recovery_worker(std::shared_ptr<recovery_queue> queue);
-  // False when the load balancer could not be read (the recorded state
-  // stays; the next operation establishes the live colour itself).
-  boost::asio::awaitable<bool> recover_app(std::string app_name);
-  // The refusal of a traffic operation on an app that is still recovering.
-  std::optional<failure> refuse_while_recovering(std::string_view app) const;
   // Both of the above before a deploy or task runs anything on `hosts` of
   // `colour`; false when the operation could not go on (it is finished).
   boost::asio::awaitable<bool> prepare_hosts(std::shared_ptr<const daemon::config> cfg,
@@ -270,6 +261,15 @@ class engine {
                                              ssh::cancel_handle cancel);
   // A new marker for an operation's remote commands, stored with it.
   std::string mark_remote(std::int64_t id);
+  // Recovery's background part: workers take the next app from `queue`
+  // until it is empty; the last one to end says so in the log.
+  struct recovery_queue;
+  boost::asio::awaitable<void> recovery_worker(std::shared_ptr<recovery_queue> queue);
+  // False when the load balancer could not be read (the recorded state
+  // stays; the next operation establishes the live colour itself).
+  boost::asio::awaitable<bool> recover_app(std::string app_name);
+  // The refusal of a traffic operation on an app that is still recovering.
+  std::optional<failure> refuse_while_recovering(std::string_view app) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const daemon::config> cfg_;
