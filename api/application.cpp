@@ -42,12 +42,16 @@ int status_of(engine::failure::kind kind) {
     case engine::failure::kind::not_found: return 404;
     case engine::failure::kind::conflict: return 409;
     case engine::failure::kind::unsupported: return 422;
+    case engine::failure::kind::unavailable: return 503;
     default: return 500;
   }
 }
 
 response failure_response(const engine::failure& f) {
-  return error_response(status_of(f.what), f.code, f.message);
+  auto r = error_response(status_of(f.what), f.code, f.message);
+  // What is unavailable now (an app still recovering) is soon available.
+  if (r.status == 503) r.headers.emplace_back("Retry-After", "5");
+  return r;
 }
 
 // Reads an integer query parameter within [min, max].

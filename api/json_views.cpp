@@ -103,6 +103,7 @@ json app_summary_json(const engine::app_view& view) {
           {"routing", optional_json(view.state.routing)},
           {"drifted", view.state.drifted},
           {"drift_reason", optional_json(view.state.drift_reason)},
+          {"recovering", view.recovering},
           {"backend", app.traffic.backend_name()},
           {"promote_mode",
            app.promote.mode == daemon::promote_config::mode::automatic ? "auto" : "manual"},

@@ -132,30 +132,18 @@ int run_service(const command_line& cl) {
   options.write_timeout = cfg->server.write_timeout;
   options.max_connections = cfg->server.max_connections;
   api::server http(io, options, [&app](const api::request& req) { return app.handle(req); });
-  // Reconcile with reality before taking requests: what was running when the
-  // daemon last stopped is marked interrupted and the recorded live colours
-  // are made to match the load balancers.
-  {
-    bool recovered = false;
-    bool recovery_failed = false;
-    asio::co_spawn(io, core.recover(), [&](std::exception_ptr e) {
-      recovered = true;
-      if (e) {
-        recovery_failed = true;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          spdlog::error("cannot use state database {}: recovery failed: {}", db->path().string(),
-                        ex.what());
-        }
-      }
-    });
-    while (!recovered && io.run_one() > 0) {
-    }
-    io.restart();
+  // What was running when the daemon last stopped is marked interrupted
+  // before requests are taken (one transaction); each app's live colour is
+  // then reconciled with its load balancer in the background, and until
+  // that is done its traffic operations answer 503 "recovering".
+  try {
+    core.recover();
+  } catch (const std::exception& e) {
     // Serving on state that could not be reconciled would break the promise
     // recovery keeps; the same exit as any other unusable state.
-    if (recovery_failed) return exit_startup;
+    spdlog::error("cannot use state database {}: recovery failed: {}", db->path().string(),
+                  e.what());
+    return exit_startup;
   }
   std::string listen_error;
   if (!http.start(listen_error)) {

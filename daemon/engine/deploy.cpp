@@ -40,6 +40,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_deploy(std::st
     co_return unknown_app(app_name);
   if (auto why = check_ref(req.ref))
     co_return failure{failure::kind::invalid, "invalid_ref", *why};
+  if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
 
   auto op = new_operation_for(app_name, "deploy", who);
   op.ref = req.ref;

@@ -12,6 +12,7 @@
 #include "daemon/checks/http_probe.hpp"
 #include "daemon/engine/reality.hpp"
 #include "daemon/one_line_text.hpp"
+#include "daemon/ssh/runner.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/database.hpp"
 #include "storage/switch_intent_repository.hpp"
@@ -51,7 +52,10 @@ engine::~engine() = default;
 
 void engine::ensure_app_rows(const daemon::config& cfg) {
   storage::app_state_repository states(db_);
+  // One commit (one disk sync) for all apps: the start waits for it.
+  storage::transaction tx(db_);
   for (const auto& app : cfg.apps) states.ensure(app.name);
+  tx.commit();
 }
 
 void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who) {
@@ -81,6 +85,7 @@ app_view engine::view_of(const daemon::app_config& app) {
     view.operation_lock = stored->operation_lock;
     view.manual_lock = stored->manual_lock;
   }
+  view.recovering = recovering(app.name);
   return view;
 }
 
@@ -367,7 +372,13 @@ result<storage::operation_record> engine::cancel(std::int64_t id, const actor& w
 
 void engine::begin_stop(std::function<void()> on_idle) {
   stopping_ = true;
-  on_idle_ = std::move(on_idle);
+  on_idle_ = [this, on_idle = std::move(on_idle)] {
+    // Nothing but recovery runs now: what it still waits for (a load
+    // balancer that does not answer) is abandoned rather than holding up
+    // the stop; the next start reconciles those apps.
+    if (!recovering_.empty()) runner_.cancel_all();
+    on_idle();
+  };
   for (auto& [app, stop] : watches_) stop->cancel();
   for (auto& [id, waiters] : log_waiters_)
     for (auto* waiter : waiters) waiter->timer.cancel();

@@ -54,6 +54,9 @@ struct app_view {
   storage::app_record state;
   std::optional<storage::lock_record> operation_lock;
   std::optional<storage::lock_record> manual_lock;
+  // Still being reconciled with its load balancer after start-up; traffic
+  // operations on it are refused until then.
+  bool recovering = false;
 };
 
 // Who asked for something, for the audit log.
@@ -97,8 +100,9 @@ class engine {
   std::vector<app_view> apps();
   std::optional<app_view> app(std::string_view name);
   // Changes whenever what apps() and app() answer may have changed (stored
-  // state or configuration), so a rendering of them can be kept until then.
-  std::uint64_t apps_version() { return stored_.version(); }
+  // state, configuration, an app's recovery), so a rendering of them can be
+  // kept until then. Both terms only grow.
+  std::uint64_t apps_version() { return stored_.version() + recovery_changes_; }
   std::vector<storage::audit_event> events(int limit, std::optional<std::int64_t> before_id,
                                            std::optional<std::string_view> app);
   std::optional<storage::operation_record> operation(std::int64_t id);
@@ -134,10 +138,15 @@ class engine {
                                                                      task_request req, actor who);
   result<storage::operation_record> cancel(std::int64_t id, const actor& who);
 
-  // At start-up: what was running is marked interrupted, operation locks are
-  // released, unfinished switch intents and every app's live colour are
-  // reconciled with what the load balancers actually route to.
-  boost::asio::awaitable<void> recover();
+  // At start-up, before the server listens: what was running is marked
+  // interrupted and operation locks are released (one transaction; throws
+  // when the database fails). Then, in the background and a few apps at a
+  // time, each app's unfinished switch intents and live colour are
+  // reconciled with what its load balancer actually routes to; until its
+  // turn has ended the app is `recovering`.
+  void recover();
+  // Whether `app` is still waiting for or in its recovery.
+  bool recovering(std::string_view app) const { return recovering_.count(app) > 0; }
   // A graceful stop begins: no new watch starts, running watches end,
   // followers of logs are let go; running operations go on. `on_idle` is
   // called when the last running operation ends.
@@ -257,6 +266,15 @@ class engine {
                                              ssh::cancel_handle cancel);
   // A new marker for an operation's remote commands, stored with it.
   std::string mark_remote(std::int64_t id, const std::vector<daemon::ssh_target>& hosts);
+  // Recovery's background part: workers take the next app from `queue`
+  // until it is empty; the last one to end says so in the log.
+  struct recovery_queue;
+  boost::asio::awaitable<void> recovery_worker(std::shared_ptr<recovery_queue> queue);
+  // False when the load balancer could not be read (the recorded state
+  // stays; the next operation establishes the live colour itself).
+  boost::asio::awaitable<bool> recover_app(std::string app_name);
+  // The refusal of a traffic operation on an app that is still recovering.
+  std::optional<failure> refuse_while_recovering(std::string_view app) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const daemon::config> cfg_;
@@ -275,6 +293,8 @@ class engine {
   bool stopping_ = false;
   std::function<void()> on_idle_;
   std::map<std::int64_t, std::set<log_waiter*>> log_waiters_;
+  std::set<std::string, std::less<>> recovering_;
+  std::uint64_t recovery_changes_ = 0;  // counts changes of recovering_
 };
 
 }  // namespace bluegreen::engine

@@ -1,6 +1,12 @@
 // engine::recover: after a crash or a stop, nothing is left half-done and
-// the recorded live colour equals what the load balancers route to.
+// the recorded live colour equals what the load balancers route to. The
+// database part runs before the server listens; the load balancers are
+// asked in the background, so a slow one never delays the start.
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
 
 #include "daemon/engine/reality.hpp"
 #include "daemon/traffic/backend.hpp"
@@ -8,6 +14,24 @@
 #include "storage/transaction.hpp"
 
 namespace bluegreen::engine {
+
+namespace {
+
+// Apps reconciled at once: enough that one slow load balancer does not hold
+// up the others, few enough not to flood a load balancer that several apps
+// share (the traffic workers bound the commands further).
+constexpr size_t kConcurrentRecoveries = 8;
+
+}  // namespace
+
+struct engine::recovery_queue {
+  std::deque<std::string> apps;  // waiting for a worker
+  size_t total = 0;
+  size_t workers = 0;     // still running
+  size_t reconciled = 0;
+  size_t unreadable = 0;  // load balancers that could not be read
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
 
 boost::asio::awaitable<void> engine::stop_leftovers_after_restart(
     std::shared_ptr<const daemon::config> cfg, std::string app_name) {
@@ -19,7 +43,7 @@ boost::asio::awaitable<void> engine::stop_leftovers_after_restart(
                  *left);
 }
 
-boost::asio::awaitable<void> engine::recover() {
+void engine::recover() {
   storage::operation_repository ops(db_);
   {
     storage::transaction tx(db_);
@@ -43,53 +67,116 @@ boost::asio::awaitable<void> engine::recover() {
     supervise(0, stop_leftovers_after_restart(cfg_, app.name));
   }
 
+  // Every app is marked before the server listens, so no request sees one
+  // as recovered before it is.
+  auto queue = std::make_shared<recovery_queue>();
+  for (const auto& app : cfg_->apps) {
+    if (!backend_for(app)) continue;  // no load balancer to reconcile with
+    queue->apps.push_back(app.name);
+    recovering_.insert(app.name);
+    ++recovery_changes_;
+  }
+  queue->total = queue->apps.size();
+  // At least one worker, so that the end is logged even without apps.
+  queue->workers = std::max<size_t>(1, std::min(kConcurrentRecoveries, queue->apps.size()));
+  for (size_t i = 0; i < queue->workers; ++i) supervise(0, recovery_worker(queue));
+}
+
+boost::asio::awaitable<void> engine::recovery_worker(std::shared_ptr<recovery_queue> queue) {
+  while (!queue->apps.empty() && !stopping_) {
+    std::string app_name = std::move(queue->apps.front());
+    queue->apps.pop_front();
+    bool read = false;
+    try {
+      read = co_await recover_app(app_name);
+    } catch (const std::exception& e) {
+      // Staying "recovering" would refuse the app's operations until the
+      // next restart; each operation establishes the live colour anyway.
+      spdlog::error("{}: recovery failed: {}; the recorded state stays", app_name, e.what());
+    }
+    ++(read ? queue->reconciled : queue->unreadable);
+    recovering_.erase(app_name);
+    ++recovery_changes_;
+  }
+  if (--queue->workers > 0) co_return;
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - queue->started);
+  if (stopping_ && queue->reconciled < queue->total) {
+    spdlog::info("recovery stopped: bluegreend is stopping; {} of {} app(s) are reconciled at "
+                 "the next start",
+                 queue->total - queue->reconciled, queue->total);
+    co_return;
+  }
+  spdlog::info("recovery finished: {} app(s) reconciled with their load balancers in {} ms{}",
+               queue->reconciled, took.count(),
+               queue->unreadable > 0 ? ", " + std::to_string(queue->unreadable) +
+                                           " could not be read (see the warnings above)"
+                                     : std::string());
+}
+
+boost::asio::awaitable<bool> engine::recover_app(std::string app_name) {
+  // The configuration of now: a reload while the app waited for its turn
+  // may have changed its load balancer, or removed it.
   auto cfg = cfg_;
+  const daemon::app_config* found = cfg->find_app(app_name);
+  if (!found) co_return true;
+  const daemon::app_config& app = *found;
+  auto backend = backend_for(app);
+  if (!backend) co_return true;
   storage::app_state_repository states(db_);
   storage::switch_intent_repository intents(db_);
-  auto pending = intents.pending();
-  for (const auto& app : cfg->apps) {
-    auto backend = backend_for(app);
-    if (!backend) continue;
-    traffic::log_fn quiet;
-    auto now = co_await backend->current(quiet);
-    auto stored = states.find(app.name);
-    if (!now.ok) {
-      spdlog::warn("{}: cannot read what the load balancer routes to: {}", app.name, now.error);
-      continue;
-    }
-    std::string routing = now.now.encode();
-    if (!stored || !stored->routing || *stored->routing != routing) {
-      if (stored && stored->live)
-        spdlog::warn("{}: recorded {} but the load balancer routes to {}; recording what it does",
-                     app.name, stored->routing.value_or(*stored->live), now.now.describe());
-      states.set_routing(app.name, to_string(main_colour(now.now)), routing);
-      if (stored && stored->live)
-        record({"recovery", "system"}, "recovery.reconciled", app.name,
-               "recorded " + stored->routing.value_or(*stored->live) + ", load balancer routes " +
-                   routing);
-    }
-    bool interrupted_switch = false;
-    for (const auto& intent : pending) {
-      if (intent.app != app.name) continue;
-      interrupted_switch = true;
-      intents.resolve(intent.id, "reconciled");
-      spdlog::info("{}: switch intent #{} ({} -> {}) reconciled: the load balancer routes to {}",
-                   app.name, intent.id, intent.from_colour.value_or("?"), intent.to_colour,
-                   now.now.describe());
-    }
-    // A switch that stopped half-way may have written the load balancer's
-    // configuration without making it take effect: apply what it says, so
-    // the recorded, the configured and the served routing are one.
-    if (interrupted_switch) {
-      std::string gate_name = app.name;
-      auto pass = co_await gate_.enter(gate_name);
-      auto applied = co_await backend->route(now.now, quiet);
-      if (applied.ok)
-        spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.now.describe());
-      else
-        spdlog::warn("{}: could not re-apply {}: {}", app.name, now.now.describe(), applied.error);
-    }
+  traffic::log_fn quiet;
+  auto now = co_await backend->current(quiet);
+  if (!now.ok) {
+    if (stopping_) co_return false;  // abandoned by the stop, not a fault of the load balancer
+    spdlog::warn("{}: cannot read what the load balancer routes to: {}", app.name, now.error);
+    co_return false;
   }
+  auto stored = states.find(app.name);
+  std::string routing = now.now.encode();
+  if (!stored || !stored->routing || *stored->routing != routing) {
+    if (stored && stored->live)
+      spdlog::warn("{}: recorded {} but the load balancer routes to {}; recording what it does",
+                   app.name, stored->routing.value_or(*stored->live), now.now.describe());
+    states.set_routing(app.name, to_string(main_colour(now.now)), routing);
+    if (stored && stored->live)
+      record({"recovery", "system"}, "recovery.reconciled", app.name,
+             "recorded " + stored->routing.value_or(*stored->live) + ", load balancer routes " +
+                 routing);
+  }
+  bool interrupted_switch = false;
+  for (const auto& intent : intents.pending()) {
+    if (intent.app != app.name) continue;
+    interrupted_switch = true;
+    intents.resolve(intent.id, "reconciled");
+    spdlog::info("{}: switch intent #{} ({} -> {}) reconciled: the load balancer routes to {}",
+                 app.name, intent.id, intent.from_colour.value_or("?"), intent.to_colour,
+                 now.now.describe());
+  }
+  // A switch that stopped half-way may have written the load balancer's
+  // configuration without making it take effect: apply what it says, so
+  // the recorded, the configured and the served routing are one.
+  if (interrupted_switch) {
+    std::string gate_name = app.name;
+    auto pass = co_await gate_.enter(gate_name);
+    auto applied = co_await backend->route(now.now, quiet);
+    if (applied.ok)
+      spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.now.describe());
+    else
+      spdlog::warn("{}: could not re-apply {}: {}", app.name, now.now.describe(), applied.error);
+  }
+  spdlog::debug("{}: recovered", app.name);
+  co_return true;
+}
+
+std::optional<failure> engine::refuse_while_recovering(std::string_view app) const {
+  if (!recovering(app)) return std::nullopt;
+  std::string name(app);
+  return failure{failure::kind::unavailable, "recovering",
+                 "app \"" + name +
+                     "\" is still being reconciled with its load balancer after "
+                     "bluegreend started; try again in a few seconds (GET /api/v1/apps/" +
+                     name + " shows \"recovering\": false once it is done)"};
 }
 
 }  // namespace bluegreen::engine

@@ -17,6 +17,7 @@ struct failure {
     not_found,    // no such app, operation, task (404)
     conflict,     // lock held, drift, wrong state (409)
     unsupported,  // valid request the configuration cannot do (422)
+    unavailable,  // not possible yet, retry shortly: e.g. the app is recovering (503)
     internal,     // the daemon's own fault (500)
   };
   kind what = kind::internal;

@@ -59,6 +59,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     co_return failure{failure::kind::unsupported, "weights_unsupported",
                       "the " + std::string(app->traffic.backend_name()) +
                           " backend cannot split traffic by weight; switch whole colours"};
+  if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
   auto op = new_operation_for(app_name, "switch", who);
   if (req.to) op.colour = std::string(to_string(*req.to));
   auto begun = begin(*app, op, true);
@@ -129,6 +130,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app)
     co_return unknown_app(app_name);
+  if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
   // The fastest path: what was recorded at the last switch, no SSH, no probe
   // beyond the target's health; the backend confirms the result.
   auto stored = storage::app_state_repository(db_).find(app_name);

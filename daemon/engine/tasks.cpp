@@ -36,6 +36,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_task(std::stri
                       "app " + app_name + " has no task \"" + task_name + "\"" +
                           (known.empty() ? "" : "; it has: " + known)};
   }
+  if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
   auto op = new_operation_for(app_name, "task", who);
   op.task = task_name;
   auto begun = begin(*app, op, true);

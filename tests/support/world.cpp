@@ -258,6 +258,10 @@ void world::start_daemon() {
   std::smatch m;
   std::regex_search(*line, m, std::regex("127\\.0\\.0\\.1:([0-9]+)"));
   api_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+  // The daemon listens before its apps are reconciled with the load
+  // balancer; tests start from a reconciled daemon, as after today's starts.
+  if (!daemon_->wait_for_stderr("recovery finished", 60s))
+    throw std::runtime_error("bluegreend did not finish its recovery: " + daemon_->stderr_text());
 }
 
 void world::kill_daemon() {

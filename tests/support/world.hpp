@@ -70,7 +70,8 @@ class world {
   // reload's `sleep 600`): find and end this world's processes with it.
   const process_marker& marker() const { return marker_; }
 
-  // The daemon.
+  // The daemon. start_daemon returns once it listens and has reconciled its
+  // apps with the load balancer ("recovery finished").
   void start_daemon();
   void kill_daemon();  // SIGKILL
   child_process& daemon() { return *daemon_; }

@@ -123,14 +123,7 @@ public_url = "http://127.0.0.1:9"
       return std::shared_ptr<traffic::backend>(s.backend_);
     };
     s.core_ = std::make_unique<engine::engine>(s.io_, s.cfg_, *s.db_, *s.runner_, make);
-    bool done = false;
-    asio::co_spawn(s.io_, s.core_->recover(), [&](std::exception_ptr e) {
-      done = true;
-      if (e) std::rethrow_exception(e);
-    });
-    while (!done && s.io_.run_one_for(std::chrono::seconds(10)) > 0) {
-    }
-    s.io_.restart();
+    s.core_->recover();
     s.io_.run();
   }
 
