@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 
+#include "daemon/checks/http_probe.hpp"
 #include "daemon/net/tls_context.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tls_certificate.hpp"
@@ -391,6 +392,64 @@ TEST_F(HttpClient, ARequestThatCannotBeSentIsRefusedWithoutConnecting) {
   ASSERT_FALSE(bad_header.ok());
   EXPECT_EQ(bad_header.error().kind, error_kind::invalid_request);
   EXPECT_EQ(server.accepted, 0);
+}
+
+// The probes (smoke checks, health re-checks, the identity probe) are thin
+// callers of the client and keep their results and messages.
+asio::awaitable<void> probe_into(std::optional<checks::probe_result>& out, std::string url) {
+  auto result = co_await checks::http_get(url, std::chrono::milliseconds(5000));
+  out.emplace(std::move(result));
+}
+
+checks::probe_result probe(asio::io_context& io, const std::string& url) {
+  std::optional<checks::probe_result> out;
+  asio::co_spawn(io, probe_into(out, url), asio::detached);
+  auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (!out && std::chrono::steady_clock::now() < give_up) io.run_one_for(100ms);
+  if (!out) throw std::runtime_error("the probe never ended");
+  return std::move(*out);
+}
+
+TEST_F(HttpClient, TheProbeReportsTheAnswerOrWhyThereWasNone) {
+  test_server server(io_, [](const server_request& r) {
+    if (r.target() == "/big") return reply(200, std::string(1024 * 1024 + 1, 'x'));
+    auto out = reply(500, "blue-production\n");
+    out.set("X-Seen-Agent", r["User-Agent"]);
+    return out;
+  });
+  auto answered = probe(io_, server.url("/hostname"));
+  EXPECT_TRUE(answered.answered) << answered.error;
+  EXPECT_EQ(answered.status, 500);
+  EXPECT_EQ(answered.body, "blue-production\n");
+  ASSERT_EQ(server.seen.size(), 1u);
+  EXPECT_EQ(server.seen[0]["User-Agent"], "bluegreend-probe");
+  EXPECT_EQ(server.seen[0]["Cache-Control"], "no-cache");
+
+  auto big = probe(io_, server.url("/big"));
+  EXPECT_FALSE(big.answered);
+  EXPECT_EQ(big.error, "reading the answer failed: the body is larger than 1048576 bytes");
+
+  tcp::socket closed(io_, tcp::v4());
+  closed.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::string port = std::to_string(closed.local_endpoint().port());
+  auto refused = probe(io_, "http://127.0.0.1:" + port + "/");
+  EXPECT_FALSE(refused.answered);
+  EXPECT_EQ(refused.error, "cannot connect to 127.0.0.1:" + port + ": Connection refused");
+
+  auto not_http = probe(io_, "ftp://127.0.0.1/");
+  EXPECT_EQ(not_http.error, "not an http:// or https:// URL: ftp://127.0.0.1/");
+}
+
+TEST_F(HttpClient, TheProbeVerifiesHttpsAgainstTheSystemStore) {
+  auto cert = testing::make_self_signed(dir_.path(), "app", {"localhost"}, {"127.0.0.1"});
+  auto tls = server_tls(cert);
+  test_server server(
+      io_, [](const server_request&) { return reply(200, "secure"); }, tls.get());
+  auto r = probe(io_, server.url("/"));
+  EXPECT_FALSE(r.answered);
+  EXPECT_EQ(r.error,
+            "TLS handshake with 127.0.0.1 failed: certificate verification failed: self-signed "
+            "certificate");
 }
 
 }  // namespace
