@@ -123,6 +123,7 @@ class HttpClient : public ::testing::Test {
     std::optional<http_result> out;
     std::exception_ptr failure;
     bool done = false;
+    io_.restart();  // the context stops whenever it runs out of work
     asio::co_spawn(io_, into(out, client_.send(request, options)), [&](std::exception_ptr e) {
       failure = e;
       done = true;
@@ -249,6 +250,31 @@ TEST_F(HttpClient, ATlsServerThatNeverAnswersEndsAtTheDeadline) {
   EXPECT_EQ(result.error().kind, error_kind::timeout) << describe(result);
   EXPECT_NE(result.error().message.find("TLS handshake with 127.0.0.1"), std::string::npos)
       << result.error().message;
+}
+
+TEST_F(HttpClient, AConnectionThatIsNeverAcceptedEndsAtTheConnectTimeout) {
+  // A listener that never accepts, with its backlog full: the kernel drops
+  // further connection attempts, so they neither succeed nor fail.
+  tcp::acceptor full(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), false);
+  full.listen(0);
+  std::string url = "http://127.0.0.1:" + std::to_string(full.local_endpoint().port()) + "/";
+  std::vector<std::unique_ptr<tcp::socket>> queued;
+  request_options options;
+  options.connect_timeout = 200ms;
+  options.total_timeout = 1s;  // for the attempts that still get into the backlog
+  std::optional<http_result> result;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    result = get(url, options);
+    if (!result->ok() && result->error().message.starts_with("cannot connect")) break;
+    auto socket = std::make_unique<tcp::socket>(io_);
+    socket->async_connect(full.local_endpoint(), [](boost::system::error_code) {});
+    queued.push_back(std::move(socket));
+  }
+  ASSERT_FALSE(result->ok());
+  EXPECT_EQ(result->error().kind, error_kind::timeout) << describe(*result);
+  EXPECT_EQ(result->error().message,
+            "cannot connect to 127.0.0.1:" + std::to_string(full.local_endpoint().port()) +
+                ": timed out");
 }
 
 TEST_F(HttpClient, ARefusedConnectionIsAConnectError) {
@@ -403,6 +429,7 @@ asio::awaitable<void> probe_into(std::optional<checks::probe_result>& out, std::
 
 checks::probe_result probe(asio::io_context& io, const std::string& url) {
   std::optional<checks::probe_result> out;
+  io.restart();
   asio::co_spawn(io, probe_into(out, url), asio::detached);
   auto give_up = std::chrono::steady_clock::now() + 60s;
   while (!out && std::chrono::steady_clock::now() < give_up) io.run_one_for(100ms);
