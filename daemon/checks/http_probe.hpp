@@ -1,6 +1,7 @@
-// http_get fetches one URL (http or https) from the io_context, with an
-// overall deadline, and reports status and body (up to 1 MiB) or why there
-// was no answer. Used for smoke checks, health re-checks and the identity
+// http_get fetches one URL (http or https) from the io_context through the
+// HTTP client (net::http_client, with the process-wide TLS context), with
+// an overall deadline, and reports status and body (up to 1 MiB) or why
+// there was no answer. Used for smoke checks, health re-checks and the identity
 // probe through public_url.
 //
 // Thread-safety: co_await on the io_context's thread.

@@ -1,0 +1,258 @@
+#include "daemon/net/http_client.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <variant>
+
+#include "daemon/net/redirect.hpp"
+#include "daemon/net/tls_context_native.hpp"
+#include "daemon/net/url.hpp"
+
+namespace bluegreen::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
+
+bool is_token(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool is_field_value(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+std::optional<http_error> check_request(const http_request& request) {
+  if (!is_token(request.method))
+    return http_error{error_kind::invalid_request, "the method is not an HTTP token"};
+  for (const auto& h : request.headers) {
+    if (!is_token(h.name))
+      return http_error{error_kind::invalid_request, "a header name is not an HTTP token"};
+    if (!is_field_value(h.value))
+      return http_error{error_kind::invalid_request,
+                        "the value of header " + h.name + " contains a line break or NUL"};
+    if (header_name_is(h.name, "Content-Length") || header_name_is(h.name, "Transfer-Encoding"))
+      return http_error{error_kind::invalid_request,
+                        h.name + " is set by the client from the body; leave it out"};
+  }
+  return std::nullopt;
+}
+
+using endpoints = std::vector<tcp::endpoint>;
+
+// getaddrinfo cannot be interrupted, so the lookup runs on its own and the
+// exchange stops waiting for it at the deadline.
+struct lookup {
+  explicit lookup(const asio::any_io_executor& executor)
+      : resolver(executor), done_or_deadline(executor) {}
+  tcp::resolver resolver;
+  asio::steady_timer done_or_deadline;
+  bool done = false;
+  boost::system::error_code error;
+  endpoints found;
+};
+
+asio::awaitable<void> run_lookup(std::shared_ptr<lookup> state, std::string host,
+                                 std::string port) {
+  auto [ec, results] = co_await state->resolver.async_resolve(host, port, use_tuple);
+  state->error = ec;
+  for (const auto& entry : results) state->found.push_back(entry.endpoint());
+  state->done = true;
+  state->done_or_deadline.cancel();
+}
+
+asio::awaitable<std::variant<endpoints, http_error>> addresses_of(const url& target,
+                                                                  steady::time_point deadline) {
+  boost::system::error_code literal_ec;
+  auto literal = asio::ip::make_address(target.host, literal_ec);
+  if (!literal_ec) co_return endpoints{tcp::endpoint(literal, target.port)};
+
+  auto executor = co_await asio::this_coro::executor;
+  auto state = std::make_shared<lookup>(executor);
+  state->done_or_deadline.expires_at(deadline);
+  asio::co_spawn(executor, run_lookup(state, target.host, std::to_string(target.port)),
+                 asio::detached);
+  co_await state->done_or_deadline.async_wait(use_tuple);
+  if (!state->done) {
+    state->resolver.cancel();
+    co_return http_error{error_kind::timeout, "cannot resolve " + target.host + ": timed out"};
+  }
+  if (state->error || state->found.empty())
+    co_return http_error{error_kind::dns,
+                         "cannot resolve " + target.host + ": " +
+                             (state->error ? state->error.message() : std::string("no address"))};
+  co_return std::move(state->found);
+}
+
+asio::awaitable<std::optional<http_error>> connect(beast::tcp_stream& stream, const url& target,
+                                                   const request_options& options,
+                                                   steady::time_point deadline) {
+  auto addresses = co_await addresses_of(target, deadline);
+  if (auto* failed = std::get_if<http_error>(&addresses)) co_return *failed;
+  stream.expires_at(std::min(steady::now() + options.connect_timeout, deadline));
+  auto [ec, endpoint] = co_await stream.async_connect(std::get<endpoints>(addresses), use_tuple);
+  if (ec == beast::error::timeout)
+    co_return http_error{error_kind::timeout,
+                         "cannot connect to " + target.endpoint() + ": timed out"};
+  if (ec)
+    co_return http_error{error_kind::connect,
+                         "cannot connect to " + target.endpoint() + ": " + ec.message()};
+  stream.expires_at(deadline);
+  co_return std::nullopt;
+}
+
+http::request<http::string_body> to_beast(const url& target, const http_request& request) {
+  http::request<http::string_body> out;
+  out.method_string(request.method);
+  out.target(target.target);
+  out.version(11);
+  if (!find_header(request.headers, "Host")) out.set(http::field::host, target.authority());
+  if (!find_header(request.headers, "User-Agent")) out.set(http::field::user_agent, "bluegreend");
+  // One request per connection: nothing is pooled, so the server may close.
+  if (!find_header(request.headers, "Connection")) out.set(http::field::connection, "close");
+  for (const auto& h : request.headers) out.insert(h.name, h.value);
+  out.body() = request.body;
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+      request.method == "PATCH")
+    out.content_length(request.body.size());
+  return out;
+}
+
+http_error read_failure(const boost::system::error_code& ec, const request_options& options) {
+  if (ec == beast::error::timeout)
+    return {error_kind::timeout, "no complete answer before the deadline"};
+  if (ec == http::error::body_limit)
+    return {error_kind::too_large, "reading the answer failed: the body is larger than " +
+                                       std::to_string(options.max_body_bytes) + " bytes"};
+  if (ec == http::error::header_limit)
+    return {error_kind::too_large, "reading the answer failed: the header is larger than " +
+                                       std::to_string(kMaxHeaderBytes) + " bytes"};
+  bool http_category =
+      &ec.category() == &http::make_error_code(http::error::bad_version).category();
+  bool cut_short = ec == http::error::end_of_stream || ec == http::error::partial_message;
+  return {http_category && !cut_short ? error_kind::protocol : error_kind::io,
+          "reading the answer failed: " + ec.message()};
+}
+
+template <typename Stream>
+asio::awaitable<http_result> exchange(Stream& stream, const url& target,
+                                      const http_request& request, const request_options& options) {
+  auto outgoing = to_beast(target, request);
+  auto [write_ec, written] = co_await http::async_write(stream, outgoing, use_tuple);
+  if (write_ec == beast::error::timeout)
+    co_return http_error{error_kind::timeout, "sending the request failed: timed out"};
+  if (write_ec)
+    co_return http_error{error_kind::io, "sending the request failed: " + write_ec.message()};
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(kMaxHeaderBytes);
+  parser.body_limit(options.max_body_bytes);
+  if (request.method == "HEAD") parser.skip(true);
+  auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  if (read_ec) co_return read_failure(read_ec, options);
+
+  auto& message = parser.get();
+  http_response response;
+  response.status = static_cast<int>(message.result_int());
+  response.reason = std::string(message.reason());
+  for (const auto& field : message)
+    response.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  response.body = std::move(message.body());
+  response.url = target.text();
+  co_return response;
+}
+
+asio::awaitable<http_result> exchange_once(tls_context& tls, const url& target,
+                                           const http_request& request,
+                                           const request_options& options,
+                                           steady::time_point deadline) {
+  auto executor = co_await asio::this_coro::executor;
+  if (!target.tls()) {
+    beast::tcp_stream stream(executor);
+    auto failed = co_await connect(stream, target, options, deadline);
+    if (failed) co_return *failed;
+    co_return co_await exchange(stream, target, request, options);
+  }
+
+  beast::ssl_stream<beast::tcp_stream> secure(executor, tls.get().context);
+  std::string error;
+  boost::system::error_code literal_ec;
+  asio::ip::make_address(target.host, literal_ec);
+  if (!prepare_connection(tls, secure.native_handle(), target.host, !literal_ec, options.ca_file,
+                          error))
+    co_return http_error{error_kind::tls, error};
+  auto& lowest = beast::get_lowest_layer(secure);
+  auto failed = co_await connect(lowest, target, options, deadline);
+  if (failed) co_return *failed;
+  auto [handshake_ec] = co_await secure.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  if (handshake_ec == beast::error::timeout)
+    co_return http_error{error_kind::timeout,
+                         "TLS handshake with " + target.host + " failed: timed out"};
+  if (handshake_ec) {
+    auto why = verify_failure(secure.native_handle());
+    co_return http_error{
+        error_kind::tls,
+        "TLS handshake with " + target.host + " failed: " +
+            (why.empty() ? handshake_ec.message() : "certificate verification failed: " + why)};
+  }
+  // No TLS close_notify: the answer is complete and the connection is not
+  // reused, so waiting for the peer's reply would only add a round trip.
+  co_return co_await exchange(secure, target, request, options);
+}
+
+}  // namespace
+
+http_client::http_client() : tls_(tls_context::shared()) {}
+
+http_client::http_client(std::shared_ptr<tls_context> tls) : tls_(std::move(tls)) {}
+
+asio::awaitable<http_result> http_client::send(http_request request,
+                                               request_options options) const {
+  auto deadline = steady::now() + options.total_timeout;
+  auto target = parse_url(request.url);
+  if (!target)
+    co_return http_error{error_kind::invalid_request,
+                         "not an http:// or https:// URL: " + request.url};
+  if (auto invalid = check_request(request)) co_return *invalid;
+  for (unsigned followed = 0;; ++followed) {
+    auto result = co_await exchange_once(*tls_, *target, request, options, deadline);
+    if (!result.ok() || options.max_redirects == 0 || !is_redirect(result.response().status))
+      co_return result;
+    auto location = result.response().header("Location");
+    if (!location) co_return result;
+    if (followed == options.max_redirects)
+      co_return http_error{error_kind::redirects,
+                           "more than " + std::to_string(options.max_redirects) +
+                               " redirect(s); the last one came from " + target->text()};
+    auto next = resolve_reference(*target, *location);
+    if (!next)
+      co_return http_error{
+          error_kind::protocol,
+          target->text() + " redirects to a location that is not an http:// or https:// URL"};
+    request = redirected_request(request, *target, *next, result.response().status);
+    target = next;
+  }
+}
+
+}  // namespace bluegreen::net

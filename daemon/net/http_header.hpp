@@ -1,0 +1,26 @@
+// One HTTP header field as sent or received, and a case-insensitive lookup
+// over a list of them (names compare without regard to case; a list keeps
+// repeated fields, in order).
+//
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bluegreen::net {
+
+struct http_header {
+  std::string name;
+  std::string value;
+};
+
+// The value of the first field called `name`, if any.
+std::optional<std::string> find_header(const std::vector<http_header>& headers,
+                                       std::string_view name);
+
+bool header_name_is(std::string_view name, std::string_view expected);
+
+}  // namespace bluegreen::net

@@ -1,0 +1,25 @@
+// How one exchange of the HTTP client is bounded: how long connecting may
+// take, the deadline for the whole exchange (name resolution, connecting,
+// TLS, sending, reading, and every redirect followed), how large the
+// answer's body may be, how many redirects are followed (none unless asked),
+// and an extra CA file trusted besides the system store for this target
+// (a self-signed or private CA setup).
+//
+// Thread-safety: a plain value.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace bluegreen::net {
+
+struct request_options {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds total_timeout{30'000};
+  std::size_t max_body_bytes = 1024 * 1024;
+  unsigned max_redirects = 0;
+  std::string ca_file;  // PEM; empty: the system store only
+};
+
+}  // namespace bluegreen::net
