@@ -145,6 +145,10 @@ int run_service(const command_line& cl) {
                   e.what());
     return exit_startup;
   }
+  // Signals are caught from before READY=1: one that comes before the loop
+  // waits for it is queued, never the default action (which would end the
+  // daemon without its graceful stop).
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   std::string listen_error;
   if (!http.start(listen_error)) {
     spdlog::error("{}", listen_error);
@@ -186,7 +190,6 @@ int run_service(const command_line& cl) {
   };
   flush_tokens();
 
-  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   asio::steady_timer stop_deadline(io);
   bool stopping = false;
   std::function<void()> wait_signal;
