@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -65,12 +66,27 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
     for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
     return finish(error_kind::channel_error, "socketpair failed");
   }
+  // Signals stay blocked from before the fork until the child has dropped
+  // the daemon's handlers: a stop sent to the new process group at once is
+  // then neither lost nor handled as if the daemon had received it.
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &before);
   pid_t pid = fork();
+  if (pid != 0) pthread_sigmask(SIG_SETMASK, &before, nullptr);
   if (pid < 0) {
     for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], go[0], go[1]}) close(fd);
     return finish(error_kind::channel_error, std::string("fork failed: ") + std::strerror(errno));
   }
   if (pid == 0) {
+    // Every signal back to its default (ignored ones too, which exec would
+    // keep), then unblocked: a pending stop takes effect here.
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    for (int signo = 1; signo < NSIG; ++signo) sigaction(signo, &default_action, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     setsid();  // its own session and process group, so a stop reaches everything it started
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
