@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -75,8 +74,23 @@ asio::awaitable<std::vector<probe_result>> http_get_all(std::string url, int cou
                                                         std::chrono::milliseconds timeout) {
   auto executor = co_await asio::this_coro::executor;
   auto all = std::make_shared<fetches>(executor, count);
-  for (int i = 0; i < count; ++i)
-    asio::co_spawn(executor, fetch_into(all, url, timeout), asio::detached);
+  for (int i = 0; i < count; ++i) {
+    // A fetch that throws still counts, as a probe without an answer, so
+    // the wait below always ends.
+    asio::co_spawn(executor, fetch_into(all, url, timeout), [all](std::exception_ptr e) {
+      if (!e) return;
+      probe_result failed;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        failed.error = std::string("the probe failed: ") + ex.what();
+      } catch (...) {
+        failed.error = "the probe failed";
+      }
+      all->results.push_back(std::move(failed));
+      if (--all->left == 0) all->done.cancel();
+    });
+  }
   if (all->left > 0) co_await all->done.async_wait(use_tuple);
   co_return std::move(all->results);
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -69,6 +68,7 @@ struct lookup {
   asio::steady_timer done_or_deadline;
   bool done = false;
   boost::system::error_code error;
+  std::string thrown;  // what the lookup threw, if it did
   endpoints found;
 };
 
@@ -90,13 +90,27 @@ asio::awaitable<std::variant<endpoints, http_error>> addresses_of(const url& tar
   auto executor = co_await asio::this_coro::executor;
   auto state = std::make_shared<lookup>(executor);
   state->done_or_deadline.expires_at(deadline);
+  // Whatever the lookup throws ends it as a failed lookup, at once.
   asio::co_spawn(executor, run_lookup(state, target.host, std::to_string(target.port)),
-                 asio::detached);
+                 [state](std::exception_ptr e) {
+                   if (!e || state->done) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     state->thrown = ex.what();
+                   } catch (...) {
+                     state->thrown = "unknown error";
+                   }
+                   state->done = true;
+                   state->done_or_deadline.cancel();
+                 });
   co_await state->done_or_deadline.async_wait(use_tuple);
   if (!state->done) {
     state->resolver.cancel();
     co_return http_error{error_kind::timeout, "cannot resolve " + target.host + ": timed out"};
   }
+  if (!state->thrown.empty())
+    co_return http_error{error_kind::dns, "cannot resolve " + target.host + ": " + state->thrown};
   if (state->error || state->found.empty())
     co_return http_error{error_kind::dns,
                          "cannot resolve " + target.host + ": " +

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "tests/support/file_gate.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -18,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using bluegreen::testing::child_process;
 using bluegreen::testing::eventually;
+using bluegreen::testing::file_gate;
 using bluegreen::testing::http_request;
 using bluegreen::testing::run_command;
 using bluegreen::testing::temp_dir;
@@ -96,20 +98,12 @@ bool ended_as(std::uint16_t port, const std::string& token, const json& id,
 void write_scripts(const temp_dir& dir) {
   std::filesystem::create_directories(dir / "routes");
   std::string d = dir.path().string();
-  dir.write("current.sh", "#!/bin/sh\ntouch " + d + "/started.\"$1\"\nwhile [ ! -e " + d +
-                              "/gate ] && [ -d " + d + " ]; do sleep 0.02; done\ncat " + d +
-                              "/routes/\"$1\" 2>/dev/null || echo blue\n");
+  dir.write("current.sh", "#!/bin/sh\ntouch " + d + "/started.\"$1\"\nflock -s " + d +
+                              "/gate true\ncat " + d + "/routes/\"$1\" 2>/dev/null || echo blue\n");
   dir.write("route.sh", "#!/bin/sh\necho \"$2\" > " + d + "/routes/\"$1\"\n");
   std::filesystem::permissions(dir / "current.sh", std::filesystem::perms::owner_all);
   std::filesystem::permissions(dir / "route.sh", std::filesystem::perms::owner_all);
 }
-
-// Opens the gate when the test ends however it ends, so no script is left
-// waiting (they also stop once the directory is gone).
-struct open_gate_at_end {
-  std::filesystem::path gate;
-  ~open_gate_at_end() { std::ofstream{gate}; }
-};
 
 TEST(BackgroundRecovery, ListensAtOnceAndRefusesOperationsOnAppsUntilTheyAreRecovered) {
   temp_dir dir;
@@ -119,7 +113,7 @@ TEST(BackgroundRecovery, ListensAtOnceAndRefusesOperationsOnAppsUntilTheyAreReco
       {kBinary, "token", "create", "ops", "--scope", "deploy", "--config", config.string()});
   ASSERT_EQ(made.status, 0) << made.err;
   std::string token = made.out.substr(0, made.out.find('\n'));
-  open_gate_at_end gate{dir / "gate"};
+  file_gate gate(dir / "gate");
 
   child_process daemon({kBinary, "run", "--config", config});
   auto line = daemon.wait_for_stderr("listening on", 20s);
@@ -163,7 +157,7 @@ TEST(BackgroundRecovery, ListensAtOnceAndRefusesOperationsOnAppsUntilTheyAreReco
   EXPECT_EQ(call(port, token, "GET", "/api/v1/apps/app07").body["recovering"], true)
       << daemon.stderr_text();
 
-  std::ofstream{dir / "gate"};
+  gate.open();
   auto finished = daemon.wait_for_stderr("recovery finished", 60s);
   ASSERT_TRUE(finished) << daemon.stderr_text();
   EXPECT_NE(finished->find(std::to_string(kApps) + " app(s) reconciled"), std::string::npos)
@@ -205,7 +199,7 @@ TEST(BackgroundRecovery, AStopDuringRecoveryDoesNotWaitForTheLoadBalancers) {
   for (int i = 1; i <= kRunning; ++i)
     text += app_config(app_name(i), dir.path(), (dir / "current.sh").string() + " {app}");
   auto config = dir.write("bluegreen.toml", text);
-  open_gate_at_end gate{dir / "gate"};
+  file_gate gate(dir / "gate");
   child_process daemon({kBinary, "run", "--config", config});
   auto line = daemon.wait_for_stderr("listening on", 20s);
   ASSERT_TRUE(line) << daemon.stderr_text();

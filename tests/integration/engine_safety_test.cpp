@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/file_gate.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/world.hpp"
 
@@ -16,6 +17,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using bluegreen::testing::eventually;
+using bluegreen::testing::file_gate;
 using bluegreen::testing::read_file;
 using bluegreen::testing::world;
 using bluegreen::testing::world_options;
@@ -45,7 +47,7 @@ std::vector<std::string> marked_processes(const std::string& needle, const std::
   while (dirent* e = readdir(proc)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     if (bluegreen::testing::command_line_of(e->d_name).find(needle) == std::string::npos) continue;
-    std::string env = read_file(std::string("/proc/") + e->d_name + "/environ");
+    std::string env = bluegreen::testing::proc_file(e->d_name, "environ");
     if (env.find("BLUEGREEN_OPERATION=" + prefix) != std::string::npos) found.push_back(e->d_name);
   }
   closedir(proc);
@@ -66,7 +68,7 @@ TEST(EngineSafety, TheWatchSwitchingBackAndAManualSwitchNeverOverlap) {
 
   // The switch back will wait inside the operator's script while the test
   // asks for a switch and a rollback of its own.
-  std::ofstream(w.root() / "route-hold");
+  file_gate hold(w.root() / "route-hold");
   for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "unhealthy");
   ASSERT_TRUE(eventually([&] { return std::filesystem::exists(w.root() / "route-entered"); }, 60s))
       << log_text(w, watched);
@@ -75,7 +77,7 @@ TEST(EngineSafety, TheWatchSwitchingBackAndAManualSwitchNeverOverlap) {
   EXPECT_EQ(manual.body["error"]["code"], "operation_running") << manual.body.dump();
   auto rollback = w.api("POST", "/api/v1/apps/demo/rollback");
   EXPECT_EQ(rollback.status, 409) << rollback.body.dump();
-  std::filesystem::remove(w.root() / "route-hold");
+  hold.open();
 
   ASSERT_TRUE(eventually([&] { return state_of(w, watched) == "rolled_back"; }, 60s))
       << log_text(w, watched);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <regex>
 
+#include "tests/support/file_gate.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/world.hpp"
 
@@ -18,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using bluegreen::testing::child_process;
 using bluegreen::testing::eventually;
+using bluegreen::testing::file_gate;
 using bluegreen::testing::read_file;
 using bluegreen::testing::run_command;
 using bluegreen::testing::world;
@@ -81,12 +83,6 @@ struct at_end {
   }
 };
 
-std::string log_text(world& w, std::int64_t id) {
-  auto r = w.api("GET", "/api/v1/deployments/" + std::to_string(id) + "/log?limit=10000");
-  std::string out;
-  for (const auto& l : r.body["lines"]) out += l["text"].get<std::string>() + "\n";
-  return out;
-}
 
 TEST(StateDir, ASecondDaemonOnTheSameStateDirRefusesAndChangesNothing) {
   world w;
@@ -103,7 +99,7 @@ TEST(StateDir, ASecondDaemonOnTheSameStateDirRefusesAndChangesNothing) {
       w.follow(id);
   }};
   ASSERT_TRUE(
-      eventually([&] { return log_text(w, id).find("sleeping on") != std::string::npos; }, 60s));
+      eventually([&] { return w.log_text(id).find("sleeping on") != std::string::npos; }, 60s));
 
   // The same configuration (listen port 0: it would get a port of its own).
   child_process second({kBinary, "run", "--config", config_of(w).string()});
@@ -178,12 +174,12 @@ TEST(LocalCommands, AfterAKillTheRestartEndsTheSwitchScriptItLeftBeforeRecovery)
   pin_port(w);
   std::uint16_t port = w.api_port();
   std::string root = w.root().string();
-  // The first run of the script (the switch) holds until `go` exists; later
-  // runs (recovery's re-apply) go straight through.
+  // The first run of the script (the switch) holds until the test opens
+  // the gate; later runs (recovery's re-apply) go straight through.
+  file_gate go(w.root() / "go");
   prepend_to_script(w, "route.sh",
                     "if [ -e " + root + "/hold ]; then\n  rm " + root + "/hold\n  echo $$ > " +
-                        root + "/route.pid\n  while [ ! -e " + root +
-                        "/go ]; do sleep 0.05; done\nfi\n");
+                        root + "/route.pid\n  " + go.wait_command() + "\nfi\n");
   std::ofstream(w.root() / "hold");
   auto r = w.api("POST", "/api/v1/apps/demo/switch", R"({"force": true})");
   ASSERT_EQ(r.status, 202) << r.body.dump();
@@ -209,7 +205,7 @@ TEST(LocalCommands, AfterAKillTheRestartEndsTheSwitchScriptItLeftBeforeRecovery)
       << log;
   EXPECT_FALSE(alive(script));
   // Released now, the script would route to green had it survived.
-  std::ofstream(w.root() / "go");
+  go.open();
   EXPECT_EQ(w.upstream_colour(), "blue");
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
   EXPECT_EQ(op["state"], "interrupted") << op.dump();

@@ -149,14 +149,19 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds deadline) 
   return status_;
 }
 
-std::string command_line_of(const std::string& pid) {
-  int fd = open(("/proc/" + pid + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+std::string proc_file(const std::string& pid, const char* file) {
+  int fd = open(("/proc/" + pid + "/" + file).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";
   std::string text;
   char buf[4096];
   ssize_t n;
   while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
   close(fd);
+  return text;
+}
+
+std::string command_line_of(const std::string& pid) {
+  std::string text = proc_file(pid, "cmdline");
   for (auto& c : text)
     if (c == '\0') c = ' ';
   return text;

@@ -64,6 +64,8 @@ class child_process {
 // The command line of process `pid` with NULs as spaces, or "" when it has
 // gone (processes come and go while a test looks).
 std::string command_line_of(const std::string& pid);
+// /proc/PID/FILE as it is; "" when the process has gone or is not ours.
+std::string proc_file(const std::string& pid, const char* file);
 
 // Runs a command to completion (deadline 60 s) and returns exit status and output.
 struct run_result {

@@ -13,22 +13,6 @@
 
 namespace bluegreen::testing {
 
-namespace {
-
-// /proc/PID/FILE as it is; "" when the process has gone or is not ours.
-std::string proc_file(pid_t pid, const char* file) {
-  int fd = open(("/proc/" + std::to_string(pid) + "/" + file).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return text;
-}
-
-}  // namespace
-
 process_marker::process_marker() {
   std::random_device random;
   char value[40];
@@ -38,7 +22,7 @@ process_marker::process_marker() {
 
 bool process_marker::marks(pid_t pid, const std::string& command) const {
   if (command_line_of(std::to_string(pid)).rfind(command, 0) != 0) return false;
-  std::string environment = proc_file(pid, "environ");
+  std::string environment = proc_file(std::to_string(pid), "environ");
   size_t start = 0;
   while (start < environment.size()) {
     size_t end = environment.find('\0', start);

@@ -91,7 +91,8 @@ world::world(world_options options) : options_(std::move(options)) {
              "exec 9>>" + root + "/route.lock\n"
              "if ! flock -n 9; then echo \"$$ overlapped\" >> " + root + "/route-overlap; flock 9; fi\n"
              "echo \"$1\" >> " + root + "/route-entered\n"
-             "while [ -e " + root + "/route-hold ]; do sleep 0.05; done\n"
+             // A test holding the gate file keeps the script here.
+             "if [ -e " + root + "/route-hold ]; then flock -s " + root + "/route-hold true; fi\n"
              "case \"$1\" in\n"
              "  blue) servers=\"127.0.0.2:" + port + "\" ;;\n"
              "  green) servers=\"127.0.0.3:" + port + " 127.0.0.4:" + port + " 127.0.0.5:" + port + "\" ;;\n"
