@@ -113,7 +113,8 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     storage::transaction tx(db_);
     states.set_verified(app_name, idle_name, false);
     auto before = states.find(app_name);
-    if (before && before->previous_live == idle_name) states.set_previous_live(app_name, std::nullopt);
+    if (before && before->previous_live == idle_name)
+      states.set_previous_live(app_name, std::nullopt);
     tx.commit();
   }
   std::string marker = mark_remote(id, hosts);

@@ -27,7 +27,7 @@ constexpr size_t kConcurrentRecoveries = 8;
 struct engine::recovery_queue {
   std::deque<std::string> apps;  // waiting for a worker
   size_t total = 0;
-  size_t workers = 0;     // still running
+  size_t workers = 0;  // still running
   size_t reconciled = 0;
   size_t unreadable = 0;  // load balancers that could not be read
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -102,9 +102,10 @@ boost::asio::awaitable<void> engine::recovery_worker(std::shared_ptr<recovery_qu
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - queue->started);
   if (stopping_ && queue->reconciled < queue->total) {
-    spdlog::info("recovery stopped: bluegreend is stopping; {} of {} app(s) are reconciled at "
-                 "the next start",
-                 queue->total - queue->reconciled, queue->total);
+    spdlog::info(
+        "recovery stopped: bluegreend is stopping; {} of {} app(s) are reconciled at "
+        "the next start",
+        queue->total - queue->reconciled, queue->total);
     co_return;
   }
   spdlog::info("recovery finished: {} app(s) reconciled with their load balancers in {} ms{}",

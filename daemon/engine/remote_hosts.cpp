@@ -69,7 +69,8 @@ std::string engine::mark_remote(std::int64_t id, const std::vector<daemon::ssh_t
   for (int i = 0; i < 16; ++i) marker += "0123456789abcdef"[nibble(random)];
   // The hosts as they are now: the configuration may move them later.
   std::string where;
-  for (const auto& h : hosts) where += h.user + "\t" + h.host + "\t" + std::to_string(h.port) + "\n";
+  for (const auto& h : hosts)
+    where += h.user + "\t" + h.host + "\t" + std::to_string(h.port) + "\n";
   storage::operation_repository(db_).set_remote_marker(id, marker, where);
   return marker;
 }

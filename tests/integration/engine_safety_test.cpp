@@ -252,8 +252,9 @@ TEST(EngineSafety, AWatchThatFindsTheAppBusySwitchesBackOnceItIsFree) {
   world_options o;
   o.watch = "60s";
   // A task of the demo app that holds it until cancelled.
-  o.extra_config = "  hold = { command = \"echo holding; exec sleep 600\", on = \"idle\", "
-                   "hosts = \"one\" }\n";
+  o.extra_config =
+      "  hold = { command = \"echo holding; exec sleep 600\", on = \"idle\", "
+      "hosts = \"one\" }\n";
   world w(o);
   w.commit_version("2.0.0");
   ASSERT_EQ(w.deploy("main")["state"], "ready");
@@ -264,8 +265,8 @@ TEST(EngineSafety, AWatchThatFindsTheAppBusySwitchesBackOnceItIsFree) {
   auto task = w.api("POST", "/api/v1/apps/demo/tasks/hold");
   ASSERT_EQ(task.status, 202) << task.body.dump();
   std::int64_t task_id = task.body["operation"]["id"];
-  ASSERT_TRUE(eventually([&] { return log_text(w, task_id).find("holding") != std::string::npos; },
-                         60s));
+  ASSERT_TRUE(
+      eventually([&] { return log_text(w, task_id).find("holding") != std::string::npos; }, 60s));
   for (const auto& h : w.green_hosts()) std::ofstream(w.host_dir(h) / "unhealthy");
   ASSERT_TRUE(eventually(
       [&] { return log_text(w, watched).find("cannot switch back yet") != std::string::npos; },
