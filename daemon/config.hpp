@@ -18,19 +18,11 @@
 #include <vector>
 
 #include "daemon/colour.hpp"
+#include "daemon/secrets.hpp"
 
 namespace bluegreen::daemon {
 
 using std::chrono::milliseconds;
-
-// Where a secret comes from. The value itself is read only when needed.
-struct secret_ref {
-  enum class source { file, credential };
-  source from = source::file;
-  // A path for `file`; a credential name (looked up in
-  // $CREDENTIALS_DIRECTORY) for `credential`.
-  std::string name;
-};
 
 struct server_config {
   std::string listen_host = "127.0.0.1";
@@ -186,10 +178,5 @@ struct config_result {
 config_result parse_config(std::string_view text, const std::filesystem::path& source_name);
 // Reads and parses a file.
 config_result load_config(const std::filesystem::path& path);
-
-// Reads a secret's value (file contents or systemd credential, trailing
-// newline removed). Returns nullopt and sets `error_message` on failure; the
-// message names where it looked, never the value.
-std::optional<std::string> read_secret(const secret_ref& ref, std::string& error_message);
 
 }  // namespace bluegreen::daemon

@@ -1,10 +1,9 @@
 #include "daemon/net/url.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cctype>
-#include <charconv>
+
+#include "daemon/net/host_port.hpp"
 
 namespace bluegreen::net {
 
@@ -15,21 +14,6 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
          std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
            return a == std::tolower(static_cast<unsigned char>(b));
          });
-}
-
-bool is_reg_name_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-         c == '~' || c == '%';
-}
-
-bool parse_port(std::string_view text, std::uint16_t& port) {
-  if (text.empty() || text.size() > 5) return false;
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535)
-    return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
 }
 
 std::uint16_t default_port(std::string_view scheme) { return scheme == "https" ? 443 : 80; }
@@ -73,31 +57,10 @@ std::optional<url> parse_url(std::string_view text) {
   std::string_view target = end == std::string_view::npos ? "" : rest.substr(end);
   if (authority.find('@') != std::string_view::npos) return std::nullopt;
 
-  std::string_view port_text;
-  bool has_port = false;
-  if (authority.starts_with('[')) {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    out.host = std::string(authority.substr(1, close - 1));
-    in6_addr address{};
-    if (inet_pton(AF_INET6, out.host.c_str(), &address) != 1) return std::nullopt;
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return std::nullopt;
-      port_text = after.substr(1);
-      has_port = true;
-    }
-  } else {
-    auto colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      has_port = true;
-    }
-    if (out.host.empty() || !std::all_of(out.host.begin(), out.host.end(), is_reg_name_char))
-      return std::nullopt;
-  }
-  if (has_port && !parse_port(port_text, out.port)) return std::nullopt;
+  auto address = parse_host_port(authority);
+  if (!address) return std::nullopt;
+  out.host = std::move(address->host);
+  if (address->port) out.port = *address->port;
 
   target = target.substr(0, target.find('#'));
   out.target = std::string(target);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/net/redirect.hpp"
+#include "daemon/net/host_port.hpp"
 #include "daemon/net/url.hpp"
 
 namespace bluegreen::net {
@@ -87,6 +88,45 @@ TEST(NetRedirect, SeeOtherBecomesAGetAndCredentialsStayWithTheirOrigin) {
   EXPECT_EQ(temporary.body, "a=1");
   EXPECT_FALSE(find_header(temporary.headers, "Authorization"));
   EXPECT_EQ(find_header(temporary.headers, "X-Keep"), "1");
+}
+
+// One set of address rules for the client's URLs and the configuration.
+TEST(NetHostPort, TakesNamesIpv4AndBracketedIpv6WithOrWithoutAPort) {
+  auto name = parse_host_port("app-1.internal_x");
+  ASSERT_TRUE(name);
+  EXPECT_EQ(name->host, "app-1.internal_x");
+  EXPECT_FALSE(name->port);
+  auto v4 = parse_host_port("10.0.0.2:8080");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->host, "10.0.0.2");
+  EXPECT_EQ(v4->port, 8080);
+  auto v6 = parse_host_port("[2001:db8::1]:22");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "2001:db8::1");
+  EXPECT_EQ(v6->port, 22);
+}
+
+TEST(NetHostPort, RefusesWhatIsNotOneHostAndPort) {
+  for (const char* bad : {"", "::1", "2001:db8::1:22", "[not-v6]:80", "[::1", "[::1]80", "a:",
+                          "a:0", "a:65536", "a:-1", "a:+1", "a b", "a/b", "a@b", "a%41", "a~b",
+                          "[::1]:"})
+    EXPECT_FALSE(parse_host_port(bad)) << bad;
+  EXPECT_FALSE(parse_host_port("a", {.port_required = true}));
+  EXPECT_FALSE(parse_host_port("127.0.0.1:0", {.port_required = true}));
+  auto any_port = parse_host_port("127.0.0.1:0", {.port_required = true, .allow_zero_port = true});
+  ASSERT_TRUE(any_port);
+  EXPECT_EQ(any_port->port, 0);
+}
+
+TEST(NetHostPort, UrlsFollowTheSameRules) {
+  EXPECT_FALSE(parse_url("http://[not-v6]/"));
+  EXPECT_FALSE(parse_url("http://2001:db8::1/"));
+  EXPECT_FALSE(parse_url("http://a~b/"));
+  EXPECT_FALSE(parse_url("http://a:0/"));
+  auto ok = parse_url("http://[::1]:8080/x");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->host, "::1");
+  EXPECT_EQ(ok->port, 8080);
 }
 
 }  // namespace
