@@ -21,12 +21,6 @@ storage::new_operation new_operation_for(std::string app, std::string kind, cons
   return op;
 }
 
-colour main_colour(const traffic::routing& r) {
-  int blue = r.weights.count(colour::blue) ? r.weights.at(colour::blue) : 0;
-  int green = r.weights.count(colour::green) ? r.weights.at(colour::green) : 0;
-  return green > blue ? colour::green : colour::blue;
-}
-
 boost::asio::awaitable<result<engine::reality>> engine::establish(
     std::shared_ptr<const daemon::config> cfg, const daemon::app_config& app, bool force,
     std::optional<std::int64_t> log_to) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "daemon/engine/engine.hpp"
+#include "daemon/engine/rules.hpp"
 
 namespace bluegreen::engine {
 
@@ -15,8 +16,5 @@ struct engine::reality {
 
 // A new operation of `kind` on `app`, asked for by `who`.
 storage::new_operation new_operation_for(std::string app, std::string kind, const actor& who);
-
-// The colour with most of the traffic (blue on a tie).
-daemon::colour main_colour(const traffic::routing& r);
 
 }  // namespace bluegreen::engine

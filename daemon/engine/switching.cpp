@@ -52,8 +52,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
                                                                          std::int64_t& id) {
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
-  if (!app)
-    co_return unknown_app(app_name);
+  if (!app) co_return unknown_app(app_name);
   auto backend = backend_for(*app);
   if (req.weights && backend && !backend->supports_weights())
     co_return failure{failure::kind::unsupported, "weights_unsupported",
@@ -77,35 +76,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     finish(id, "failed", now.error().message);
     co_return now.error();
   }
-  traffic::routing to;
-  if (req.weights) {
-    to = *req.weights;
-  } else {
-    colour target = req.to ? *req.to
-                           : (from.weights.empty() ? colour::blue
-                                                   : (from.single() ? daemon::other(*from.single())
-                                                                    : daemon::other(main_colour(from))));
-    to = traffic::routing::all_to(target);
-  }
-  if (to == from) {
-    failure f{failure::kind::conflict, "already_live",
-              "traffic already goes to " + to.describe() + "; nothing to switch"};
-    finish(id, "failed", f.message);
-    co_return f;
-  }
+  traffic::routing to = switch_target(from, req.to, req.weights);
   auto stored = storage::app_state_repository(db_).find(app_name);
-  for (const auto& [c, share] : to.weights) {
-    bool serves_now = from.weights.count(c) > 0;
-    bool was_live = stored && stored->previous_live == std::string(to_string(c));
-    // "force" may route to a colour bluegreend has not deployed (setting up);
-    // its health is still checked right before the switch.
-    if (!serves_now && !was_live && !req.force && stored && !state_of(*stored, c).verified) {
-      failure f{failure::kind::conflict, "not_verified",
-                std::string(to_string(c)) + " has no release that passed its smoke checks; "
-                                            "deploy to it first"};
-      finish(id, "failed", f.message);
-      co_return f;
-    }
+  if (auto refused = refuse_switch(from, to, stored, req.force)) {
+    finish(id, "failed", refused->message);
+    co_return *refused;
   }
   if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
@@ -128,31 +103,17 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
                                                                            std::int64_t& id) {
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
-  if (!app)
-    co_return unknown_app(app_name);
+  if (!app) co_return unknown_app(app_name);
   if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
   // The fastest path: what was recorded at the last switch, no SSH, no probe
   // beyond the target's health; the backend confirms the result.
   auto stored = storage::app_state_repository(db_).find(app_name);
-  if (!stored || !stored->live)
-    co_return failure{failure::kind::conflict, "live_unknown",
-                      "bluegreend has not recorded which colour of " + app_name +
-                          " is live yet; nothing to roll back"};
-  traffic::routing from = traffic::routing::all_to(*daemon::parse_colour(*stored->live));
-  if (stored->routing)
-    if (auto r = traffic::routing::decode(*stored->routing)) from = *r;
-  // Back to the colour that was live before the last switch, which still runs
-  // the release it served then; a canary goes back to where it started.
-  std::optional<colour> target;
-  if (stored->previous_live) target = daemon::parse_colour(*stored->previous_live);
-  if (!from.single() && !target) target = main_colour(from);
-  if (!target || (from.single() == target))
-    co_return failure{failure::kind::conflict, "nothing_to_roll_back",
-                      "there is no previous release to roll back to: the colour that was live "
-                      "before the last switch has been redeployed since (or nothing was switched "
-                      "yet)"};
+  auto plan = plan_rollback(app_name, stored);
+  if (!plan) co_return plan.error();
+  traffic::routing from = plan->from;
+  colour target = plan->to;
   auto op = new_operation_for(app_name, "rollback", who);
-  op.colour = std::string(to_string(*target));
+  op.colour = std::string(to_string(target));
   auto begun = begin(*app, op, false);
   if (!begun) co_return begun.error();
   id = begun.value().id;
@@ -160,14 +121,13 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
   // Read before the hand-over: from here on the operation is the
   // supervisor's, and a failure here must not end it a second time.
   auto accepted = *operation(id);
-  supervise(id, run_switch(cfg, id, app_name, from, traffic::routing::all_to(*target), true));
+  supervise(id, run_switch(cfg, id, app_name, from, traffic::routing::all_to(target), true));
   co_return accepted;
 }
 
-asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> cfg,
-                                         std::int64_t id, std::string app_name,
-                                         traffic::routing from, traffic::routing to,
-                                         bool recheck) {
+asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
+                                         std::string app_name, traffic::routing from,
+                                         traffic::routing to, bool recheck) {
   const daemon::app_config& app = *cfg->find_app(app_name);
   auto error = co_await switch_protocol(cfg, id, app, from, to, recheck);
   if (error) {
@@ -197,7 +157,8 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     traffic::routing from, traffic::routing to, bool recheck) {
   (void)cfg;
   auto backend = backend_for(app);
-  if (!backend) co_return "the " + std::string(app.traffic.backend_name()) + " backend is not available";
+  if (!backend)
+    co_return "the " + std::string(app.traffic.backend_name()) + " backend is not available";
   // One traffic change per app at a time, whoever asked for it.
   std::string gate_name = app.name;
   auto pass = co_await gate_.enter(gate_name);
@@ -225,8 +186,9 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
 
   // 2. A durable intent, so a crash from here on is reconciled at start-up.
   storage::switch_intent_repository intents(db_);
-  auto from_colour = from.weights.empty() ? std::nullopt
-                                          : std::optional<std::string>(to_string(main_colour(from)));
+  auto from_colour = from.weights.empty()
+                         ? std::nullopt
+                         : std::optional<std::string>(to_string(main_colour(from)));
   std::int64_t intent = 0;
   {
     storage::transaction tx(db_);
@@ -266,10 +228,12 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (in_a_row < kInARow && std::chrono::steady_clock::now() < deadline) {
       auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
-      bool right = probe.answered && probe.status == 200 && checks::answers_identity(probe.body, identity);
+      bool right =
+          probe.answered && probe.status == 200 && checks::answers_identity(probe.body, identity);
       in_a_row = right ? in_a_row + 1 : 0;
-      seen = probe.answered ? "HTTP " + std::to_string(probe.status) + " \"" + probe.body.substr(0, 60) + "\""
-                            : probe.error;
+      seen = probe.answered
+                 ? "HTTP " + std::to_string(probe.status) + " \"" + probe.body.substr(0, 60) + "\""
+                 : probe.error;
       if (in_a_row < kInARow) {
         timer.expires_after(std::chrono::milliseconds(right ? 10 : 20));
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));

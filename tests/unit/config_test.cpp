@@ -140,47 +140,52 @@ INSTANTIATE_TEST_SUITE_P(
                      "unknown key; expected one of: app, server, ssh"},
         invalid_case{"unknown_server_key", with("state_dir", "lisen = \"x\"\nstate_dir"), 3,
                      "server.lisen", "unknown key"},
-        invalid_case{"listen_without_port", with("127.0.0.1:8765", "127.0.0.1"), 2,
-                     "server.listen", "is not host:port"},
+        invalid_case{"listen_without_port", with("127.0.0.1:8765", "127.0.0.1"), 2, "server.listen",
+                     "is not host:port"},
         invalid_case{"listen_on_a_name", with("127.0.0.1:8765", "localhost:8765"), 2,
                      "server.listen", "is not an IP address"},
-        invalid_case{"relative_identity", with("\"/var/lib/bluegreen/id_ed25519\"", "\"id_ed25519\""),
-                     6, "ssh.identity", "not an absolute path"},
-        invalid_case{"same_droplet",
-                     with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
-                          "upstream_name = \"web\"",
-                          "backend = \"digitalocean\"\n  reserved_ip = \"203.0.113.7\"\n  token = "
-                          "{ file = \"/etc/bluegreen/do\" }\n  blue_droplet_id = 1\n  green_droplet_id = 1"),
-                     28, "app[0].traffic.green_droplet_id", "equals blue_droplet_id"},
-        invalid_case{"bad_reserved_ip",
-                     with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
-                          "upstream_name = \"web\"",
-                          "backend = \"digitalocean\"\n  reserved_ip = \"999.1.1.1\"\n  token = "
-                          "{ file = \"/etc/bluegreen/do\" }\n  blue_droplet_id = 1\n  green_droplet_id = 2"),
-                     25, "app[0].traffic.reserved_ip", "is not an IPv4 address"},
-        invalid_case{"empty_haproxy_servers",
-                     with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
-                          "upstream_name = \"web\"",
-                          "backend = \"haproxy\"\n  socket = \"/run/haproxy/admin.sock\"\n  "
-                          "backend_name = \"web\"\n  blue_servers = []\n  green_servers = [\"g1\"]"),
-                     27, "app[0].traffic.blue_servers", "must not be empty"},
+        invalid_case{"relative_identity",
+                     with("\"/var/lib/bluegreen/id_ed25519\"", "\"id_ed25519\""), 6, "ssh.identity",
+                     "not an absolute path"},
+        invalid_case{
+            "same_droplet",
+            with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                 "upstream_name = \"web\"",
+                 "backend = \"digitalocean\"\n  reserved_ip = \"203.0.113.7\"\n  token = "
+                 "{ file = \"/etc/bluegreen/do\" }\n  blue_droplet_id = 1\n  green_droplet_id = 1"),
+            28, "app[0].traffic.green_droplet_id", "equals blue_droplet_id"},
+        invalid_case{
+            "bad_reserved_ip",
+            with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                 "upstream_name = \"web\"",
+                 "backend = \"digitalocean\"\n  reserved_ip = \"999.1.1.1\"\n  token = "
+                 "{ file = \"/etc/bluegreen/do\" }\n  blue_droplet_id = 1\n  green_droplet_id = 2"),
+            25, "app[0].traffic.reserved_ip", "is not an IPv4 address"},
+        invalid_case{
+            "empty_haproxy_servers",
+            with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                 "upstream_name = \"web\"",
+                 "backend = \"haproxy\"\n  socket = \"/run/haproxy/admin.sock\"\n  "
+                 "backend_name = \"web\"\n  blue_servers = []\n  green_servers = [\"g1\"]"),
+            27, "app[0].traffic.blue_servers", "must not be empty"},
         invalid_case{"relative_state_dir", with("\"/var/lib/bluegreen\"", "\"state\""), 3,
                      "server.state_dir", "not an absolute path"},
-        invalid_case{"duration_without_unit", with("identity = \"/var/lib/bluegreen/id_ed25519\"",
-                                                   "identity = \"/k\"\nconnect_timeout = \"10\""),
+        invalid_case{"duration_without_unit",
+                     with("identity = \"/var/lib/bluegreen/id_ed25519\"",
+                          "identity = \"/k\"\nconnect_timeout = \"10\""),
                      7, "ssh.connect_timeout", "is not a duration"},
         invalid_case{"workers_wrong_type", with("[ssh]", "[ssh]\nworkers = \"many\""), 6,
                      "ssh.workers", "expected an integer from 1 to 256, got a string"},
-        invalid_case{"workers_out_of_range", with("[ssh]", "[ssh]\nworkers = 0"), 6,
-                     "ssh.workers", "out of range"},
+        invalid_case{"workers_out_of_range", with("[ssh]", "[ssh]\nworkers = 0"), 6, "ssh.workers",
+                     "out of range"},
         invalid_case{"missing_app_url", with("  url = \"http://10.0.0.2:8000\"\n", ""), 12,
                      "app[0].blue.url", "required key is missing"},
-        invalid_case{"bad_app_name", with("name = \"web\"", "name = \"Web App\""), 9,
-                     "app[0].name", "is not an app name"},
+        invalid_case{"bad_app_name", with("name = \"web\"", "name = \"Web App\""), 9, "app[0].name",
+                     "is not an app name"},
         invalid_case{"bad_host", with("deploy@10.0.0.2", "deploy@-oProxyCommand=x"), 13,
                      "app[0].blue.hosts[0]", "is not an SSH destination"},
-        invalid_case{"host_in_brackets_not_ipv6", with("deploy@10.0.0.2", "deploy@[10.0.0.2]"),
-                     13, "app[0].blue.hosts[0]", "is not an SSH destination"},
+        invalid_case{"host_in_brackets_not_ipv6", with("deploy@10.0.0.2", "deploy@[10.0.0.2]"), 13,
+                     "app[0].blue.hosts[0]", "is not an SSH destination"},
         invalid_case{"url_with_bare_ipv6", with("http://10.0.0.2:8000", "http://fd00::2:8000"), 14,
                      "app[0].blue.url", "is not an http:// or https:// URL"},
         invalid_case{"empty_hosts", with("hosts = [\"deploy@10.0.0.2\"]", "hosts = []"), 13,
@@ -195,38 +200,48 @@ INSTANTIATE_TEST_SUITE_P(
         invalid_case{"nginx_without_upstream_file",
                      with("  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n", ""), 23,
                      "app[0].traffic.upstream_file", "required key is missing"},
-        invalid_case{"key_of_other_backend",
-                     with("upstream_name = \"web\"", "upstream_name = \"web\"\n  reserved_ip = \"1.2.3.4\""),
-                     27, "app[0].traffic.reserved_ip", "unknown key"},
-        invalid_case{"inline_secret",
-                     with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
-                          "upstream_name = \"web\"",
-                          "backend = \"digitalocean\"\n  reserved_ip = \"203.0.113.7\"\n  token = "
-                          "\"dop_v1_abc\"\n  blue_droplet_id = 1\n  green_droplet_id = 2"),
-                     26, "app[0].traffic.token", "never written inline"},
-        invalid_case{"bad_promote_mode", with("[app.traffic]", "[app.promote]\n  mode = \"yolo\"\n  [app.traffic]"),
-                     24, "app[0].promote.mode", "expected \"manual\" or \"auto\""},
+        invalid_case{
+            "key_of_other_backend",
+            with("upstream_name = \"web\"", "upstream_name = \"web\"\n  reserved_ip = \"1.2.3.4\""),
+            27, "app[0].traffic.reserved_ip", "unknown key"},
+        invalid_case{
+            "inline_secret",
+            with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                 "upstream_name = \"web\"",
+                 "backend = \"digitalocean\"\n  reserved_ip = \"203.0.113.7\"\n  token = "
+                 "\"dop_v1_abc\"\n  blue_droplet_id = 1\n  green_droplet_id = 2"),
+            26, "app[0].traffic.token", "never written inline"},
+        invalid_case{"bad_promote_mode",
+                     with("[app.traffic]", "[app.promote]\n  mode = \"yolo\"\n  [app.traffic]"), 24,
+                     "app[0].promote.mode", "expected \"manual\" or \"auto\""},
         invalid_case{"check_path_relative",
-                     with("[app.traffic]", "[[app.check]]\n  path = \"health\"\n  [app.traffic]"), 24,
-                     "app[0].check[0].path", "must start with '/'"},
-        invalid_case{"check_status_range",
-                     with("[app.traffic]",
-                          "[[app.check]]\n  path = \"/health\"\n  expect_status = 999\n  [app.traffic]"),
-                     25, "app[0].check[0].expect_status", "out of range"},
+                     with("[app.traffic]", "[[app.check]]\n  path = \"health\"\n  [app.traffic]"),
+                     24, "app[0].check[0].path", "must start with '/'"},
+        invalid_case{
+            "check_status_range",
+            with("[app.traffic]",
+                 "[[app.check]]\n  path = \"/health\"\n  expect_status = 999\n  [app.traffic]"),
+            25, "app[0].check[0].expect_status", "out of range"},
         invalid_case{"duplicate_app", kServer + kApp + kApp, 29, "app[1].name", "defined twice"},
-        invalid_case{"no_ssh_credentials", with("identity = \"/var/lib/bluegreen/id_ed25519\"\n", ""),
-                     5, "ssh", "set ssh.identity"},
+        invalid_case{"no_ssh_credentials",
+                     with("identity = \"/var/lib/bluegreen/id_ed25519\"\n", ""), 5, "ssh",
+                     "set ssh.identity"},
         invalid_case{"missing_identity", with("  identity = \"blue-production\"\n", ""), 12,
                      "app[0].blue.identity", "required when identity_path is set"},
         invalid_case{"bad_task_target",
                      with("[app.traffic]",
-                          "[app.tasks]\n  migrate = { command = \"./migrate\", on = \"staging\" }\n  [app.traffic]"),
+                          "[app.tasks]\n  migrate = { command = \"./migrate\", on = \"staging\" "
+                          "}\n  [app.traffic]"),
                      24, "app[0].tasks.migrate.on", "is not a target"},
-        invalid_case{"bad_secret_name",
-                     with("[app.traffic]",
-                          "[app.secrets]\n  db-password = { file = \"/etc/bluegreen/db\" }\n  [app.traffic]"),
-                     24, "app[0].secrets.db-password", "not an environment variable name"}),
-    [](const ::testing::TestParamInfo<invalid_case>& info) { return std::string(info.param.name); });
+        invalid_case{
+            "bad_secret_name",
+            with(
+                "[app.traffic]",
+                "[app.secrets]\n  db-password = { file = \"/etc/bluegreen/db\" }\n  [app.traffic]"),
+            24, "app[0].secrets.db-password", "not an environment variable name"}),
+    [](const ::testing::TestParamInfo<invalid_case>& info) {
+      return std::string(info.param.name);
+    });
 
 TEST(Config, CollectsSeveralErrorsAtOnce) {
   std::string text = with("listen = \"127.0.0.1:8765\"", "listen = \"nowhere\"");

@@ -1,8 +1,8 @@
 // URL parsing and the redirect rules of the HTTP client: pure functions.
 #include <gtest/gtest.h>
 
-#include "daemon/net/redirect.hpp"
 #include "daemon/net/host_port.hpp"
+#include "daemon/net/redirect.hpp"
 #include "daemon/net/url.hpp"
 
 namespace bluegreen::net {
@@ -107,9 +107,9 @@ TEST(NetHostPort, TakesNamesIpv4AndBracketedIpv6WithOrWithoutAPort) {
 }
 
 TEST(NetHostPort, RefusesWhatIsNotOneHostAndPort) {
-  for (const char* bad : {"", "::1", "2001:db8::1:22", "[not-v6]:80", "[::1", "[::1]80", "a:",
-                          "a:0", "a:65536", "a:-1", "a:+1", "a b", "a/b", "a@b", "a%41", "a~b",
-                          "[::1]:"})
+  for (const char* bad :
+       {"", "::1", "2001:db8::1:22", "[not-v6]:80", "[::1", "[::1]80", "a:", "a:0", "a:65536",
+        "a:-1", "a:+1", "a b", "a/b", "a@b", "a%41", "a~b", "[::1]:"})
     EXPECT_FALSE(parse_host_port(bad)) << bad;
   EXPECT_FALSE(parse_host_port("a", {.port_required = true}));
   EXPECT_FALSE(parse_host_port("127.0.0.1:0", {.port_required = true}));
