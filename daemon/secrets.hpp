@@ -5,8 +5,9 @@
 // Thread-safety: plain values and a function that reads the file system.
 #pragma once
 
-#include <optional>
 #include <string>
+
+#include "daemon/result.hpp"
 
 namespace bluegreen::daemon {
 
@@ -20,8 +21,8 @@ struct secret_ref {
 };
 
 // Reads a secret's value (file contents or systemd credential, trailing
-// newline removed). Returns nullopt and sets `error_message` on failure; the
-// message names where it looked, never the value.
-std::optional<std::string> read_secret(const secret_ref& ref, std::string& error_message);
+// newline removed). A failure (code "secret_unavailable") names where it
+// looked, never the value.
+result<std::string> read_secret(const secret_ref& ref);
 
 }  // namespace bluegreen::daemon

@@ -318,10 +318,9 @@ std::optional<std::vector<ssh::env_var>> engine::secret_env(std::int64_t id,
                                                             const daemon::app_config& app) {
   std::vector<ssh::env_var> env;
   for (const auto& [name, ref] : app.secrets) {
-    std::string error;
-    auto value = daemon::read_secret(ref, error);
+    auto value = daemon::read_secret(ref);
     if (!value) {
-      finish(id, "failed", "secret " + name + ": " + error);
+      finish(id, "failed", "secret " + name + ": " + value.error().message);
       return std::nullopt;
     }
     env.push_back({name, *value, true});

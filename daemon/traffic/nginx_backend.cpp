@@ -75,18 +75,14 @@ upstream_layout nginx_backend::layout() const {
 boost::asio::awaitable<outcome> nginx_backend::current(log_fn log) {
   if (!settings_.host) {
     // On this machine the file is read directly: no shell to start.
-    std::optional<std::string> text;
-    std::string why;
-    std::function<void()> read = [&] {
-      text = daemon::read_file_text(settings_.upstream_file, why);
-    };
+    std::optional<daemon::result<std::string>> text;
+    std::function<void()> read = [&] { text = daemon::read_file_text(settings_.upstream_file); };
     co_await runner_.offload(read);
-    if (!text) {
-      if (log) log("reading " + settings_.upstream_file.string() + " failed: " + why);
-      co_return outcome::failed("cannot read the upstream file " +
-                                settings_.upstream_file.string() + ": " + why);
+    if (!*text) {
+      if (log) log(text->error().message);
+      co_return outcome::failed(text->error().message);
     }
-    co_return parse(*text);
+    co_return parse(text->value());
   }
   // Arguments of co_await calls are named values: GCC 12 destroys some
   // temporaries in a co_await expression twice.
@@ -110,13 +106,14 @@ route_run nginx_backend::route_here(const std::string& text) const {
     return run;
   };
   const auto& f = settings_.upstream_file;
-  std::string why;
   std::optional<std::string> before;
   if (std::filesystem::exists(f)) {
-    before = daemon::read_file_text(f, why);
-    if (!before) return failed(kWriteFailed, "cannot read " + f.string() + ": " + why);
+    auto read = daemon::read_file_text(f);
+    if (!read) return failed(kWriteFailed, read.error().message);
+    before = std::move(read.value());
   }
-  if (auto error = daemon::replace_file(f, text)) return failed(kWriteFailed, *error);
+  if (auto written = daemon::replace_file(f, text); !written)
+    return failed(kWriteFailed, written.error().message);
   auto restore = [&] {
     if (before)
       daemon::replace_file(f, *before);
@@ -134,9 +131,9 @@ route_run nginx_backend::route_here(const std::string& text) const {
     run_here(settings_.reload_command, ignored);
     return failed(kReloadFailed, last_lines(output));
   }
-  auto after = daemon::read_file_text(f, why);
-  if (!after) return failed(kWriteFailed, "cannot read " + f.string() + ": " + why);
-  run.file = std::move(*after);
+  auto after = daemon::read_file_text(f);
+  if (!after) return failed(kWriteFailed, after.error().message);
+  run.file = std::move(after.value());
   return run;
 }
 

@@ -261,13 +261,14 @@ TEST(Config, MissingFileIsAClearError) {
 TEST(Config, SecretsAreReadFromFilesAndCredentials) {
   testing::temp_dir dir;
   auto file = dir.write("token", "s3cret\n");
-  std::string error;
-  EXPECT_EQ(read_secret({secret_ref::source::file, file.string()}, error), "s3cret");
+  EXPECT_EQ(read_secret({secret_ref::source::file, file.string()}).value(), "s3cret");
   dir.write("creds/do-token", "from-systemd");
   setenv("CREDENTIALS_DIRECTORY", (dir / "creds").c_str(), 1);
-  EXPECT_EQ(read_secret({secret_ref::source::credential, "do-token"}, error), "from-systemd");
-  EXPECT_FALSE(read_secret({secret_ref::source::credential, "absent"}, error));
-  EXPECT_NE(error.find("absent"), std::string::npos);
+  EXPECT_EQ(read_secret({secret_ref::source::credential, "do-token"}).value(), "from-systemd");
+  auto absent = read_secret({secret_ref::source::credential, "absent"});
+  ASSERT_FALSE(absent);
+  EXPECT_EQ(absent.error().code, "secret_unavailable");
+  EXPECT_NE(absent.error().message.find("absent"), std::string::npos);
   unsetenv("CREDENTIALS_DIRECTORY");
 }
 
