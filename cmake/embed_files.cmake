@@ -20,8 +20,8 @@ foreach(path IN LISTS files)
   endif()
   # The path becomes a C++ string and a URL: keep it to plain characters.
   if(NOT path MATCHES "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
-    message(FATAL_ERROR "web/${path}: embedded file names may hold only A-Z a-z 0-9 _ . - "
-                        "and /")
+    message(FATAL_ERROR "${SOURCE_DIR}/${path}: embedded file names may hold only "
+                        "A-Z a-z 0-9 _ . - and /; rename the file")
   endif()
   file(READ "${SOURCE_DIR}/${path}" hex HEX)
   file(SHA256 "${SOURCE_DIR}/${path}" hash)

@@ -23,18 +23,21 @@ std::string header(const response& r, const std::string& name) {
 }
 
 TEST(StaticFiles, ContentTypeFollowsTheExtension) {
-  EXPECT_EQ(content_type_of("index.html"), "text/html; charset=utf-8");
-  EXPECT_EQ(content_type_of("css/site.css"), "text/css; charset=utf-8");
-  EXPECT_EQ(content_type_of("app.js"), "text/javascript; charset=utf-8");
-  EXPECT_EQ(content_type_of("logo.svg"), "image/svg+xml");
-  EXPECT_EQ(content_type_of("logo.png"), "image/png");
-  EXPECT_EQ(content_type_of("favicon.ico"), "image/x-icon");
-  EXPECT_EQ(content_type_of("data/apps.json"), "application/json");
-  EXPECT_EQ(content_type_of("robots.txt"), "text/plain; charset=utf-8");
-  EXPECT_EQ(content_type_of("fonts/inter.woff2"), "font/woff2");
-  EXPECT_EQ(content_type_of("archive.tar"), "application/octet-stream");
-  EXPECT_EQ(content_type_of("Makefile"), "application/octet-stream");
-  EXPECT_EQ(content_type_of("dir.css/file"), "application/octet-stream");
+  const std::pair<std::string_view, std::string_view> expected[] = {
+      {"index.html", "text/html; charset=utf-8"},
+      {"css/site.css", "text/css; charset=utf-8"},
+      {"app.js", "text/javascript; charset=utf-8"},
+      {"logo.svg", "image/svg+xml"},
+      {"logo.png", "image/png"},
+      {"favicon.ico", "image/x-icon"},
+      {"data/apps.json", "application/json"},
+      {"robots.txt", "text/plain; charset=utf-8"},
+      {"fonts/inter.woff2", "font/woff2"},
+      {"archive.tar", "application/octet-stream"},
+      {"Makefile", "application/octet-stream"},
+      {"dir.css/file", "application/octet-stream"},
+  };
+  for (const auto& [path, type] : expected) EXPECT_EQ(content_type_of(path), type) << path;
 }
 
 TEST(StaticFiles, FindsOnlyExactlyTheEmbeddedNames) {
