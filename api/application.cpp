@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <exception>
 
+#include "api/embedded_file.hpp"
 #include "api/error_response.hpp"
 #include "api/json_text.hpp"
 #include "api/json_views.hpp"
 #include "api/request_bodies.hpp"
+#include "api/static_files.hpp"
 #include "api/target.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/token_service.hpp"
@@ -100,6 +102,36 @@ std::string sse_event(const std::string& name, const json& data, std::optional<s
 
 }  // namespace
 
+// The token of a request's "Authorization: Bearer" header, or nullopt with
+// the refusal to send.
+std::optional<daemon::token_info> application::bearer_token(const request& req, response& refused) {
+  const std::string* auth = req.header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!auth || auth->size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    refused = error_response(401, "unauthorized",
+                             "send an API token as 'Authorization: Bearer <token>'; create one "
+                             "with 'bluegreend token create NAME --scope read'");
+    refused.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return std::nullopt;
+  }
+  // The server joins repeated headers with ", ": two Authorization headers
+  // would be two credentials, and which one counts must not be a guess.
+  if (auth->find(',') != std::string::npos) {
+    refused = error_response(400, "bad_request",
+                             "send exactly one Authorization header with one bearer token");
+    return std::nullopt;
+  }
+  auto token = tokens_.verify(std::string_view(*auth).substr(kBearer.size()));
+  if (!token) {
+    refused =
+        error_response(401, "unauthorized", "the API token is not valid (unknown or revoked)");
+    refused.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+  }
+  return token;
+}
+
 application::application(engine::engine& engine, daemon::token_service& tokens)
     : engine_(engine), tokens_(tokens) {
   add_routes();
@@ -108,12 +140,25 @@ application::application(engine::engine& engine, daemon::token_service& tokens)
 void application::add_routes() {
   using daemon::scope;
 
-  router_.add("GET", "/healthz", std::nullopt,
+  router_.add(route_spec({"GET"}, "/healthz").public_access(),
               [](const request&, const call_context&) -> asio::awaitable<response> {
                 co_return json_response(200, {{"status", "ok"}, {"version", BLUEGREEN_VERSION}});
               });
 
-  router_.add("GET", "/api/v1/apps", scope::read,
+  // The dashboard's files, embedded in the binary. Public: the pages call
+  // the API with a token of their own.
+  router_.add(route_spec({"GET"}, "/").public_access(),
+              [](const request& req, const call_context&) -> asio::awaitable<response> {
+                co_return static_file_response(embedded_files(), "index.html",
+                                               req.header("if-none-match"));
+              });
+  router_.add(route_spec({"GET"}, "/assets/{path...}").public_access(),
+              [](const request& req, const call_context& ctx) -> asio::awaitable<response> {
+                co_return static_file_response(embedded_files(), ctx.params.at("path"),
+                                               req.header("if-none-match"));
+              });
+
+  router_.add(route_spec({"GET"}, "/api/v1/apps").bearer(scope::read),
               [this](const request&, const call_context&) -> asio::awaitable<response> {
                 std::uint64_t version = engine_.apps_version();
                 if (apps_version_ != version) {
@@ -128,7 +173,7 @@ void application::add_routes() {
                 co_return r;
               });
 
-  router_.add("GET", "/api/v1/apps/{app}", scope::read,
+  router_.add(route_spec({"GET"}, "/api/v1/apps/{app}").bearer(scope::read),
               [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
                 const std::string& name = ctx.params.at("app");
                 auto view = engine_.app(name);
@@ -138,7 +183,7 @@ void application::add_routes() {
                 co_return json_response(200, app_detail_json(*view));
               });
 
-  router_.add("GET", "/api/v1/events", scope::read,
+  router_.add(route_spec({"GET"}, "/api/v1/events").bearer(scope::read),
               [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 auto limit = int_param(ctx.query, "limit", 100, 1, 1000, error);
@@ -156,7 +201,7 @@ void application::add_routes() {
                 co_return json_response(200, {{"events", events}});
               });
 
-  router_.add("POST", "/api/v1/apps/{app}/lock", scope::deploy,
+  router_.add(route_spec({"POST"}, "/api/v1/apps/{app}/lock").bearer(scope::deploy),
               [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 auto body = object_body(req, {"reason"}, error);
@@ -172,7 +217,7 @@ void application::add_routes() {
                                               {"lock", lock_json(locked.value())}});
               });
 
-  router_.add("DELETE", "/api/v1/apps/{app}/lock", scope::deploy,
+  router_.add(route_spec({"DELETE"}, "/api/v1/apps/{app}/lock").bearer(scope::deploy),
               [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
                 auto unlocked = engine_.unlock(ctx.params.at("app"), {ctx.actor, "api"});
                 if (!unlocked) co_return failure_response(unlocked.error());
@@ -180,7 +225,7 @@ void application::add_routes() {
                                               {"unlocked", lock_json(unlocked.value())}});
               });
 
-  router_.add("GET", "/api/v1/apps/{app}/deployments", scope::read,
+  router_.add(route_spec({"GET"}, "/api/v1/apps/{app}/deployments").bearer(scope::read),
               [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
                 const std::string& name = ctx.params.at("app");
                 if (!engine_.app(name))
@@ -200,7 +245,7 @@ void application::add_routes() {
                 co_return json_response(200, {{"operations", ops}});
               });
 
-  router_.add("POST", "/api/v1/apps/{app}/deployments", scope::deploy,
+  router_.add(route_spec({"POST"}, "/api/v1/apps/{app}/deployments").bearer(scope::deploy),
               [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 auto body = object_body(req, {"ref", "force"}, error);
@@ -221,7 +266,7 @@ void application::add_routes() {
                 co_return accepted(started.value());
               });
 
-  router_.add("POST", "/api/v1/apps/{app}/switch", scope::deploy,
+  router_.add(route_spec({"POST"}, "/api/v1/apps/{app}/switch").bearer(scope::deploy),
               [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 auto body = object_body(req, {"to", "weights", "force"}, error);
@@ -245,7 +290,7 @@ void application::add_routes() {
                 co_return accepted(started.value());
               });
 
-  router_.add("POST", "/api/v1/apps/{app}/rollback", scope::deploy,
+  router_.add(route_spec({"POST"}, "/api/v1/apps/{app}/rollback").bearer(scope::deploy),
               [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 if (!object_body(req, {}, error)) co_return error;
@@ -256,7 +301,7 @@ void application::add_routes() {
                 co_return accepted(started.value());
               });
 
-  router_.add("POST", "/api/v1/apps/{app}/tasks/{task}", scope::deploy,
+  router_.add(route_spec({"POST"}, "/api/v1/apps/{app}/tasks/{task}").bearer(scope::deploy),
               [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 auto body = object_body(req, {"colour"}, error);
@@ -272,7 +317,7 @@ void application::add_routes() {
                 co_return accepted(started.value());
               });
 
-  router_.add("GET", "/api/v1/deployments/{id}", scope::read,
+  router_.add(route_spec({"GET"}, "/api/v1/deployments/{id}").bearer(scope::read),
               [this](const request&, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 auto id = id_param(ctx, error);
@@ -284,7 +329,7 @@ void application::add_routes() {
                 co_return json_response(200, {{"operation", operation_json(*op)}});
               });
 
-  router_.add("POST", "/api/v1/deployments/{id}/cancel", scope::deploy,
+  router_.add(route_spec({"POST"}, "/api/v1/deployments/{id}/cancel").bearer(scope::deploy),
               [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
                 response error;
                 if (!object_body(req, {}, error)) co_return error;
@@ -296,7 +341,7 @@ void application::add_routes() {
               });
 
   router_.add(
-      "GET", "/api/v1/deployments/{id}/log", scope::read,
+      route_spec({"GET"}, "/api/v1/deployments/{id}/log").bearer(scope::read),
       [this](const request& req, const call_context& ctx) -> asio::awaitable<response> {
         response error;
         auto id = id_param(ctx, error);
@@ -357,6 +402,14 @@ void application::add_routes() {
       });
 }
 
+std::optional<std::size_t> application::body_limit(const request& head) const {
+  std::string ignored;
+  auto target = parse_target(head.target, ignored);
+  if (!target) return std::nullopt;
+  route_match match = router_.match(head.method, target->segments);
+  return match.found ? match.found->spec.max_body_bytes() : std::nullopt;
+}
+
 asio::awaitable<response> application::handle(const request& req) {
   std::string target_error;
   auto target = parse_target(req.target, target_error);
@@ -364,38 +417,15 @@ asio::awaitable<response> application::handle(const request& req) {
 
   call_context ctx;
   ctx.query = target->query;
-  bool is_api = !target->segments.empty() && target->segments[0] == "api";
-
-  std::optional<daemon::token_info> token;
-  if (is_api) {
-    const std::string* auth = req.header("authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!auth || auth->size() <= kBearer.size() ||
-        !std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
-                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-      auto r = error_response(401, "unauthorized",
-                              "send an API token as 'Authorization: Bearer <token>'; create one "
-                              "with 'bluegreend token create NAME --scope read'");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      co_return r;
-    }
-    // The server joins repeated headers with ", ": two Authorization headers
-    // would be two credentials, and which one counts must not be a guess.
-    if (auth->find(',') != std::string::npos)
-      co_return error_response(400, "bad_request",
-                               "send exactly one Authorization header with one bearer token");
-    token = tokens_.verify(std::string_view(*auth).substr(kBearer.size()));
-    if (!token) {
-      auto r = error_response(401, "unauthorized",
-                              "the API token is not valid (unknown or revoked)");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      co_return r;
-    }
-    ctx.actor = token->name;
-  }
-
   route_match match = router_.match(req.method, target->segments);
+
   if (!match.found) {
+    // Under /api/, only a valid token learns which paths exist.
+    bool is_api = !target->segments.empty() && target->segments[0] == "api";
+    if (is_api) {
+      response refused;
+      if (!bearer_token(req, refused)) co_return refused;
+    }
     if (!match.allowed.empty()) {
       std::string allow;
       for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
@@ -407,14 +437,23 @@ asio::awaitable<response> application::handle(const request& req) {
     }
     co_return error_response(404, "not_found", "no route for " + target->path);
   }
-  if (match.found->needs) {
-    if (!token) co_return error_response(401, "unauthorized", "this route needs an API token");
-    if (!daemon::grants(token->granted, *match.found->needs)) {
-      co_return error_response(
-          403, "forbidden",
-          "this token has scope '" + std::string(daemon::to_string(token->granted)) +
-              "' but " + req.method + " " + target->path + " needs '" +
-              std::string(daemon::to_string(*match.found->needs)) + "'");
+
+  const route_auth& auth = match.found->spec.auth();
+  if (auth.what == route_auth::kind::bearer) {
+    response refused;
+    auto token = bearer_token(req, refused);
+    if (!token) co_return refused;
+    if (!daemon::grants(token->granted, auth.needs)) {
+      co_return error_response(403, "forbidden",
+                               "this token has scope '" +
+                                   std::string(daemon::to_string(token->granted)) + "' but " +
+                                   req.method + " " + target->path + " needs '" +
+                                   std::string(daemon::to_string(auth.needs)) + "'");
+    }
+    ctx.actor = token->name;
+  } else if (auth.what == route_auth::kind::verifier) {
+    if (auto refusal = auth.verify(req)) {
+      co_return error_response(refusal->status, refusal->code, refusal->message);
     }
   }
   ctx.params = std::move(match.params);

@@ -1,11 +1,15 @@
-// application turns a request into a response: it checks the target,
-// authenticates the bearer token, finds the route, checks the token's scope
-// and calls the handler. Handlers are thin adapters over the engine. No
-// sockets here: the server feeds it plain requests.
+// application turns a request into a response: it checks the target, finds
+// the route, applies the route's auth (none, a bearer token of a scope, or a
+// request verifier) and calls the handler. Every route states its policy
+// where it is registered, in add_routes(). Under /api/, a path that names no
+// route still needs a valid token first, so routes are not revealed to
+// anyone without one. Handlers are thin adapters over the engine. No sockets
+// here: the server feeds it plain requests.
 //
 // Thread-safety: call on the io_context thread that owns the engine.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,8 +32,16 @@ class application {
 
   boost::asio::awaitable<response> handle(const request& req);
 
+  // The body limit of the route `head` goes to (nullopt: the server's
+  // limit), for the server to apply while it reads the body.
+  std::optional<std::size_t> body_limit(const request& head) const;
+
+  // Registers another route after the built-in ones (e.g. a webhook).
+  void add(route_spec spec, handler h) { router_.add(std::move(spec), std::move(h)); }
+
  private:
   void add_routes();
+  std::optional<daemon::token_info> bearer_token(const request& req, response& refused);
 
   engine::engine& engine_;
   daemon::token_service& tokens_;

@@ -12,6 +12,8 @@
 
 namespace bluegreen::api {
 
+struct embedded_file;
+
 struct request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as received: path and query
@@ -34,10 +36,13 @@ class stream_writer {
   virtual boost::asio::awaitable<bool> write(std::string data) = 0;
 };
 
+// The body is one of: `body` (a string), `file` (an embedded file, sent
+// from the binary without a copy) or `stream` (made while it is sent).
 struct response {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  // empty: no Content-Type (304)
   std::string body;
+  const embedded_file* file = nullptr;  // when set, sent instead of `body`
   std::vector<std::pair<std::string, std::string>> headers;
   // Said to the log, never to the client (e.g. the cause of a 500).
   std::string log_note;

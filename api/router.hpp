@@ -1,7 +1,12 @@
-// router maps a method and a decoded path to a route. Patterns are literal
-// segments and {name} parameters ("/api/v1/apps/{app}"). A path that
-// matches some pattern but not for this method yields the allowed methods,
-// for 405 and its Allow header. HEAD matches the GET route of a path.
+// router maps a method and a decoded path to a route. Each route is
+// registered with its route_spec (methods, pattern, auth, body limit).
+// Patterns are literal segments, {name} parameters ("/api/v1/apps/{app}")
+// and, as the last segment only, a {name...} wildcard that takes the rest of
+// the path: one or more segments, each decoded, joined again with "/"
+// ("/assets/{path...}" gives path = "css/site.css"). A path that matches some
+// pattern but not for this method yields the allowed methods, for 405 and its
+// Allow header. HEAD matches the GET route of a path. The first route
+// registered that matches wins.
 //
 // Thread-safety: build on one thread, then match from any.
 #pragma once
@@ -13,6 +18,7 @@
 #include <vector>
 
 #include "api/http_message.hpp"
+#include "api/route_policy.hpp"
 #include "daemon/token_service.hpp"
 
 namespace bluegreen::api {
@@ -23,17 +29,19 @@ using path_params = std::map<std::string, std::string>;
 struct call_context {
   path_params params;
   std::map<std::string, std::string> query;
-  std::string actor;  // token name, or empty for unauthenticated routes
+  std::string actor;  // token name, or empty for routes without a token
 };
 
 using handler =
     std::function<boost::asio::awaitable<response>(const request&, const call_context&)>;
 
 struct route {
-  std::string method;
-  std::vector<std::string> pattern;  // segments; "{x}" is a parameter
-  std::optional<daemon::scope> needs;  // nullopt: no token needed
+  route_spec spec;
+  std::vector<std::string> pattern;  // segments; "{x}" is a parameter, "{x...}" the rest
   handler handle;
+
+  // GET also answers HEAD.
+  bool answers(const std::string& method) const;
 };
 
 struct route_match {
@@ -44,6 +52,11 @@ struct route_match {
 
 class router {
  public:
+  // Throws std::logic_error for a spec that states no auth or no method, or
+  // whose wildcard is not its last segment: a programming error.
+  void add(route_spec spec, handler h);
+  // Shorthand: a bearer token of `needs`, or no auth when nullopt; the
+  // server's body limit.
   void add(std::string method, std::string_view pattern, std::optional<daemon::scope> needs,
            handler h);
   route_match match(const std::string& method, const std::vector<std::string>& segments) const;

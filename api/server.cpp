@@ -16,6 +16,7 @@
 #include <chrono>
 #include <list>
 
+#include "api/embedded_file.hpp"
 #include "api/error_response.hpp"
 
 namespace bluegreen::api {
@@ -43,16 +44,15 @@ bool is_disconnect(const beast::error_code& ec) {
          ec == asio::error::bad_descriptor;
 }
 
-http::response<http::string_body> to_beast(const response& r, unsigned version, bool keep_alive) {
-  http::response<http::string_body> out{static_cast<http::status>(r.status), version};
+// The header every response carries, then the handler's own headers (which
+// may replace Cache-Control).
+template <class Body>
+void set_header(http::response<Body>& out, const response& r, bool keep_alive) {
   out.set(http::field::server, "bluegreend");
-  out.set(http::field::content_type, r.content_type);
+  if (!r.content_type.empty()) out.set(http::field::content_type, r.content_type);
   out.set(http::field::cache_control, "no-store");
   for (const auto& [name, value] : r.headers) out.set(name, value);
-  out.body() = r.body;
   out.keep_alive(keep_alive);
-  out.prepare_payload();
-  return out;
 }
 
 // A warning that may repeat thousands of times a second (every refused
@@ -130,6 +130,28 @@ std::string ambiguity_of(const http::request_parser<http::string_body>& parser) 
            "\" is not supported; send the body with Content-Length or "
            "Transfer-Encoding: chunked";
   return "";
+}
+
+// The request as the router sees it, still without its body.
+request head_of(const http::request<http::string_body>& msg, const std::string& remote) {
+  request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  for (const auto& field : msg) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // Repeats are joined as HTTP defines (RFC 9110, 5.3), so a handler
+    // sees that there were several instead of only the last one.
+    auto [it, first] = req.headers.try_emplace(name, field.value());
+    if (!first) it->second += ", " + std::string(field.value());
+  }
+  req.remote = remote;
+  return req;
+}
+
+response body_too_large(std::size_t limit) {
+  return error_response(413, "body_too_large",
+                        "the request body is larger than " + std::to_string(limit) + " bytes");
 }
 
 }  // namespace
@@ -214,19 +236,50 @@ asio::awaitable<void> server::impl::accept_loop() {
   }
 }
 
+namespace {
+
+// Sends a message, or for HEAD its header alone: GET's header,
+// Content-Length included, and no body. A 304 or 204 has no body and says
+// no length.
+template <class Body>
+asio::awaitable<beast::error_code> send(beast::tcp_stream& stream, http::response<Body>& message,
+                                        bool head_only) {
+  if (head_only) {
+    http::response<http::empty_body> head{std::move(message.base())};
+    auto [ec, n] = co_await http::async_write(stream, head, use_tuple);
+    co_return ec;
+  }
+  auto [ec, n] = co_await http::async_write(stream, message, use_tuple);
+  co_return ec;
+}
+
+template <class Body>
+void prepare_length(http::response<Body>& message) {
+  auto status = message.result();
+  if (status != http::status::not_modified && status != http::status::no_content)
+    message.prepare_payload();
+}
+
+}  // namespace
+
 asio::awaitable<bool> server::impl::write(connection& conn, const response& r, unsigned version,
                                           bool keep_alive, bool head_only) {
-  auto message = to_beast(r, version, keep_alive);
   conn.stream.expires_after(options.write_timeout);
   beast::error_code ec;
-  if (head_only) {
-    // The answer to HEAD: GET's header, Content-Length included, no body.
-    http::response<http::empty_body> head{std::move(message.base())};
-    auto [write_ec, n] = co_await http::async_write(conn.stream, head, use_tuple);
-    ec = write_ec;
+  auto status = static_cast<http::status>(r.status);
+  if (r.file) {
+    // Straight from the binary's data, not copied.
+    http::response<http::span_body<const char>> message{status, version};
+    set_header(message, r, keep_alive);
+    message.body() = {r.file->bytes.data(), r.file->bytes.size()};
+    prepare_length(message);
+    ec = co_await send(conn.stream, message, head_only);
   } else {
-    auto [write_ec, n] = co_await http::async_write(conn.stream, message, use_tuple);
-    ec = write_ec;
+    http::response<http::string_body> message{status, version};
+    set_header(message, r, keep_alive);
+    message.body() = r.body;
+    prepare_length(message);
+    ec = co_await send(conn.stream, message, head_only);
   }
   if (ec && !is_disconnect(ec)) spdlog::debug("write failed: {}", ec.message());
   co_return !ec;
@@ -260,11 +313,7 @@ class socket_writer final : public stream_writer {
 asio::awaitable<void> server::impl::stream_response(connection& conn, response& r,
                                                     unsigned version, bool head_only) {
   http::response<http::empty_body> head{static_cast<http::status>(r.status), version};
-  head.set(http::field::server, "bluegreend");
-  head.set(http::field::content_type, r.content_type);
-  head.set(http::field::cache_control, "no-store");
-  for (const auto& [name, value] : r.headers) head.set(name, value);
-  head.keep_alive(false);
+  set_header(head, r, false);
   http::response_serializer<http::empty_body> serializer{head};
   conn.stream.expires_after(options.write_timeout);
   auto [ec, n] = co_await http::async_write_header(conn.stream, serializer, use_tuple);
@@ -307,7 +356,9 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
   while (!stopping) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
+    // The body limit depends on the route, known once the header is read;
+    // a Content-Length is checked against it then, before any body is read.
+    parser.body_limit(boost::none);
     conn->busy = false;
     // One deadline for the whole request: header and body together.
     auto read_deadline = std::chrono::steady_clock::now() + options.read_timeout;
@@ -317,14 +368,10 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     conn->busy = true;
     unsigned version = 11;
     std::optional<response> refusal;
+    request req;
     if (header_ec) {
       if (is_disconnect(header_ec) || stopping) break;
-      if (header_ec == http::error::body_limit) {
-        // Beast checks Content-Length against the limit with the header.
-        refusal = error_response(413, "body_too_large",
-                                 "the request body is larger than " +
-                                     std::to_string(options.max_body_bytes) + " bytes");
-      } else if (header_ec == http::error::header_limit) {
+      if (header_ec == http::error::header_limit) {
         refusal = error_response(431, "header_too_large",
                                  "the request header is larger than " +
                                      std::to_string(options.max_header_bytes) + " bytes");
@@ -334,14 +381,16 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
       }
     } else {
       version = parser.get().version();
+      req = head_of(parser.get(), remote);
+      std::size_t body_limit = options.max_body_bytes;
+      if (options.body_limit_of) body_limit = options.body_limit_of(req).value_or(body_limit);
       auto length = parser.content_length();
       if (auto ambiguity = ambiguity_of(parser); !ambiguity.empty()) {
         refusal = error_response(400, "bad_request", "malformed HTTP request: " + ambiguity);
-      } else if (length && *length > options.max_body_bytes) {
-        refusal = error_response(413, "body_too_large",
-                                 "the request body is larger than " +
-                                     std::to_string(options.max_body_bytes) + " bytes");
+      } else if (length && *length > body_limit) {
+        refusal = body_too_large(body_limit);
       } else {
+        parser.body_limit(body_limit);
         if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
           http::response<http::empty_body> go_on{http::status::continue_, version};
           conn->stream.expires_after(options.write_timeout);
@@ -353,9 +402,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
             co_await http::async_read(conn->stream, buffer, parser, use_tuple);
         if (body_ec) {
           if (body_ec == http::error::body_limit) {
-            refusal = error_response(413, "body_too_large",
-                                     "the request body is larger than " +
-                                         std::to_string(options.max_body_bytes) + " bytes");
+            refusal = body_too_large(body_limit);
           } else if (is_disconnect(body_ec) || stopping) {
             break;
           } else {
@@ -374,20 +421,8 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     }
 
     auto started = std::chrono::steady_clock::now();
-    const auto& msg = parser.get();
-    request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      // Repeats are joined as HTTP defines (RFC 9110, 5.3), so a handler
-      // sees that there were several instead of only the last one.
-      auto [it, first] = req.headers.try_emplace(name, field.value());
-      if (!first) it->second += ", " + std::string(field.value());
-    }
-    req.body = msg.body();
-    req.remote = remote;
+    auto& msg = parser.get();
+    req.body = std::move(msg.body());
     response res;
     std::string crash;
     try {

@@ -1,9 +1,11 @@
 // server is the HTTP/1.1 listener: it accepts connections on the
 // io_context and runs one coroutine session per connection. Each request
-// gets a fresh parser with header and body limits and a deadline; the
-// plain request goes to the handler and its response goes back, with
-// keep-alive. Requests whose framing or Host is ambiguous are refused with
-// 400 and the connection closed. Connections past a cap are refused at
+// gets a fresh parser with a header limit and a deadline; once the header
+// is read, the body limit of the request's route applies while the body is
+// read. The plain request goes to the handler and its response (a string,
+// an embedded file or a stream) goes back, with keep-alive. Requests whose
+// framing or Host is ambiguous are refused with 400 and the connection
+// closed. Connections past a cap are refused at
 // once, and when the process runs out of descriptors accepting pauses
 // instead of spinning. Asio and Beast stay inside server.cpp.
 //
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http_message.hpp"
@@ -30,6 +33,10 @@ struct server_options {
   std::uint16_t port = 8765;  // 0: any free port
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
+  // The body limit of the route a request goes to, asked once its header is
+  // read (the request has no body yet); nullopt, or no function: the limit
+  // above. The body is refused with 413 as soon as it passes the limit.
+  std::function<std::optional<std::size_t>(const request& head)> body_limit_of;
   // Time allowed for a whole request to arrive (also the keep-alive idle
   // time) and for a response to be written.
   std::chrono::milliseconds read_timeout{30'000};

@@ -131,6 +131,7 @@ int run_service(const command_line& cl) {
   options.read_timeout = cfg->server.read_timeout;
   options.write_timeout = cfg->server.write_timeout;
   options.max_connections = cfg->server.max_connections;
+  options.body_limit_of = [&app](const api::request& head) { return app.body_limit(head); };
   api::server http(io, options, [&app](const api::request& req) { return app.handle(req); });
   // What was running when the daemon last stopped is marked interrupted
   // before requests are taken (one transaction); each app's live colour is

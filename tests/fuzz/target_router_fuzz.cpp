@@ -1,14 +1,18 @@
-// Fuzzes the request target parser and the router with the API's route
-// patterns. Input: the first byte picks the method, the rest is the target.
-// Parsing either refuses with a message or yields segments free of '/',
-// '\\', NUL and dot segments; a match never has both a route and an Allow
-// list, and its parameters are the path's non-empty segments.
+// Fuzzes the request target parser, the router with the API's route
+// patterns, and the static file lookup. Input: the first byte picks the
+// method, the rest is the target. Parsing either refuses with a message or
+// yields segments free of '/', '\\', NUL and dot segments; a match never
+// has both a route and an Allow list, and its parameters are the path's
+// non-empty segments, or for the trailing wildcard the rest of the path
+// joined with '/'. A wildcard's value finds an embedded file only when it is
+// exactly that file's name.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "api/router.hpp"
+#include "api/static_files.hpp"
 #include "api/target.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
@@ -25,6 +29,8 @@ router make_router() {
   };
   static constexpr entry kRoutes[] = {
       {"GET", "/healthz"},
+      {"GET", "/"},
+      {"GET", "/assets/{path...}"},
       {"GET", "/api/v1/apps"},
       {"GET", "/api/v1/apps/{app}"},
       {"GET", "/api/v1/events"},
@@ -42,6 +48,11 @@ router make_router() {
   for (const auto& e : kRoutes) r.add(e.method, e.pattern, std::nullopt, handler());
   return r;
 }
+
+constexpr embedded_file kFiles[] = {
+    {"css/site.css", "body{}", "\"1\""},
+    {"index.html", "<!doctype html>", "\"2\""},
+};
 
 }  // namespace
 
@@ -66,9 +77,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   route_match m = routes.match(method, parsed->segments);
   if (m.found) {
     FUZZ_CHECK(m.allowed.empty());
-    FUZZ_CHECK(m.found->method == method);
-    FUZZ_CHECK(m.found->pattern.size() == parsed->segments.size());
+    FUZZ_CHECK(m.found->answers(method));
     for (const auto& [name, value] : m.params) FUZZ_CHECK(!value.empty());
+    auto wildcard = m.params.find("path");
+    if (wildcard == m.params.end()) {
+      FUZZ_CHECK(m.found->pattern.size() == parsed->segments.size());
+    } else {
+      FUZZ_CHECK(parsed->segments.size() >= m.found->pattern.size());
+      std::string rest;
+      for (size_t i = 1; i < parsed->segments.size(); ++i)
+        rest += (i > 1 ? "/" : "") + parsed->segments[i];
+      FUZZ_CHECK(wildcard->second == rest);
+      const embedded_file* file = find_static_file(kFiles, wildcard->second);
+      FUZZ_CHECK(!file || file->path == wildcard->second);
+    }
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "api/application.hpp"
+#include "api/hmac_signature.hpp"
 #include "daemon/config.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/token_service.hpp"
@@ -44,6 +46,7 @@ class Server : public ::testing::Test {
     revoked_ = stack_.token("gone", daemon::scope::admin);
     stack_.tokens->revoke("gone", "root");
     std::string error;
+    add_test_routes();
 
     server_options options;
     options.host = "127.0.0.1";
@@ -51,12 +54,34 @@ class Server : public ::testing::Test {
     options.max_body_bytes = 4096;
     options.max_header_bytes = 2048;
     options.read_timeout = 500ms;
+    options.body_limit_of = [this](const request& head) { return stack_.app->body_limit(head); };
     server_ = std::make_unique<server>(io_, options,
                                        [this](const request& r) { return stack_.app->handle(r); });
     ASSERT_TRUE(server_->start(error)) << error;
     port_ = server_->port();
     thread_ = std::thread([this] { io_.run(); });
   }
+
+  // Routes with their own policies, as webhooks will have: a small body
+  // limit, one larger than the server's, and an HMAC signature.
+  void add_test_routes() {
+    auto counted = [this](const request& req,
+                          const call_context&) -> boost::asio::awaitable<response> {
+      ++hook_runs_;
+      response r;
+      r.body = json({{"bytes", req.body.size()}}).dump() + "\n";
+      co_return r;
+    };
+    stack_.app->add(route_spec({"POST"}, "/hooks/small").public_access().max_body_bytes(64),
+                    counted);
+    stack_.app->add(route_spec({"POST"}, "/hooks/large").public_access().max_body_bytes(64 * 1024),
+                    counted);
+    stack_.app->add(
+        route_spec({"POST"}, "/hooks/signed").verified_by(hmac_sha256_verifier(kHookSecret)),
+        counted);
+  }
+
+  static constexpr const char* kHookSecret = "hook-secret";
 
   void TearDown() override {
     if (thread_.joinable()) {
@@ -71,6 +96,7 @@ class Server : public ::testing::Test {
   std::thread thread_;
   std::uint16_t port_ = 0;
   std::string reader_, deployer_, revoked_;
+  std::atomic<int> hook_runs_{0};
 };
 
 std::string error_code(const testing::http_reply& r) {
@@ -233,6 +259,160 @@ TEST_F(Server, ExpectContinueGetsAnInterimResponse) {
   auto r = conn.read_reply();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201);
+}
+
+TEST_F(Server, ARoutesBodyLimitIsAppliedWhileTheBodyIsRead) {
+  // Announced larger than the route takes: refused once the header is read,
+  // though the body never comes (read_timeout here is 500 ms).
+  http_connection announced("127.0.0.1", port_);
+  announced.send_raw(
+      "POST /hooks/small HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"a\":");
+  auto early = announced.read_reply();
+  ASSERT_TRUE(early);
+  EXPECT_EQ(early->status, 413);
+  EXPECT_EQ(error_code(*early), "body_too_large");
+  EXPECT_NE(early->body.find("larger than 64 bytes"), std::string::npos) << early->body;
+
+  // Below the server's limit (4096) but above the route's.
+  auto over = http_request(port_, "POST", "/hooks/small", "", std::string(100, 'x'));
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->status, 413);
+  // Chunked: the size shows only while reading.
+  http_connection chunked("127.0.0.1", port_);
+  chunked.send_raw(
+      "POST /hooks/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "28\r\n" +
+      std::string(40, 'y') + "\r\n28\r\n" + std::string(40, 'y') + "\r\n0\r\n\r\n");
+  auto chunked_reply = chunked.read_reply();
+  ASSERT_TRUE(chunked_reply);
+  EXPECT_EQ(chunked_reply->status, 413);
+  EXPECT_EQ(hook_runs_, 0);
+
+  auto fits = http_request(port_, "POST", "/hooks/small", "", std::string(64, 'x'));
+  ASSERT_TRUE(fits);
+  EXPECT_EQ(fits->status, 200) << fits->body;
+  // A route may take more than the server's default limit.
+  auto large = http_request(port_, "POST", "/hooks/large", "", std::string(10000, 'x'));
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 200) << large->body;
+  EXPECT_EQ(json::parse(large->body)["bytes"], 10000);
+  EXPECT_EQ(hook_runs_, 2);
+  // The API's routes keep the server's limit.
+  auto api = http_request(port_, "POST", "/api/v1/apps/keepthescore/lock", deployer_,
+                          R"({"reason":")" + std::string(5000, 'x') + R"("})");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 413);
+}
+
+TEST_F(Server, ASignedRouteRunsOnlyForAGoodSignature) {
+  std::string body = R"({"ref":"refs/heads/main","after":"0123abc"})";
+  std::string good = "sha256=" + hmac_sha256_hex(kHookSecret, body);
+  auto accepted = http_request(port_, "POST", "/hooks/signed", "", body,
+                               "X-Hub-Signature-256: " + good + "\r\n");
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 200) << accepted->body;
+  EXPECT_EQ(hook_runs_, 1);
+
+  std::string forged = "sha256=" + hmac_sha256_hex("a guess", body);
+  for (const std::string& header : {"X-Hub-Signature-256: " + forged + "\r\n", std::string(),
+                                    std::string("X-Hub-Signature-256: sha256=zz\r\n"),
+                                    "Authorization: Bearer " + deployer_ + "\r\n"}) {
+    auto refused = http_request(port_, "POST", "/hooks/signed", "", body, header);
+    ASSERT_TRUE(refused) << header;
+    EXPECT_EQ(refused->status, 401) << header;
+    EXPECT_EQ(error_code(*refused), "unauthorized");
+    EXPECT_EQ(refused->body.find(kHookSecret), std::string::npos);
+  }
+  // The signature covers the body as sent: one byte more is refused.
+  auto altered = http_request(port_, "POST", "/hooks/signed", "", body + " ",
+                              "X-Hub-Signature-256: " + good + "\r\n");
+  ASSERT_TRUE(altered);
+  EXPECT_EQ(altered->status, 401);
+  EXPECT_EQ(hook_runs_, 1);
+}
+
+TEST_F(Server, TheDashboardIsServedWithAnETagAndRevalidated) {
+  http_connection conn("127.0.0.1", port_);
+  conn.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto page = conn.read_reply();
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_EQ(page->headers["cache-control"], "no-cache");
+  EXPECT_EQ(page->headers["x-content-type-options"], "nosniff");
+  EXPECT_NE(page->body.find("<h1>bluegreend</h1>"), std::string::npos) << page->body;
+  std::string etag = page->headers["etag"];
+  ASSERT_FALSE(etag.empty());
+
+  // The browser asks again with the tag it has: 304, no body, and the
+  // connection goes on.
+  conn.send_raw("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag + "\r\n\r\n");
+  auto again = conn.read_reply();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 304);
+  EXPECT_EQ(again->headers["etag"], etag);
+  EXPECT_TRUE(again->body.empty());
+  conn.send_raw("GET /assets/style.css HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"stale\"\r\n\r\n");
+  auto css = conn.read_reply();
+  ASSERT_TRUE(css);
+  EXPECT_EQ(css->status, 200);
+  EXPECT_EQ(css->headers["content-type"], "text/css; charset=utf-8");
+  EXPECT_EQ(css->headers["cache-control"], "public, max-age=86400");
+  EXPECT_NE(css->headers["etag"], etag);
+  EXPECT_NE(css->body.find("body {"), std::string::npos);
+}
+
+TEST_F(Server, HeadOfAStaticFileSendsItsHeaderAlone) {
+  auto get = http_request(port_, "GET", "/assets/style.css");
+  ASSERT_EQ(get->status, 200);
+  http_connection conn("127.0.0.1", port_);
+  conn.send_raw(
+      "HEAD /assets/style.css HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string raw = conn.read_until_closed(10s);
+  ASSERT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw;
+  size_t head_end = raw.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << raw;
+  std::string head = raw.substr(0, head_end);
+  EXPECT_NE(head.find("Content-Length: " + std::to_string(get->body.size())), std::string::npos)
+      << head;
+  EXPECT_NE(head.find("ETag: " + get->headers["etag"]), std::string::npos) << head;
+  EXPECT_EQ(raw.compare(head_end + 4, 12, "HTTP/1.1 200"), 0) << raw;
+  EXPECT_EQ(raw.find("body {"), std::string::npos) << raw;
+}
+
+TEST_F(Server, StaticPathsCannotLeaveTheEmbeddedFiles) {
+  // Refused by the target parser, as on every path.
+  for (const char* target :
+       {"/assets/../../etc/passwd", "/assets/%2e%2e/%2e%2e/etc/passwd", "/assets/..%2Fstyle.css",
+        "/assets/style.css%00.txt", "/assets/..%5C..%5Cetc%5Cpasswd", "/assets/%2Fetc%2Fpasswd"}) {
+    auto r = http_request(port_, "GET", target);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 400) << target;
+    EXPECT_EQ(error_code(*r), "bad_path") << target;
+  }
+  // What the parser lets through names no embedded file.
+  for (const char* target :
+       {"/assets//etc/passwd", "//etc/passwd", "/assets/etc/passwd", "/assets/web-ui/index.html",
+        "/assets/CMakeLists.txt", "/index.html", "/assets/style.css.map"}) {
+    auto r = http_request(port_, "GET", target);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 404) << target;
+    EXPECT_EQ(error_code(*r), "not_found") << target;
+  }
+}
+
+TEST_F(Server, UnknownApiPathsStayHiddenWithoutAToken) {
+  for (const auto& [method, target] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/api/v1/nothing"},
+                                                        {"GET", "/api/v1/assets/style.css"},
+                                                        {"DELETE", "/api/v1/apps"},
+                                                        {"POST", "/api/v2/hooks/github"}}) {
+    auto r = http_request(port_, method, target);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 401) << method << " " << target;
+    EXPECT_EQ(r->headers.count("allow"), 0u) << target;
+  }
 }
 
 // A lock whose reason the daemon must refuse, sent over TCP; the app stays unlocked.

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/embedded_file.hpp"
+#include "api/hmac_signature.hpp"
 #include "daemon/config.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/token_service.hpp"
@@ -120,6 +122,82 @@ TEST_F(Application, ScopesAreEnforced) {
   EXPECT_NE(r.body.find("needs 'deploy'"), std::string::npos);
   EXPECT_EQ(call("GET", "/api/v1/apps", "").status, 401);
   EXPECT_EQ(call("GET", "/healthz", "").status, 200);
+}
+
+// A webhook-style route: no bearer token, an HMAC signature of the raw body.
+TEST_F(Application, AVerifierRouteRunsItsHandlerOnlyForAGoodSignature) {
+  int ran = 0;
+  stack_.app->add(
+      route_spec({"POST"}, "/hooks/test").verified_by(hmac_sha256_verifier("s3cret")),
+      [&ran](const request&, const call_context& ctx) -> boost::asio::awaitable<response> {
+        ++ran;
+        EXPECT_TRUE(ctx.actor.empty());
+        response r;
+        r.body = "{}\n";
+        co_return r;
+      });
+  std::string body = R"({"ref":"refs/heads/main"})";
+  request good;
+  good.method = "POST";
+  good.target = "/hooks/test";
+  good.body = body;
+  good.headers["x-hub-signature-256"] = "sha256=" + hmac_sha256_hex("s3cret", body);
+  EXPECT_EQ(stack_.call(good).status, 200);
+  EXPECT_EQ(ran, 1);
+
+  request bad = good;
+  bad.headers["x-hub-signature-256"] = "sha256=" + hmac_sha256_hex("guess", body);
+  auto refused = stack_.call(bad);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(code(refused), "unauthorized");
+  request unsigned_ = good;
+  unsigned_.headers.clear();
+  EXPECT_EQ(stack_.call(unsigned_).status, 401);
+  // A bearer token is no substitute for the signature.
+  unsigned_.headers["authorization"] = "Bearer " + deployer_;
+  EXPECT_EQ(stack_.call(unsigned_).status, 401);
+  EXPECT_EQ(ran, 1);
+}
+
+TEST_F(Application, TheBodyLimitIsTheRoutes) {
+  stack_.app->add(route_spec({"POST"}, "/hooks/small").public_access().max_body_bytes(64),
+                  [](const request&, const call_context&) -> boost::asio::awaitable<response> {
+                    co_return response{};
+                  });
+  auto limit_of = [&](const std::string& method, const std::string& target) {
+    request head;
+    head.method = method;
+    head.target = target;
+    return stack_.app->body_limit(head);
+  };
+  EXPECT_EQ(limit_of("POST", "/hooks/small"), 64u);
+  EXPECT_EQ(limit_of("POST", "/hooks/small?x=1"), 64u);
+  EXPECT_FALSE(limit_of("GET", "/hooks/small"));
+  EXPECT_FALSE(limit_of("POST", "/api/v1/apps/keepthescore/lock"));
+  EXPECT_FALSE(limit_of("POST", "/nothing"));
+  EXPECT_FALSE(limit_of("POST", "/hooks/%zz"));
+}
+
+TEST_F(Application, UnknownApiPathsNeedATokenFirstOthersDoNot) {
+  EXPECT_EQ(call("GET", "/api/v1/nothing", "").status, 401);
+  EXPECT_EQ(call("DELETE", "/api/v1/apps", "").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/nothing", "bgt_" + std::string(64, '0')).status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/nothing", reader_).status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/apps", reader_).status, 405);
+  EXPECT_EQ(call("GET", "/nothing", "").status, 404);
+}
+
+TEST_F(Application, TheDashboardIsServedWithoutAToken) {
+  auto page = call("GET", "/", "");
+  EXPECT_EQ(page.status, 200);
+  ASSERT_TRUE(page.file);
+  EXPECT_EQ(page.file->path, "index.html");
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  auto css = call("GET", "/assets/style.css", "");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(call("GET", "/assets/nothing.css", "").status, 404);
+  EXPECT_EQ(call("POST", "/", "").status, 405);
 }
 
 TEST_F(Application, EventsValidateTheirParameters) {

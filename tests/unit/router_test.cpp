@@ -16,7 +16,7 @@ handler nothing() {
 std::string pattern_of(const route* r) {
   std::string out;
   for (const auto& s : r->pattern) out += "/" + s;
-  return r->method + " " + out;
+  return r->spec.methods().front() + " " + out;
 }
 
 std::vector<std::string> segments(const std::string& target) {
@@ -49,6 +49,63 @@ TEST(Router, ReportsAllowedMethodsForAKnownPath) {
   EXPECT_FALSE(m.found);
   EXPECT_EQ(m.allowed, (std::vector<std::string>{"POST", "DELETE"}));
   EXPECT_TRUE(r.match("GET", segments("/nothing")).allowed.empty());
+}
+
+TEST(Router, WildcardTakesTheRestOfThePathDecodedAndRejoined) {
+  router r;
+  r.add(route_spec({"GET"}, "/assets/{path...}").public_access(), nothing());
+  r.add(route_spec({"GET"}, "/").public_access(), nothing());
+
+  auto m = r.match("GET", segments("/assets/css/my%20site.css"));
+  ASSERT_TRUE(m.found);
+  EXPECT_EQ(m.params.at("path"), "css/my site.css");
+  EXPECT_EQ(r.match("GET", segments("/assets/a")).params.at("path"), "a");
+  // An empty segment inside stays visible, so the file lookup can refuse it.
+  EXPECT_EQ(r.match("GET", segments("/assets//etc/passwd")).params.at("path"), "/etc/passwd");
+  // The wildcard takes one segment at least.
+  EXPECT_FALSE(r.match("GET", segments("/assets")).found);
+  EXPECT_FALSE(r.match("GET", segments("/assets/")).found);
+  EXPECT_EQ(pattern_of(r.match("GET", segments("/")).found), "GET ");
+  EXPECT_EQ(r.match("HEAD", segments("/assets/x.css")).params.at("path"), "x.css");
+  EXPECT_EQ(r.match("POST", segments("/assets/x.css")).allowed,
+            (std::vector<std::string>{"GET", "HEAD"}));
+}
+
+TEST(Router, EveryRouteStatesItsAuthAndAWildcardComesLast) {
+  router r;
+  EXPECT_THROW(r.add(route_spec({"GET"}, "/forgotten"), nothing()), std::logic_error);
+  EXPECT_THROW(r.add(route_spec({}, "/x").public_access(), nothing()), std::logic_error);
+  EXPECT_THROW(r.add(route_spec({"GET"}, "/{rest...}/x").public_access(), nothing()),
+               std::logic_error);
+  EXPECT_THROW(r.add(route_spec({"POST"}, "/hook").verified_by(nullptr), nothing()),
+               std::logic_error);
+  EXPECT_FALSE(r.match("GET", segments("/forgotten")).found);
+}
+
+TEST(Router, EachRouteCarriesItsPolicy) {
+  router r;
+  r.add(route_spec({"POST"}, "/hooks/{name}")
+            .verified_by([](const request&) { return std::optional<refusal>(); })
+            .max_body_bytes(512),
+        nothing());
+  r.add(route_spec({"GET", "DELETE"}, "/api/v1/things").bearer(daemon::scope::deploy), nothing());
+  r.add("GET", "/healthz", std::nullopt, nothing());
+
+  auto hook = r.match("POST", segments("/hooks/github"));
+  ASSERT_TRUE(hook.found);
+  EXPECT_EQ(hook.found->spec.auth().what, route_auth::kind::verifier);
+  EXPECT_EQ(hook.found->spec.max_body_bytes(), 512u);
+
+  auto things = r.match("DELETE", segments("/api/v1/things"));
+  ASSERT_TRUE(things.found);
+  EXPECT_EQ(things.found->spec.auth().what, route_auth::kind::bearer);
+  EXPECT_EQ(things.found->spec.auth().needs, daemon::scope::deploy);
+  EXPECT_FALSE(things.found->spec.max_body_bytes());
+  EXPECT_TRUE(r.match("HEAD", segments("/api/v1/things")).found);
+  EXPECT_EQ(r.match("PUT", segments("/api/v1/things")).allowed,
+            (std::vector<std::string>{"GET", "HEAD", "DELETE"}));
+
+  EXPECT_EQ(r.match("GET", segments("/healthz")).found->spec.auth().what, route_auth::kind::none);
 }
 
 TEST(Target, DecodesPathAndQuery) {
