@@ -16,6 +16,7 @@
 
 #include "api/http_message.hpp"
 #include "api/router.hpp"
+#include "api/routes.hpp"
 
 namespace bluegreen::engine {
 class engine;
@@ -41,15 +42,11 @@ class application {
 
  private:
   void add_routes();
-  std::optional<daemon::token_info> bearer_token(const request& req, response& refused);
 
   engine::engine& engine_;
   daemon::token_service& tokens_;
   router router_;
-  // The body of GET /api/v1/apps as last rendered, and the engine's
-  // apps_version() it shows: rendered again only when that changes.
-  std::optional<std::uint64_t> apps_version_;
-  std::string apps_body_;
+  apps_listing apps_listing_;
 };
 
 }  // namespace bluegreen::api

@@ -1,0 +1,21 @@
+// Bearer-token authentication of a request: the one "Authorization: Bearer
+// <token>" header, checked against the active tokens. The refusals say what
+// to send instead, and which one a client gets (401 with WWW-Authenticate, or
+// 400 for two credentials) follows RFC 6750.
+//
+// Thread-safety: as the token_service it is given.
+#pragma once
+
+#include <optional>
+
+#include "api/http_message.hpp"
+#include "daemon/token_service.hpp"
+
+namespace bluegreen::api {
+
+// The token of the request's bearer header, or nothing with the refusal to
+// send in `refused`.
+std::optional<daemon::token_info> bearer_token(const request& req, daemon::token_service& tokens,
+                                               response& refused);
+
+}  // namespace bluegreen::api
