@@ -35,15 +35,18 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
   }
   traffic::log_fn log_fn = log;
   auto current = co_await backend->current(log_fn);
-  if (!current.ok) {
+  if (!current) {
+    const auto& why = current.error();
+    if (log_to && !why.detail.empty()) event(*log_to, "load balancer output: " + why.detail);
     co_return failure{failure::kind::conflict, "live_unknown",
-                      "cannot tell which colour serves " + app.name + ": " + current.error +
-                          ". Fix the load balancer, or route it with a switch and \"force\": true"};
+                      "cannot tell which colour serves " + app.name + ": " + why.message +
+                          ". Fix the load balancer, or route it with a switch and \"force\": true",
+                      why.detail};
   }
   reality now;
-  now.routing = current.now;
-  now.split = !current.now.single();
-  now.live = current.now.single().value_or(main_colour(current.now));
+  now.routing = current.value();
+  now.split = !now.routing.single();
+  now.live = now.routing.single().value_or(main_colour(now.routing));
 
   std::vector<std::string> disagreements;
   if (app.identity_path && !now.split) {

@@ -9,11 +9,21 @@
 #include <deque>
 
 #include "daemon/engine/reality.hpp"
+#include "daemon/one_line_text.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/switch_intent_repository.hpp"
 #include "storage/transaction.hpp"
 
 namespace bluegreen::engine {
+
+namespace {
+
+// A failure's log-only detail (a command's output), escaped onto one line.
+std::string detail_suffix(const failure& f) {
+  return f.detail.empty() ? std::string() : " (output: " + daemon::escape_one_line(f.detail) + ")";
+}
+
+}  // namespace
 
 namespace {
 
@@ -128,18 +138,19 @@ boost::asio::awaitable<bool> engine::recover_app(std::string app_name) {
   storage::switch_intent_repository intents(db_);
   traffic::log_fn quiet;
   auto now = co_await backend->current(quiet);
-  if (!now.ok) {
+  if (!now) {
     if (stopping_) co_return false;  // abandoned by the stop, not a fault of the load balancer
-    spdlog::warn("{}: cannot read what the load balancer routes to: {}", app.name, now.error);
+    spdlog::warn("{}: cannot read what the load balancer routes to: {}{}", app.name,
+                 now.error().message, detail_suffix(now.error()));
     co_return false;
   }
   auto stored = states.find(app.name);
-  std::string routing = now.now.encode();
+  std::string routing = now.value().encode();
   if (!stored || !stored->routing || *stored->routing != routing) {
     if (stored && stored->live)
       spdlog::warn("{}: recorded {} but the load balancer routes to {}; recording what it does",
-                   app.name, stored->routing.value_or(*stored->live), now.now.describe());
-    states.set_routing(app.name, to_string(main_colour(now.now)), routing);
+                   app.name, stored->routing.value_or(*stored->live), now.value().describe());
+    states.set_routing(app.name, to_string(main_colour(now.value())), routing);
     if (stored && stored->live)
       record({"recovery", "system"}, "recovery.reconciled", app.name,
              "recorded " + stored->routing.value_or(*stored->live) + ", load balancer routes " +
@@ -152,7 +163,7 @@ boost::asio::awaitable<bool> engine::recover_app(std::string app_name) {
     intents.resolve(intent.id, "reconciled");
     spdlog::info("{}: switch intent #{} ({} -> {}) reconciled: the load balancer routes to {}",
                  app.name, intent.id, intent.from_colour.value_or("?"), intent.to_colour,
-                 now.now.describe());
+                 now.value().describe());
   }
   // A switch that stopped half-way may have written the load balancer's
   // configuration without making it take effect: apply what it says, so
@@ -160,11 +171,12 @@ boost::asio::awaitable<bool> engine::recover_app(std::string app_name) {
   if (interrupted_switch) {
     std::string gate_name = app.name;
     auto pass = co_await gate_.enter(gate_name);
-    auto applied = co_await backend->route(now.now, quiet);
-    if (applied.ok)
-      spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.now.describe());
+    auto applied = co_await backend->route(now.value(), quiet);
+    if (applied)
+      spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.value().describe());
     else
-      spdlog::warn("{}: could not re-apply {}: {}", app.name, now.now.describe(), applied.error);
+      spdlog::warn("{}: could not re-apply {}: {}{}", app.name, now.value().describe(),
+                   applied.error().message, detail_suffix(applied.error()));
   }
   spdlog::debug("{}: recovered", app.name);
   co_return true;

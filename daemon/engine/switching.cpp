@@ -200,16 +200,18 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
   // 3. The backend changes the routing and reads it back.
   traffic::log_fn log = [this, id](const std::string& line) { event(id, line); };
   auto routed = co_await backend->route(to, log);
-  if (!routed.ok) {
+  if (!routed) {
     intents.resolve(intent, "failed");
+    if (!routed.error().detail.empty()) event(id, "load balancer output: " + routed.error().detail);
     traffic::log_fn quiet;
     auto now = co_await backend->current(quiet);
-    if (now.ok) states.set_routing(app.name, to_string(main_colour(now.now)), now.now.encode());
-    co_return "the " + std::string(app.traffic.backend_name()) + " backend failed: " + routed.error;
+    if (now) states.set_routing(app.name, to_string(main_colour(*now)), now->encode());
+    co_return "the " + std::string(app.traffic.backend_name()) +
+        " backend failed: " + routed.error().message;
   }
   {
     storage::transaction tx(db_);
-    states.set_routing(app.name, to_string(main_colour(routed.now)), routed.now.encode());
+    states.set_routing(app.name, to_string(main_colour(*routed)), routed->encode());
     intents.resolve(intent, "applied");
     tx.commit();
   }
@@ -253,7 +255,7 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
   // what a rollback returns to (until a deploy changes it).
   if (!from.weights.empty() && main_colour(from) != main_colour(to))
     states.set_previous_live(app.name, to_string(main_colour(from)));
-  event(id, "live: " + routed.now.describe());
+  event(id, "live: " + routed->describe());
   tx.commit();
   co_return std::nullopt;
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "daemon/config.hpp"
+#include "daemon/result.hpp"
 #include "daemon/traffic/routing.hpp"
 
 namespace bluegreen::ssh {
@@ -20,14 +21,19 @@ class runner;
 
 namespace bluegreen::traffic {
 
-struct outcome {
-  bool ok = false;
-  routing now;        // when ok: what the load balancer routes to
-  std::string error;  // when not ok: what went wrong, for people
+// What the load balancer routes to, or why it could not be read or changed.
+using outcome = daemon::result<routing>;
 
-  static outcome routed(routing r) { return outcome{true, std::move(r), std::string()}; }
-  static outcome failed(std::string why) { return outcome{false, routing{}, std::move(why)}; }
-};
+// A backend's failure. `code` is one of backend_failed (a command or the
+// load balancer failed), routing_unknown (what it routes to is neither
+// colour), not_applied (it routes elsewhere than asked) and
+// weights_unsupported. `message` is safe for any client; `detail` (a
+// command's stderr) is for the logs only.
+inline daemon::failure backend_failure(std::string code, std::string message,
+                                       std::string detail = {}) {
+  return daemon::failure{daemon::failure::kind::internal, std::move(code), std::move(message),
+                         std::move(detail)};
+}
 
 // Receives lines worth keeping in the operation's log.
 using log_fn = std::function<void(const std::string&)>;

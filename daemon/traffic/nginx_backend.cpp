@@ -72,15 +72,14 @@ upstream_layout nginx_backend::layout() const {
                          blue_upstreams_, green_upstreams_};
 }
 
-boost::asio::awaitable<outcome> nginx_backend::current(log_fn log) {
+boost::asio::awaitable<outcome> nginx_backend::current(log_fn) {
   if (!settings_.host) {
     // On this machine the file is read directly: no shell to start.
     std::optional<daemon::result<std::string>> text;
     std::function<void()> read = [&] { text = daemon::read_file_text(settings_.upstream_file); };
     co_await runner_.offload(read);
     if (!*text) {
-      if (log) log(text->error().message);
-      co_return outcome::failed(text->error().message);
+      co_return backend_failure("backend_failed", text->error().message);
     }
     co_return parse(text->value());
   }
@@ -89,11 +88,10 @@ boost::asio::awaitable<outcome> nginx_backend::current(log_fn log) {
   std::string command = "cat " + shell_quote(settings_.upstream_file.string());
   auto shell = co_await run_shell(runner_, settings_.host, command);
   if (!shell.result.ok()) {
-    std::string why =
-        shell.result.error != ssh::error_kind::none ? shell.result.summary() : shell.error_tail();
-    if (log) log("reading " + settings_.upstream_file.string() + " failed: " + why);
-    co_return outcome::failed("cannot read the upstream file " + settings_.upstream_file.string() +
-                              ": " + why);
+    co_return backend_failure("backend_failed",
+                              "cannot read the upstream file " + settings_.upstream_file.string() +
+                                  ": " + shell.result.summary(),
+                              shell.error_tail());
   }
   co_return parse(shell.out);
 }
@@ -180,28 +178,38 @@ boost::asio::awaitable<outcome> nginx_backend::route(routing target, log_fn log)
     }
   }
   if (run.transport_error) {
-    co_return outcome::failed("cannot change the upstream file: " + *run.transport_error);
+    co_return backend_failure("backend_failed",
+                              "cannot change the upstream file: " + *run.transport_error);
   }
+  // What the commands printed goes to the logs, not into the message.
   if (run.code == kTestFailed) {
-    co_return outcome::failed("`" + settings_.test_command + "` refused the new upstream file (" +
-                              run.error_tail + "); the previous file is back in place");
+    co_return backend_failure("backend_failed",
+                              "`" + settings_.test_command +
+                                  "` refused the new upstream file; the previous file is back in "
+                                  "place (its output is in the operation's log)",
+                              run.error_tail);
   }
   if (run.code == kReloadFailed) {
-    co_return outcome::failed("`" + settings_.reload_command + "` failed (" + run.error_tail +
-                              "); the previous file is back in place");
+    co_return backend_failure("backend_failed",
+                              "`" + settings_.reload_command +
+                                  "` failed; the previous file is back in place (its output is "
+                                  "in the operation's log)",
+                              run.error_tail);
   }
   if (run.code != 0) {
-    co_return outcome::failed("writing " + settings_.upstream_file.string() + " failed (" +
-                              run.error_tail + ")");
+    co_return backend_failure("backend_failed",
+                              "writing " + settings_.upstream_file.string() +
+                                  " failed (the output is in the operation's log)",
+                              run.error_tail);
   }
   if (log)
     log("nginx: wrote " + settings_.upstream_file.string() + " routing " + target.describe() +
         ", tested and reloaded");
   auto now = parse(run.file);
-  if (now.ok && !(now.now == target))
-    co_return outcome{false, now.now,
-                      "after the reload the upstream file routes to " + now.now.describe() +
-                          ", not " + target.describe()};
+  if (now && !(now.value() == target))
+    co_return backend_failure("not_applied", "after the reload the upstream file routes to " +
+                                                 now.value().describe() + ", not " +
+                                                 target.describe());
   co_return now;
 }
 

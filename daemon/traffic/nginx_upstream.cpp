@@ -74,26 +74,26 @@ outcome parse_upstream(const upstream_layout& layout, const std::string& file) {
         if (digits.empty() || digits.size() > 6 ||
             digits.find_first_not_of("0123456789") != std::string::npos ||
             (weight = std::stol(digits)) == 0)
-          return outcome::failed("the upstream file gives " + address + " the weight \"" + digits +
+          return backend_failure("routing_unknown", "the upstream file gives " + address + " the weight \"" + digits +
                                  "\"; nginx weights are whole numbers from 1 to 999999");
       }
       if (option == "down" || option == "backup") down = true;
     }
     auto it = owner.find(address);
     if (it == owner.end())
-      return outcome::failed("the upstream file routes to " + address +
+      return backend_failure("routing_unknown", "the upstream file routes to " + address +
                              ", which is in neither colour's upstreams");
     if (down) continue;
     weight_sum[it->second] += weight;
     seen[it->second].insert(address);
   }
   if (weight_sum.empty())
-    return outcome::failed("the upstream file " + layout.upstream_file.string() +
+    return backend_failure("routing_unknown", "the upstream file " + layout.upstream_file.string() +
                            " has no server of upstream " + layout.upstream_name);
   for (const auto& [c, servers] : seen) {
     const auto& all = c == colour::blue ? layout.blue : layout.green;
     if (servers.size() != all.size())
-      return outcome::failed("the upstream file routes to only some of " +
+      return backend_failure("routing_unknown", "the upstream file routes to only some of " +
                              std::string(daemon::to_string(c)) + "'s servers");
   }
   routing r;
@@ -105,7 +105,7 @@ outcome parse_upstream(const upstream_layout& layout, const std::string& file) {
     int blue = static_cast<int>((weight_sum[colour::blue] * 100 + total / 2) / total);
     r.weights = {{colour::blue, blue}, {colour::green, 100 - blue}};
   }
-  return outcome::routed(r);
+  return r;
 }
 
 }  // namespace bluegreen::traffic

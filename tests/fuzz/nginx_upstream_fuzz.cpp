@@ -55,8 +55,8 @@ void round_trip(FuzzedDataProvider& in) {
     }
   well_formed = well_formed && distinct.size() == layout.blue.size() + layout.green.size();
   if (!well_formed) return;
-  FUZZ_CHECK(read.ok);
-  FUZZ_CHECK(read.now == target);
+  FUZZ_CHECK(read.ok());
+  FUZZ_CHECK(read.value() == target);
 }
 
 void read_any(FuzzedDataProvider& in) {
@@ -66,12 +66,12 @@ void read_any(FuzzedDataProvider& in) {
                          {"10.0.0.1:8000", "10.0.0.2:8000"},
                          {"10.0.0.3:8000"}};
   outcome read = parse_upstream(layout, in.ConsumeRemainingBytesAsString());
-  if (!read.ok) {
-    FUZZ_CHECK(!read.error.empty());
+  if (!read.ok()) {
+    FUZZ_CHECK(!read.error().message.empty());
     return;
   }
   int total = 0;
-  for (const auto& [c, w] : read.now.weights) {
+  for (const auto& [c, w] : read.value().weights) {
     FUZZ_CHECK(w >= 0 && w <= 100);
     total += w;
   }

@@ -174,8 +174,11 @@ TEST(Engine, AFailingSmokeCheckMeansNoSwitch) {
 }
 
 // With `marker` present the nginx switch must fail saying `why`, put the
-// previous upstream file back and leave blue serving.
-void expect_failed_switch_restores_the_file(const std::string& marker, const std::string& why) {
+// previous upstream file back and leave blue serving. What the command
+// printed (`output`) is in the operation's log, never in the error sent to
+// clients.
+void expect_failed_switch_restores_the_file(const std::string& marker, const std::string& why,
+                                            const std::string& output) {
   world w;
   make_green_ready(w);
   ASSERT_FALSE(testing::Test::HasFatalFailure());
@@ -183,19 +186,25 @@ void expect_failed_switch_restores_the_file(const std::string& marker, const std
   std::ofstream(w.root() / marker);
   auto done = w.switch_to();
   EXPECT_EQ(done["state"], "failed");
+  std::string error = done["error"];
   for (const std::string& part : {why, std::string("the previous file is back in place")})
-    EXPECT_NE(done["error"].get<std::string>().find(part), std::string::npos) << done.dump();
+    EXPECT_NE(error.find(part), std::string::npos) << done.dump();
+  if (!output.empty()) {
+    EXPECT_EQ(error.find(output), std::string::npos) << error;
+    std::string log = log_text(w, done["id"]);
+    EXPECT_NE(log.find("load balancer output: " + output), std::string::npos) << log;
+  }
   EXPECT_EQ(bluegreen::testing::read_file(w.upstream_file()), before);
   EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
   EXPECT_EQ(recorded_live(w), "blue");
 }
 
 TEST(Engine, NginxRefusingTheConfigFailsTheSwitchAndRestoresTheFile) {
-  expect_failed_switch_restores_the_file("nginx-test-fails", "refused the new upstream file");
+  expect_failed_switch_restores_the_file("nginx-test-fails", "refused the new upstream file", "");
 }
 
 TEST(Engine, AFailingReloadFailsTheSwitchAndRestoresTheFile) {
-  expect_failed_switch_restores_the_file("reload-fails", "reload refused");
+  expect_failed_switch_restores_the_file("reload-fails", "failed", "reload refused");
 }
 
 TEST(Engine, TheCommandBackendSwitchesAndRollsBackThroughOperatorScripts) {
@@ -213,12 +222,17 @@ TEST(Engine, TheCommandBackendSwitchesAndRollsBackThroughOperatorScripts) {
             std::string::npos)
       << log_text(w, switched["id"]);
 
-  // A script that fails leaves traffic where it is, and says why.
+  // A script that fails leaves traffic where it is, and says why: how it
+  // ended in the error, what it printed in the operation's log only.
   std::ofstream(w.root() / "route-fails");
   auto refused = w.rollback();
   EXPECT_EQ(refused["state"], "failed");
-  EXPECT_NE(refused["error"].get<std::string>().find("route refused"), std::string::npos)
-      << refused.dump();
+  std::string error = refused["error"];
+  EXPECT_NE(error.find("switch_command failed: exit 3"), std::string::npos) << error;
+  EXPECT_EQ(error.find("route refused"), std::string::npos) << error;
+  EXPECT_NE(log_text(w, refused["id"]).find("load balancer output: route refused"),
+            std::string::npos)
+      << log_text(w, refused["id"]);
   EXPECT_EQ(w.through_lb("/hostname"), "green-production");
   EXPECT_EQ(recorded_live(w), "green");
   std::filesystem::remove(w.root() / "route-fails");

@@ -228,8 +228,8 @@ TEST_F(NginxFile, RendersOneColourAndReadsItBack) {
   EXPECT_NE(file.find("server 10.0.0.4:8000;"), std::string::npos);
   EXPECT_EQ(file.find("10.0.0.2"), std::string::npos);
   auto read = b.parse(file);
-  ASSERT_TRUE(read.ok) << read.error;
-  EXPECT_EQ(read.now.single(), colour::green);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read.value().single(), colour::green);
 }
 
 TEST_F(NginxFile, WeightsGiveEachColourItsShareWhateverItsServerCount) {
@@ -240,16 +240,16 @@ TEST_F(NginxFile, WeightsGiveEachColourItsShareWhateverItsServerCount) {
   EXPECT_NE(file.find("server 10.0.0.2:8000 weight=180;"), std::string::npos) << file;
   EXPECT_NE(file.find("server 10.0.0.3:8000 weight=10;"), std::string::npos) << file;
   auto read = b.parse(file);
-  ASSERT_TRUE(read.ok) << read.error;
-  EXPECT_EQ(read.now, canary);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read.value(), canary);
 }
 
 TEST_F(NginxFile, AnUnknownOrPartialServerListIsNotAColour) {
   auto b = backend();
-  EXPECT_FALSE(b.parse("upstream web {\n server 10.9.9.9:8000;\n}\n").ok);
-  EXPECT_FALSE(b.parse("upstream web {\n server 10.0.0.3:8000;\n}\n").ok);  // one of green's two
-  EXPECT_FALSE(b.parse("upstream other {\n server 10.0.0.2:8000;\n}\n").ok);
-  EXPECT_TRUE(b.parse("upstream web {\n  server 10.0.0.2:8000;  # blue\n}\n").ok);
+  EXPECT_FALSE(b.parse("upstream web {\n server 10.9.9.9:8000;\n}\n").ok());
+  EXPECT_FALSE(b.parse("upstream web {\n server 10.0.0.3:8000;\n}\n").ok());  // one of green's two
+  EXPECT_FALSE(b.parse("upstream other {\n server 10.0.0.2:8000;\n}\n").ok());
+  EXPECT_TRUE(b.parse("upstream web {\n  server 10.0.0.2:8000;  # blue\n}\n").ok());
 }
 
 // Weights of 0 divided by zero and huge weights overflowed when a file was
@@ -264,12 +264,12 @@ TEST_F(NginxFile, AWeightOutsideNginxsRangeIsAnErrorNotARouting) {
   for (const auto& [blue, green] : std::vector<std::pair<std::string, std::string>>{
            {"0", "0"}, {"-1", "1"}, {"9223372036854775807", "1"}, {"1x", "1"}, {"", "1"}}) {
     auto read = b.parse(file(blue, green));
-    EXPECT_FALSE(read.ok) << blue << "/" << green;
-    EXPECT_NE(read.error.find("weight"), std::string::npos) << read.error;
+    ASSERT_FALSE(read.ok()) << blue << "/" << green;
+    EXPECT_NE(read.error().message.find("weight"), std::string::npos) << read.error().message;
   }
   auto read = b.parse(file("90", "5"));
-  ASSERT_TRUE(read.ok) << read.error;
-  EXPECT_EQ(read.now.encode(), "blue:90,green:10");
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read.value().encode(), "blue:90,green:10");
 }
 
 }  // namespace
