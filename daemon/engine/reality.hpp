@@ -4,6 +4,7 @@
 #pragma once
 
 #include "daemon/engine/engine.hpp"
+#include "daemon/template.hpp"
 
 namespace bluegreen::engine {
 
@@ -18,5 +19,10 @@ storage::new_operation new_operation_for(std::string app, std::string kind, cons
 
 // The colour with most of the traffic (blue on a tie).
 daemon::colour main_colour(const traffic::routing& r);
+
+// The values of an app's templates (checks' expect_body) for colour `c`.
+daemon::template_values values_of(const daemon::app_config& app, daemon::colour c,
+                                  const storage::colour_record& state);
+const storage::colour_record& state_of(const storage::app_record& app, daemon::colour c);
 
 }  // namespace bluegreen::engine

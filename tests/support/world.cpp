@@ -221,6 +221,8 @@ std::string world::config_text(const world_options& o) const {
          "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
          sshd_->known_hosts().string() + "\"\nconnect_timeout = \"10s\"\n" +
          (o.ssh_workers ? "workers = " + std::to_string(o.ssh_workers) + "\n" : std::string()) +
+         (o.reality_interval.empty() ? std::string()
+                                     : "\n[reality]\ninterval = \"" + o.reality_interval + "\"\n") +
          "\n"
          "[[app]]\nname = \"demo\"\npublic_url = \"http://127.0.0.1:" + std::to_string(lb_port_) +
          "\"\nidentity_path = \"/hostname\"\n"
