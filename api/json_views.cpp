@@ -113,19 +113,19 @@ json lock_json(const storage::lock_record& lock) {
 json app_summary_json(const engine::app_view& view) {
   const auto& app = *view.app;
   json out = {{"name", app.name},
-          {"public_url", app.public_url},
-          {"live", optional_json(view.state.live)},
-          {"routing", optional_json(view.state.routing)},
-          {"drifted", view.state.drifted},
-          {"drift_reason", optional_json(view.state.drift_reason)},
-          {"recovering", view.recovering},
-          {"backend", app.traffic.backend_name()},
-          {"promote_mode",
-           app.promote.mode == daemon::promote_config::mode::automatic ? "auto" : "manual"},
-          {"blue", colour_json(app.blue, view.state.blue, false)},
-          {"green", colour_json(app.green, view.state.green, false)},
-          {"locks", locks_json(view)},
-          {"reality", reality_json(view)}};
+              {"public_url", app.public_url},
+              {"live", optional_json(view.state.live)},
+              {"routing", optional_json(view.state.routing)},
+              {"drifted", view.state.drifted},
+              {"drift_reason", optional_json(view.state.drift_reason)},
+              {"recovering", view.recovering},
+              {"backend", app.traffic.backend_name()},
+              {"promote_mode",
+               app.promote.mode == daemon::promote_config::mode::automatic ? "auto" : "manual"},
+              {"blue", colour_json(app.blue, view.state.blue, false)},
+              {"green", colour_json(app.green, view.state.green, false)},
+              {"locks", locks_json(view)},
+              {"reality", reality_json(view)}};
   add_health_checked_at(out, view);
   return out;
 }

@@ -38,8 +38,10 @@ asio::awaitable<identity_seen> probe_identity(std::string url, std::string blue_
     batch.pop_back();
     std::optional<colour> answer;
     if (probe.answered && probe.status == 200) {
-      if (answers_identity(probe.body, blue_identity)) answer = colour::blue;
-      else if (answers_identity(probe.body, green_identity)) answer = colour::green;
+      if (answers_identity(probe.body, blue_identity))
+        answer = colour::blue;
+      else if (answers_identity(probe.body, green_identity))
+        answer = colour::green;
     }
     if (!answer) {
       identity_seen seen;
@@ -47,8 +49,8 @@ asio::awaitable<identity_seen> probe_identity(std::string url, std::string blue_
       co_return seen;
     }
     ++named[*answer];
-    bool differs = expected ? *answer != *expected
-                            : named[colour::blue] > 0 && named[colour::green] > 0;
+    bool differs =
+        expected ? *answer != *expected : named[colour::blue] > 0 && named[colour::green] > 0;
     if (differs && batch.empty() && most() < kSettles) {
       pause.expires_after(std::chrono::milliseconds(10));
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -21,7 +21,7 @@ struct identity_seen {
   enum class kind { answered, alternating, unanswered };
   kind outcome = kind::unanswered;
   std::optional<daemon::colour> colour;  // when answered
-  std::string detail;  // when unanswered: "HTTP 502" or why there was no answer
+  std::string detail;                    // when unanswered: "HTTP 502" or why there was no answer
 };
 
 // `expected`: the colour the load balancer routes to, when known; each new

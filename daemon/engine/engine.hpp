@@ -110,11 +110,9 @@ class engine {
   std::vector<app_view> apps();
   std::optional<app_view> app(std::string_view name);
   // Changes whenever what apps() and app() answer may have changed (stored
-  // state, configuration, an app's recovery), so a rendering of them can be
-  // kept until then. Both terms only grow.
-  std::uint64_t apps_version() {
-    return stored_.version() + recovery_changes_ + reality_changes_;
-  }
+  // state, configuration, an app's recovery, a look at reality), so a
+  // rendering of them can be kept until then. Every term only grows.
+  std::uint64_t apps_version() { return stored_.version() + recovery_changes_ + reality_changes_; }
   std::vector<storage::audit_event> events(int limit, std::optional<std::int64_t> before_id,
                                            std::optional<std::string_view> app);
   std::optional<storage::operation_record> operation(std::int64_t id);

@@ -66,8 +66,8 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
   if (app.identity_path && !now.split) {
     std::string url = app.public_url + *app.identity_path;
     std::optional<colour> expected = now.live;
-    auto seen = co_await checks::probe_identity(url, app.blue.identity, app.green.identity,
-                                                expected);
+    auto seen =
+        co_await checks::probe_identity(url, app.blue.identity, app.green.identity, expected);
     // The load balancer and the identity probe disagreeing means nobody
     // knows what serves: even "force" does not deploy into that.
     if (auto reason = identity_disagreement(lb, url, now.live, seen)) {
@@ -83,10 +83,10 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
     std::string recorded = stored->routing.value_or(*stored->live + ":100");
     if (recorded != now.routing.encode()) {
       auto decoded = traffic::routing::decode(recorded);
-      std::string reason =
-          decoded ? record_disagreement(lb, *decoded, now.routing)
-                  : "bluegreend recorded " + recorded + " but " + lb + " routes to " +
-                        now.routing.describe() + " (changed by hand?)";
+      std::string reason = decoded
+                               ? record_disagreement(lb, *decoded, now.routing)
+                               : "bluegreend recorded " + recorded + " but " + lb + " routes to " +
+                                     now.routing.describe() + " (changed by hand?)";
       if (!force) {
         states.set_drift(app.name, reason);
         co_return failure{failure::kind::conflict, "drifted",

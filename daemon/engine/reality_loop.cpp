@@ -77,9 +77,10 @@ asio::awaitable<void> engine::run_reality_loop(std::string app_name,
     milliseconds interval = cfg->reality.interval;
     if (!app || interval.count() == 0) break;
     steady::time_point due =
-        last ? *last + next_look_after(interval, me->failures)
-             : started + first_look_after(interval, static_cast<std::size_t>(app - cfg->apps.data()),
-                                          cfg->apps.size());
+        last
+            ? *last + next_look_after(interval, me->failures)
+            : started + first_look_after(interval, static_cast<std::size_t>(app - cfg->apps.data()),
+                                         cfg->apps.size());
     if (steady::now() < due) {
       me->timer.expires_at(due);
       co_await me->timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -154,10 +155,11 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
     ++me->failures;
     if (!me->failing) {
       me->failing = true;
-      spdlog::warn("{}: reality: cannot read what {} routes to: {}; looking less often while it "
-                   "fails (at most every {})",
-                   app_name, lb, *backend_error,
-                   daemon::format_duration(std::max(cfg->reality.interval, kLongestBackoff)));
+      spdlog::warn(
+          "{}: reality: cannot read what {} routes to: {}; looking less often while it "
+          "fails (at most every {})",
+          app_name, lb, *backend_error,
+          daemon::format_duration(std::max(cfg->reality.interval, kLongestBackoff)));
     }
   } else if (look.routing) {
     if (me->failing)

@@ -12,8 +12,7 @@ std::string load_balancer_name(std::string_view backend_name) {
 }
 
 std::optional<std::string> identity_disagreement(std::string_view lb, const std::string& url,
-                                                 colour routed,
-                                                 const checks::identity_seen& seen) {
+                                                 colour routed, const checks::identity_seen& seen) {
   using kind = checks::identity_seen::kind;
   switch (seen.outcome) {
     case kind::unanswered:
@@ -42,8 +41,8 @@ drift_verdict judge_reality(std::string_view lb, const std::string& identity_url
     // The load balancer and the identity probe disagreeing comes first:
     // then nobody knows what serves.
     if (look.identity) {
-      if (auto why = identity_disagreement(lb, identity_url, main_colour(*look.routing),
-                                           *look.identity)) {
+      if (auto why =
+              identity_disagreement(lb, identity_url, main_colour(*look.routing), *look.identity)) {
         out.verdict = drift_verdict::kind::drifted;
         out.reason = *why;
         return out;

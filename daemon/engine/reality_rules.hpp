@@ -43,7 +43,7 @@ std::string record_disagreement(std::string_view lb, const traffic::routing& rec
 
 // What one look at an app found.
 struct reality_look {
-  std::optional<traffic::routing> routing;  // unset: the load balancer could not be read
+  std::optional<traffic::routing> routing;        // unset: the load balancer could not be read
   std::optional<checks::identity_seen> identity;  // unset: not probed
 };
 

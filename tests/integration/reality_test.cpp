@@ -38,7 +38,8 @@ json next_look(world& w, const json& since) {
       [&] {
         view = app_view(w);
         const json& at = view["reality"]["seen_at"];
-        return at.is_string() && (!since.is_string() || at.get<std::string>() > since.get<std::string>());
+        return at.is_string() &&
+               (!since.is_string() || at.get<std::string>() > since.get<std::string>());
       },
       30s);
   if (!looked) throw std::runtime_error("the reality loop did not look again: " + view.dump());
@@ -116,7 +117,8 @@ TEST(Reality, AHandEditedUpstreamIsShownAsDriftUntilItIsPutBack) {
 
   // Put back: no longer drifted, without any operation.
   route_by_hand(w, "blue");
-  ASSERT_TRUE(eventually([&] { return app_view(w)["drifted"] == false; }, 30s)) << app_view(w).dump();
+  ASSERT_TRUE(eventually([&] { return app_view(w)["drifted"] == false; }, 30s))
+      << app_view(w).dump();
   view = app_view(w);
   EXPECT_TRUE(view["drift_reason"].is_null());
   EXPECT_EQ(view["reality"]["routing"], "blue:100");
@@ -144,7 +146,8 @@ TEST(Reality, ASwitchDuringALookIsNotHeldUpAndTheStaleLookIsNotRecorded) {
   next_look(w, nullptr);
   // The loop's next reading of the load balancer reads "blue", then hangs.
   bluegreen::testing::file_gate hold(w.root() / "current-hold");
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(w.root() / "current-waiting"); }, 30s));
+  ASSERT_TRUE(
+      eventually([&] { return std::filesystem::exists(w.root() / "current-waiting"); }, 30s));
 
   // A switch meanwhile neither waits for that look nor is undone by it.
   auto done = w.switch_to(R"({"to": "green", "force": true})");
@@ -152,10 +155,13 @@ TEST(Reality, ASwitchDuringALookIsNotHeldUpAndTheStaleLookIsNotRecorded) {
   EXPECT_EQ(w.upstream_colour(), "green");
   hold.open();  // the look now sees "blue", from before the switch
   json view = next_look(w, nullptr);
-  ASSERT_TRUE(eventually([&] {
-    view = app_view(w);
-    return view["reality"]["routing"] == "green:100";
-  }, 30s)) << view.dump();
+  ASSERT_TRUE(eventually(
+      [&] {
+        view = app_view(w);
+        return view["reality"]["routing"] == "green:100";
+      },
+      30s))
+      << view.dump();
   view = next_look(w, view["reality"]["seen_at"]);
   EXPECT_EQ(view["live"], "green");
   EXPECT_EQ(view["drifted"], false) << view.dump();
@@ -170,10 +176,12 @@ TEST(Reality, AFailingLoadBalancerIsLookedAtLessOftenAndLoggedOnce) {
   // current.sh now prints something that is not a routing.
   std::ofstream(w.root() / "current-garbage");
   json view;
-  ASSERT_TRUE(eventually([&] {
-    view = app_view(w);
-    return !view["reality"]["error"].is_null();
-  }, 30s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        view = app_view(w);
+        return !view["reality"]["error"].is_null();
+      },
+      30s));
   EXPECT_NE(text_of(view["reality"]["error"]).find("cannot read what the load balancer routes to"),
             std::string::npos)
       << view.dump();
@@ -188,8 +196,8 @@ TEST(Reality, AFailingLoadBalancerIsLookedAtLessOftenAndLoggedOnce) {
     view = next_look(w, view["reality"]["seen_at"]);
     looks.push_back(millis_of(view["reality"]["seen_at"]));
   }
-  EXPECT_GE(looks[3] - looks[2], 600) << "looks at " << looks[0] << ", " << looks[1] << ", "
-                                      << looks[2] << ", " << looks[3];
+  EXPECT_GE(looks[3] - looks[2], 600)
+      << "looks at " << looks[0] << ", " << looks[1] << ", " << looks[2] << ", " << looks[3];
   std::string log = w.daemon().stderr_text();
   EXPECT_EQ(count_of(log, "cannot read what the load balancer routes to"), 1u) << log;
 

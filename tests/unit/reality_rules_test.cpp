@@ -1,10 +1,11 @@
 // The pure rules of the reality loop: the drift verdict from what is
 // recorded and what is seen, the wait between looks (spread, back-off), the
 // health check, and the [reality] section of the configuration.
+#include "daemon/engine/reality_rules.hpp"
+
 #include <gtest/gtest.h>
 
 #include "daemon/config.hpp"
-#include "daemon/engine/reality_rules.hpp"
 
 namespace bluegreen {
 namespace {
@@ -32,7 +33,8 @@ TEST(RealityVerdict, AHandEditedLoadBalancerIsDriftSayingWhatDiffers) {
   auto v = engine::judge_reality("nginx", kUrl, routing::all_to(colour::green),
                                  seen(routing::all_to(colour::blue), answered(colour::blue)));
   ASSERT_EQ(v.verdict, drift_verdict::kind::drifted);
-  EXPECT_EQ(v.reason, "nginx routes to blue but bluegreend recorded green as live (changed by hand?)");
+  EXPECT_EQ(v.reason,
+            "nginx routes to blue but bluegreend recorded green as live (changed by hand?)");
 }
 
 TEST(RealityVerdict, AgreementIsNoDrift) {
@@ -81,8 +83,9 @@ TEST(RealityVerdict, AnUnreadableLoadBalancerTellsNothingUnlessTheIdentityContra
   auto v = engine::judge_reality("nginx", kUrl, routing::all_to(colour::green),
                                  seen(std::nullopt, answered(colour::blue)));
   ASSERT_EQ(v.verdict, drift_verdict::kind::drifted);
-  EXPECT_EQ(v.reason, kUrl + " is answered by blue but bluegreend recorded green as live "
-                             "(changed by hand?)");
+  EXPECT_EQ(v.reason, kUrl +
+                          " is answered by blue but bluegreend recorded green as live "
+                          "(changed by hand?)");
 }
 
 TEST(RealityVerdict, OperatorScriptsAreCalledTheLoadBalancer) {
@@ -140,11 +143,10 @@ TEST(RealityConfig, BadIntervalsAreRefusedSayingWhatToWrite) {
     const char* text;
     const char* says;
   };
-  for (const auto& b : {bad{"interval = \"10\"", "is not a duration"},
-                        bad{"interval = 10", "expected"},
-                        bad{"interval = \"50ms\"", "at least \"100ms\", or 0 to turn"},
-                        bad{"interval = \"2d\"", "too long"},
-                        bad{"intervall = \"10s\"", "unknown key"}}) {
+  for (const auto& b :
+       {bad{"interval = \"10\"", "is not a duration"}, bad{"interval = 10", "expected"},
+        bad{"interval = \"50ms\"", "at least \"100ms\", or 0 to turn"},
+        bad{"interval = \"2d\"", "too long"}, bad{"intervall = \"10s\"", "unknown key"}}) {
     auto r = daemon::parse_config(std::string("[reality]\n") + b.text + "\n", "t.toml");
     EXPECT_FALSE(r.value) << b.text;
     ASSERT_FALSE(r.errors.empty()) << b.text;
