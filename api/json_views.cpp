@@ -44,6 +44,21 @@ json colour_json(const daemon::colour_config& cfg, const storage::colour_record&
   return out;
 }
 
+// What the reality loop last saw, beside what is recorded.
+json reality_json(const engine::app_view& view) {
+  return {{"routing", optional_json(view.state.observed_routing)},
+          {"identity", optional_json(view.state.observed_identity)},
+          {"error", optional_json(view.state.observed_error)},
+          {"seen_at", optional_json(view.seen.seen_at)},
+          {"drifted", view.state.drifted},
+          {"drift_reason", optional_json(view.state.drift_reason)}};
+}
+
+void add_health_checked_at(json& out, const engine::app_view& view) {
+  out["blue"]["health_checked_at"] = optional_json(view.seen.blue_health_checked_at);
+  out["green"]["health_checked_at"] = optional_json(view.seen.green_health_checked_at);
+}
+
 json locks_json(const engine::app_view& view) {
   return {{"manual", view.manual_lock ? lock_json(*view.manual_lock) : json(nullptr)},
           {"operation", view.operation_lock ? lock_json(*view.operation_lock) : json(nullptr)}};
@@ -97,19 +112,22 @@ json lock_json(const storage::lock_record& lock) {
 
 json app_summary_json(const engine::app_view& view) {
   const auto& app = *view.app;
-  return {{"name", app.name},
-          {"public_url", app.public_url},
-          {"live", optional_json(view.state.live)},
-          {"routing", optional_json(view.state.routing)},
-          {"drifted", view.state.drifted},
-          {"drift_reason", optional_json(view.state.drift_reason)},
-          {"recovering", view.recovering},
-          {"backend", app.traffic.backend_name()},
-          {"promote_mode",
-           app.promote.mode == daemon::promote_config::mode::automatic ? "auto" : "manual"},
-          {"blue", colour_json(app.blue, view.state.blue, false)},
-          {"green", colour_json(app.green, view.state.green, false)},
-          {"locks", locks_json(view)}};
+  json out = {{"name", app.name},
+              {"public_url", app.public_url},
+              {"live", optional_json(view.state.live)},
+              {"routing", optional_json(view.state.routing)},
+              {"drifted", view.state.drifted},
+              {"drift_reason", optional_json(view.state.drift_reason)},
+              {"recovering", view.recovering},
+              {"backend", app.traffic.backend_name()},
+              {"promote_mode",
+               app.promote.mode == daemon::promote_config::mode::automatic ? "auto" : "manual"},
+              {"blue", colour_json(app.blue, view.state.blue, false)},
+              {"green", colour_json(app.green, view.state.green, false)},
+              {"locks", locks_json(view)},
+              {"reality", reality_json(view)}};
+  add_health_checked_at(out, view);
+  return out;
 }
 
 json app_detail_json(const engine::app_view& view) {
@@ -118,6 +136,7 @@ json app_detail_json(const engine::app_view& view) {
   out["identity_path"] = optional_json(app.identity_path);
   out["blue"] = colour_json(app.blue, view.state.blue, true);
   out["green"] = colour_json(app.green, view.state.green, true);
+  add_health_checked_at(out, view);
   out["deploy"] = {{"steps", app.deploy.steps},
                    {"resolve", app.deploy.resolve},
                    {"timeout", daemon::format_duration(app.deploy.timeout)}};

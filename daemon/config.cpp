@@ -85,6 +85,28 @@ void read_ssh(error_sink& sink, const toml::table& t, ssh_config& out) {
   r.finish();
 }
 
+void read_reality(error_sink& sink, const toml::table& t, reality_config& out) {
+  table_reader r(sink, t, "reality");
+  // "Off" may be written the way people say it: 0, "0" or "0s".
+  const toml::node* n = t.get("interval");
+  if (n && ((n->is_integer() && n->as_integer()->get() == 0) ||
+            (n->is_string() && n->as_string()->get() == "0"))) {
+    r.node("interval", false, "");
+    out.interval = milliseconds(0);
+    r.finish();
+    return;
+  }
+  milliseconds interval = out.interval;
+  r.duration("interval", interval, true, 24h);
+  // Shorter than this would turn the look at every load balancer into load
+  // on it; 0 is the way to say "never".
+  if (interval.count() > 0 && interval < 100ms)
+    r.error_at("interval", "too short: at least \"100ms\", or 0 to turn the reality loop off");
+  else
+    out.interval = interval;
+  r.finish();
+}
+
 config_result finish(error_sink& sink, std::shared_ptr<config> cfg) {
   config_result result;
   result.errors = std::move(sink.errors());
@@ -143,6 +165,8 @@ config_result parse_config(std::string_view text, const std::filesystem::path& s
   if (auto server = r.subtable("server", false, "a table [server]"))
     read_server(sink, *server, cfg->server);
   if (auto ssh = r.subtable("ssh", false, "a table [ssh]")) read_ssh(sink, *ssh, cfg->ssh);
+  if (auto reality = r.subtable("reality", false, "a table [reality]"))
+    read_reality(sink, *reality, cfg->reality);
   if (const toml::node* apps = r.node("app", false, "[[app]] tables")) {
     const toml::array* arr = apps->as_array();
     if (!arr || !arr->is_array_of_tables()) {

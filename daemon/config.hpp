@@ -49,6 +49,12 @@ struct ssh_config {
   milliseconds keepalive{30'000};
 };
 
+// The reality loop: how often each app's load balancer, identity and
+// health are looked at between operations; zero turns the loop off.
+struct reality_config {
+  milliseconds interval{10'000};
+};
+
 // An SSH destination as written in the config: [user@]host[:port].
 struct ssh_target {
   std::string user;  // empty: the daemon's user name
@@ -153,6 +159,7 @@ struct config {
   std::filesystem::path source;  // the file it was loaded from
   server_config server;
   ssh_config ssh;
+  reality_config reality;
   std::vector<app_config> apps;
 
   const app_config* find_app(std::string_view name) const;

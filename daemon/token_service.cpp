@@ -10,6 +10,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "daemon/utc_time.hpp"
 #include "storage/audit_repository.hpp"
 #include "storage/error.hpp"
 #include "storage/token_repository.hpp"
@@ -29,19 +30,6 @@ std::string digest(std::string_view secret) {
 token_info to_info(const storage::token_record& r) {
   return token_info{r.id, r.name, parse_scope(r.scope).value_or(scope::read), r.created_at,
                     r.revoked_at, r.last_used_at};
-}
-
-// Now, as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ') writes created_at.
-std::string utc_now() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[40];
-  std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
-  return text;
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view kSelect = R"sql(
 SELECT a.name, a.live, a.drifted, a.drift_reason, a.updated_at,
        c.colour, c.ref, c.sha, c.deployed_at, c.deployed_by, c.verified, c.health, c.health_at,
-       a.routing, a.previous_live
+       a.routing, a.previous_live, a.observed_routing, a.observed_identity, a.observed_error
 FROM apps a JOIN colour_state c ON c.app = a.name
 )sql";
 
@@ -42,6 +42,9 @@ std::vector<app_record> read_apps(statement& query) {
       app.updated_at = query.column_text(4);
       app.routing = query.column_optional_text(13);
       app.previous_live = query.column_optional_text(14);
+      app.observed_routing = query.column_optional_text(15);
+      app.observed_identity = query.column_optional_text(16);
+      app.observed_error = query.column_optional_text(17);
       apps.push_back(std::move(app));
     }
     colour_record c = read_colour(query);
@@ -99,6 +102,21 @@ void app_state_repository::set_routing(std::string_view app, std::string_view li
       .run();
   touch(db_, app);
   tx.commit();
+}
+
+bool app_state_repository::set_observed(std::string_view app,
+                                        std::optional<std::string_view> routing,
+                                        std::optional<std::string_view> identity,
+                                        std::optional<std::string_view> error) {
+  // "IS NOT" compares NULLs as values: an unchanged row is not written (and
+  // no change is heard by the app state cache).
+  statement update(db_, R"sql(
+UPDATE apps SET observed_routing = ?2, observed_identity = ?3, observed_error = ?4,
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+WHERE name = ?1 AND (observed_routing IS NOT ?2 OR observed_identity IS NOT ?3
+                     OR observed_error IS NOT ?4))sql");
+  update.bind(1, app).bind(2, routing).bind(3, identity).bind(4, error).run();
+  return db_.changes() > 0;
 }
 
 void app_state_repository::set_previous_live(std::string_view app,

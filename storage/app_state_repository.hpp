@@ -35,6 +35,12 @@ struct app_record {
   std::optional<std::string> previous_live;
   bool drifted = false;
   std::optional<std::string> drift_reason;
+  // What the reality loop last saw: the routing the load balancer reports,
+  // the colour whose identity public_url answered, and what could not be
+  // read (unset when all of it could).
+  std::optional<std::string> observed_routing;
+  std::optional<std::string> observed_identity;
+  std::optional<std::string> observed_error;
   std::string updated_at;
   colour_record blue;
   colour_record green;
@@ -53,6 +59,11 @@ class app_state_repository {
   // Records the routing and the live colour it implies, in one transaction.
   void set_routing(std::string_view app, std::string_view live, std::string_view routing);
   void set_drift(std::string_view app, std::optional<std::string_view> reason);
+  // Records what the reality loop saw; writes nothing when it is what is
+  // stored already. Returns whether anything changed.
+  bool set_observed(std::string_view app, std::optional<std::string_view> routing,
+                    std::optional<std::string_view> identity,
+                    std::optional<std::string_view> error);
   void set_previous_live(std::string_view app, std::optional<std::string_view> colour);
   // A new release on a colour starts unverified.
   void record_release(std::string_view app, std::string_view colour, std::string_view ref,

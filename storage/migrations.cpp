@@ -13,7 +13,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -128,6 +128,14 @@ ALTER TABLE apps ADD COLUMN previous_live TEXT CHECK (previous_live IN ('blue', 
     R"sql(
 ALTER TABLE operations ADD COLUMN remote_marker TEXT;
 ALTER TABLE operations ADD COLUMN remote_hosts TEXT;
+)sql",
+    // 5: what the reality loop last saw between operations: the routing its
+    // load balancer reports, the colour whose identity public_url answered,
+    // and what could not be read. Written only when it changes.
+    R"sql(
+ALTER TABLE apps ADD COLUMN observed_routing TEXT;
+ALTER TABLE apps ADD COLUMN observed_identity TEXT CHECK (observed_identity IN ('blue', 'green'));
+ALTER TABLE apps ADD COLUMN observed_error TEXT;
 )sql",
 };
 

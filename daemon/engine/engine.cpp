@@ -66,6 +66,7 @@ void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who)
   record(who, "config.reload", std::nullopt,
          "loaded " + cfg_->source.string() + " with " + std::to_string(cfg_->apps.size()) +
              " app(s)");
+  start_reality_loops();  // new apps, a new interval, or the loop turned on or off
 }
 
 std::shared_ptr<traffic::backend> engine::backend_for(const daemon::app_config& app) {
@@ -86,6 +87,8 @@ app_view engine::view_of(const daemon::app_config& app) {
     view.manual_lock = stored->manual_lock;
   }
   view.recovering = recovering(app.name);
+  if (auto seen = reality_seen_.find(app.name); seen != reality_seen_.end())
+    view.seen = seen->second;
   return view;
 }
 
@@ -374,11 +377,13 @@ void engine::begin_stop(std::function<void()> on_idle) {
   on_idle_ = [this, on_idle = std::move(on_idle)] {
     // Nothing but recovery runs now: what it still waits for (a load
     // balancer that does not answer) is abandoned rather than holding up
-    // the stop; the next start reconciles those apps.
-    if (!recovering_.empty()) runner_.cancel_all();
+    // the stop; the next start reconciles those apps. So is a look at
+    // reality still waiting for one.
+    if (!recovering_.empty() || looks_running_ > 0) runner_.cancel_all();
     on_idle();
   };
   for (auto& [app, stop] : watches_) stop->cancel();
+  stop_reality_loops();
   for (auto& [id, waiters] : log_waiters_)
     for (auto* waiter : waiters) waiter->timer.cancel();
   if (running_.empty() && on_idle_) on_idle_();
@@ -392,6 +397,7 @@ void engine::shutdown(std::string_view reason) {
     op.cancel->cancel();
   }
   for (auto& [app, stop] : watches_) stop->cancel();
+  stop_reality_loops();
   // Followers of logs stop waiting.
   for (auto& [id, waiters] : log_waiters_)
     for (auto* waiter : waiters) waiter->timer.cancel();

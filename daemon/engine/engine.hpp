@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +48,14 @@ class backend;
 
 namespace bluegreen::engine {
 
+// When the reality loop last looked at an app (kept in memory, not
+// stored): unset before its first look since bluegreend started.
+struct reality_seen {
+  std::optional<std::string> seen_at;  // UTC, "2026-11-30T09:07:59.123Z"
+  std::optional<std::string> blue_health_checked_at;
+  std::optional<std::string> green_health_checked_at;
+};
+
 // One app as the API shows it: its configuration and what is stored about it.
 struct app_view {
   std::shared_ptr<const daemon::config> cfg;  // keeps `app` alive
@@ -57,6 +66,7 @@ struct app_view {
   // Still being reconciled with its load balancer after start-up; traffic
   // operations on it are refused until then.
   bool recovering = false;
+  reality_seen seen;
 };
 
 // Who asked for something, for the audit log.
@@ -100,9 +110,9 @@ class engine {
   std::vector<app_view> apps();
   std::optional<app_view> app(std::string_view name);
   // Changes whenever what apps() and app() answer may have changed (stored
-  // state, configuration, an app's recovery), so a rendering of them can be
-  // kept until then. Both terms only grow.
-  std::uint64_t apps_version() { return stored_.version() + recovery_changes_; }
+  // state, configuration, an app's recovery, a look at reality), so a
+  // rendering of them can be kept until then. Every term only grows.
+  std::uint64_t apps_version() { return stored_.version() + recovery_changes_ + reality_changes_; }
   std::vector<storage::audit_event> events(int limit, std::optional<std::int64_t> before_id,
                                            std::optional<std::string_view> app);
   std::optional<storage::operation_record> operation(std::int64_t id);
@@ -273,6 +283,19 @@ class engine {
   // False when the load balancer could not be read (the recorded state
   // stays; the next operation establishes the live colour itself).
   boost::asio::awaitable<bool> recover_app(std::string app_name);
+  // The reality loop (reality_loop.cpp): one supervised coroutine per app,
+  // started once the app is recovered and by a reload, looking at its load
+  // balancer, identity and health every reality.interval.
+  struct reality_loop;
+  struct look_slot;
+  void start_reality_loop(const std::string& app_name);
+  void start_reality_loops();  // every configured app not recovering nor looked at yet
+  void stop_reality_loops();
+  boost::asio::awaitable<void> run_reality_loop(std::string app_name,
+                                                std::shared_ptr<reality_loop> me);
+  boost::asio::awaitable<void> look_at_reality(std::shared_ptr<const daemon::config> cfg,
+                                               std::string app_name,
+                                               std::shared_ptr<reality_loop> me);
   // The refusal of a traffic operation on an app that is still recovering.
   std::optional<failure> refuse_while_recovering(std::string_view app) const;
 
@@ -295,6 +318,11 @@ class engine {
   std::map<std::int64_t, std::set<log_waiter*>> log_waiters_;
   std::set<std::string, std::less<>> recovering_;
   std::uint64_t recovery_changes_ = 0;  // counts changes of recovering_
+  std::map<std::string, std::shared_ptr<reality_loop>, std::less<>> reality_loops_;
+  std::map<std::string, reality_seen, std::less<>> reality_seen_;
+  std::uint64_t reality_changes_ = 0;  // counts changes of reality_seen_
+  std::size_t looks_running_ = 0;      // rounds holding a look slot
+  std::deque<std::shared_ptr<look_slot>> looks_waiting_;
 };
 
 }  // namespace bluegreen::engine

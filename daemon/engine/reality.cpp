@@ -1,11 +1,7 @@
 #include "daemon/engine/reality.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
-#include "daemon/checks/http_probe.hpp"
+#include "daemon/checks/identity_probe.hpp"
+#include "daemon/engine/reality_rules.hpp"
 #include "daemon/traffic/backend.hpp"
 
 namespace bluegreen::engine {
@@ -19,6 +15,20 @@ storage::new_operation new_operation_for(std::string app, std::string kind, cons
   op.actor = who.name;
   op.channel = who.channel;
   return op;
+}
+
+daemon::template_values values_of(const daemon::app_config& app, colour c,
+                                  const storage::colour_record& state) {
+  return {{"app", app.name},
+          {"colour", std::string(to_string(c))},
+          {"identity", app.colour_of(c).identity},
+          {"url", app.colour_of(c).url},
+          {"ref", state.ref.value_or("")},
+          {"sha", state.sha.value_or("")}};
+}
+
+const storage::colour_record& state_of(const storage::app_record& app, colour c) {
+  return c == colour::blue ? app.blue : app.green;
 }
 
 boost::asio::awaitable<result<engine::reality>> engine::establish(
@@ -48,79 +58,32 @@ boost::asio::awaitable<result<engine::reality>> engine::establish(
   now.split = !now.routing.single();
   now.live = now.routing.single().value_or(main_colour(now.routing));
 
-  std::vector<std::string> disagreements;
-  if (app.identity_path && !now.split) {
-    // A load balancer that was just reloaded may answer from old and new
-    // workers for a moment: three answers for the routed colour settle it,
-    // three for the other colour are a disagreement.
-    std::string url = app.public_url + *app.identity_path;
-    checks::probe_result probe;
-    boost::asio::steady_timer pause(io_);
-    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    int agree = 0, differ = 0;
-    bool unanswered = false;
-    std::vector<checks::probe_result> batch;
-    while (agree < 3 && differ < 3 && std::chrono::steady_clock::now() < give_up) {
-      // Three probes at once, on their own connections: the common case
-      // (all three agree) costs one round trip.
-      if (batch.empty()) {
-        int count = 3 - agree;
-        std::chrono::milliseconds timeout = std::chrono::seconds(5);
-        batch = co_await checks::http_get_all(url, count, timeout);
-      }
-      probe = std::move(batch.back());
-      batch.pop_back();
-      std::optional<colour> answer;
-      for (colour c : {colour::blue, colour::green})
-        if (probe.answered && probe.status == 200 &&
-            checks::answers_identity(probe.body, app.colour_of(c).identity))
-          answer = c;
-      if (!answer) {
-        unanswered = true;
-        break;
-      }
-      if (*answer == now.live) {
-        ++agree;
-      } else {
-        ++differ;
-        if (batch.empty()) {
-          pause.expires_after(std::chrono::milliseconds(10));
-          co_await pause.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        }
-      }
-    }
-    if (unanswered) {
-      disagreements.push_back(
-          url + " did not answer with either identity (" +
-          (probe.answered ? "HTTP " + std::to_string(probe.status) : probe.error) + ")");
-    } else if (differ >= 3) {
-      disagreements.push_back("the load balancer routes to " + std::string(to_string(now.live)) +
-                              " but " + url + " is answered by " +
-                              std::string(to_string(daemon::other(now.live))));
-    } else if (agree < 3) {
-      disagreements.push_back(url + " answers alternately with both colours' identities");
-    }
-  }
+  std::string lb = load_balancer_name(app.traffic.backend_name());
   storage::app_state_repository states(db_);
-  auto stored = states.find(app.name);
-  // The load balancer and the identity probe disagreeing means nobody knows
-  // what serves: even "force" does not deploy into that.
-  if (!disagreements.empty()) {
-    std::string reason;
-    for (const auto& d : disagreements) reason += (reason.empty() ? "" : "; ") + d;
-    states.set_drift(app.name, reason);
-    co_return failure{failure::kind::conflict, "drifted",
-                      "the live colour of " + app.name + " is in doubt: " + reason +
-                          ". Make the load balancer and the app agree (e.g. reload nginx), "
-                          "then try again"};
+  if (app.identity_path && !now.split) {
+    std::string url = app.public_url + *app.identity_path;
+    std::optional<colour> expected = now.live;
+    auto seen =
+        co_await checks::probe_identity(url, app.blue.identity, app.green.identity, expected);
+    // The load balancer and the identity probe disagreeing means nobody
+    // knows what serves: even "force" does not deploy into that.
+    if (auto reason = identity_disagreement(lb, url, now.live, seen)) {
+      states.set_drift(app.name, *reason);
+      co_return failure{failure::kind::conflict, "drifted",
+                        "the live colour of " + app.name + " is in doubt: " + *reason +
+                            ". Make the load balancer and the app agree (e.g. reload nginx), "
+                            "then try again"};
+    }
   }
+  auto stored = states.find(app.name);
   if (stored && stored->live) {
     std::string recorded = stored->routing.value_or(*stored->live + ":100");
     if (recorded != now.routing.encode()) {
       auto decoded = traffic::routing::decode(recorded);
-      std::string reason = "bluegreend recorded " + (decoded ? decoded->describe() : recorded) +
-                           " but the load balancer routes to " + now.routing.describe() +
-                           " (changed outside bluegreend?)";
+      std::string reason = decoded
+                               ? record_disagreement(lb, *decoded, now.routing)
+                               : "bluegreend recorded " + recorded + " but " + lb + " routes to " +
+                                     now.routing.describe() + " (changed by hand?)";
       if (!force) {
         states.set_drift(app.name, reason);
         co_return failure{failure::kind::conflict, "drifted",

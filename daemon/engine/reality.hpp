@@ -5,6 +5,7 @@
 
 #include "daemon/engine/engine.hpp"
 #include "daemon/engine/rules.hpp"
+#include "daemon/template.hpp"
 
 namespace bluegreen::engine {
 
@@ -16,5 +17,10 @@ struct engine::reality {
 
 // A new operation of `kind` on `app`, asked for by `who`.
 storage::new_operation new_operation_for(std::string app, std::string kind, const actor& who);
+
+// The values of an app's templates (checks' expect_body) for colour `c`.
+daemon::template_values values_of(const daemon::app_config& app, daemon::colour c,
+                                  const storage::colour_record& state);
+const storage::colour_record& state_of(const storage::app_record& app, daemon::colour c);
 
 }  // namespace bluegreen::engine

@@ -90,6 +90,9 @@ void engine::recover() {
   // At least one worker, so that the end is logged even without apps.
   queue->workers = std::max<size_t>(1, std::min(kConcurrentRecoveries, queue->apps.size()));
   for (size_t i = 0; i < queue->workers; ++i) supervise(0, recovery_worker(queue));
+  // Apps without a load balancer to reconcile are looked at from now on;
+  // the others once recovered.
+  start_reality_loops();
 }
 
 boost::asio::awaitable<void> engine::recovery_worker(std::shared_ptr<recovery_queue> queue) {
@@ -107,6 +110,7 @@ boost::asio::awaitable<void> engine::recovery_worker(std::shared_ptr<recovery_qu
     ++(read ? queue->reconciled : queue->unreadable);
     recovering_.erase(app_name);
     ++recovery_changes_;
+    start_reality_loop(app_name);
   }
   if (--queue->workers > 0) co_return;
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -11,6 +11,7 @@
 #include "daemon/checks/smoke_checks.hpp"
 #include "daemon/duration.hpp"
 #include "daemon/engine/reality.hpp"
+#include "daemon/engine/reality_rules.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/switch_intent_repository.hpp"
 #include "storage/transaction.hpp"
@@ -19,24 +20,6 @@ namespace bluegreen::engine {
 
 namespace asio = boost::asio;
 using daemon::colour;
-
-namespace {
-
-daemon::template_values values_of(const daemon::app_config& app, colour c,
-                                  const storage::colour_record& state) {
-  return {{"app", app.name},
-          {"colour", std::string(to_string(c))},
-          {"identity", app.colour_of(c).identity},
-          {"url", app.colour_of(c).url},
-          {"ref", state.ref.value_or("")},
-          {"sha", state.sha.value_or("")}};
-}
-
-const storage::colour_record& state_of(const storage::app_record& app, colour c) {
-  return c == colour::blue ? app.blue : app.green;
-}
-
-}  // namespace
 
 asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::string app_name,
                                                                           switch_request req,
@@ -280,13 +263,7 @@ asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, s
   colour c = *to.single();
   auto stored = storage::app_state_repository(db_).find(app_name);
   auto values = values_of(app, c, stored ? state_of(*stored, c) : storage::colour_record{});
-  std::vector<daemon::check_config> probes = app.checks;
-  if (probes.empty()) {
-    daemon::check_config any;
-    any.path = app.identity_path.value_or("/");
-    if (app.identity_path) any.expect_body = "{identity}";
-    probes.push_back(any);
-  }
+  std::vector<daemon::check_config> probes = health_checks(app);
   event(id, "watching " + app.public_url + " for " + daemon::format_duration(app.promote.watch));
   auto end = std::chrono::steady_clock::now() + app.promote.watch;
   asio::steady_timer timer(io_);

@@ -27,6 +27,7 @@ traffic_gate::pass::~pass() {
 }
 
 asio::awaitable<traffic_gate::pass> traffic_gate::enter(std::string app) {
+  ++changes_[app];
   lane& l = lanes_[app];
   if (!l.held) {
     l.held = true;
@@ -52,6 +53,11 @@ asio::awaitable<traffic_gate::pass> traffic_gate::enter(std::string app) {
 bool traffic_gate::busy(std::string_view app) const {
   auto it = lanes_.find(app);
   return it != lanes_.end() && it->second.held;
+}
+
+std::uint64_t traffic_gate::changes(std::string_view app) const {
+  auto it = changes_.find(app);
+  return it == changes_.end() ? 0 : it->second;
 }
 
 void traffic_gate::leave(const std::string& app) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -48,6 +49,10 @@ class traffic_gate {
   boost::asio::awaitable<pass> enter(std::string app);
   // True while a change of `app` holds its gate.
   bool busy(std::string_view app) const;
+  // How many changes of `app` have asked for its gate so far: a reader that
+  // sees the same number before and after it looked (and the gate free)
+  // knows no change began or happened meanwhile.
+  std::uint64_t changes(std::string_view app) const;
 
  private:
   struct waiter;
@@ -59,6 +64,7 @@ class traffic_gate {
 
   boost::asio::io_context& io_;
   std::map<std::string, lane, std::less<>> lanes_;
+  std::map<std::string, std::uint64_t, std::less<>> changes_;
 };
 
 }  // namespace bluegreen::engine

@@ -104,7 +104,13 @@ world::world(world_options options) : options_(std::move(options)) {
              "exec " + root + "/reload.sh\n");
   dir_.write("current.sh", "#!/bin/sh\n"
                            "if [ -e " + root + "/current-garbage ]; then echo maybe; exit 0; fi\n"
-                           "if grep -q '127.0.0.2:' " + n + "/upstream.conf; then echo blue; else echo green; fi\n");
+                           "answer=$(if grep -q '127.0.0.2:' " + n + "/upstream.conf; then echo blue; else echo green; fi)\n"
+                           // With a gate file, the first reading after it appeared waits
+                           // there and then answers what it read before waiting.
+                           "if [ -e " + root + "/current-hold ] && mkdir " + root + "/current-held 2>/dev/null; then\n"
+                           "  touch " + root + "/current-waiting; flock -s " + root + "/current-hold true\n"
+                           "fi\n"
+                           "echo $answer\n");
   for (const char* script : {"reload.sh", "route.sh", "current.sh"})
     std::filesystem::permissions(dir_ / script, std::filesystem::perms::owner_all);
   start_nginx();
@@ -221,6 +227,8 @@ std::string world::config_text(const world_options& o) const {
          "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
          sshd_->known_hosts().string() + "\"\nconnect_timeout = \"10s\"\n" +
          (o.ssh_workers ? "workers = " + std::to_string(o.ssh_workers) + "\n" : std::string()) +
+         (o.reality_interval.empty() ? std::string()
+                                     : "\n[reality]\ninterval = \"" + o.reality_interval + "\"\n") +
          "\n"
          "[[app]]\nname = \"demo\"\npublic_url = \"http://127.0.0.1:" + std::to_string(lb_port_) +
          "\"\nidentity_path = \"/hostname\"\n"

@@ -36,6 +36,8 @@ struct world_options {
   bool command_backend = false;
   // ssh.workers (0: the default).
   unsigned ssh_workers = 0;
+  // reality.interval, e.g. "100ms" or "0s" (empty: the default).
+  std::string reality_interval{};
   // TOML added after the demo app, e.g. a second [[app]].
   std::string extra_config{};
 };

@@ -58,6 +58,9 @@ state_dir = ")" + (dir_ / "state").string() + R"("
 known_hosts = ")" + (dir_ / "known_hosts").string() +
                                                  R"("
 use_agent = true
+# The tests run the loop until nothing is left to do: no reality loop.
+[reality]
+interval = 0
 [[app]]
 name = "demo"
 public_url = "http://127.0.0.1:9"

@@ -1,0 +1,258 @@
+// engine's reality loop: between operations, every reality.interval, each
+// app's load balancer is asked what it routes to, public_url which colour
+// answers, and both colours whether they are healthy; what changed is
+// recorded (drift included), so the app view tells the truth between
+// operations. It only reads: it never routes, never takes the app's lock
+// or traffic gate, and a look that overlapped a traffic change of the app is
+// thrown away.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/checks/identity_probe.hpp"
+#include "daemon/checks/smoke_checks.hpp"
+#include "daemon/duration.hpp"
+#include "daemon/engine/reality.hpp"
+#include "daemon/engine/reality_rules.hpp"
+#include "daemon/one_line_text.hpp"
+#include "daemon/traffic/backend.hpp"
+#include "daemon/utc_time.hpp"
+#include "storage/transaction.hpp"
+
+namespace bluegreen::engine {
+
+namespace asio = boost::asio;
+using daemon::colour;
+using std::chrono::milliseconds;
+using steady = std::chrono::steady_clock;
+
+struct engine::reality_loop {
+  explicit reality_loop(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;  // the wait for the next look; cancelled to wake the loop
+  bool stop = false;
+  unsigned failures = 0;  // looks in a row whose load balancer could not be read
+  bool failing = false;   // the log says the load balancer cannot be read
+};
+
+// A round waiting for one of the kConcurrentLooks slots.
+struct engine::look_slot {
+  explicit look_slot(asio::io_context& io) : timer(io, steady::time_point::max()) {}
+  asio::steady_timer timer;  // cancelled when the slot is handed over, or at stop
+  bool given = false;
+};
+
+void engine::start_reality_loop(const std::string& app_name) {
+  if (stopping_ || cfg_->reality.interval.count() == 0 || !cfg_->find_app(app_name)) return;
+  if (reality_loops_.count(app_name) > 0 || recovering(app_name)) return;
+  auto me = std::make_shared<reality_loop>(io_);
+  reality_loops_[app_name] = me;
+  supervise(0, run_reality_loop(app_name, me));
+}
+
+void engine::start_reality_loops() {
+  // Running loops read the configuration again (a new interval, an app
+  // removed or the loop turned off).
+  for (auto& [app, loop] : reality_loops_) loop->timer.cancel();
+  for (const auto& app : cfg_->apps) start_reality_loop(app.name);
+}
+
+void engine::stop_reality_loops() {
+  for (auto& [app, loop] : reality_loops_) {
+    loop->stop = true;
+    loop->timer.cancel();
+  }
+  for (auto& slot : looks_waiting_) slot->timer.cancel();
+  looks_waiting_.clear();
+}
+
+asio::awaitable<void> engine::run_reality_loop(std::string app_name,
+                                               std::shared_ptr<reality_loop> me) {
+  auto started = steady::now();
+  std::optional<steady::time_point> last;  // when the last look began
+  while (!me->stop && !stopping_) {
+    auto cfg = cfg_;
+    const daemon::app_config* app = cfg->find_app(app_name);
+    milliseconds interval = cfg->reality.interval;
+    if (!app || interval.count() == 0) break;
+    steady::time_point due =
+        last
+            ? *last + next_look_after(interval, me->failures)
+            : started + first_look_after(interval, static_cast<std::size_t>(app - cfg->apps.data()),
+                                         cfg->apps.size());
+    if (steady::now() < due) {
+      me->timer.expires_at(due);
+      co_await me->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;  // due, or woken: read the configuration and the clock again
+    }
+    last = steady::now();
+    try {
+      co_await look_at_reality(cfg, app_name, me);
+    } catch (const std::exception& e) {
+      // One failed look (the database, say) does not end the loop.
+      spdlog::error("{}: looking at reality failed: {}", app_name, e.what());
+    }
+  }
+  auto it = reality_loops_.find(app_name);
+  if (it != reality_loops_.end() && it->second == me) reality_loops_.erase(it);
+}
+
+asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::config> cfg,
+                                              std::string app_name,
+                                              std::shared_ptr<reality_loop> me) {
+  const daemon::app_config* found = cfg->find_app(app_name);
+  if (!found) co_return;
+  const daemon::app_config& app = *found;
+  // Never beside a traffic change of the app, and never making one wait:
+  // the gate is only looked at, not taken.
+  if (gate_.busy(app_name)) co_return;
+  const std::uint64_t changes_before = gate_.changes(app_name);
+
+  // At most kConcurrentLooks rounds at once, across all apps.
+  if (looks_running_ >= kConcurrentLooks) {
+    auto slot = std::make_shared<look_slot>(io_);
+    looks_waiting_.push_back(slot);
+    co_await slot->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!slot->given) co_return;  // stopping
+  } else {
+    ++looks_running_;
+  }
+  struct held_slot {
+    std::size_t& running;
+    std::deque<std::shared_ptr<look_slot>>& waiting;
+    ~held_slot() {
+      if (waiting.empty()) {
+        --running;
+        return;
+      }
+      auto next = waiting.front();
+      waiting.pop_front();
+      next->given = true;  // the slot passes on: `running` stays
+      next->timer.cancel();
+    }
+  } slot{looks_running_, looks_waiting_};
+
+  // 1. What the load balancer routes to.
+  std::string lb = load_balancer_name(app.traffic.backend_name());
+  reality_look look;
+  std::vector<std::string> errors;
+  std::optional<std::string> backend_error;
+  std::string backend_output;  // for the daemon's log only
+  if (auto backend = backend_for(app)) {
+    traffic::log_fn quiet;
+    auto current = co_await backend->current(quiet);
+    if (current) {
+      look.routing = current.value();
+    } else {
+      backend_error = current.error().message;
+      if (!current.error().detail.empty())
+        backend_output = " (output: " + daemon::escape_one_line(current.error().detail) + ")";
+    }
+  } else {
+    errors.push_back("the " + std::string(app.traffic.backend_name()) +
+                     " traffic backend is not available in this version");
+  }
+  if (me->stop || stopping_) co_return;  // the stop may have cut the backend's command short
+  if (backend_error) {
+    errors.push_back("cannot read what " + lb + " routes to: " + *backend_error);
+    ++me->failures;
+    if (!me->failing) {
+      me->failing = true;
+      spdlog::warn(
+          "{}: reality: cannot read what {} routes to: {}{}; looking less often while it "
+          "fails (at most every {})",
+          app_name, lb, *backend_error, backend_output,
+          daemon::format_duration(std::max(cfg->reality.interval, kLongestBackoff)));
+    }
+  } else if (look.routing) {
+    if (me->failing)
+      spdlog::info("{}: reality: {} can be read again after {} failed look(s)", app_name, lb,
+                   me->failures);
+    me->failing = false;
+    me->failures = 0;
+  }
+
+  // 2. Which colour answers public_url (not during a split: both do).
+  std::string identity_url = app.public_url + app.identity_path.value_or("");
+  if (app.identity_path && (!look.routing || look.routing->single())) {
+    std::optional<colour> expected;
+    if (look.routing) expected = look.routing->single();
+    look.identity = co_await checks::probe_identity(identity_url, app.blue.identity,
+                                                    app.green.identity, expected);
+    if (look.identity->outcome == checks::identity_seen::kind::unanswered)
+      errors.push_back(identity_url + " did not answer with either identity (" +
+                       look.identity->detail + ")");
+  }
+
+  // 3. Each colour's health, by the app's health check.
+  std::optional<storage::app_record> before;
+  if (const stored_app* stored = stored_.find(app_name)) before = stored->state;
+  std::map<colour, std::string> health;
+  std::vector<daemon::check_config> probes = health_checks(app);
+  for (colour c : {colour::blue, colour::green}) {
+    auto values = values_of(app, c, before ? state_of(*before, c) : storage::colour_record{});
+    std::string url = app.colour_of(c).url;
+    std::function<void(const std::string&)> quiet;
+    auto checked = co_await checks::run_checks(url, probes, values, false, quiet);
+    health[c] = checked.passed ? "ok" : "failing";
+  }
+  std::string seen_at = daemon::utc_now();
+
+  // A traffic change that began or happened meanwhile (or a reload) makes
+  // this look stale: what the change recorded stays.
+  if (me->stop || stopping_) co_return;
+  if (gate_.busy(app_name) || gate_.changes(app_name) != changes_before || cfg_ != cfg) {
+    spdlog::debug("{}: reality: a traffic change overlapped this look; it is not recorded",
+                  app_name);
+    co_return;
+  }
+
+  // 4. Record what changed, judged against the record of now.
+  const stored_app* stored = stored_.find(app_name);
+  if (!stored) co_return;
+  storage::app_record now = stored->state;
+  std::optional<traffic::routing> recorded;
+  if (now.live) recorded = traffic::routing::decode(now.routing.value_or(*now.live + ":100"));
+  drift_verdict verdict = judge_reality(lb, identity_url, recorded, look);
+
+  std::optional<std::string> observed_routing, observed_identity, observed_error;
+  if (look.routing) observed_routing = look.routing->encode();
+  if (look.identity && look.identity->colour)
+    observed_identity = std::string(to_string(*look.identity->colour));
+  for (const auto& e : errors) observed_error = (observed_error ? *observed_error + "; " : "") + e;
+
+  bool observed_changed = observed_routing != now.observed_routing ||
+                          observed_identity != now.observed_identity ||
+                          observed_error != now.observed_error;
+  bool drift_set = verdict.verdict == drift_verdict::kind::drifted &&
+                   (!now.drifted || now.drift_reason != verdict.reason);
+  bool drift_cleared = verdict.verdict == drift_verdict::kind::agrees && now.drifted;
+  std::vector<colour> health_changed;
+  for (colour c : {colour::blue, colour::green})
+    if (state_of(now, c).health != health[c]) health_changed.push_back(c);
+
+  if (observed_changed || drift_set || drift_cleared || !health_changed.empty()) {
+    storage::app_state_repository states(db_);
+    storage::transaction tx(db_);  // one commit for all that changed
+    if (observed_changed)
+      states.set_observed(app_name, observed_routing, observed_identity, observed_error);
+    if (drift_set) states.set_drift(app_name, verdict.reason);
+    if (drift_cleared) states.set_drift(app_name, std::nullopt);
+    for (colour c : health_changed) states.set_health(app_name, to_string(c), health[c]);
+    tx.commit();
+  }
+  if (drift_set) spdlog::warn("{}: drifted: {}", app_name, verdict.reason);
+  if (drift_cleared)
+    spdlog::info("{}: no longer drifted: {} routes to {} as recorded", app_name, lb,
+                 look.routing ? look.routing->describe() : std::string("?"));
+
+  reality_seen& seen = reality_seen_[app_name];
+  seen.seen_at = seen_at;
+  seen.blue_health_checked_at = seen_at;
+  seen.green_health_checked_at = seen_at;
+  ++reality_changes_;
+}
+
+}  // namespace bluegreen::engine
