@@ -6,8 +6,10 @@
 #include <exception>
 
 #include "api/error_response.hpp"
+#include "api/event_stream.hpp"
 #include "api/json_text.hpp"
 #include "api/json_views.hpp"
+#include "api/log_stream.hpp"
 #include "api/request_bodies.hpp"
 #include "api/target.hpp"
 #include "daemon/engine/engine.hpp"
@@ -89,13 +91,6 @@ std::optional<std::int64_t> id_param(const call_context& ctx, response& error) {
     return std::nullopt;
   }
   return value;
-}
-
-std::string sse_event(const std::string& name, const json& data, std::optional<std::int64_t> id) {
-  std::string out;
-  if (id) out += "id: " + std::to_string(*id) + "\n";
-  out += "event: " + name + "\ndata: " + json_text(data) + "\n\n";
-  return out;
 }
 
 }  // namespace
@@ -323,38 +318,11 @@ void application::add_routes() {
         response r;
         r.content_type = "text/event-stream";
         r.headers.emplace_back("X-Accel-Buffering", "no");
-        std::int64_t op_id = *id;
-        std::int64_t start = *after;
-        r.stream = [this, op_id, start](stream_writer& out) -> asio::awaitable<void> {
-          std::int64_t cursor = start;
-          for (;;) {
-            auto lines = engine_.log(op_id, cursor, 500);
-            for (const auto& l : lines) {
-              std::string chunk = sse_event("line", log_line_json(l), l.id);
-              if (!co_await out.write(chunk)) co_return;
-              cursor = l.id;
-            }
-            if (lines.size() == 500) continue;
-            auto op = engine_.operation(op_id);
-            bool waiting = op && (op->state == "running" || op->state == "queued");
-            if (!waiting) {
-              if (engine_.log(op_id, cursor, 1).empty()) {
-                std::string chunk = sse_event("end", operation_json(*op), std::nullopt);
-                co_await out.write(chunk);
-                co_return;
-              }
-              continue;
-            }
-            co_await engine_.wait_for_log(op_id, cursor, std::chrono::seconds(15));
-            if (engine_.log(op_id, cursor, 1).empty()) {
-              auto now = engine_.operation(op_id);
-              if (now && (now->state == "running" || now->state == "queued"))
-                if (std::string ping = ": keep-alive\n\n"; !co_await out.write(ping)) co_return;
-            }
-          }
-        };
+        r.stream = log_stream(engine_, *id, *after);
         co_return r;
       });
+
+  router_.add("GET", "/api/v1/events/stream", scope::read, event_stream_handler(engine_));
 }
 
 asio::awaitable<response> application::handle(const request& req) {

@@ -13,7 +13,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -128,6 +128,19 @@ ALTER TABLE apps ADD COLUMN previous_live TEXT CHECK (previous_live IN ('blue', 
     R"sql(
 ALTER TABLE operations ADD COLUMN remote_marker TEXT;
 ALTER TABLE operations ADD COLUMN remote_hosts TEXT;
+)sql",
+    // 5: the event stream's history: what happened to operations and to the
+    // stored state of apps, newest kept (AUTOINCREMENT: an id is never
+    // reused, so a client's Last-Event-ID stays meaningful after pruning).
+    R"sql(
+CREATE TABLE events (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  type         TEXT NOT NULL,
+  app          TEXT,
+  operation_id INTEGER,
+  data         TEXT NOT NULL
+);
 )sql",
 };
 

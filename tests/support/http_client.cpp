@@ -109,6 +109,20 @@ std::string http_connection::read_until_closed(std::chrono::milliseconds deadlin
   }
 }
 
+bool http_connection::read_until(const std::function<bool(const std::string&)>& enough,
+                                 std::chrono::milliseconds deadline) {
+  auto end = clock::now() + deadline;
+  while (!enough(buffer_)) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, remaining_ms(end)) <= 0) return false;
+    char chunk[65536];
+    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+  }
+  return true;
+}
+
 bool http_connection::wait_closed(std::chrono::milliseconds deadline) {
   auto end = clock::now() + deadline;
   for (;;) {
