@@ -57,7 +57,7 @@ int find(const std::vector<sse_message>& ms, size_t from,
 std::function<bool(const sse_message&)> op_event(const std::string& type, std::int64_t id,
                                                  const std::string& state) {
   return [=](const sse_message& m) {
-    return m.event == type && m.data["operation_id"] == id &&
+    return m.event == type && m.data["operation_id"] == id && m.data.contains("operation") &&
            m.data["operation"]["state"] == state;
   };
 }
@@ -65,7 +65,7 @@ std::function<bool(const sse_message&)> op_event(const std::string& type, std::i
 std::function<bool(const sse_message&)> changed(const std::string& field, const json& to) {
   return [=](const sse_message& m) {
     if (m.event != "app.changed") return false;
-    for (const auto& c : m.data["changes"])
+    for (const auto& c : m.data.value("changes", json::array()))
       if (c["field"] == field && c["new"] == to) return true;
     return false;
   };
@@ -94,7 +94,7 @@ TEST(EventStream, ADeployAndItsSwitchAreEventsInOrderAndAReconnectGetsExactlyThe
   EXPECT_EQ(ms[0].data["operation"]["kind"], "deploy");
   EXPECT_EQ(ms[0].data["operation"]["ref"], "main");
   int locked = find(ms, started, [&](const sse_message& m) {
-    for (const auto& c : m.data["changes"])
+    for (const auto& c : m.data.value("changes", json::array()))
       if (c["field"] == "operation_lock" && c["new"].is_object() &&
           c["new"]["operation_id"] == deploy)
         return true;
@@ -104,7 +104,7 @@ TEST(EventStream, ADeployAndItsSwitchAreEventsInOrderAndAReconnectGetsExactlyThe
   int ready = find(ms, started, op_event("operation.updated", deploy, "ready"));
   int sw_started = find(ms, ready, op_event("operation.started", sw, "running"));
   int live = find(ms, sw_started, [](const sse_message& m) {
-    for (const auto& c : m.data["changes"])
+    for (const auto& c : m.data.value("changes", json::array()))
       if (c["field"] == "live" && c["old"] == "blue" && c["new"] == "green") return true;
     return false;
   });
@@ -155,7 +155,7 @@ TEST(EventStream, TheWatchsSwitchBackIsARollbackByTheWatch) {
   std::int64_t rollback = ms[back].data["operation_id"];
   ms = read_until(*stream, op_event("operation.finished", rollback, "succeeded"));
   int live = find(ms, back, [](const sse_message& m) {
-    for (const auto& c : m.data["changes"])
+    for (const auto& c : m.data.value("changes", json::array()))
       if (c["field"] == "live" && c["old"] == "green" && c["new"] == "blue") return true;
     return false;
   });
