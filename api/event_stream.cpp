@@ -40,7 +40,8 @@ json event_json(const storage::event_record& event) {
 }
 
 handler event_stream_handler(engine::engine& engine, event_stream_options options) {
-  return [&engine, options](const request& req, const call_context& ctx) -> asio::awaitable<response> {
+  return [&engine, options](const request& req,
+                            const call_context& ctx) -> asio::awaitable<response> {
     // Last-Event-ID (an EventSource reconnecting) wins over ?after= (its
     // first connection, which cannot set headers).
     std::optional<std::int64_t> from;
@@ -73,17 +74,18 @@ handler event_stream_handler(engine::engine& engine, event_stream_options option
     r.content_type = "text/event-stream";
     r.headers.emplace_back("Cache-Control", "no-cache");
     r.headers.emplace_back("X-Accel-Buffering", "no");
-    r.stream = [&hub, options, app, start, reset, newest](stream_writer& out) -> asio::awaitable<void> {
+    r.stream = [&hub, options, app, start, reset,
+                newest](stream_writer& out) -> asio::awaitable<void> {
       using clock = std::chrono::steady_clock;
       std::int64_t cursor = start;
       if (reset) {
-        json data = {{"type", "reset"},
-                     {"last_event_id", start},
-                     {"newest", newest},
-                     {"message",
-                      "events after " + std::to_string(start) +
-                          " are no longer kept; read the state again (GET /api/v1/apps) and "
-                          "go on from this event"}};
+        json data = {
+            {"type", "reset"},
+            {"last_event_id", start},
+            {"newest", newest},
+            {"message", "events after " + std::to_string(start) +
+                            " are no longer kept; read the state again (GET /api/v1/apps) and "
+                            "go on from this event"}};
         std::string chunk = sse_message("reset", data, newest);
         if (!co_await out.write(chunk)) co_return;
         cursor = newest;
@@ -101,7 +103,8 @@ handler event_stream_handler(engine::engine& engine, event_stream_options option
         cursor = page.cursor;
         if (page.events.size() == kPage) continue;
         if (hub.stopping()) co_return;
-        auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - last_write);
+        auto quiet =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - last_write);
         if (quiet >= options.heartbeat) {
           std::string ping(kSseHeartbeat);
           if (!co_await out.write(ping)) co_return;

@@ -8,8 +8,13 @@ namespace bluegreen::storage {
 
 std::int64_t event_repository::add(const new_event& event, std::int64_t keep) {
   transaction tx(db_);
-  statement insert(db_, "INSERT INTO events (type, app, operation_id, data) VALUES (?1, ?2, ?3, ?4)");
-  insert.bind(1, event.type).bind(2, event.app).bind(3, event.operation_id).bind(4, event.data).run();
+  statement insert(db_,
+                   "INSERT INTO events (type, app, operation_id, data) VALUES (?1, ?2, ?3, ?4)");
+  insert.bind(1, event.type)
+      .bind(2, event.app)
+      .bind(3, event.operation_id)
+      .bind(4, event.data)
+      .run();
   std::int64_t id = db_.last_insert_id();
   // By id, on the primary key: at most one row goes per row added.
   statement prune(db_, "DELETE FROM events WHERE id <= ?1");
@@ -19,7 +24,7 @@ std::int64_t event_repository::add(const new_event& event, std::int64_t keep) {
 }
 
 std::vector<event_record> event_repository::after(std::int64_t after_id, int limit,
-                                                   std::optional<std::string_view> app) {
+                                                  std::optional<std::string_view> app) {
   statement query(db_,
                   "SELECT id, at, type, app, operation_id, data FROM events"
                   " WHERE id > ?1 AND (?2 IS NULL OR app = ?2) ORDER BY id LIMIT ?3");

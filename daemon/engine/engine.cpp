@@ -123,8 +123,8 @@ asio::awaitable<void> engine::wait_for_log(std::int64_t id, std::int64_t after_i
   co_await logs_.wait(id, after_id, timeout);
 }
 
-asio::awaitable<void> engine::follow_log(std::int64_t id, std::int64_t after_id,
-                                         log_follower& to, std::chrono::milliseconds quiet) {
+asio::awaitable<void> engine::follow_log(std::int64_t id, std::int64_t after_id, log_follower& to,
+                                         std::chrono::milliseconds quiet) {
   co_await logs_.follow(id, after_id, to, quiet);
 }
 
@@ -194,7 +194,7 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
   }
   storage::operation_repository ops(db_);
   op.state = "running";
-  hub_.sync();  // what changed before is reported before the operation starts
+  hub_.sync();                   // what changed before is reported before the operation starts
   storage::transaction tx(db_);  // one commit for the operation, its lock and its audit event
   std::int64_t id = ops.create(op);
   std::string holder = op.kind + " #" + std::to_string(id) + " by " + op.actor;
@@ -215,7 +215,7 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
 void engine::set_state(std::int64_t id, std::string_view state,
                        std::optional<std::string_view> error) {
   storage::operation_repository ops(db_);
-  hub_.sync();  // what changed before is reported before the new state
+  hub_.sync();                   // what changed before is reported before the new state
   storage::transaction tx(db_);  // the state and its event in one commit
   auto before = ops.find(id);
   ops.set_state(id, state, error);

@@ -118,8 +118,8 @@ class engine {
                                             std::chrono::milliseconds timeout);
   // Gives `to` the operation's log lines after `after_id` as they come, then
   // its end (see log_hub); idle() after `quiet` without a line.
-  boost::asio::awaitable<void> follow_log(std::int64_t id, std::int64_t after_id,
-                                          log_follower& to, std::chrono::milliseconds quiet);
+  boost::asio::awaitable<void> follow_log(std::int64_t id, std::int64_t after_id, log_follower& to,
+                                          std::chrono::milliseconds quiet);
   // The stream of operation and app events (read it, wait for more).
   event_hub& event_stream() { return hub_; }
 

@@ -43,7 +43,8 @@ const std::array kFields = {
                    [](const stored_app& a) { return or_null(a.state.blue.deployed_at); }},
     reported_field{"blue.deployed_by",
                    [](const stored_app& a) { return or_null(a.state.blue.deployed_by); }},
-    reported_field{"blue.verified", [](const stored_app& a) { return json(a.state.blue.verified); }},
+    reported_field{"blue.verified",
+                   [](const stored_app& a) { return json(a.state.blue.verified); }},
     reported_field{"blue.health", [](const stored_app& a) { return or_null(a.state.blue.health); }},
     reported_field{"green.ref", [](const stored_app& a) { return or_null(a.state.green.ref); }},
     reported_field{"green.sha", [](const stored_app& a) { return or_null(a.state.green.sha); }},
@@ -55,7 +56,8 @@ const std::array kFields = {
                    [](const stored_app& a) { return json(a.state.green.verified); }},
     reported_field{"green.health",
                    [](const stored_app& a) { return or_null(a.state.green.health); }},
-    reported_field{"operation_lock", [](const stored_app& a) { return lock_value(a.operation_lock); }},
+    reported_field{"operation_lock",
+                   [](const stored_app& a) { return lock_value(a.operation_lock); }},
     reported_field{"manual_lock", [](const stored_app& a) { return lock_value(a.manual_lock); }},
 };
 
@@ -78,7 +80,8 @@ std::vector<field_change> app_changes(const stored_app& before, const stored_app
 
 std::string app_changed_data(const std::vector<field_change>& changes) {
   json list = json::array();
-  for (const auto& c : changes) list.push_back({{"field", c.field}, {"old", c.before}, {"new", c.after}});
+  for (const auto& c : changes)
+    list.push_back({{"field", c.field}, {"old", c.before}, {"new", c.after}});
   return text_of({{"changes", list}});
 }
 

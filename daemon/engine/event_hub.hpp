@@ -95,7 +95,7 @@ class event_hub {
   bool in_sync_ = false;       // the hub's own writes commit too
   bool stored_since_ = false;  // an event was stored since the last commit
   bool stopping_ = false;
-  bool posted_ = false;  // a sync() is posted to the loop
+  bool posted_ = false;                                         // a sync() is posted to the loop
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for what was posted
   std::set<waiter*> waiters_;
 };

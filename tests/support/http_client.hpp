@@ -41,6 +41,9 @@ class http_connection {
   bool wait_closed(std::chrono::milliseconds deadline);
 
  private:
+  // Appends what arrives before `end` to buffer_; false on deadline or close.
+  bool receive(std::chrono::steady_clock::time_point end);
+
   int fd_ = -1;
   std::string buffer_;
 };

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace bluegreen::testing {
 
@@ -37,14 +36,20 @@ inline sse_body parse_sse(const std::string& text) {
       size_t line_end = block.find('\n', at);
       if (line_end == std::string::npos) line_end = block.size();
       std::string line = block.substr(at, line_end - at);
-      if (line.starts_with(":")) comment = true;
-      else if (line.starts_with("id: ")) m.id = std::stoll(line.substr(4));
-      else if (line.starts_with("event: ")) m.event = line.substr(7);
-      else if (line.starts_with("data: ")) m.data = nlohmann::json::parse(line.substr(6));
+      if (line.starts_with(":"))
+        comment = true;
+      else if (line.starts_with("id: "))
+        m.id = std::stoll(line.substr(4));
+      else if (line.starts_with("event: "))
+        m.event = line.substr(7);
+      else if (line.starts_with("data: "))
+        m.data = nlohmann::json::parse(line.substr(6));
       at = line_end + 1;
     }
-    if (comment && m.event.empty()) ++out.comments;
-    else out.messages.push_back(std::move(m));
+    if (comment && m.event.empty())
+      ++out.comments;
+    else
+      out.messages.push_back(std::move(m));
   }
   return out;
 }

@@ -109,7 +109,8 @@ TEST_F(EventHub, OperationEventsAreStoredWithTheirTransaction) {
   app_state_cache cache(*db_);
   event_hub hub(io_, *db_, cache);
   storage::operation_repository ops(*db_);
-  storage::new_operation op{"shop", "deploy", "running", "green", "main", {}, {}, "alice", "api", {}};
+  storage::new_operation op{"shop", "deploy", "running", "green", "main",
+                            {},     {},       "alice",   "api",   {}};
   {
     storage::transaction tx(*db_);
     hub.operation_started(*ops.find(ops.create(op)));
@@ -219,7 +220,8 @@ TEST(EventData, BytesThatAreNotUtf8StayValidJsonOnOneLine) {
   EXPECT_EQ(changes["changes"][0]["field"], "drift_reason");
 
   // As the stream sends it: one data line of valid JSON.
-  storage::event_record stored{42, "2026-01-01T00:00:00.000Z", "operation.finished", "shop", 7, text};
+  storage::event_record stored{42,  "2026-01-01T00:00:00.000Z", "operation.finished", "shop", 7,
+                               text};
   std::string message = api::sse_message(stored.type, api::event_json(stored), stored.id);
   ASSERT_TRUE(message.starts_with("id: 42\nevent: operation.finished\ndata: "));
   ASSERT_TRUE(message.ends_with("\n\n"));

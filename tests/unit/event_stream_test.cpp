@@ -12,6 +12,7 @@
 
 #include "storage/event_repository.hpp"
 #include "tests/support/api_stack.hpp"
+#include "tests/support/collecting_writer.hpp"
 #include "tests/support/sse.hpp"
 
 namespace bluegreen::api {
@@ -20,15 +21,7 @@ namespace {
 using nlohmann::json;
 using testing::parse_sse;
 
-// An SSE client that keeps what it is sent.
-class collecting_writer : public stream_writer {
- public:
-  boost::asio::awaitable<bool> write(std::string data) override {
-    text += data;
-    co_return true;
-  }
-  std::string text;
-};
+using testing::collecting_writer;
 
 // A stream running on the stack's io_context.
 struct running_stream {
@@ -160,9 +153,8 @@ TEST_F(EventStream, AnIdOlderThanWhatIsKeptGetsAResetEvent) {
   running_stream future{get("/api/v1/events/stream?after=99", stack_.reader)};
   start(future);
   lock_and_unlock();  // 11 and 12
-  ASSERT_TRUE(run_until([&] {
-    return ids(behind).size() == 3 && ids(kept).size() == 4 && ids(future).size() == 3;
-  }));
+  ASSERT_TRUE(run_until(
+      [&] { return ids(behind).size() == 3 && ids(kept).size() == 4 && ids(future).size() == 3; }));
   stop_and_wait({&behind, &kept, &future});
 
   auto b = parse_sse(behind.client.text).messages;
