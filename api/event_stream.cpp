@@ -46,6 +46,7 @@ handler event_stream_handler(engine::engine& engine, event_stream_options option
     // first connection, which cannot set headers).
     std::optional<std::int64_t> from;
     const std::string* given = req.header("last-event-id");
+    if (given && given->empty()) given = nullptr;  // an EventSource that has seen no id
     auto after = ctx.query.find("after");
     if (given || after != ctx.query.end()) {
       const std::string& text = given ? *given : after->second;
