@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/error_response.hpp"
+#include "api/event_stream.hpp"
 #include "api/json_views.hpp"
 #include "api/request_bodies.hpp"
 #include "api/responses.hpp"
@@ -12,7 +13,7 @@ namespace bluegreen::api {
 using nlohmann::json;
 namespace asio = boost::asio;
 
-void add_event_routes(router& r, engine::engine& engine) {
+void add_event_routes(router& r, engine::engine& engine, event_stream_options stream) {
   using daemon::scope;
 
   r.add(route_spec({"GET"}, "/api/v1/events").bearer(scope::read),
@@ -32,6 +33,9 @@ void add_event_routes(router& r, engine::engine& engine) {
             events.push_back(audit_event_json(e));
           co_return json_response(200, {{"events", events}});
         });
+
+  r.add(route_spec({"GET"}, "/api/v1/events/stream").bearer(scope::read),
+        event_stream_handler(engine, stream));
 }
 
 }  // namespace bluegreen::api

@@ -2,6 +2,7 @@
 
 #include "api/error_response.hpp"
 #include "api/json_views.hpp"
+#include "api/log_stream.hpp"
 #include "api/request_bodies.hpp"
 #include "api/responses.hpp"
 #include "api/routes.hpp"
@@ -66,36 +67,7 @@ void add_operation_routes(router& r, engine::engine& engine) {
           response r;
           r.content_type = "text/event-stream";
           r.headers.emplace_back("X-Accel-Buffering", "no");
-          std::int64_t op_id = *id;
-          std::int64_t start = *after;
-          r.stream = [&engine, op_id, start](stream_writer& out) -> asio::awaitable<void> {
-            std::int64_t cursor = start;
-            for (;;) {
-              auto lines = engine.log(op_id, cursor, 500);
-              for (const auto& l : lines) {
-                std::string chunk = sse_event("line", log_line_json(l), l.id);
-                if (!co_await out.write(chunk)) co_return;
-                cursor = l.id;
-              }
-              if (lines.size() == 500) continue;
-              auto op = engine.operation(op_id);
-              bool waiting = op && (op->state == "running" || op->state == "queued");
-              if (!waiting) {
-                if (engine.log(op_id, cursor, 1).empty()) {
-                  std::string chunk = sse_event("end", operation_json(*op), std::nullopt);
-                  co_await out.write(chunk);
-                  co_return;
-                }
-                continue;
-              }
-              co_await engine.wait_for_log(op_id, cursor, std::chrono::seconds(15));
-              if (engine.log(op_id, cursor, 1).empty()) {
-                auto now = engine.operation(op_id);
-                if (now && (now->state == "running" || now->state == "queued"))
-                  if (std::string ping = ": keep-alive\n\n"; !co_await out.write(ping)) co_return;
-              }
-            }
-          };
+          r.stream = log_stream(engine, *id, *after);
           co_return r;
         });
 }

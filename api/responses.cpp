@@ -87,11 +87,4 @@ std::optional<std::int64_t> id_param(const call_context& ctx, response& error) {
   return value;
 }
 
-std::string sse_event(const std::string& name, const json& data, std::optional<std::int64_t> id) {
-  std::string out;
-  if (id) out += "id: " + std::to_string(*id) + "\n";
-  out += "event: " + name + "\ndata: " + json_text(data) + "\n\n";
-  return out;
-}
-
 }  // namespace bluegreen::api

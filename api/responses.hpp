@@ -1,7 +1,7 @@
 // Responses the API's handlers share: JSON bodies, 202 for an accepted
 // operation, an engine failure as its HTTP status, query and path
-// parameters read with a refusal that says what is allowed, and one
-// Server-Sent Event. Pure functions over plain values.
+// parameters read with a refusal that says what is allowed. Pure functions
+// over plain values.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -31,8 +31,5 @@ std::optional<std::int64_t> int_param(const std::map<std::string, std::string>& 
                                       std::int64_t min, std::int64_t max, response& error);
 // The {id} of an operation's path; 404 when it cannot be one.
 std::optional<std::int64_t> id_param(const call_context& ctx, response& error);
-// "id: ...\nevent: NAME\ndata: JSON\n\n"
-std::string sse_event(const std::string& name, const nlohmann::json& data,
-                      std::optional<std::int64_t> id);
 
 }  // namespace bluegreen::api

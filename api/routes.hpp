@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "api/event_stream.hpp"
 #include "api/router.hpp"
 
 namespace bluegreen::engine {
@@ -32,7 +33,7 @@ void add_public_routes(router& r);
 void add_app_routes(router& r, engine::engine& engine, apps_listing& listing);
 // /api/v1/deployments/{id}...: an operation, its cancel and its log.
 void add_operation_routes(router& r, engine::engine& engine);
-// /api/v1/events: the audit log.
-void add_event_routes(router& r, engine::engine& engine);
+// /api/v1/events: the audit log; /api/v1/events/stream: the event stream.
+void add_event_routes(router& r, engine::engine& engine, event_stream_options stream = {});
 
 }  // namespace bluegreen::api

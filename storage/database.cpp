@@ -68,6 +68,14 @@ void database::set_change_listener(std::function<void(std::string_view table)> l
       this);
 }
 
+void database::set_commit_listener(std::function<void()> listener) {
+  commit_listener_ = std::move(listener);
+}
+
+void database::committed() {
+  if (commit_listener_) commit_listener_();
+}
+
 bool database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 std::int64_t database::data_version() {

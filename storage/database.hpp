@@ -66,6 +66,14 @@ class database {
   // Caches of stored state use it to stay true. One listener; empty removes
   // it.
   void set_change_listener(std::function<void(std::string_view table)> listener);
+  // `listener` hears every commit of this connection's changes once it is
+  // made: the end of an outermost storage::transaction, or a write
+  // statement run outside one. What it hears is committed (unlike the
+  // change listener), so it may derive events from it; it may write itself
+  // (that commit is heard too). One listener; empty removes it.
+  void set_commit_listener(std::function<void()> listener);
+  // Tells the commit listener (transaction and statement call it).
+  void committed();
   // Whether a transaction is open on this connection: what a read sees then
   // may still be rolled back.
   bool in_transaction() const;
@@ -85,6 +93,7 @@ class database {
   std::filesystem::path path_;
   std::function<bool()> commit_gate_;
   std::function<void(std::string_view)> change_listener_;
+  std::function<void()> commit_listener_;
   sqlite3_stmt* data_version_ = nullptr;  // prepared on first use
 };
 

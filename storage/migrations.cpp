@@ -13,7 +13,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 5> kMigrations = {
+constexpr std::array<std::string_view, 6> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -136,6 +136,19 @@ ALTER TABLE operations ADD COLUMN remote_hosts TEXT;
 ALTER TABLE apps ADD COLUMN observed_routing TEXT;
 ALTER TABLE apps ADD COLUMN observed_identity TEXT CHECK (observed_identity IN ('blue', 'green'));
 ALTER TABLE apps ADD COLUMN observed_error TEXT;
+)sql",
+    // 6: the event stream's history: what happened to operations and to the
+    // stored state of apps, newest kept (AUTOINCREMENT: an id is never
+    // reused, so a client's Last-Event-ID stays meaningful after pruning).
+    R"sql(
+CREATE TABLE events (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  type         TEXT NOT NULL,
+  app          TEXT,
+  operation_id INTEGER,
+  data         TEXT NOT NULL
+);
 )sql",
 };
 

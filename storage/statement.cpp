@@ -9,7 +9,7 @@
 
 namespace bluegreen::storage {
 
-statement::statement(database& db, std::string_view sql) {
+statement::statement(database& db, std::string_view sql) : db_(&db) {
   int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_,
                               nullptr);
   if (rc != SQLITE_OK) {
@@ -20,12 +20,14 @@ statement::statement(database& db, std::string_view sql) {
 
 statement::~statement() { sqlite3_finalize(stmt_); }
 
-statement::statement(statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
+statement::statement(statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
 
 statement& statement::operator=(statement&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(stmt_);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    db_ = other.db_;
   }
   return *this;
 }
@@ -62,7 +64,11 @@ statement& statement::bind_null(int index) {
 bool statement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_DONE) {
+    // A write outside a transaction has just committed by itself.
+    if (!sqlite3_stmt_readonly(stmt_) && !db_->in_transaction()) db_->committed();
+    return false;
+  }
   sqlite3* db = sqlite3_db_handle(stmt_);
   std::string message = sqlite3_errmsg(db);
   int code = sqlite3_extended_errcode(db);

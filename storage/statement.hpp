@@ -56,6 +56,7 @@ class statement {
   void check_bind(int rc);
 
   sqlite3_stmt* stmt_ = nullptr;
+  database* db_ = nullptr;  // told of the commit of a write made outside a transaction
 };
 
 }  // namespace bluegreen::storage

@@ -27,6 +27,7 @@ transaction::~transaction() {
 void transaction::commit() {
   db_.exec(nested_ ? "RELEASE nested" : "COMMIT");
   done_ = true;
+  if (!nested_) db_.committed();
 }
 
 }  // namespace bluegreen::storage

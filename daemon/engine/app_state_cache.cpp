@@ -9,6 +9,7 @@ app_state_cache::app_state_cache(storage::database& db) : db_(db) {
     if (table == "apps" || table == "colour_state" || table == "locks") {
       stale_ = true;
       ++version_;
+      ++heard_;
     }
   });
 }
@@ -19,6 +20,11 @@ const stored_app* app_state_cache::find(std::string_view app) {
   if (stale_) load();
   auto it = apps_.find(app);
   return it == apps_.end() ? nullptr : &it->second;
+}
+
+const std::map<std::string, stored_app, std::less<>>& app_state_cache::all() {
+  if (stale_) load();
+  return apps_;
 }
 
 std::uint64_t app_state_cache::version() {

@@ -44,6 +44,11 @@ class app_state_cache {
   // What is stored about `app`, or nullptr when it has no row. Valid until
   // the next call.
   const stored_app* find(std::string_view app);
+  // Every app's stored state, by name. Valid until the next call.
+  const std::map<std::string, stored_app, std::less<>>& all();
+  // Counts the changes heard (rows written, committed or not), so a reader
+  // can tell cheaply whether anything was written since it last looked.
+  std::uint64_t heard() const { return heard_; }
   // Changes whenever what find() answers may have changed (and on touch()):
   // readers that render the state keep their rendering while it stays.
   // Loads the state first when it is stale.
@@ -61,6 +66,7 @@ class app_state_cache {
   bool stale_ = true;
   std::uint64_t version_ = 0;
   std::uint64_t loads_ = 0;
+  std::uint64_t heard_ = 0;
 };
 
 }  // namespace bluegreen::engine

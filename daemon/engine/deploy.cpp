@@ -226,7 +226,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     event(id, std::string(to_string(idle)) + " runs " + req.ref + " (" + resolved.substr(0, 12) +
                   ") and passed its smoke checks");
     if (manual) {
-      storage::operation_repository(db_).set_state(id, "ready");
+      set_state(id, "ready");
       storage::lock_repository locks(db_);
       auto held = locks.find(app_name, "operation");
       if (held && held->operation_id == id) locks.release(app_name, "operation");

@@ -26,17 +26,14 @@ namespace {
 
 }  // namespace
 
-struct engine::log_waiter {
-  explicit log_waiter(asio::io_context& io, std::chrono::milliseconds timeout) : timer(io, timeout) {}
-  asio::steady_timer timer;
-};
-
 engine::engine(asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
                storage::database& db, ssh::runner& runner, backend_factory make_backend)
     : io_(io),
       cfg_(std::move(cfg)),
       db_(db),
       stored_(db),
+      hub_(io, db, stored_),
+      logs_(io, db),
       runner_(runner),
       make_backend_(std::move(make_backend)),
       gate_(io) {
@@ -126,24 +123,15 @@ std::vector<storage::log_line> engine::log(std::int64_t id, std::int64_t after_i
 
 asio::awaitable<void> engine::wait_for_log(std::int64_t id, std::int64_t after_id,
                                            std::chrono::milliseconds timeout) {
-  if (!log(id, after_id, 1).empty()) co_return;
-  auto op = operation(id);
-  if (!op || storage::is_terminal_state(op->state)) co_return;
-  log_waiter waiter(io_, timeout);
-  log_waiters_[id].insert(&waiter);
-  co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  auto it = log_waiters_.find(id);
-  if (it != log_waiters_.end()) {
-    it->second.erase(&waiter);
-    if (it->second.empty()) log_waiters_.erase(it);
-  }
+  co_await logs_.wait(id, after_id, timeout);
 }
 
-void engine::notify_log(std::int64_t id) {
-  auto it = log_waiters_.find(id);
-  if (it == log_waiters_.end()) return;
-  for (auto* waiter : it->second) waiter->timer.cancel();
+asio::awaitable<void> engine::follow_log(std::int64_t id, std::int64_t after_id, log_follower& to,
+                                         std::chrono::milliseconds quiet) {
+  co_await logs_.follow(id, after_id, to, quiet);
 }
+
+void engine::notify_log(std::int64_t id) { logs_.notify(id); }
 
 void engine::record(const actor& who, std::string_view action,
                     std::optional<std::string_view> app, std::optional<std::string_view> detail,
@@ -209,6 +197,7 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
   }
   storage::operation_repository ops(db_);
   op.state = "running";
+  hub_.sync();                   // what changed before is reported before the operation starts
   storage::transaction tx(db_);  // one commit for the operation, its lock and its audit event
   std::int64_t id = ops.create(op);
   std::string holder = op.kind + " #" + std::to_string(id) + " by " + op.actor;
@@ -219,9 +208,22 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
   }
   record({op.actor, op.channel}, "operation." + op.kind, app.name,
          op.ref ? "ref " + *op.ref : op.colour ? "to " + *op.colour : std::string(), id);
+  auto begun = ops.find(id);
+  hub_.operation_started(*begun);
   tx.commit();
   running_[id] = running_operation{app.name, ssh::make_cancel_handle(), false};
-  return *ops.find(id);
+  return *begun;
+}
+
+void engine::set_state(std::int64_t id, std::string_view state,
+                       std::optional<std::string_view> error) {
+  storage::operation_repository ops(db_);
+  hub_.sync();                   // what changed before is reported before the new state
+  storage::transaction tx(db_);  // the state and its event in one commit
+  auto before = ops.find(id);
+  ops.set_state(id, state, error);
+  if (auto now = ops.find(id)) hub_.operation_changed(*now, before ? before->state : "");
+  tx.commit();
 }
 
 void engine::finish(std::int64_t id, std::string_view state, std::optional<std::string> error) {
@@ -232,12 +234,13 @@ void engine::finish(std::int64_t id, std::string_view state, std::optional<std::
     final_state = "interrupted";
     error = "bluegreend stopped while this operation ran";
   }
+  hub_.sync();  // what changed before is reported before the end
   {
     // The last log line, the state and the lock change in one commit: a
     // crash never leaves an ended operation holding its app.
     storage::transaction tx(db_);
     if (error) event(id, final_state + ": " + *error);
-    ops.set_state(id, final_state, error);
+    set_state(id, final_state, error);
     storage::lock_repository locks(db_);
     if (auto op = ops.find(id)) {
       auto held = locks.find(op->app, "operation");
@@ -384,8 +387,8 @@ void engine::begin_stop(std::function<void()> on_idle) {
   };
   for (auto& [app, stop] : watches_) stop->cancel();
   stop_reality_loops();
-  for (auto& [id, waiters] : log_waiters_)
-    for (auto* waiter : waiters) waiter->timer.cancel();
+  logs_.release_all();
+  hub_.stop();  // event streams end
   if (running_.empty() && on_idle_) on_idle_();
 }
 
@@ -398,9 +401,9 @@ void engine::shutdown(std::string_view reason) {
   }
   for (auto& [app, stop] : watches_) stop->cancel();
   stop_reality_loops();
-  // Followers of logs stop waiting.
-  for (auto& [id, waiters] : log_waiters_)
-    for (auto* waiter : waiters) waiter->timer.cancel();
+  // Followers of logs and of events stop waiting.
+  logs_.release_all();
+  hub_.stop();
 }
 
 }  // namespace bluegreen::engine

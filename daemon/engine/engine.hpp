@@ -22,6 +22,8 @@
 
 #include "daemon/config.hpp"
 #include "daemon/engine/app_state_cache.hpp"
+#include "daemon/engine/event_hub.hpp"
+#include "daemon/engine/log_hub.hpp"
 #include "daemon/engine/result.hpp"
 #include "daemon/engine/traffic_gate.hpp"
 #include "daemon/ssh/cancel.hpp"
@@ -124,6 +126,12 @@ class engine {
   // timeout passes (for following a log live).
   boost::asio::awaitable<void> wait_for_log(std::int64_t id, std::int64_t after_id,
                                             std::chrono::milliseconds timeout);
+  // Gives `to` the operation's log lines after `after_id` as they come, then
+  // its end (see log_hub); idle() after `quiet` without a line.
+  boost::asio::awaitable<void> follow_log(std::int64_t id, std::int64_t after_id, log_follower& to,
+                                          std::chrono::milliseconds quiet);
+  // The stream of operation and app events (read it, wait for more).
+  event_hub& event_stream() { return hub_; }
 
   void record(const actor& who, std::string_view action, std::optional<std::string_view> app,
               std::optional<std::string_view> detail, std::optional<std::int64_t> operation = {});
@@ -168,7 +176,6 @@ class engine {
 
  private:
   struct reality;
-  struct log_waiter;  // a follower waiting for new log lines
   struct running_operation {
     std::string app;
     ssh::cancel_handle cancel;
@@ -207,6 +214,10 @@ class engine {
   result<storage::operation_record> begin(const daemon::app_config& app,
                                           storage::new_operation op, bool blocked_by_manual_lock);
   void finish(std::int64_t id, std::string_view state, std::optional<std::string> error = {});
+  // Records an operation's new state and its event (operation.updated or
+  // operation.finished), in the caller's transaction when one is open.
+  void set_state(std::int64_t id, std::string_view state,
+                 std::optional<std::string_view> error = std::nullopt);
   void append(std::int64_t id, std::optional<std::string_view> host, std::string_view stream,
               std::string_view text);
   void event(std::int64_t id, std::string_view text) { append(id, std::nullopt, "event", text); }
@@ -303,6 +314,8 @@ class engine {
   std::shared_ptr<const daemon::config> cfg_;
   storage::database& db_;
   app_state_cache stored_;  // what apps() and app() answer from
+  event_hub hub_;           // after stored_: it reports what stored_ hears
+  log_hub logs_;
   ssh::runner& runner_;
   backend_factory make_backend_;
   traffic_gate gate_;
@@ -315,7 +328,6 @@ class engine {
   std::map<std::string, ssh::cancel_handle, std::less<>> watches_;
   bool stopping_ = false;
   std::function<void()> on_idle_;
-  std::map<std::int64_t, std::set<log_waiter*>> log_waiters_;
   std::set<std::string, std::less<>> recovering_;
   std::uint64_t recovery_changes_ = 0;  // counts changes of recovering_
   std::map<std::string, std::shared_ptr<reality_loop>, std::less<>> reality_loops_;

@@ -60,8 +60,7 @@ void engine::recover() {
     for (const auto& op : ops.unfinished()) {
       if (op.state == "ready") continue;  // waits for a switch; nothing was running
       append(op.id, std::nullopt, "event", "bluegreend restarted while this operation ran");
-      ops.set_state(op.id, "interrupted",
-                    "bluegreend stopped while this operation was " + op.state);
+      set_state(op.id, "interrupted", "bluegreend stopped while this operation was " + op.state);
       spdlog::warn("operation #{} ({} of {}) was interrupted by a restart", op.id, op.kind, op.app);
     }
     int released = storage::lock_repository(db_).release_all_operation_locks();

@@ -350,8 +350,7 @@ asio::awaitable<void> engine::run_switch_back(std::shared_ptr<const daemon::conf
   std::string watched_error = error ? reason + "; switching back failed: " + *error
                                     : reason + "; switched back to " + from.describe() +
                                           " by operation #" + std::to_string(id);
-  storage::operation_repository(db_).set_state(watched, error ? "failed" : "rolled_back",
-                                               watched_error);
+  set_state(watched, error ? "failed" : "rolled_back", watched_error);
   record({"watch", "system"}, "watch.rollback", app_name, reason, id);
   if (error)
     finish(id, "failed", *error);

@@ -49,15 +49,7 @@ bool http_connection::send_raw(const std::string& bytes) {
 
 std::optional<http_reply> http_connection::read_reply(std::chrono::milliseconds deadline) {
   auto end = clock::now() + deadline;
-  auto fill = [&]() -> bool {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, remaining_ms(end)) <= 0) return false;
-    char chunk[65536];
-    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return true;
-  };
+  auto fill = [&] { return receive(end); };
   size_t header_end;
   while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
     if (!fill()) return std::nullopt;
@@ -97,16 +89,29 @@ std::optional<http_reply> http_connection::read_reply(std::chrono::milliseconds 
 
 std::string http_connection::read_until_closed(std::chrono::milliseconds deadline) {
   auto end = clock::now() + deadline;
+  while (receive(end)) {
+  }
   std::string all = std::move(buffer_);
   buffer_.clear();
-  for (;;) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, remaining_ms(end)) <= 0) return all;
-    char chunk[65536];
-    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return all;
-    all.append(chunk, static_cast<size_t>(n));
-  }
+  return all;
+}
+
+bool http_connection::read_until(const std::function<bool(const std::string&)>& enough,
+                                 std::chrono::milliseconds deadline) {
+  auto end = clock::now() + deadline;
+  while (!enough(buffer_))
+    if (!receive(end)) return false;
+  return true;
+}
+
+bool http_connection::receive(clock::time_point end) {
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, remaining_ms(end)) <= 0) return false;
+  char chunk[65536];
+  ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+  if (n <= 0) return false;
+  buffer_.append(chunk, static_cast<size_t>(n));
+  return true;
 }
 
 bool http_connection::wait_closed(std::chrono::milliseconds deadline) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,10 +31,19 @@ class http_connection {
       std::chrono::milliseconds deadline = std::chrono::seconds(10));
   // Reads everything until the server closes the connection (or the deadline).
   std::string read_until_closed(std::chrono::milliseconds deadline);
+  // Reads (a streamed body, after read_reply took the header) until `enough`
+  // says what was received is; false on deadline or close. received() is
+  // everything not taken by read_reply.
+  bool read_until(const std::function<bool(const std::string&)>& enough,
+                  std::chrono::milliseconds deadline);
+  const std::string& received() const { return buffer_; }
   // Waits until the server closes the connection; false on deadline.
   bool wait_closed(std::chrono::milliseconds deadline);
 
  private:
+  // Appends what arrives before `end` to buffer_; false on deadline or close.
+  bool receive(std::chrono::steady_clock::time_point end);
+
   int fd_ = -1;
   std::string buffer_;
 };

@@ -8,21 +8,14 @@
 
 #include "storage/operation_repository.hpp"
 #include "tests/support/api_stack.hpp"
+#include "tests/support/collecting_writer.hpp"
 
 namespace bluegreen::api {
 namespace {
 
 using nlohmann::json;
 
-// An SSE client that keeps everything it is sent.
-class collecting_writer : public stream_writer {
- public:
-  boost::asio::awaitable<bool> write(std::string data) override {
-    text += data;
-    co_return true;
-  }
-  std::string text;
-};
+using testing::collecting_writer;
 
 class ApiBytes : public ::testing::Test {
  protected:

@@ -1,0 +1,20 @@
+// sse writes Server-Sent Events messages: `id:` (when given), `event:` and
+// one `data:` line of JSON (json_text: bytes that are not UTF-8 become
+// U+FFFD, and no raw newline can end the line early). Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bluegreen::api {
+
+std::string sse_message(std::string_view event, const nlohmann::json& data,
+                        std::optional<std::int64_t> id);
+
+// A comment line: proxies see traffic on an idle stream, clients ignore it.
+inline constexpr std::string_view kSseHeartbeat = ": heartbeat\n\n";
+
+}  // namespace bluegreen::api

@@ -1,0 +1,139 @@
+#include "daemon/engine/event_hub.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/engine/event_data.hpp"
+#include "storage/database.hpp"
+#include "storage/transaction.hpp"
+
+namespace bluegreen::engine {
+
+namespace asio = boost::asio;
+
+struct event_hub::waiter {
+  waiter(asio::io_context& io, std::chrono::milliseconds timeout) : timer(io, timeout) {}
+  asio::steady_timer timer;
+};
+
+event_hub::event_hub(asio::io_context& io, storage::database& db, app_state_cache& stored,
+                     std::int64_t keep)
+    : io_(io), db_(db), stored_(stored), keep_(keep) {
+  reported_ = stored_.all();
+  heard_ = stored_.heard();
+  db_.set_commit_listener([this] { committed(); });
+}
+
+event_hub::~event_hub() {
+  *alive_ = false;
+  db_.set_commit_listener({});
+}
+
+void event_hub::store(const storage::new_event& event) {
+  storage::event_repository(db_).add(event, keep_);
+  stored_since_ = true;
+}
+
+void event_hub::operation_started(const storage::operation_record& op) {
+  store({"operation.started", op.app, op.id, operation_data(op, std::nullopt)});
+}
+
+void event_hub::operation_changed(const storage::operation_record& op,
+                                  std::string_view previous_state) {
+  bool ended = storage::is_terminal_state(op.state) && !storage::is_terminal_state(previous_state);
+  store({ended ? "operation.finished" : "operation.updated", op.app, op.id,
+         operation_data(op, previous_state)});
+}
+
+void event_hub::committed() {
+  if (stored_.heard() != heard_ && !posted_) {
+    posted_ = true;
+    asio::post(io_, [this, alive = alive_] {
+      if (!*alive) return;
+      posted_ = false;
+      sync();
+    });
+  }
+  if (stored_since_) {
+    stored_since_ = false;
+    wake();
+  }
+}
+
+void event_hub::sync() {
+  if (in_sync_ || stored_.heard() == heard_ || db_.in_transaction()) return;
+  in_sync_ = true;
+  try {
+    static const stored_app kNone;
+    std::uint64_t heard = stored_.heard();
+    const auto& now = stored_.all();  // committed state: no transaction is open
+    std::vector<storage::new_event> changed;
+    for (const auto& [name, app] : now) {
+      auto before = reported_.find(name);
+      auto changes = app_changes(before == reported_.end() ? kNone : before->second, app);
+      if (!changes.empty())
+        changed.push_back({"app.changed", name, std::nullopt, app_changed_data(changes)});
+    }
+    if (!changed.empty()) {
+      storage::transaction tx(db_);  // one commit for all of them
+      for (const auto& e : changed) store(e);
+      tx.commit();
+    }
+    reported_ = now;
+    heard_ = heard;
+  } catch (const std::exception& e) {
+    // What was not reported stays different from reported_: the next
+    // commit reports it.
+    spdlog::error("cannot store the events of a change of app state: {}", e.what());
+  }
+  in_sync_ = false;
+}
+
+void event_hub::wake() {
+  for (auto* w : waiters_) w->timer.cancel();
+}
+
+event_hub::page event_hub::read(std::int64_t after_id, int limit,
+                                std::optional<std::string_view> app) {
+  storage::event_repository events(db_);
+  page p;
+  std::int64_t newest_now = events.range().newest;
+  p.events = events.after(after_id, limit, app);
+  if (static_cast<int>(p.events.size()) == limit)
+    p.cursor = p.events.back().id;
+  else
+    p.cursor = std::max(after_id, newest_now);
+  return p;
+}
+
+std::int64_t event_hub::newest() { return storage::event_repository(db_).range().newest; }
+
+bool event_hub::covers(std::int64_t after_id) {
+  auto r = storage::event_repository(db_).range();
+  if (after_id > r.newest) return false;
+  // Ids are consecutive (AUTOINCREMENT, and a rolled-back insert gives its
+  // id back): nothing after `after_id` is missing when the oldest kept
+  // follows it, or nothing newer was ever stored.
+  return after_id == r.newest || after_id >= r.oldest_kept - 1;
+}
+
+asio::awaitable<void> event_hub::wait(std::int64_t after_id, std::chrono::milliseconds timeout) {
+  if (stopping_ || newest() > after_id) co_return;
+  waiter w(io_, timeout);
+  waiters_.insert(&w);
+  co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  waiters_.erase(&w);
+}
+
+void event_hub::stop() {
+  stopping_ = true;
+  wake();
+}
+
+}  // namespace bluegreen::engine

@@ -1,0 +1,103 @@
+// event_hub is the one place events come from: an operation started,
+// changed state or ended (told by the engine's begin/finish path, stored in
+// the same transaction as the change), and an app's stored state changed
+// (derived, after each commit, from what app_state_cache holds against what
+// was last reported, so a rolled-back write emits nothing and every writer
+// of apps, colour_state and locks is covered). Events are stored in the
+// `events` table (the newest `keep` are kept; ids never reused), and
+// readers of the stream read them from there at their own pace and wait
+// here for the next one.
+//
+// Thread-safety: the io thread, like the database it writes.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/engine/app_state_cache.hpp"
+#include "storage/event_repository.hpp"
+#include "storage/operation_repository.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace bluegreen::storage {
+class database;
+}
+
+namespace bluegreen::engine {
+
+class event_hub {
+ public:
+  // How many events are kept for clients that reconnect.
+  static constexpr std::int64_t kKeep = 10000;
+
+  // Listens to the commits of `db` until destroyed; `stored` must be the
+  // cache that hears `db`'s changes.
+  event_hub(boost::asio::io_context& io, storage::database& db, app_state_cache& stored,
+            std::int64_t keep = kKeep);
+  ~event_hub();
+  event_hub(const event_hub&) = delete;
+  event_hub& operator=(const event_hub&) = delete;
+
+  // Operation events, stored in the caller's transaction when one is open.
+  void operation_started(const storage::operation_record& op);
+  // `operation.finished` when it entered a terminal state, else
+  // `operation.updated` (a ready deploy; a switch the watch rolled back).
+  void operation_changed(const storage::operation_record& op, std::string_view previous_state);
+
+  // Reports the app changes committed so far; nothing inside a transaction.
+  void sync();
+
+  // Events after `after_id` (filtered by `app`), at most `limit`, and the
+  // cursor to read on from: past events of other apps too, so a filtered
+  // reader does not read them again.
+  struct page {
+    std::vector<storage::event_record> events;
+    std::int64_t cursor = 0;
+  };
+  page read(std::int64_t after_id, int limit, std::optional<std::string_view> app);
+  // The newest event id ever stored (0 when none).
+  std::int64_t newest();
+  // Whether every event after `after_id` is still kept (false when some
+  // were pruned, or the id is newer than any stored).
+  bool covers(std::int64_t after_id);
+
+  // Waits until an event after `after_id` is committed, `timeout` passes,
+  // or a stop begins.
+  boost::asio::awaitable<void> wait(std::int64_t after_id, std::chrono::milliseconds timeout);
+  // A graceful stop began: waiters are let go and stop waiting from now on.
+  void stop();
+  bool stopping() const { return stopping_; }
+
+ private:
+  struct waiter;
+  void committed();
+  void store(const storage::new_event& event);
+  void wake();
+
+  boost::asio::io_context& io_;
+  storage::database& db_;
+  app_state_cache& stored_;
+  std::int64_t keep_;
+  // Every app's stored state as last reported, and the cache's count of
+  // heard changes then.
+  std::map<std::string, stored_app, std::less<>> reported_;
+  std::uint64_t heard_ = 0;
+  bool in_sync_ = false;       // the hub's own writes commit too
+  bool stored_since_ = false;  // an event was stored since the last commit
+  bool stopping_ = false;
+  bool posted_ = false;                                         // a sync() is posted to the loop
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for what was posted
+  std::set<waiter*> waiters_;
+};
+
+}  // namespace bluegreen::engine
