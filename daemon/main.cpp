@@ -50,10 +50,9 @@ int token_command(const command_line& cl) {
   token_service tokens(*db);
   switch (cl.cmd) {
     case command_line::command::token_create: {
-      std::string error;
-      auto secret = tokens.create(cl.token_name, cl.token_scope, os_user(), error);
+      auto secret = tokens.create(cl.token_name, cl.token_scope, os_user());
       if (!secret) {
-        std::cerr << error << "\n";
+        std::cerr << secret.error().message << "\n";
         return exit_failure;
       }
       std::cout << *secret << "\n";
@@ -102,10 +101,9 @@ void raise_descriptor_limit() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  std::string error;
-  auto cl = parse_command_line(args, error);
+  auto cl = parse_command_line(args);
   if (!cl) {
-    std::cerr << "bluegreend: " << error << "\n\n" << usage_text();
+    std::cerr << "bluegreend: " << cl.error().message << "\n\n" << usage_text();
     return exit_usage;
   }
   switch (cl->cmd) {
