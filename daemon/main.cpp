@@ -13,6 +13,7 @@
 #include "daemon/service.hpp"
 #include "daemon/token_service.hpp"
 #include "storage/database.hpp"
+#include "storage/error.hpp"
 
 namespace {
 
@@ -121,6 +122,13 @@ int main(int argc, char** argv) {
       raise_descriptor_limit();
       return run_service(*cl);
     default:
-      return token_command(*cl);
+      // What SQLite cannot recover from (a full disk, the write lock held
+      // past the busy timeout) is this command's failure, not a crash.
+      try {
+        return token_command(*cl);
+      } catch (const bluegreen::storage::error& e) {
+        std::cerr << "bluegreend: the state database failed: " << e.what() << "\n";
+        return exit_failure;
+      }
   }
 }
