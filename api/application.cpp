@@ -29,17 +29,15 @@ void application::add_routes() {
 }
 
 std::optional<std::size_t> application::body_limit(const request& head) const {
-  std::string ignored;
-  auto target = parse_target(head.target, ignored);
+  auto target = parse_target(head.target);
   if (!target) return std::nullopt;
   route_match match = router_.match(head.method, target->segments);
   return match.found ? match.found->spec.max_body_bytes() : std::nullopt;
 }
 
 asio::awaitable<response> application::handle(const request& req) {
-  std::string target_error;
-  auto target = parse_target(req.target, target_error);
-  if (!target) co_return error_response(400, "bad_path", target_error);
+  auto target = parse_target(req.target);
+  if (!target) co_return error_response(400, target.error().code, target.error().message);
 
   call_context ctx;
   ctx.query = target->query;

@@ -466,12 +466,13 @@ server::server(asio::io_context& io, server_options options, handler h)
 
 server::~server() { stop(); }
 
-bool server::start(std::string& error_message) {
+daemon::result<void> server::start() {
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec) {
-    error_message = "invalid listen address \"" + impl_->options.host + "\": " + ec.message();
-    return false;
+    return daemon::failure{
+        daemon::failure::kind::invalid, "invalid_listen_address",
+        "invalid listen address \"" + impl_->options.host + "\": " + ec.message()};
   }
   tcp::endpoint endpoint(address, impl_->options.port);
   auto& acceptor = impl_->acceptor;
@@ -480,14 +481,15 @@ bool server::start(std::string& error_message) {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    error_message = "cannot listen on " + impl_->options.host + ":" +
-                    std::to_string(impl_->options.port) + ": " + ec.message();
+    daemon::failure refused{daemon::failure::kind::unavailable, "cannot_listen",
+                            "cannot listen on " + impl_->options.host + ":" +
+                                std::to_string(impl_->options.port) + ": " + ec.message()};
     acceptor.close(ec);
-    return false;
+    return refused;
   }
   impl_->max_connections = fitted_connection_cap(impl_->options.max_connections);
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
-  return true;
+  return {};
 }
 
 std::uint16_t server::port() const {

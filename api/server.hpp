@@ -21,6 +21,7 @@
 #include <string>
 
 #include "api/http_message.hpp"
+#include "daemon/result.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -57,9 +58,10 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds and starts accepting. Returns false with `error_message` when the
-  // address cannot be used.
-  bool start(std::string& error_message);
+  // Binds and starts accepting. Fails when the address cannot be used:
+  // code "invalid_listen_address" (not an IP address) or "cannot_listen"
+  // (bind or listen refused, e.g. the port is taken).
+  daemon::result<void> start();
   // The bound port (useful with port 0).
   std::uint16_t port() const;
   // Stops accepting and ends idle connections; requests being answered

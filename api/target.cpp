@@ -34,12 +34,15 @@ std::optional<std::string> decode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
+daemon::failure bad_path(std::string message) {
+  return daemon::failure{daemon::failure::kind::invalid, "bad_path", std::move(message)};
+}
+
 }  // namespace
 
-std::optional<parsed_target> parse_target(std::string_view target, std::string& error_message) {
+daemon::result<parsed_target> parse_target(std::string_view target) {
   if (!target.starts_with('/')) {
-    error_message = "the request target must be an absolute path";
-    return std::nullopt;
+    return bad_path("the request target must be an absolute path");
   }
   parsed_target out;
   auto question = target.find('?');
@@ -54,22 +57,18 @@ std::optional<parsed_target> parse_target(std::string_view target, std::string& 
     std::string_view raw_segment = raw_path.substr(start, slash - start);
     auto segment = decode(raw_segment, false);
     if (!segment) {
-      error_message = "malformed percent-encoding in the path";
-      return std::nullopt;
+      return bad_path("malformed percent-encoding in the path");
     }
     // App, task and route names are UTF-8 text; other bytes name nothing.
     if (!daemon::utf8::is_valid(*segment)) {
-      error_message = "the path must be UTF-8 (percent-encoded bytes such as %ff are not)";
-      return std::nullopt;
+      return bad_path("the path must be UTF-8 (percent-encoded bytes such as %ff are not)");
     }
     if (*segment == ".." || *segment == ".") {
-      error_message = "the path must not contain '.' or '..' segments";
-      return std::nullopt;
+      return bad_path("the path must not contain '.' or '..' segments");
     }
     if (segment->find('/') != std::string::npos || segment->find('\\') != std::string::npos ||
         segment->find('\0') != std::string::npos) {
-      error_message = "the path must not contain encoded slashes, backslashes or NUL";
-      return std::nullopt;
+      return bad_path("the path must not contain encoded slashes, backslashes or NUL");
     }
     // An empty last segment is a trailing slash; keep it out of the list.
     if (!(segment->empty() && slash == raw_path.size())) out.segments.push_back(*segment);
@@ -88,12 +87,10 @@ std::optional<parsed_target> parse_target(std::string_view target, std::string& 
       auto key = decode(pair.substr(0, eq), true);
       auto value = decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
       if (!key || !value) {
-        error_message = "malformed percent-encoding in the query";
-        return std::nullopt;
+        return bad_path("malformed percent-encoding in the query");
       }
       if (!daemon::utf8::is_valid(*key) || !daemon::utf8::is_valid(*value)) {
-        error_message = "the query must be UTF-8 (percent-encoded bytes such as %ff are not)";
-        return std::nullopt;
+        return bad_path("the query must be UTF-8 (percent-encoded bytes such as %ff are not)");
       }
       out.query[*key] = *value;
     }

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/result.hpp"
+
 namespace bluegreen::api {
 
 struct parsed_target {
@@ -17,7 +19,8 @@ struct parsed_target {
   std::map<std::string, std::string> query;
 };
 
-// Returns nullopt with `error_message` set for a target to refuse with 400.
-std::optional<parsed_target> parse_target(std::string_view target, std::string& error_message);
+// A target to refuse with 400 is a failure (kind invalid, code "bad_path")
+// saying what is wrong with it.
+daemon::result<parsed_target> parse_target(std::string_view target);
 
 }  // namespace bluegreen::api

@@ -5,6 +5,14 @@
 
 namespace bluegreen::daemon {
 
+namespace {
+
+failure bad_usage(std::string message) {
+  return failure{failure::kind::invalid, "usage", std::move(message)};
+}
+
+}  // namespace
+
 std::string usage_text() {
   return R"(Usage:
   bluegreend [run] [--config FILE] [--log-level LEVEL]
@@ -29,9 +37,9 @@ same state_dir, or listen address).
 )";
 }
 
-std::optional<command_line> parse_command_line(const std::vector<std::string>& args,
-                                               std::string& error_message) {
+result<command_line> parse_command_line(const std::vector<std::string>& args) {
   command_line cl;
+  std::string error_message;
   if (const char* env = std::getenv("BLUEGREEN_CONFIG"); env && *env) cl.config_path = env;
   std::vector<std::string> positional;
   bool scope_given = false;
@@ -52,7 +60,7 @@ std::optional<command_line> parse_command_line(const std::vector<std::string>& a
       return cl;
     } else if (a == "--config" || a == "-c") {
       auto v = value(a);
-      if (!v) return std::nullopt;
+      if (!v) return bad_usage(error_message);
       cl.config_path = *v;
     } else if (a.starts_with("--config=")) {
       cl.config_path = a.substr(9);
@@ -60,7 +68,7 @@ std::optional<command_line> parse_command_line(const std::vector<std::string>& a
       std::optional<std::string> v;
       if (a == "--log-level") {
         v = value(a);
-        if (!v) return std::nullopt;
+        if (!v) return bad_usage(error_message);
       } else {
         v = a.substr(12);
       }
@@ -69,22 +77,22 @@ std::optional<command_line> parse_command_line(const std::vector<std::string>& a
       if (std::find(std::begin(kLevels), std::end(kLevels), *v) == std::end(kLevels)) {
         error_message = "unknown log level \"" + *v +
                         "\": expected trace, debug, info, warn, error, critical or off";
-        return std::nullopt;
+        return bad_usage(error_message);
       }
       cl.log_level = *v;
     } else if (a == "--scope") {
       auto v = value(a);
-      if (!v) return std::nullopt;
+      if (!v) return bad_usage(error_message);
       auto s = parse_scope(*v);
       if (!s) {
         error_message = "unknown scope \"" + *v + "\": expected read, deploy or admin";
-        return std::nullopt;
+        return bad_usage(error_message);
       }
       cl.token_scope = *s;
       scope_given = true;
     } else if (a.starts_with("-")) {
       error_message = "unknown option " + a;
-      return std::nullopt;
+      return bad_usage(error_message);
     } else {
       positional.push_back(a);
     }
@@ -97,39 +105,41 @@ std::optional<command_line> parse_command_line(const std::vector<std::string>& a
     return true;
   };
   if (positional.empty() || positional[0] == "run") {
-    if (positional.size() > 1 && !expect_count(1, "run [--config FILE]")) return std::nullopt;
+    if (positional.size() > 1 && !expect_count(1, "run [--config FILE]"))
+      return bad_usage(error_message);
     cl.cmd = command_line::command::run;
   } else if (positional[0] == "check-config") {
-    if (!expect_count(1, "check-config [--config FILE]")) return std::nullopt;
+    if (!expect_count(1, "check-config [--config FILE]")) return bad_usage(error_message);
     cl.cmd = command_line::command::check_config;
   } else if (positional[0] == "token") {
     std::string sub = positional.size() > 1 ? positional[1] : "";
     if (sub == "create") {
-      if (!expect_count(3, "token create NAME --scope read|deploy|admin")) return std::nullopt;
+      if (!expect_count(3, "token create NAME --scope read|deploy|admin"))
+        return bad_usage(error_message);
       if (!scope_given) {
         error_message = "token create needs --scope read, deploy or admin";
-        return std::nullopt;
+        return bad_usage(error_message);
       }
       cl.cmd = command_line::command::token_create;
       cl.token_name = positional[2];
     } else if (sub == "list") {
-      if (!expect_count(2, "token list")) return std::nullopt;
+      if (!expect_count(2, "token list")) return bad_usage(error_message);
       cl.cmd = command_line::command::token_list;
     } else if (sub == "revoke") {
-      if (!expect_count(3, "token revoke NAME")) return std::nullopt;
+      if (!expect_count(3, "token revoke NAME")) return bad_usage(error_message);
       cl.cmd = command_line::command::token_revoke;
       cl.token_name = positional[2];
     } else {
       error_message = "usage: bluegreend token create|list|revoke ...";
-      return std::nullopt;
+      return bad_usage(error_message);
     }
   } else {
     error_message = "unknown command \"" + positional[0] + "\"";
-    return std::nullopt;
+    return bad_usage(error_message);
   }
   if (scope_given && cl.cmd != command_line::command::token_create) {
     error_message = "--scope only goes with token create";
-    return std::nullopt;
+    return bad_usage(error_message);
   }
   return cl;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/result.hpp"
 #include "daemon/token_service.hpp"
 
 namespace bluegreen::daemon {
@@ -28,9 +29,9 @@ struct command_line {
   scope token_scope = scope::read;
 };
 
-// Returns nullopt with `error_message` on a bad command line.
-std::optional<command_line> parse_command_line(const std::vector<std::string>& args,
-                                               std::string& error_message);
+// A bad command line is a failure (kind invalid, code "usage") whose message
+// says what is wrong.
+result<command_line> parse_command_line(const std::vector<std::string>& args);
 
 std::string usage_text();
 

@@ -13,6 +13,7 @@
 #include "daemon/service.hpp"
 #include "daemon/token_service.hpp"
 #include "storage/database.hpp"
+#include "storage/error.hpp"
 
 namespace {
 
@@ -50,10 +51,9 @@ int token_command(const command_line& cl) {
   token_service tokens(*db);
   switch (cl.cmd) {
     case command_line::command::token_create: {
-      std::string error;
-      auto secret = tokens.create(cl.token_name, cl.token_scope, os_user(), error);
+      auto secret = tokens.create(cl.token_name, cl.token_scope, os_user());
       if (!secret) {
-        std::cerr << error << "\n";
+        std::cerr << secret.error().message << "\n";
         return exit_failure;
       }
       std::cout << *secret << "\n";
@@ -102,10 +102,9 @@ void raise_descriptor_limit() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  std::string error;
-  auto cl = parse_command_line(args, error);
+  auto cl = parse_command_line(args);
   if (!cl) {
-    std::cerr << "bluegreend: " << error << "\n\n" << usage_text();
+    std::cerr << "bluegreend: " << cl.error().message << "\n\n" << usage_text();
     return exit_usage;
   }
   switch (cl->cmd) {
@@ -123,6 +122,13 @@ int main(int argc, char** argv) {
       raise_descriptor_limit();
       return run_service(*cl);
     default:
-      return token_command(*cl);
+      // What SQLite cannot recover from (a full disk, the write lock held
+      // past the busy timeout) is this command's failure, not a crash.
+      try {
+        return token_command(*cl);
+      } catch (const bluegreen::storage::error& e) {
+        std::cerr << "bluegreend: the state database failed: " << e.what() << "\n";
+        return exit_failure;
+      }
   }
 }

@@ -50,9 +50,9 @@ void print_errors(const config_result& loaded) {
 // a killed predecessor left running is ended here, before recovery reads
 // or changes any routing, so nothing of it can act afterwards.
 bool end_leftover_local_commands(const std::filesystem::path& state_dir) {
-  std::string error;
-  if (!ssh::local_command_records::use_directory(state_dir / "local-commands", error)) {
-    spdlog::error("{}", error);
+  auto used = ssh::local_command_records::use_directory(state_dir / "local-commands");
+  if (!used) {
+    spdlog::error("{}", used.error().message);
     return false;
   }
   for (const auto& e : ssh::local_command_records::end_leftovers(std::chrono::seconds(5)))
@@ -93,10 +93,9 @@ int run_service(const command_line& cl) {
     std::filesystem::permissions(cfg->server.state_dir, std::filesystem::perms::owner_all, fs_ec);
   // One daemon per state directory, decided before anything is read or
   // changed; the lock lasts until the process ends.
-  std::string lock_error;
-  auto state_lock = state_dir_lock::acquire(cfg->server.state_dir, lock_error);
+  auto state_lock = state_dir_lock::acquire(cfg->server.state_dir);
   if (!state_lock) {
-    spdlog::error("{}", lock_error);
+    spdlog::error("{}", state_lock.error().message);
     return exit_startup;
   }
   if (!end_leftover_local_commands(cfg->server.state_dir)) return exit_startup;
@@ -150,9 +149,9 @@ int run_service(const command_line& cl) {
   // waits for it is queued, never the default action (which would end the
   // daemon without its graceful stop).
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-  std::string listen_error;
-  if (!http.start(listen_error)) {
-    spdlog::error("{}", listen_error);
+  auto listening = http.start();
+  if (!listening) {
+    spdlog::error("{}", listening.error().message);
     return exit_startup;
   }
   std::string where = (options.host.find(':') != std::string::npos ? "[" + options.host + "]"

@@ -24,28 +24,32 @@ std::string holder_pid(int fd) {
 
 }  // namespace
 
-std::unique_ptr<state_dir_lock> state_dir_lock::acquire(const std::filesystem::path& state_dir,
-                                                        std::string& error_message) {
+result<std::unique_ptr<state_dir_lock>> state_dir_lock::acquire(
+    const std::filesystem::path& state_dir) {
   auto path = state_dir / "bluegreend.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    error_message = "cannot open the lock file " + path.string() + ": " + std::strerror(errno) +
-                    "; the daemon's user must be able to write in " + state_dir.string();
-    return nullptr;
+    return failure{failure::kind::internal, "lock_failed",
+                   "cannot open the lock file " + path.string() + ": " + std::strerror(errno) +
+                       "; the daemon's user must be able to write in " + state_dir.string()};
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
+    failure refused;
     if (err == EWOULDBLOCK) {
       std::string pid = holder_pid(fd);
-      error_message = "another bluegreend" + (pid.empty() ? "" : " (PID " + pid + ")") +
+      refused =
+          failure{failure::kind::conflict, "state_dir_in_use",
+                  "another bluegreend" + (pid.empty() ? "" : " (PID " + pid + ")") +
                       " holds the lock file " + path.string() + " and uses " + state_dir.string() +
                       "; not starting. Stop that daemon first, or give this one another "
-                      "server.state_dir";
+                      "server.state_dir"};
     } else {
-      error_message = "cannot lock " + path.string() + ": " + std::strerror(err);
+      refused = failure{failure::kind::internal, "lock_failed",
+                        "cannot lock " + path.string() + ": " + std::strerror(err)};
     }
     ::close(fd);
-    return nullptr;
+    return refused;
   }
   // Owner-only whoever made the file (an older daemon or another umask).
   struct stat st {};
@@ -53,9 +57,11 @@ std::unique_ptr<state_dir_lock> state_dir_lock::acquire(const std::filesystem::p
   std::string pid = std::to_string(getpid()) + "\n";
   if (ftruncate(fd, 0) != 0 ||
       pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    error_message = "cannot write to the lock file " + path.string() + ": " + std::strerror(errno);
+    failure unwritten{
+        failure::kind::internal, "lock_failed",
+        "cannot write to the lock file " + path.string() + ": " + std::strerror(errno)};
     ::close(fd);
-    return nullptr;
+    return unwritten;
   }
   return std::unique_ptr<state_dir_lock>(new state_dir_lock(fd, std::move(path)));
 }

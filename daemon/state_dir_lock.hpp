@@ -10,14 +10,16 @@
 #include <memory>
 #include <string>
 
+#include "daemon/result.hpp"
+
 namespace bluegreen::daemon {
 
 class state_dir_lock {
  public:
-  // Takes the lock, or returns nullptr with a message for people: who holds
-  // it (PID) and what to do.
-  static std::unique_ptr<state_dir_lock> acquire(const std::filesystem::path& state_dir,
-                                                 std::string& error_message);
+  // Takes the lock, or fails with a message for people: who holds it (PID)
+  // and what to do (code "state_dir_in_use"; "lock_failed" when the lock
+  // file cannot be opened, locked or written).
+  static result<std::unique_ptr<state_dir_lock>> acquire(const std::filesystem::path& state_dir);
   ~state_dir_lock();
   state_dir_lock(const state_dir_lock&) = delete;
   state_dir_lock& operator=(const state_dir_lock&) = delete;

@@ -57,19 +57,15 @@ bool is_valid_token_name(std::string_view name) {
   });
 }
 
-std::optional<std::string> token_service::create(std::string_view name, scope s,
-                                                 std::string_view actor,
-                                                 std::string& error_message) {
+result<std::string> token_service::create(std::string_view name, scope s, std::string_view actor) {
   if (!is_valid_token_name(name)) {
-    error_message = "invalid token name \"" + std::string(name) +
-                    "\": use 1 to 64 letters, digits, '.', '_', '@' or '-'";
-    return std::nullopt;
+    return failure{failure::kind::invalid, "invalid_token_name",
+                   "invalid token name \"" + std::string(name) +
+                       "\": use 1 to 64 letters, digits, '.', '_', '@' or '-'"};
   }
   unsigned char random[32];
-  if (RAND_bytes(random, sizeof random) != 1) {
-    error_message = "the system random generator failed";
-    return std::nullopt;
-  }
+  if (RAND_bytes(random, sizeof random) != 1)
+    return failure{failure::kind::internal, "random_failed", "the system random generator failed"};
   static constexpr char kHex[] = "0123456789abcdef";
   std::string secret(kPrefix);
   for (unsigned char b : random) {
@@ -79,9 +75,9 @@ std::optional<std::string> token_service::create(std::string_view name, scope s,
   storage::token_repository tokens(db_);
   cache_.invalidate();
   if (!tokens.insert(name, to_string(s), digest(secret))) {
-    error_message = "a token named \"" + std::string(name) +
-                    "\" already exists: revoke it first or choose another name";
-    return std::nullopt;
+    return failure{failure::kind::conflict, "token_exists",
+                   "a token named \"" + std::string(name) +
+                       "\" already exists: revoke it first or choose another name"};
   }
   storage::audit_repository(db_).record(
       {std::string(actor), "cli", "token.create", std::nullopt, std::nullopt,

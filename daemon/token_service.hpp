@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/result.hpp"
 #include "daemon/token_cache.hpp"
 
 namespace bluegreen::storage {
@@ -49,11 +50,10 @@ class token_service {
  public:
   explicit token_service(storage::database& db) : db_(db), cache_(db) {}
 
-  // Returns the secret (to be shown once), or nullopt with `error_message`
-  // when the name is invalid or already used by an active token.
-  // `actor` is who asked (recorded in the audit log).
-  std::optional<std::string> create(std::string_view name, scope s, std::string_view actor,
-                                    std::string& error_message);
+  // Returns the secret (to be shown once), or a failure when the name is
+  // invalid (code "invalid_token_name") or already used by an active token
+  // ("token_exists"). `actor` is who asked (recorded in the audit log).
+  result<std::string> create(std::string_view name, scope s, std::string_view actor);
   // The token a secret belongs to, when it is active. Reads only.
   std::optional<token_info> verify(std::string_view secret);
   bool revoke(std::string_view name, std::string_view actor);

@@ -38,14 +38,14 @@ asio::awaitable<probe_result> http_get(std::string url, std::chrono::millisecond
   const net::http_client client;
   auto answer = co_await client.send(request, options);
 
-  probe_result r;
-  if (answer.ok()) {
-    r.answered = true;
-    r.status = answer.response().status;
-    r.body = std::move(answer.response().body);
-  } else {
-    r.error = answer.error().message;
+  if (!answer.ok()) {
+    const net::http_error& why = answer.error();
+    co_return daemon::failure{daemon::failure::kind::unavailable,
+                              std::string(net::to_string(why.kind)), why.message};
   }
+  http_answer r;
+  r.status = answer.response().status;
+  r.body = std::move(answer.response().body);
   r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   co_return r;
@@ -79,15 +79,15 @@ asio::awaitable<std::vector<probe_result>> http_get_all(std::string url, int cou
     // the wait below always ends.
     asio::co_spawn(executor, fetch_into(all, url, timeout), [all](std::exception_ptr e) {
       if (!e) return;
-      probe_result failed;
+      std::string why = "the probe failed";
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
-        failed.error = std::string("the probe failed: ") + ex.what();
+        why += std::string(": ") + ex.what();
       } catch (...) {
-        failed.error = "the probe failed";
       }
-      all->results.push_back(std::move(failed));
+      all->results.push_back(
+          daemon::failure{daemon::failure::kind::internal, "probe_failed", std::move(why)});
       if (--all->left == 0) all->done.cancel();
     });
   }

@@ -14,9 +14,9 @@ namespace bluegreen::checks {
 namespace asio = boost::asio;
 using daemon::colour;
 
-asio::awaitable<identity_seen> probe_identity(std::string url, std::string blue_identity,
-                                              std::string green_identity,
-                                              std::optional<colour> expected) {
+asio::awaitable<identity_result> probe_identity(std::string url, std::string blue_identity,
+                                                std::string green_identity,
+                                                std::optional<colour> expected) {
   // A load balancer that was just reloaded may answer from old and new
   // workers for a moment: three answers for one colour settle it.
   constexpr int kSettles = 3;
@@ -36,17 +36,17 @@ asio::awaitable<identity_seen> probe_identity(std::string url, std::string blue_
     }
     probe_result probe = std::move(batch.back());
     batch.pop_back();
+    if (!probe) co_return probe.error();
     std::optional<colour> answer;
-    if (probe.answered && probe.status == 200) {
-      if (answers_identity(probe.body, blue_identity))
+    if (probe->status == 200) {
+      if (answers_identity(probe->body, blue_identity))
         answer = colour::blue;
-      else if (answers_identity(probe.body, green_identity))
+      else if (answers_identity(probe->body, green_identity))
         answer = colour::green;
     }
     if (!answer) {
-      identity_seen seen;
-      seen.detail = probe.answered ? "HTTP " + std::to_string(probe.status) : probe.error;
-      co_return seen;
+      co_return daemon::failure{daemon::failure::kind::unavailable, "unexpected_answer",
+                                "HTTP " + std::to_string(probe->status)};
     }
     ++named[*answer];
     bool differs =
@@ -57,12 +57,8 @@ asio::awaitable<identity_seen> probe_identity(std::string url, std::string blue_
     }
   }
   identity_seen seen;
-  if (most() < kSettles) {
-    seen.outcome = identity_seen::kind::alternating;
-    co_return seen;
-  }
-  seen.outcome = identity_seen::kind::answered;
-  seen.colour = named[colour::blue] >= kSettles ? colour::blue : colour::green;
+  if (most() >= kSettles)
+    seen.colour = named[colour::blue] >= kSettles ? colour::blue : colour::green;
   co_return seen;
 }
 

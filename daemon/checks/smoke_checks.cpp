@@ -14,10 +14,14 @@ namespace asio = boost::asio;
 namespace {
 
 std::string describe(const probe_result& r) {
-  if (!r.answered) return r.error;
-  std::string body = r.body.substr(0, 120);
+  if (!r) return r.error().message;
+  std::string body = r->body.substr(0, 120);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-  return "HTTP " + std::to_string(r.status) + " \"" + body + "\"";
+  return "HTTP " + std::to_string(r->status) + " \"" + body + "\"";
+}
+
+daemon::failure failed(std::string code, std::string message) {
+  return daemon::failure{daemon::failure::kind::unavailable, std::move(code), std::move(message)};
 }
 
 }  // namespace
@@ -37,10 +41,10 @@ asio::awaitable<checks_outcome> run_checks(std::string base_url,
     std::string last;
     bool passed = false;
     for (unsigned attempt = 1; attempt <= attempts && !passed; ++attempt) {
-      if (cancelled && cancelled()) co_return checks_outcome{false, "cancelled"};
+      if (cancelled && cancelled()) co_return failed("cancelled", "cancelled");
       auto r = co_await http_get(url, check.timeout);
-      passed = r.answered && r.status == check.expect_status &&
-               (!expected || r.body.find(*expected) != std::string::npos);
+      passed = r && r->status == check.expect_status &&
+               (!expected || r->body.find(*expected) != std::string::npos);
       if (passed) break;
       last = "check " + url + " expected HTTP " + std::to_string(check.expect_status) +
              (expected ? " containing \"" + *expected + "\"" : "") + ", got " + describe(r);
@@ -51,11 +55,12 @@ asio::awaitable<checks_outcome> run_checks(std::string base_url,
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       }
     }
-    if (!passed) co_return checks_outcome{false, last};
+    if (!passed) co_return failed("check_failed", last);
     if (progress) progress("check " + url + " passed");
   }
-  co_return checks_outcome{true, checks.empty() ? "no checks configured"
-                                                : std::to_string(checks.size()) + " check(s) passed"};
+  std::string summary =
+      checks.empty() ? "no checks configured" : std::to_string(checks.size()) + " check(s) passed";
+  co_return summary;
 }
 
 }  // namespace bluegreen::checks

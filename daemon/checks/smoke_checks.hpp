@@ -11,14 +11,15 @@
 #include <vector>
 
 #include "daemon/config.hpp"
+#include "daemon/result.hpp"
 #include "daemon/template.hpp"
 
 namespace bluegreen::checks {
 
-struct checks_outcome {
-  bool passed = false;
-  std::string message;  // the failing check and what it saw, or a summary
-};
+// A summary ("2 check(s) passed"), or a failure: `what` unavailable, `code`
+// "check_failed" (`message`: the failing check and what it saw) or
+// "cancelled".
+using checks_outcome = daemon::result<std::string>;
 
 // `warm_up` false: one attempt per check (a re-check right before a switch).
 // `progress` receives one line per attempt that failed and per check passed.

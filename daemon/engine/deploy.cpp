@@ -212,9 +212,10 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     finish(id, "cancelled", "cancelled during the smoke checks");
     co_return;
   }
-  if (!checked.passed) {
+  if (!checked) {
     states.set_health(app_name, to_string(idle), "failing");
-    finish(id, "failed", "smoke checks failed: " + checked.message + ". Nothing was switched");
+    finish(id, "failed",
+           "smoke checks failed: " + checked.error().message + ". Nothing was switched");
     co_return;
   }
   bool manual = app.promote.mode == daemon::promote_config::mode::manual;

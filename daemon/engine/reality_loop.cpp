@@ -181,9 +181,9 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
     if (look.routing) expected = look.routing->single();
     look.identity = co_await checks::probe_identity(identity_url, app.blue.identity,
                                                     app.green.identity, expected);
-    if (look.identity->outcome == checks::identity_seen::kind::unanswered)
+    if (!*look.identity)
       errors.push_back(identity_url + " did not answer with either identity (" +
-                       look.identity->detail + ")");
+                       look.identity->error().message + ")");
   }
 
   // 3. Each colour's health, by the app's health check.
@@ -196,7 +196,7 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
     std::string url = app.colour_of(c).url;
     std::function<void(const std::string&)> quiet;
     auto checked = co_await checks::run_checks(url, probes, values, false, quiet);
-    health[c] = checked.passed ? "ok" : "failing";
+    health[c] = checked ? "ok" : "failing";
   }
   std::string seen_at = daemon::utc_now();
 
@@ -219,8 +219,7 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
 
   std::optional<std::string> observed_routing, observed_identity, observed_error;
   if (look.routing) observed_routing = look.routing->encode();
-  if (look.identity && look.identity->colour)
-    observed_identity = std::string(to_string(*look.identity->colour));
+  if (auto answered = look.identity_colour()) observed_identity = std::string(to_string(*answered));
   for (const auto& e : errors) observed_error = (observed_error ? *observed_error + "; " : "") + e;
 
   bool observed_changed = observed_routing != now.observed_routing ||

@@ -12,19 +12,13 @@ std::string load_balancer_name(std::string_view backend_name) {
 }
 
 std::optional<std::string> identity_disagreement(std::string_view lb, const std::string& url,
-                                                 colour routed, const checks::identity_seen& seen) {
-  using kind = checks::identity_seen::kind;
-  switch (seen.outcome) {
-    case kind::unanswered:
-      return url + " did not answer with either identity (" + seen.detail + ")";
-    case kind::alternating:
-      return url + " answers alternately with both colours' identities";
-    case kind::answered:
-      if (seen.colour == routed) return std::nullopt;
-      return std::string(lb) + " routes to " + std::string(to_string(routed)) + " but " + url +
-             " is answered by " + std::string(to_string(daemon::other(routed)));
-  }
-  return std::nullopt;
+                                                 colour routed,
+                                                 const checks::identity_result& seen) {
+  if (!seen) return url + " did not answer with either identity (" + seen.error().message + ")";
+  if (seen->alternating()) return url + " answers alternately with both colours' identities";
+  if (seen->colour == routed) return std::nullopt;
+  return std::string(lb) + " routes to " + std::string(to_string(routed)) + " but " + url +
+         " is answered by " + std::string(to_string(daemon::other(routed)));
 }
 
 std::string record_disagreement(std::string_view lb, const traffic::routing& recorded,
@@ -57,12 +51,11 @@ drift_verdict judge_reality(std::string_view lb, const std::string& identity_url
     return out;
   }
   // Without the load balancer, only the identity can contradict the record.
-  if (look.identity && look.identity->colour && recorded && recorded->single() &&
-      *recorded->single() != *look.identity->colour) {
+  auto answered = look.identity_colour();
+  if (answered && recorded && recorded->single() && *recorded->single() != *answered) {
     out.verdict = drift_verdict::kind::drifted;
-    out.reason = identity_url + " is answered by " +
-                 std::string(to_string(*look.identity->colour)) + " but bluegreend recorded " +
-                 recorded->describe() + " as live (changed by hand?)";
+    out.reason = identity_url + " is answered by " + std::string(to_string(*answered)) +
+                 " but bluegreend recorded " + recorded->describe() + " as live (changed by hand?)";
   }
   return out;
 }

@@ -35,7 +35,7 @@ std::string load_balancer_name(std::string_view backend_name);
 // routing all (or most) traffic to `routed`, or nothing when it does not.
 std::optional<std::string> identity_disagreement(std::string_view lb, const std::string& url,
                                                  daemon::colour routed,
-                                                 const checks::identity_seen& seen);
+                                                 const checks::identity_result& seen);
 
 // Why the routing the load balancer reports contradicts the recorded one.
 std::string record_disagreement(std::string_view lb, const traffic::routing& recorded,
@@ -43,8 +43,14 @@ std::string record_disagreement(std::string_view lb, const traffic::routing& rec
 
 // What one look at an app found.
 struct reality_look {
-  std::optional<traffic::routing> routing;        // unset: the load balancer could not be read
-  std::optional<checks::identity_seen> identity;  // unset: not probed
+  std::optional<traffic::routing> routing;          // unset: the load balancer could not be read
+  std::optional<checks::identity_result> identity;  // unset: not probed
+
+  // The one colour that answered the identity probe, if any.
+  std::optional<daemon::colour> identity_colour() const {
+    if (!identity || !*identity) return std::nullopt;
+    return (*identity)->colour;
+  }
 };
 
 struct drift_verdict {

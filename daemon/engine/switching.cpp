@@ -158,9 +158,9 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
         event(id, line);
       };
       auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
-      if (!checked.passed) {
+      if (!checked) {
         states.set_health(app.name, to_string(c), "failing");
-        co_return std::string(to_string(c)) + " is not healthy: " + checked.message +
+        co_return std::string(to_string(c)) + " is not healthy: " + checked.error().message +
             ". Traffic stays on " + from.describe();
       }
       states.set_health(app.name, to_string(c), "ok");
@@ -213,12 +213,11 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (in_a_row < kInARow && std::chrono::steady_clock::now() < deadline) {
       auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
-      bool right =
-          probe.answered && probe.status == 200 && checks::answers_identity(probe.body, identity);
+      bool right = probe && probe->status == 200 && checks::answers_identity(probe->body, identity);
       in_a_row = right ? in_a_row + 1 : 0;
-      seen = probe.answered
-                 ? "HTTP " + std::to_string(probe.status) + " \"" + probe.body.substr(0, 60) + "\""
-                 : probe.error;
+      seen =
+          probe ? "HTTP " + std::to_string(probe->status) + " \"" + probe->body.substr(0, 60) + "\""
+                : probe.error().message;
       if (in_a_row < kInARow) {
         timer.expires_after(std::chrono::milliseconds(right ? 10 : 20));
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -275,12 +274,12 @@ asio::awaitable<void> engine::watch(std::shared_ptr<const daemon::config> cfg, s
     std::function<void(const std::string&)> quiet;
     auto checked = co_await checks::run_checks(app.public_url, probes, values, false, quiet);
     if (stop->cancelled()) break;
-    if (checked.passed) {
+    if (checked) {
       failures = 0;
     } else {
       ++failures;
-      last = checked.message;
-      event(id, "watch: " + checked.message + " (" + std::to_string(failures) + "/" +
+      last = checked.error().message;
+      event(id, "watch: " + last + " (" + std::to_string(failures) + "/" +
                     std::to_string(app.promote.failure_threshold) + ")");
     }
     if (failures >= app.promote.failure_threshold) {

@@ -108,8 +108,7 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
     _exit(127);
   }
   close(go[0]);
-  std::string record_error;
-  auto record = local_command_records::add(pid, j.command, record_error);
+  auto record = local_command_records::add(pid, j.command);
   if (!record || send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
     close(go[1]);
     for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
@@ -117,7 +116,7 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
     waitpid(pid, &ignored, 0);
     if (record) local_command_records::remove(*record);
     return finish(error_kind::channel_error,
-                  record ? "cannot start the local command" : record_error);
+                  record ? "cannot start the local command" : record.error().message);
   }
   close(go[1]);
   close(out_pipe[1]);

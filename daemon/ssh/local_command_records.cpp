@@ -102,6 +102,11 @@ std::optional<leftover> read_record(const std::filesystem::path& record,
   return l;
 }
 
+daemon::failure unavailable(std::string message) {
+  return daemon::failure{daemon::failure::kind::internal, "records_unavailable",
+                         std::move(message)};
+}
+
 void wait_until_gone(std::vector<leftover>& sessions, std::chrono::milliseconds bound) {
   auto end = std::chrono::steady_clock::now() + bound;
   for (;;) {
@@ -115,20 +120,16 @@ void wait_until_gone(std::vector<leftover>& sessions, std::chrono::milliseconds 
 
 }  // namespace
 
-bool local_command_records::use_directory(const std::filesystem::path& dir,
-                                          std::string& error_message) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    error_message = "cannot create " + dir.string() + ": " + std::strerror(errno);
-    return false;
-  }
+daemon::result<void> local_command_records::use_directory(const std::filesystem::path& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return unavailable("cannot create " + dir.string() + ": " + std::strerror(errno));
   std::lock_guard lock(directory_mutex);
   directory = dir;
-  return true;
+  return {};
 }
 
-std::optional<std::filesystem::path> local_command_records::add(pid_t pid,
-                                                                const std::string& command,
-                                                                std::string& error_message) {
+daemon::result<std::filesystem::path> local_command_records::add(pid_t pid,
+                                                                 const std::string& command) {
   std::filesystem::path dir;
   {
     std::lock_guard lock(directory_mutex);
@@ -136,10 +137,7 @@ std::optional<std::filesystem::path> local_command_records::add(pid_t pid,
   }
   if (dir.empty()) return std::filesystem::path();
   auto s = stat_of(pid);
-  if (!s) {
-    error_message = "cannot read /proc/" + std::to_string(pid) + "/stat";
-    return std::nullopt;
-  }
+  if (!s) return unavailable("cannot read /proc/" + std::to_string(pid) + "/stat");
   std::string one_line = command.substr(0, 300);
   for (char& c : one_line)
     if (c == '\n' || c == '\r') c = ' ';
@@ -154,9 +152,8 @@ std::optional<std::filesystem::path> local_command_records::add(pid_t pid,
   if (!written || ::rename(fresh.c_str(), record.c_str()) != 0) {
     if (written) err = errno;
     ::unlink(fresh.c_str());
-    error_message =
-        "cannot record the local command in " + dir.string() + ": " + std::strerror(err);
-    return std::nullopt;
+    return unavailable("cannot record the local command in " + dir.string() + ": " +
+                       std::strerror(err));
   }
   return record;
 }

@@ -17,19 +17,22 @@
 #include <string>
 #include <vector>
 
+#include "daemon/result.hpp"
+
 namespace bluegreen::ssh {
 
 class local_command_records {
  public:
   // Records go to `dir` (created owner-only) from now on. Without a call,
-  // nothing is recorded (tests of the runner alone).
-  static bool use_directory(const std::filesystem::path& dir, std::string& error_message);
+  // nothing is recorded (tests of the runner alone). Fails (code
+  // "records_unavailable") when the directory cannot be created.
+  static daemon::result<void> use_directory(const std::filesystem::path& dir);
 
   // Records the command just started as session leader `pid`. Returns the
-  // record's path, or "" when no directory is in use; nullopt with a
-  // message when the record cannot be written (then the command must not run).
-  static std::optional<std::filesystem::path> add(pid_t pid, const std::string& command,
-                                                  std::string& error_message);
+  // record's path, or "" when no directory is in use; a failure (code
+  // "records_unavailable") when the record cannot be written (then the
+  // command must not run).
+  static daemon::result<std::filesystem::path> add(pid_t pid, const std::string& command);
   static void remove(const std::filesystem::path& record);
 
   struct ended {

@@ -63,10 +63,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string method = kMethods[data[0] % std::size(kMethods)];
   std::string_view target(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  std::string error;
-  auto parsed = parse_target(target, error);
+  auto parsed = parse_target(target);
   if (!parsed) {
-    FUZZ_CHECK(!error.empty());
+    FUZZ_CHECK(parsed.error().code == "bad_path" && !parsed.error().message.empty());
     return 0;
   }
   FUZZ_CHECK(!parsed->path.empty() && parsed->path.front() == '/');

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "storage/database.hpp"
+#include "storage/transaction.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -126,6 +128,24 @@ TEST(DaemonProcess, TokensAreShownOnceListedAndRevoked) {
   auto revoke = run_command({kBinary, "token", "revoke", "laptop", "--config", config});
   EXPECT_EQ(revoke.status, 0) << revoke.err;
   EXPECT_EQ(run_command({kBinary, "token", "revoke", "laptop", "--config", config}).status, 1);
+}
+
+// A state database that fails under a token command (here: another
+// connection holds the write lock past the busy timeout) is reported as the
+// command's failure, not a crash.
+TEST(DaemonProcess, ATokenCommandWhoseDatabaseFailsSaysSoAndExitsOne) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  create_token(config, "laptop", "deploy");
+  std::string error;
+  auto db = bluegreen::storage::database::open(dir / "state" / "state.db", {}, error);
+  ASSERT_TRUE(db) << error;
+  bluegreen::storage::transaction writer(*db);
+  auto r = run_command({kBinary, "token", "create", "ci", "--scope", "read", "--config", config});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(r.err.starts_with("bluegreend: the state database failed: ")) << r.err;
+  EXPECT_NE(r.err.find("locked"), std::string::npos) << r.err;
 }
 
 // The daemon verifies tokens from memory, yet an operator's token commands

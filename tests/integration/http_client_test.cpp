@@ -20,6 +20,8 @@
 #include <optional>
 
 #include "daemon/checks/http_probe.hpp"
+#include "daemon/checks/identity_probe.hpp"
+#include "daemon/checks/smoke_checks.hpp"
 #include "daemon/net/tls_context.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tls_certificate.hpp"
@@ -421,20 +423,32 @@ TEST_F(HttpClient, ARequestThatCannotBeSentIsRefusedWithoutConnecting) {
 }
 
 // The probes (smoke checks, health re-checks, the identity probe) are thin
-// callers of the client and keep their results and messages.
-asio::awaitable<void> probe_into(std::optional<checks::probe_result>& out, std::string url) {
-  auto result = co_await checks::http_get(url, std::chrono::milliseconds(5000));
+// callers of the client: an answer of any status is a value, no answer is a
+// failure whose code is the client's error kind.
+template <typename T>
+asio::awaitable<void> store_into(std::optional<T>& out, asio::awaitable<T> work) {
+  auto result = co_await std::move(work);
   out.emplace(std::move(result));
 }
 
-checks::probe_result probe(asio::io_context& io, const std::string& url) {
-  std::optional<checks::probe_result> out;
+template <typename T>
+T wait_for(asio::io_context& io, asio::awaitable<T> work) {
+  std::optional<T> out;
   io.restart();
-  asio::co_spawn(io, probe_into(out, url), asio::detached);
+  asio::co_spawn(io, store_into(out, std::move(work)), asio::detached);
   auto give_up = std::chrono::steady_clock::now() + 60s;
   while (!out && std::chrono::steady_clock::now() < give_up) io.run_one_for(100ms);
   if (!out) throw std::runtime_error("the probe never ended");
   return std::move(*out);
+}
+
+checks::probe_result probe(asio::io_context& io, const std::string& url,
+                           std::chrono::milliseconds timeout = 5000ms) {
+  return wait_for(io, checks::http_get(url, timeout));
+}
+
+std::string describe(const checks::probe_result& r) {
+  return r ? "HTTP " + std::to_string(r->status) : r.error().code + ": " + r.error().message;
 }
 
 TEST_F(HttpClient, TheProbeReportsTheAnswerOrWhyThereWasNone) {
@@ -445,26 +459,92 @@ TEST_F(HttpClient, TheProbeReportsTheAnswerOrWhyThereWasNone) {
     return out;
   });
   auto answered = probe(io_, server.url("/hostname"));
-  EXPECT_TRUE(answered.answered) << answered.error;
-  EXPECT_EQ(answered.status, 500);
-  EXPECT_EQ(answered.body, "blue-production\n");
+  ASSERT_TRUE(answered.ok()) << describe(answered);
+  EXPECT_EQ(answered->status, 500);
+  EXPECT_EQ(answered->body, "blue-production\n");
   ASSERT_EQ(server.seen.size(), 1u);
   EXPECT_EQ(server.seen[0]["User-Agent"], "bluegreend-probe");
   EXPECT_EQ(server.seen[0]["Cache-Control"], "no-cache");
 
   auto big = probe(io_, server.url("/big"));
-  EXPECT_FALSE(big.answered);
-  EXPECT_EQ(big.error, "reading the answer failed: the body is larger than 1048576 bytes");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, "too_large");
+  EXPECT_EQ(big.error().message,
+            "reading the answer failed: the body is larger than 1048576 bytes");
 
   tcp::socket closed(io_, tcp::v4());
   closed.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   std::string port = std::to_string(closed.local_endpoint().port());
   auto refused = probe(io_, "http://127.0.0.1:" + port + "/");
-  EXPECT_FALSE(refused.answered);
-  EXPECT_EQ(refused.error, "cannot connect to 127.0.0.1:" + port + ": Connection refused");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "connect");
+  EXPECT_EQ(refused.error().message,
+            "cannot connect to 127.0.0.1:" + port + ": Connection refused");
 
   auto not_http = probe(io_, "ftp://127.0.0.1/");
-  EXPECT_EQ(not_http.error, "not an http:// or https:// URL: ftp://127.0.0.1/");
+  ASSERT_FALSE(not_http.ok());
+  EXPECT_EQ(not_http.error().code, "invalid_request");
+  EXPECT_EQ(not_http.error().message, "not an http:// or https:// URL: ftp://127.0.0.1/");
+}
+
+TEST_F(HttpClient, AProbeOfAServerThatNeverAnswersFailsAsATimeout) {
+  test_server server(io_, nullptr);
+  auto r = probe(io_, server.url("/hostname"), 300ms);
+  ASSERT_FALSE(r.ok()) << describe(r);
+  EXPECT_EQ(r.error().what, daemon::failure::kind::unavailable);
+  EXPECT_EQ(r.error().code, "timeout");
+  EXPECT_EQ(r.error().message, "no complete answer before the deadline");
+  EXPECT_TRUE(r.error().detail.empty());
+}
+
+TEST_F(HttpClient, AFailingSmokeCheckIsAFailureNamingTheCheckAndWhatItSaw) {
+  test_server server(io_, [](const server_request& r) {
+    if (r.target() == "/healthz") return reply(200, "ok");
+    return reply(503, "warming up\n");
+  });
+  daemon::check_config healthz;
+  healthz.path = "/healthz";
+  daemon::check_config ready;
+  ready.path = "/ready";
+  std::function<void(const std::string&)> quiet;
+  auto passed = wait_for(io_, checks::run_checks(server.url(""), {healthz}, {}, false, quiet));
+  ASSERT_TRUE(passed.ok()) << passed.error().message;
+  EXPECT_EQ(*passed, "1 check(s) passed");
+
+  auto failed =
+      wait_for(io_, checks::run_checks(server.url(""), {healthz, ready}, {}, false, quiet));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "check_failed");
+  EXPECT_EQ(failed.error().message,
+            "check " + server.url("/ready") + " expected HTTP 200, got HTTP 503 \"warming up\"");
+}
+
+TEST_F(HttpClient, AnIdentityAnswerNamingNeitherColourIsAFailure) {
+  test_server server(io_, [](const server_request& r) {
+    if (r.target() == "/blue") return reply(200, "blue-production\n");
+    return reply(502, "Bad Gateway");
+  });
+  auto blue = wait_for(io_, checks::probe_identity(server.url("/blue"), "blue-production",
+                                                   "green-production", std::nullopt));
+  ASSERT_TRUE(blue.ok()) << blue.error().message;
+  EXPECT_EQ(blue->colour, daemon::colour::blue);
+
+  auto gateway = wait_for(io_, checks::probe_identity(server.url("/hostname"), "blue-production",
+                                                      "green-production", std::nullopt));
+  ASSERT_FALSE(gateway.ok());
+  EXPECT_EQ(gateway.error().code, "unexpected_answer");
+  EXPECT_EQ(gateway.error().message, "HTTP 502");
+
+  tcp::socket closed(io_, tcp::v4());
+  closed.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::string port = std::to_string(closed.local_endpoint().port());
+  auto refused = wait_for(
+      io_, checks::probe_identity("http://127.0.0.1:" + port + "/hostname", "blue-production",
+                                  "green-production", daemon::colour::blue));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "connect");
+  EXPECT_EQ(refused.error().message,
+            "cannot connect to 127.0.0.1:" + port + ": Connection refused");
 }
 
 TEST_F(HttpClient, TheProbeVerifiesHttpsAgainstTheSystemStore) {
@@ -473,8 +553,9 @@ TEST_F(HttpClient, TheProbeVerifiesHttpsAgainstTheSystemStore) {
   test_server server(
       io_, [](const server_request&) { return reply(200, "secure"); }, tls.get());
   auto r = probe(io_, server.url("/"));
-  EXPECT_FALSE(r.answered);
-  EXPECT_EQ(r.error,
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "tls");
+  EXPECT_EQ(r.error().message,
             "TLS handshake with 127.0.0.1 failed: certificate verification failed: self-signed "
             "certificate");
 }

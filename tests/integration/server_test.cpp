@@ -45,7 +45,6 @@ class Server : public ::testing::Test {
     deployer_ = stack_.deployer;
     revoked_ = stack_.token("gone", daemon::scope::admin);
     stack_.tokens->revoke("gone", "root");
-    std::string error;
     add_test_routes();
 
     server_options options;
@@ -57,7 +56,8 @@ class Server : public ::testing::Test {
     options.body_limit_of = [this](const request& head) { return stack_.app->body_limit(head); };
     server_ = std::make_unique<server>(io_, options,
                                        [this](const request& r) { return stack_.app->handle(r); });
-    ASSERT_TRUE(server_->start(error)) << error;
+    auto started = server_->start();
+    ASSERT_TRUE(started) << started.error().message;
     port_ = server_->port();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -525,8 +525,8 @@ TEST(ServerCap, ConnectionsPastTheCapAreRefusedAndOpenOnesStillServe) {
   options.port = 0;
   options.max_connections = 2;
   server http(stack.io, options, [&](const request& r) { return stack.app->handle(r); });
-  std::string error;
-  ASSERT_TRUE(http.start(error)) << error;
+  auto started = http.start();
+  ASSERT_TRUE(started) << started.error().message;
   std::thread thread([&] { stack.io.run(); });
   std::uint16_t port = http.port();
   {

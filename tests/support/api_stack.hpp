@@ -36,9 +36,8 @@ struct api_stack {
   }
 
   std::string token(const std::string& name, daemon::scope s) {
-    std::string error;
-    auto secret = tokens->create(name, s, "root", error);
-    if (!secret) throw std::runtime_error(error);
+    auto secret = tokens->create(name, s, "root");
+    if (!secret) throw std::runtime_error(secret.error().message);
     return *secret;
   }
 

@@ -5,10 +5,9 @@
 namespace bluegreen::daemon {
 namespace {
 
-std::optional<command_line> parse(std::vector<std::string> args, std::string* error = nullptr) {
-  std::string e;
-  auto r = parse_command_line(args, e);
-  if (error) *error = e;
+result<command_line> parse(std::vector<std::string> args, std::string* error = nullptr) {
+  auto r = parse_command_line(args);
+  if (error) *error = r ? "" : r.error().message;
   return r;
 }
 
@@ -43,6 +42,23 @@ TEST(CommandLine, RefusesWhatItDoesNotKnow) {
   EXPECT_FALSE(parse({"--log-level", "loud"}, &error));
   EXPECT_NE(error.find("unknown log level \"loud\""), std::string::npos);
   EXPECT_EQ(parse({"--log-level=warn"})->log_level, "warn");
+}
+
+TEST(CommandLine, ABadCommandLineIsAUsageFailureSayingWhatIsWrong) {
+  auto expect_usage = [](std::vector<std::string> args, const std::string& message) {
+    auto r = parse_command_line(args);
+    ASSERT_FALSE(r.ok()) << args[0];
+    EXPECT_EQ(r.error().what, failure::kind::invalid);
+    EXPECT_EQ(r.error().code, "usage");
+    EXPECT_EQ(r.error().message, message);
+  };
+  expect_usage({"--config"}, "--config needs a value");
+  expect_usage({"deploy"}, "unknown command \"deploy\"");
+  expect_usage({"token", "create", "ci"}, "token create needs --scope read, deploy or admin");
+  expect_usage({"token", "revoke"}, "usage: bluegreend token revoke NAME");
+  expect_usage({"token", "frob"}, "usage: bluegreend token create|list|revoke ...");
+  expect_usage({"check-config", "--scope", "read"}, "--scope only goes with token create");
+  expect_usage({"run", "extra"}, "usage: bluegreend run [--config FILE]");
 }
 
 TEST(CommandLine, HelpAndVersion) {

@@ -11,6 +11,7 @@ namespace bluegreen {
 namespace {
 
 using namespace std::chrono_literals;
+using checks::identity_result;
 using checks::identity_seen;
 using daemon::colour;
 using engine::drift_verdict;
@@ -18,14 +19,9 @@ using traffic::routing;
 
 const std::string kUrl = "https://shop.example/hostname";
 
-identity_seen answered(colour c) {
-  identity_seen s;
-  s.outcome = identity_seen::kind::answered;
-  s.colour = c;
-  return s;
-}
+identity_result answered(colour c) { return identity_seen{c}; }
 
-engine::reality_look seen(std::optional<routing> r, std::optional<identity_seen> id = {}) {
+engine::reality_look seen(std::optional<routing> r, std::optional<identity_result> id = {}) {
   return engine::reality_look{std::move(r), std::move(id)};
 }
 
@@ -58,15 +54,14 @@ TEST(RealityVerdict, TheLoadBalancerAndTheIdentityDisagreeingComesFirst) {
   ASSERT_EQ(v.verdict, drift_verdict::kind::drifted);
   EXPECT_EQ(v.reason, "nginx routes to green but " + kUrl + " is answered by blue");
 
-  identity_seen nobody;
-  nobody.detail = "HTTP 502";
+  identity_result nobody =
+      daemon::failure{daemon::failure::kind::unavailable, "unexpected_answer", "HTTP 502"};
   v = engine::judge_reality("command", kUrl, routing::all_to(colour::green),
                             seen(routing::all_to(colour::green), nobody));
   ASSERT_EQ(v.verdict, drift_verdict::kind::drifted);
   EXPECT_EQ(v.reason, kUrl + " did not answer with either identity (HTTP 502)");
 
-  identity_seen both;
-  both.outcome = identity_seen::kind::alternating;
+  identity_result both = identity_seen{};
   v = engine::judge_reality("nginx", kUrl, routing::all_to(colour::green),
                             seen(routing::all_to(colour::green), both));
   EXPECT_EQ(v.reason, kUrl + " answers alternately with both colours' identities");

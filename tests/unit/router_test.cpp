@@ -20,9 +20,8 @@ std::string pattern_of(const route* r) {
 }
 
 std::vector<std::string> segments(const std::string& target) {
-  std::string error;
-  auto t = parse_target(target, error);
-  if (!t) throw std::runtime_error(error);
+  auto t = parse_target(target);
+  if (!t) throw std::runtime_error(t.error().message);
   return t->segments;
 }
 
@@ -109,8 +108,7 @@ TEST(Router, EachRouteCarriesItsPolicy) {
 }
 
 TEST(Target, DecodesPathAndQuery) {
-  std::string error;
-  auto t = parse_target("/api/v1/apps/my%2Dapp?limit=5&app=a+b&flag", error);
+  auto t = parse_target("/api/v1/apps/my%2Dapp?limit=5&app=a+b&flag");
   ASSERT_TRUE(t);
   EXPECT_EQ(t->path, "/api/v1/apps/my-app");
   EXPECT_EQ(t->query.at("limit"), "5");
@@ -119,13 +117,14 @@ TEST(Target, DecodesPathAndQuery) {
 }
 
 TEST(Target, RefusesTraversalAndEncodedSeparators) {
-  std::string error;
   for (const char* bad : {"/api/v1/apps/../events", "/api/v1/%2e%2e/x", "/./healthz",
                           "/api/v1/apps/a%2Fb", "/api/v1/apps/a%5cb", "/api/v1/apps/a%00",
                           "/api/v1/apps/%zz", "/api/v1/apps/%2", "api/v1/apps",
                           "http://example.com/"}) {
-    EXPECT_FALSE(parse_target(bad, error)) << bad;
-    EXPECT_FALSE(error.empty());
+    auto t = parse_target(bad);
+    ASSERT_FALSE(t) << bad;
+    EXPECT_EQ(t.error().code, "bad_path") << bad;
+    EXPECT_FALSE(t.error().message.empty()) << bad;
   }
 }
 

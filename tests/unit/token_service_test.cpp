@@ -31,9 +31,8 @@ class TokenService : public ::testing::Test {
 
 TEST_F(TokenService, CreatedSecretVerifiesAndIsNotStored) {
   token_service tokens(*db_);
-  std::string error;
-  auto secret = tokens.create("ci", scope::deploy, "root", error);
-  ASSERT_TRUE(secret) << error;
+  auto secret = tokens.create("ci", scope::deploy, "root");
+  ASSERT_TRUE(secret) << secret.error().message;
   EXPECT_TRUE(secret->starts_with("bgt_"));
   EXPECT_EQ(secret->size(), 4u + 64u);
   auto info = tokens.verify(*secret);
@@ -48,8 +47,7 @@ TEST_F(TokenService, CreatedSecretVerifiesAndIsNotStored) {
 
 TEST_F(TokenService, WrongAndRevokedSecretsDoNotVerify) {
   token_service tokens(*db_);
-  std::string error;
-  auto secret = *tokens.create("ci", scope::read, "root", error);
+  auto secret = *tokens.create("ci", scope::read, "root");
   std::string altered = secret;
   altered.back() = altered.back() == 'a' ? 'b' : 'a';
   EXPECT_FALSE(tokens.verify(altered));
@@ -62,18 +60,22 @@ TEST_F(TokenService, WrongAndRevokedSecretsDoNotVerify) {
 
 TEST_F(TokenService, NamesAreValidatedAndUnique) {
   token_service tokens(*db_);
-  std::string error;
-  EXPECT_FALSE(tokens.create("bad name", scope::read, "root", error));
-  EXPECT_NE(error.find("invalid token name"), std::string::npos);
-  EXPECT_TRUE(tokens.create("ci", scope::read, "root", error));
-  EXPECT_FALSE(tokens.create("ci", scope::admin, "root", error));
-  EXPECT_NE(error.find("already exists"), std::string::npos);
+  auto bad = tokens.create("bad name", scope::read, "root");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, "invalid_token_name");
+  EXPECT_EQ(bad.error().message,
+            "invalid token name \"bad name\": use 1 to 64 letters, digits, '.', '_', '@' or '-'");
+  EXPECT_TRUE(tokens.create("ci", scope::read, "root"));
+  auto taken = tokens.create("ci", scope::admin, "root");
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, "token_exists");
+  EXPECT_EQ(taken.error().message,
+            "a token named \"ci\" already exists: revoke it first or choose another name");
 }
 
 TEST_F(TokenService, CreationAndRevocationAreAudited) {
   token_service tokens(*db_);
-  std::string error;
-  tokens.create("ci", scope::admin, "alice", error);
+  tokens.create("ci", scope::admin, "alice");
   tokens.revoke("ci", "bob");
   auto events = storage::audit_repository(*db_).list(10);
   ASSERT_EQ(events.size(), 2u);
@@ -86,9 +88,9 @@ TEST_F(TokenService, CreationAndRevocationAreAudited) {
 
 TEST_F(TokenService, VerifyingWritesNothingUntilTheLastUseIsFlushed) {
   token_service tokens(*db_);
+  auto secret = tokens.create("ci", scope::read, "root");
+  ASSERT_TRUE(secret) << secret.error().message;
   std::string error;
-  auto secret = tokens.create("ci", scope::read, "root", error);
-  ASSERT_TRUE(secret) << error;
   int changes_before = sqlite3_total_changes(db_->handle());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(tokens.verify(*secret));
   EXPECT_EQ(sqlite3_total_changes(db_->handle()), changes_before);
@@ -119,13 +121,12 @@ TEST_F(TokenService, TokensMadeOrRevokedByAnotherProcessCountAtOnce) {
   auto other_db = open_other();
   ASSERT_TRUE(other_db);
   token_service cli(*other_db);
-  std::string error;
 
-  auto first = cli.create("ci", scope::read, "root", error);
-  ASSERT_TRUE(first) << error;
+  auto first = cli.create("ci", scope::read, "root");
+  ASSERT_TRUE(first) << first.error().message;
   ASSERT_TRUE(daemon.verify(*first));  // loads the cache
-  auto second = cli.create("laptop", scope::admin, "root", error);
-  ASSERT_TRUE(second) << error;
+  auto second = cli.create("laptop", scope::admin, "root");
+  ASSERT_TRUE(second) << second.error().message;
   auto info = daemon.verify(*second);
   ASSERT_TRUE(info);
   EXPECT_EQ(info->name, "laptop");
@@ -136,8 +137,8 @@ TEST_F(TokenService, TokensMadeOrRevokedByAnotherProcessCountAtOnce) {
   EXPECT_TRUE(daemon.verify(*first));
 
   // The name is free again: the new secret works, the old one stays out.
-  auto again = cli.create("laptop", scope::read, "root", error);
-  ASSERT_TRUE(again) << error;
+  auto again = cli.create("laptop", scope::read, "root");
+  ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(daemon.verify(*again)->granted, scope::read);
   EXPECT_FALSE(daemon.verify(*second));
 }
@@ -146,9 +147,8 @@ TEST_F(TokenService, TheCacheReadsTheTokensOnlyWhenTheFileChanged) {
   auto other_db = open_other();
   ASSERT_TRUE(other_db);
   token_service cli(*other_db);
-  std::string error;
-  auto secret = cli.create("ci", scope::read, "root", error);
-  ASSERT_TRUE(secret) << error;
+  auto secret = cli.create("ci", scope::read, "root");
+  ASSERT_TRUE(secret) << secret.error().message;
   std::string digest_of_nothing(32, '\0');
 
   token_cache cache(*db_);
