@@ -45,8 +45,9 @@ void event_hub::operation_started(const storage::operation_record& op) {
 }
 
 void event_hub::operation_changed(const storage::operation_record& op,
-                                  std::string_view previous_state) {
-  bool ended = storage::is_terminal_state(op.state) && !storage::is_terminal_state(previous_state);
+                                  std::optional<storage::operation_state> previous_state) {
+  bool ended = storage::is_terminal_state(op.state) &&
+               !(previous_state && storage::is_terminal_state(*previous_state));
   store({ended ? "operation.finished" : "operation.updated", op.app, op.id,
          operation_data(op, previous_state)});
 }

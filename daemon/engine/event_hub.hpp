@@ -52,7 +52,8 @@ class event_hub {
   void operation_started(const storage::operation_record& op);
   // `operation.finished` when it entered a terminal state, else
   // `operation.updated` (a ready deploy; a switch the watch rolled back).
-  void operation_changed(const storage::operation_record& op, std::string_view previous_state);
+  void operation_changed(const storage::operation_record& op,
+                         std::optional<storage::operation_state> previous_state);
 
   // Reports the app changes committed so far; nothing inside a transaction.
   void sync();
