@@ -1,13 +1,12 @@
 #include "storage/operation_kind.hpp"
 
-#include <array>
-#include <utility>
+#include "storage/enum_names.hpp"
 
 namespace bluegreen::storage {
 
 namespace {
 
-constexpr std::array<std::pair<operation_kind, std::string_view>, 4> kNames = {{
+constexpr name_table<operation_kind, 4> kNames = {{
     {operation_kind::deploy, "deploy"},
     {operation_kind::switch_traffic, "switch"},
     {operation_kind::rollback, "rollback"},
@@ -16,16 +15,10 @@ constexpr std::array<std::pair<operation_kind, std::string_view>, 4> kNames = {{
 
 }  // namespace
 
-std::string_view to_string(operation_kind kind) {
-  for (const auto& [k, name] : kNames)
-    if (k == kind) return name;
-  return "unknown";
-}
+std::string_view to_string(operation_kind kind) { return name_in(kNames, kind); }
 
 std::optional<operation_kind> parse_operation_kind(std::string_view text) {
-  for (const auto& [k, name] : kNames)
-    if (name == text) return k;
-  return std::nullopt;
+  return value_in(kNames, text);
 }
 
 }  // namespace bluegreen::storage

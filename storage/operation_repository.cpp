@@ -18,8 +18,8 @@ constexpr std::string_view kColumns =
 // A name the schema's CHECK allows but this build does not know can only
 // come from a file another build wrote: say so rather than guess.
 [[noreturn]] void unknown_name(std::int64_t id, std::string_view what, std::string_view text) {
-  throw error(SQLITE_MISMATCH, "operation #" + std::to_string(id) + " has the " + std::string(what) +
-                                   " \"" + std::string(text) +
+  throw error(SQLITE_MISMATCH, "operation #" + std::to_string(id) + " has the " +
+                                   std::string(what) + " \"" + std::string(text) +
                                    "\", which this bluegreend does not know; the state database "
                                    "was written by another version: run that version");
 }

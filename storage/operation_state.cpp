@@ -1,13 +1,12 @@
 #include "storage/operation_state.hpp"
 
-#include <array>
-#include <utility>
+#include "storage/enum_names.hpp"
 
 namespace bluegreen::storage {
 
 namespace {
 
-constexpr std::array<std::pair<operation_state, std::string_view>, 8> kNames = {{
+constexpr name_table<operation_state, 8> kNames = {{
     {operation_state::queued, "queued"},
     {operation_state::running, "running"},
     {operation_state::ready, "ready"},
@@ -20,16 +19,10 @@ constexpr std::array<std::pair<operation_state, std::string_view>, 8> kNames = {
 
 }  // namespace
 
-std::string_view to_string(operation_state state) {
-  for (const auto& [s, name] : kNames)
-    if (s == state) return name;
-  return "unknown";
-}
+std::string_view to_string(operation_state state) { return name_in(kNames, state); }
 
 std::optional<operation_state> parse_operation_state(std::string_view text) {
-  for (const auto& [s, name] : kNames)
-    if (name == text) return s;
-  return std::nullopt;
+  return value_in(kNames, text);
 }
 
 bool is_terminal_state(operation_state state) {

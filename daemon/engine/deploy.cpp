@@ -147,10 +147,10 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     // The host or the connection, not the ref, is the problem: say so, with
     // its fix.
     finish(id, operation_state::failed,
-           operation_failure("resolve_failed", "cannot resolve " + req.ref + " on " +
-                                                   resolve.to.label() + ": " +
-                                                   resolved_result.summary() +
-                                                   ". No step was run; live traffic was not touched"));
+           operation_failure("resolve_failed",
+                             "cannot resolve " + req.ref + " on " + resolve.to.label() + ": " +
+                                 resolved_result.summary() +
+                                 ". No step was run; live traffic was not touched"));
     co_return;
   }
   if (!resolved_result.ok() || !is_commit_id(resolved)) {

@@ -203,8 +203,9 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
   std::string kind(to_string(op.kind));
   std::string holder = kind + " #" + std::to_string(id) + " by " + op.actor;
   if (auto held = locks.try_acquire(app.name, "operation", holder, std::nullopt, id)) {
-    ops.set_state(id, storage::operation_state::failed,
-                  storage::operation_error{"operation_running", "the app was busy: " + held->holder});
+    ops.set_state(
+        id, storage::operation_state::failed,
+        storage::operation_error{"operation_running", "the app was busy: " + held->holder});
     return failure{failure::kind::conflict, "operation_running",
                    "app \"" + app.name + "\" is busy: " + held->holder};
   }
@@ -240,8 +241,9 @@ void engine::finish(std::int64_t id, storage::operation_state state, std::option
     why = operation_failure("interrupted", "bluegreend stopped while this operation ran");
   }
   if (why) {
-    std::string output =
-        why->detail.empty() ? std::string() : " (output: " + daemon::escape_one_line(why->detail) + ")";
+    std::string output = why->detail.empty()
+                             ? std::string()
+                             : " (output: " + daemon::escape_one_line(why->detail) + ")";
     spdlog::info("operation #{} {} ({}): {}{}", id, to_string(state), why->code, why->message,
                  output);
   }
@@ -337,9 +339,10 @@ std::optional<std::vector<ssh::env_var>> engine::secret_env(std::int64_t id,
   for (const auto& [name, ref] : app.secrets) {
     auto value = daemon::read_secret(ref);
     if (!value) {
-      finish(id, storage::operation_state::failed,
-             operation_failure("secret_unavailable", "secret " + name + ": " + value.error().message,
-                               value.error().detail));
+      finish(
+          id, storage::operation_state::failed,
+          operation_failure("secret_unavailable", "secret " + name + ": " + value.error().message,
+                            value.error().detail));
       return std::nullopt;
     }
     env.push_back({name, *value, true});
@@ -371,8 +374,9 @@ result<storage::operation_record> engine::cancel(std::int64_t id, const actor& w
                    "no operation #" + std::to_string(id)};
   if (op->state == storage::operation_state::ready) {
     record(who, "operation.cancel", op->app, std::nullopt, id);
-    finish(id, storage::operation_state::cancelled,
-           operation_failure("cancelled", "cancelled by " + who.name + " before it was switched to"));
+    finish(
+        id, storage::operation_state::cancelled,
+        operation_failure("cancelled", "cancelled by " + who.name + " before it was switched to"));
     return *operation(id);
   }
   if (op->kind == storage::operation_kind::switch_traffic ||
@@ -384,8 +388,8 @@ result<storage::operation_record> engine::cancel(std::int64_t id, const actor& w
   auto it = running_.find(id);
   if (it == running_.end())
     return failure{failure::kind::conflict, "not_running",
-                   "operation #" + std::to_string(id) + " is " +
-                       std::string(to_string(op->state)) + ", not running"};
+                   "operation #" + std::to_string(id) + " is " + std::string(to_string(op->state)) +
+                       ", not running"};
   record(who, "operation.cancel", op->app, std::nullopt, id);
   event(id, "cancel requested by " + who.name);
   it->second.cancel->cancel();

@@ -142,8 +142,9 @@ asio::awaitable<std::optional<failure>> engine::switch_protocol(
   (void)cfg;
   auto backend = backend_for(app);
   if (!backend)
-    co_return operation_failure("backend_unavailable", "the " + std::string(app.traffic.backend_name()) +
-                                                           " backend is not available");
+    co_return operation_failure(
+        "backend_unavailable",
+        "the " + std::string(app.traffic.backend_name()) + " backend is not available");
   // One traffic change per app at a time, whoever asked for it.
   std::string gate_name = app.name;
   auto pass = co_await gate_.enter(gate_name);
@@ -162,9 +163,9 @@ asio::awaitable<std::optional<failure>> engine::switch_protocol(
       auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
       if (!checked.passed) {
         states.set_health(app.name, to_string(c), "failing");
-        co_return operation_failure("unhealthy", std::string(to_string(c)) + " is not healthy: " +
-                                                     checked.message + ". Traffic stays on " +
-                                                     from.describe());
+        co_return operation_failure("unhealthy", std::string(to_string(c)) +
+                                                     " is not healthy: " + checked.message +
+                                                     ". Traffic stays on " + from.describe());
       }
       states.set_health(app.name, to_string(c), "ok");
     }
@@ -192,8 +193,9 @@ asio::awaitable<std::optional<failure>> engine::switch_protocol(
     traffic::log_fn quiet;
     auto now = co_await backend->current(quiet);
     if (now) states.set_routing(app.name, to_string(main_colour(*now)), now->encode());
-    co_return operation_failure("backend_failed", "the " + std::string(app.traffic.backend_name()) +
-                                                      " backend failed: " + routed.error().message,
+    co_return operation_failure("backend_failed",
+                                "the " + std::string(app.traffic.backend_name()) +
+                                    " backend failed: " + routed.error().message,
                                 routed.error().detail);
   }
   {

@@ -417,6 +417,7 @@ TEST(Engine, TheWatchSwitchesBackWhenTheNewColourStartsFailing) {
   }));
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
   EXPECT_NE(op["error"].get<std::string>().find("failed probes"), std::string::npos) << op.dump();
+  EXPECT_EQ(op["error_code"], "watch_unhealthy") << op.dump();
   EXPECT_EQ(w.upstream_colour(), "blue");
   EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
   EXPECT_EQ(recorded_live(w), "blue");
@@ -432,6 +433,7 @@ TEST(Engine, AKillDuringADeployLeavesItInterruptedAndTheLockFree) {
   w.start_daemon();
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
   EXPECT_EQ(op["state"], "interrupted");
+  EXPECT_EQ(op["error_code"], "interrupted") << op.dump();
   EXPECT_TRUE(w.api("GET", "/api/v1/apps/demo").body["locks"]["operation"].is_null());
   EXPECT_EQ(recorded_live(w), w.upstream_colour());
   EXPECT_EQ(w.deploy("main")["state"], "ready");
@@ -454,6 +456,7 @@ TEST(Engine, OnSigtermRunningStepsGetTheStopTimeoutThenAreInterrupted) {
   EXPECT_EQ(op["state"], "interrupted");
   EXPECT_NE(op["error"].get<std::string>().find("bluegreend stopped"), std::string::npos)
       << op.dump();
+  EXPECT_EQ(op["error_code"], "interrupted") << op.dump();
 }
 
 TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {

@@ -109,9 +109,13 @@ TEST_F(EventHub, OperationEventsAreStoredWithTheirTransaction) {
   app_state_cache cache(*db_);
   event_hub hub(io_, *db_, cache);
   storage::operation_repository ops(*db_);
-  storage::new_operation op{"shop",  storage::operation_kind::deploy,
-                            storage::operation_state::running,
-                            "green", "main", {}, {}, "alice", "api", {}};
+  storage::new_operation op;
+  op.app = "shop";
+  op.state = storage::operation_state::running;
+  op.colour = "green";
+  op.ref = "main";
+  op.actor = "alice";
+  op.channel = "api";
   {
     storage::transaction tx(*db_);
     hub.operation_started(*ops.find(ops.create(op)));

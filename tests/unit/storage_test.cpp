@@ -25,6 +25,20 @@ std::unique_ptr<database> open_db(const std::filesystem::path& path) {
   return db;
 }
 
+// A deploy of main on web, in `state`.
+new_operation deploy_of_main(operation_state state, std::optional<std::string> colour = {},
+                             std::string actor = "alice") {
+  new_operation op;
+  op.app = "web";
+  op.kind = operation_kind::deploy;
+  op.state = state;
+  op.colour = std::move(colour);
+  op.ref = "main";
+  op.actor = std::move(actor);
+  op.channel = "api";
+  return op;
+}
+
 TEST(Storage, MigratesAnEmptyFileToTheLatestSchema) {
   testing::temp_dir dir;
   auto db = open_db(dir / "state.db");
@@ -58,7 +72,7 @@ TEST(Storage, ReopeningKeepsTheData) {
     apps.record_release("web", "blue", "main", "abc123", "alice");
     apps.set_verified("web", "blue", true);
     operation_repository ops(*db);
-    auto id = ops.create({"web", operation_kind::deploy, operation_state::running, "blue", "main", {}, {}, "alice", "api", {}});
+    auto id = ops.create(deploy_of_main(operation_state::running, "blue"));
     ops.append_log(id, "10.0.0.2", "stdout", "Already up to date.");
   }
   auto db = open_db(dir / "state.db");
@@ -98,7 +112,7 @@ TEST(Storage, RefusesADatabaseWithDamagedPages) {
     operation_repository ops(*db);
     app_state_repository(*db).ensure("web");
     for (int i = 0; i < 200; ++i) {
-      auto id = ops.create({"web", operation_kind::deploy, operation_state::running, "blue", "main", {}, {}, "a", "api", {}});
+      auto id = ops.create(deploy_of_main(operation_state::running, "blue", "a"));
       ops.append_log(id, "h", "stdout", std::string(300, 'a' + i % 26));
     }
     db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -181,7 +195,7 @@ TEST(Storage, OperationStatesCarryTimestamps) {
   auto db = open_db(dir / "state.db");
   app_state_repository(*db).ensure("web");
   operation_repository ops(*db);
-  auto id = ops.create({"web", operation_kind::deploy, operation_state::queued, {}, "main", {}, {}, "alice", "api", {}});
+  auto id = ops.create(deploy_of_main(operation_state::queued));
   EXPECT_FALSE(ops.find(id)->started_at);
   ops.set_state(id, operation_state::running);
   EXPECT_TRUE(ops.find(id)->started_at);
@@ -197,10 +211,10 @@ TEST(Storage, OperationStatesCarryTimestamps) {
 }
 
 TEST(Storage, OperationStatesAndKindsRoundTripThroughTheirNames) {
-  for (auto state : {operation_state::queued, operation_state::running, operation_state::ready,
-                     operation_state::succeeded, operation_state::failed,
-                     operation_state::cancelled, operation_state::interrupted,
-                     operation_state::rolled_back})
+  for (auto state :
+       {operation_state::queued, operation_state::running, operation_state::ready,
+        operation_state::succeeded, operation_state::failed, operation_state::cancelled,
+        operation_state::interrupted, operation_state::rolled_back})
     EXPECT_EQ(parse_operation_state(to_string(state)), state) << to_string(state);
   for (auto kind : {operation_kind::deploy, operation_kind::switch_traffic,
                     operation_kind::rollback, operation_kind::task})
@@ -223,8 +237,7 @@ TEST(Storage, AnUnknownStateInTheFileIsAnErrorNamingTheOperation) {
   auto db = open_db(dir / "state.db");
   app_state_repository(*db).ensure("web");
   operation_repository ops(*db);
-  auto id = ops.create({"web", operation_kind::deploy, operation_state::running, {}, "main", {},
-                        {}, "alice", "api", {}});
+  auto id = ops.create(deploy_of_main(operation_state::running));
   // As another build could have written it (the CHECK is the only guard).
   db->exec("PRAGMA ignore_check_constraints = ON");
   db->exec("UPDATE operations SET state = 'paused' WHERE id = " + std::to_string(id));
