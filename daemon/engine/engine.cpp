@@ -233,7 +233,6 @@ void engine::set_state(std::int64_t id, storage::operation_state state,
 }
 
 void engine::finish(std::int64_t id, storage::operation_state state, std::optional<failure> why) {
-  using storage::operation_state;
   storage::operation_repository ops(db_);
   auto it = running_.find(id);
   if (it != running_.end() && it->second.shutting_down && state == operation_state::cancelled) {
