@@ -47,6 +47,13 @@ handler event_stream_handler(engine::engine& engine, event_stream_options option
     std::optional<std::int64_t> from;
     const std::string* given = req.header("last-event-id");
     if (given && given->empty()) given = nullptr;  // an EventSource that has seen no id
+    std::string last_given;
+    if (given && given->find(',') != std::string::npos) {
+      // A repeated header arrives joined with ", "; its last value counts.
+      last_given = given->substr(given->rfind(',') + 1);
+      last_given.erase(0, last_given.find_first_not_of(' '));
+      given = &last_given;
+    }
     auto after = ctx.query.find("after");
     if (given || after != ctx.query.end()) {
       const std::string& text = given ? *given : after->second;
@@ -73,11 +80,11 @@ handler event_stream_handler(engine::engine& engine, event_stream_options option
 
     response r;
     r.content_type = "text/event-stream";
-    r.headers.emplace_back("Cache-Control", "no-cache");
     r.headers.emplace_back("X-Accel-Buffering", "no");
-    r.stream = [&hub, options, app, start, reset,
-                newest](stream_writer& out) -> asio::awaitable<void> {
+    r.stream = [&hub, options, app, start, reset, newest,
+                still_allowed = ctx.still_allowed](stream_writer& out) -> asio::awaitable<void> {
       using clock = std::chrono::steady_clock;
+      credential_recheck allowed(still_allowed);
       std::int64_t cursor = start;
       if (reset) {
         json data = {
@@ -96,6 +103,7 @@ handler event_stream_handler(engine::engine& engine, event_stream_options option
       auto last_write = clock::now();
       for (;;) {
         auto page = hub.read(cursor, kPage, filter);
+        if (!allowed.ok()) co_return;  // the token was revoked: the stream ends
         for (const auto& e : page.events) {
           std::string chunk = sse_message(e.type, event_json(e), e.id);
           if (!co_await out.write(chunk)) co_return;
@@ -107,6 +115,7 @@ handler event_stream_handler(engine::engine& engine, event_stream_options option
         auto quiet =
             std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - last_write);
         if (quiet >= options.heartbeat) {
+          if (!allowed.ok()) co_return;
           std::string ping(kSseHeartbeat);
           if (!co_await out.write(ping)) co_return;
           last_write = clock::now();

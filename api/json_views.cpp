@@ -173,8 +173,8 @@ json app_detail_json(const engine::app_view& view) {
 json operation_json(const storage::operation_record& op) {
   return {{"id", op.id},
           {"app", op.app},
-          {"kind", op.kind},
-          {"state", op.state},
+          {"kind", to_string(op.kind)},
+          {"state", to_string(op.state)},
           {"colour", optional_json(op.colour)},
           {"ref", optional_json(op.ref)},
           {"sha", optional_json(op.sha)},
@@ -182,6 +182,7 @@ json operation_json(const storage::operation_record& op) {
           {"actor", op.actor},
           {"channel", op.channel},
           {"error", optional_json(op.error)},
+          {"error_code", optional_json(op.error_code)},
           {"created_at", op.created_at},
           {"started_at", optional_json(op.started_at)},
           {"finished_at", optional_json(op.finished_at)},

@@ -16,9 +16,10 @@ class engine;
 
 namespace bluegreen::api {
 
-// The stream function of a followed log, from after line `after_id`.
-std::function<boost::asio::awaitable<void>(stream_writer&)> log_stream(engine::engine& engine,
-                                                                       std::int64_t id,
-                                                                       std::int64_t after_id);
+// The stream function of a followed log, from after line `after_id`; it
+// ends once `still_allowed` (the request's token) says no.
+std::function<boost::asio::awaitable<void>(stream_writer&)> log_stream(
+    engine::engine& engine, std::int64_t id, std::int64_t after_id,
+    std::function<bool()> still_allowed = {});
 
 }  // namespace bluegreen::api

@@ -67,7 +67,7 @@ void add_operation_routes(router& r, engine::engine& engine) {
           response r;
           r.content_type = "text/event-stream";
           r.headers.emplace_back("X-Accel-Buffering", "no");
-          r.stream = log_stream(engine, *id, *after);
+          r.stream = log_stream(engine, *id, *after, ctx.still_allowed);
           co_return r;
         });
 }

@@ -30,6 +30,9 @@ struct call_context {
   path_params params;
   std::map<std::string, std::string> query;
   std::string actor;  // token name, or empty for routes without a token
+  // Whether the request's token still counts (not revoked, scope enough),
+  // for streams that outlive the request; empty on routes without a token.
+  std::function<bool()> still_allowed;
 };
 
 using handler =

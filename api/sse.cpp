@@ -16,4 +16,14 @@ std::string sse_message(std::string_view event, const nlohmann::json& data,
   return out;
 }
 
+bool credential_recheck::ok() {
+  if (!still_allowed_ || !ok_) return ok_;
+  auto now = std::chrono::steady_clock::now();
+  if (now >= next_) {
+    ok_ = still_allowed_();
+    next_ = now + std::chrono::seconds(1);
+  }
+  return ok_;
+}
+
 }  // namespace bluegreen::api

@@ -1,5 +1,6 @@
 #include "storage/migrations.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -13,7 +14,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 6> kMigrations = {
+constexpr std::array<std::string_view, 7> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -150,6 +151,12 @@ CREATE TABLE events (
   data         TEXT NOT NULL
 );
 )sql",
+    // 7: why an operation ended without success, as a stable code for
+    // programs beside the message for people (`error`). Rows from before
+    // keep their message and have no code.
+    R"sql(
+ALTER TABLE operations ADD COLUMN error_code TEXT;
+)sql",
 };
 
 }  // namespace
@@ -162,7 +169,7 @@ int schema_version(database& db) {
   return static_cast<int>(version.column_int(0));
 }
 
-bool apply_migrations(database& db, std::string& error_message) {
+bool apply_migrations(database& db, std::string& error_message, int up_to) {
   int current = schema_version(db);
   int latest = latest_schema_version();
   if (current > latest) {
@@ -171,7 +178,7 @@ bool apply_migrations(database& db, std::string& error_message) {
                     "; run the newer bluegreend that wrote it";
     return false;
   }
-  for (int version = current + 1; version <= latest; ++version) {
+  for (int version = current + 1; version <= std::min(up_to, latest); ++version) {
     try {
       transaction tx(db);
       db.exec(kMigrations[static_cast<size_t>(version - 1)]);

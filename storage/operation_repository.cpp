@@ -1,8 +1,9 @@
 #include "storage/operation_repository.hpp"
 
-#include <array>
+#include <sqlite3.h>
 
 #include "storage/database.hpp"
+#include "storage/error.hpp"
 #include "storage/statement.hpp"
 #include "storage/transaction.hpp"
 
@@ -12,14 +13,29 @@ namespace {
 
 constexpr std::string_view kColumns =
     "id, app, kind, state, colour, ref, sha, task, actor, channel, detail, error, created_at, "
-    "started_at, finished_at";
+    "started_at, finished_at, error_code";
+
+// A name the schema's CHECK allows but this build does not know can only
+// come from a file another build wrote: say so rather than guess.
+[[noreturn]] void unknown_name(std::int64_t id, std::string_view what, std::string_view text) {
+  throw error(SQLITE_MISMATCH, "operation #" + std::to_string(id) + " has the " +
+                                   std::string(what) + " \"" + std::string(text) +
+                                   "\", which this bluegreend does not know; the state database "
+                                   "was written by another version: run that version");
+}
 
 operation_record read_operation(const statement& row) {
   operation_record op;
   op.id = row.column_int(0);
   op.app = row.column_text(1);
-  op.kind = row.column_text(2);
-  op.state = row.column_text(3);
+  std::string kind = row.column_text(2);
+  auto known_kind = parse_operation_kind(kind);
+  if (!known_kind) unknown_name(op.id, "kind", kind);
+  op.kind = *known_kind;
+  std::string state = row.column_text(3);
+  auto known_state = parse_operation_state(state);
+  if (!known_state) unknown_name(op.id, "state", state);
+  op.state = *known_state;
   op.colour = row.column_optional_text(4);
   op.ref = row.column_optional_text(5);
   op.sha = row.column_optional_text(6);
@@ -31,6 +47,7 @@ operation_record read_operation(const statement& row) {
   op.created_at = row.column_text(12);
   op.started_at = row.column_optional_text(13);
   op.finished_at = row.column_optional_text(14);
+  op.error_code = row.column_optional_text(15);
   return op;
 }
 
@@ -42,22 +59,14 @@ std::vector<operation_record> read_all(statement& query) {
 
 }  // namespace
 
-bool is_terminal_state(std::string_view state) {
-  constexpr std::array<std::string_view, 5> kTerminal = {"succeeded", "failed", "cancelled",
-                                                          "interrupted", "rolled_back"};
-  for (auto t : kTerminal)
-    if (t == state) return true;
-  return false;
-}
-
 std::int64_t operation_repository::create(const new_operation& op) {
   statement insert(db_, R"sql(
 INSERT INTO operations (app, kind, state, colour, ref, sha, task, actor, channel, detail, started_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
         CASE WHEN ?3 = 'running' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END))sql");
   insert.bind(1, op.app)
-      .bind(2, op.kind)
-      .bind(3, op.state)
+      .bind(2, to_string(op.kind))
+      .bind(3, to_string(op.state))
       .bind(4, op.colour)
       .bind(5, op.ref)
       .bind(6, op.sha)
@@ -93,17 +102,23 @@ std::vector<operation_record> operation_repository::unfinished() {
   return read_all(query);
 }
 
-void operation_repository::set_state(std::int64_t id, std::string_view state,
-                                     std::optional<std::string_view> error) {
+void operation_repository::set_state(std::int64_t id, operation_state state,
+                                     const std::optional<operation_error>& error) {
   statement update(db_, R"sql(
 UPDATE operations SET
   state = ?2,
   error = COALESCE(?3, error),
+  error_code = COALESCE(?5, error_code),
   started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL
                     THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE started_at END,
   finished_at = CASE WHEN ?4 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE finished_at END
 WHERE id = ?1)sql");
-  update.bind(1, id).bind(2, state).bind(3, error).bind(4, is_terminal_state(state)).run();
+  update.bind(1, id).bind(2, to_string(state)).bind(4, is_terminal_state(state));
+  if (error)
+    update.bind(3, error->message).bind(5, error->code);
+  else
+    update.bind_null(3).bind_null(5);
+  update.run();
 }
 
 void operation_repository::set_sha(std::int64_t id, std::string_view sha) {

@@ -1,6 +1,8 @@
 // operation_repository stores operations (deploy, switch, rollback, task)
 // with their state, who asked for them and through which channel, and the
-// log lines they produced (per host and stream).
+// log lines they produced (per host and stream). States and kinds are
+// enums here and text only in the database: a name this build does not
+// know, read from the file, throws storage::error saying which operation.
 //
 // Thread-safety: same as the database it uses.
 #pragma once
@@ -11,14 +13,17 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/operation_kind.hpp"
+#include "storage/operation_state.hpp"
+
 namespace bluegreen::storage {
 
 class database;
 
 struct new_operation {
   std::string app;
-  std::string kind;  // deploy | switch | rollback | task
-  std::string state = "queued";
+  operation_kind kind = operation_kind::deploy;
+  operation_state state = operation_state::queued;
   std::optional<std::string> colour;
   std::optional<std::string> ref;
   std::optional<std::string> sha;
@@ -31,8 +36,8 @@ struct new_operation {
 struct operation_record {
   std::int64_t id = 0;
   std::string app;
-  std::string kind;
-  std::string state;
+  operation_kind kind = operation_kind::deploy;
+  operation_state state = operation_state::queued;
   std::optional<std::string> colour;
   std::optional<std::string> ref;
   std::optional<std::string> sha;
@@ -41,6 +46,8 @@ struct operation_record {
   std::string channel;
   std::optional<std::string> detail;
   std::optional<std::string> error;
+  // Stable and machine-readable (e.g. "smoke_failed"), set with `error`.
+  std::optional<std::string> error_code;
   std::string created_at;
   std::optional<std::string> started_at;
   std::optional<std::string> finished_at;
@@ -55,8 +62,12 @@ struct log_line {
   std::string text;
 };
 
-// True for the states an operation never leaves.
-bool is_terminal_state(std::string_view state);
+// Why an operation ended without success: a stable code for programs and
+// a message for people.
+struct operation_error {
+  std::string code;
+  std::string message;
+};
 
 class operation_repository {
  public:
@@ -71,9 +82,10 @@ class operation_repository {
   std::vector<operation_record> unfinished();
 
   // Records the new state; started_at is set on entering running and
-  // finished_at on entering a terminal state.
-  void set_state(std::int64_t id, std::string_view state,
-                 std::optional<std::string_view> error = std::nullopt);
+  // finished_at on entering a terminal state. An error replaces the
+  // stored one; without one the stored error stays.
+  void set_state(std::int64_t id, operation_state state,
+                 const std::optional<operation_error>& error = std::nullopt);
   void set_sha(std::int64_t id, std::string_view sha);
   void set_colour(std::int64_t id, std::string_view colour);
   // The marker given to the operation's remote commands and the hosts they

@@ -86,8 +86,9 @@ asio::awaitable<std::vector<probe_result>> http_get_all(std::string url, int cou
         why += std::string(": ") + ex.what();
       } catch (...) {
       }
-      all->results.push_back(
-          daemon::failure{daemon::failure::kind::internal, "probe_failed", std::move(why)});
+      probe_result failed =
+          daemon::failure{daemon::failure::kind::internal, "probe_failed", std::move(why)};
+      all->results.push_back(std::move(failed));
       if (--all->left == 0) all->done.cancel();
     });
   }

@@ -42,7 +42,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_deploy(std::st
     co_return failure{failure::kind::invalid, "invalid_ref", *why};
   if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
 
-  auto op = new_operation_for(app_name, "deploy", who);
+  auto op = new_operation_for(app_name, operation_kind::deploy, who);
   op.ref = req.ref;
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
@@ -51,14 +51,14 @@ asio::awaitable<result<storage::operation_record>> engine::accept_deploy(std::st
   // The live colour comes from the load balancer, never from memory alone.
   auto now = co_await establish(cfg, *app, req.force, id);
   if (!now) {
-    finish(id, "failed", now.error().message);
+    finish(id, operation_state::failed, now.error());
     co_return now.error();
   }
   if (now.value().split) {
     failure f{failure::kind::conflict, "canary_in_progress",
               "traffic is split (" + now.value().routing.describe() +
                   "): complete or revert the canary with a switch before deploying"};
-    finish(id, "failed", f.message);
+    finish(id, operation_state::failed, f);
     co_return f;
   }
   colour idle = daemon::other(now.value().live);
@@ -67,9 +67,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_deploy(std::st
                 req.ref + " to " + std::string(to_string(idle)));
   // A newer deployment replaces one that waits to be switched to.
   for (const auto& waiting : storage::operation_repository(db_).unfinished()) {
-    if (waiting.app == app_name && waiting.kind == "deploy" && waiting.state == "ready") {
+    if (waiting.app == app_name && waiting.kind == operation_kind::deploy &&
+        waiting.state == operation_state::ready) {
       event(waiting.id, "superseded by deployment #" + std::to_string(id));
-      finish(waiting.id, "cancelled", "superseded by deployment #" + std::to_string(id));
+      finish(waiting.id, operation_state::cancelled,
+             operation_failure("superseded", "superseded by deployment #" + std::to_string(id)));
     }
   }
   if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
@@ -136,23 +138,29 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   };
   auto resolved_result = co_await runner_.run(resolve, resolve_sink, cancel);
   if (stopped(resolved_result)) {
-    finish(id, "cancelled", "cancelled while resolving " + req.ref);
+    finish(id, operation_state::cancelled,
+           operation_failure("cancelled", "cancelled while resolving " + req.ref));
     co_return;
   }
   while (!resolved.empty() && (resolved.back() == ' ' || resolved.back() == '\r')) resolved.pop_back();
   if (resolved_result.error != ssh::error_kind::none) {
     // The host or the connection, not the ref, is the problem: say so, with
     // its fix.
-    finish(id, "failed",
-           "cannot resolve " + req.ref + " on " + resolve.to.label() + ": " +
-               resolved_result.summary() + ". No step was run; live traffic was not touched");
+    finish(id, operation_state::failed,
+           operation_failure("resolve_failed",
+                             "cannot resolve " + req.ref + " on " + resolve.to.label() + ": " +
+                                 resolved_result.summary() +
+                                 ". No step was run; live traffic was not touched"));
     co_return;
   }
   if (!resolved_result.ok() || !is_commit_id(resolved)) {
-    finish(id, "failed",
-           "cannot resolve " + req.ref + " on " + resolve.to.label() + " (" +
-               resolved_result.summary() + (resolved.empty() ? "" : ", printed \"" + resolved.substr(0, 80) + "\"") +
-               "); is it a branch, tag or commit of the app's repository?");
+    // What the command printed is in the operation's log, not in the error.
+    finish(id, operation_state::failed,
+           operation_failure("unknown_ref",
+                             "cannot resolve " + req.ref + " on " + resolve.to.label() + " (" +
+                                 resolved_result.summary() +
+                                 "); is it a branch, tag or commit of the app's repository?",
+                             resolved.empty() ? "" : "printed \"" + resolved.substr(0, 80) + "\""));
     co_return;
   }
   storage::operation_repository(db_).set_sha(id, resolved);
@@ -187,14 +195,16 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
       }
     }
     if (was_cancelled) {
-      finish(id, "cancelled", "cancelled during step " + std::to_string(step + 1));
+      finish(id, operation_state::cancelled,
+             operation_failure("cancelled", "cancelled during step " + std::to_string(step + 1)));
       co_return;
     }
     if (failed > 0) {
-      finish(id, "failed",
-             "step " + std::to_string(step + 1) + " failed on " + std::to_string(failed) + " of " +
-                 std::to_string(results.size()) + " host(s): " + failures +
-                 ". Live traffic was not touched");
+      finish(id, operation_state::failed,
+             operation_failure("steps_failed", "step " + std::to_string(step + 1) + " failed on " +
+                                                   std::to_string(failed) + " of " +
+                                                   std::to_string(results.size()) + " host(s): " +
+                                                   failures + ". Live traffic was not touched"));
       co_return;
     }
   }
@@ -209,13 +219,15 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   auto checked =
       co_await checks::run_checks(target.url, app.checks, values, true, progress, is_cancelled);
   if (cancel->cancelled()) {
-    finish(id, "cancelled", "cancelled during the smoke checks");
+    finish(id, operation_state::cancelled,
+           operation_failure("cancelled", "cancelled during the smoke checks"));
     co_return;
   }
   if (!checked) {
     states.set_health(app_name, to_string(idle), "failing");
-    finish(id, "failed",
-           "smoke checks failed: " + checked.error().message + ". Nothing was switched");
+    finish(id, operation_state::failed,
+           operation_failure("smoke_failed",
+                             "smoke checks failed: " + checked.error().message + ". Nothing was switched"));
     co_return;
   }
   bool manual = app.promote.mode == daemon::promote_config::mode::manual;
@@ -227,7 +239,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     event(id, std::string(to_string(idle)) + " runs " + req.ref + " (" + resolved.substr(0, 12) +
                   ") and passed its smoke checks");
     if (manual) {
-      set_state(id, "ready");
+      set_state(id, operation_state::ready);
       storage::lock_repository locks(db_);
       auto held = locks.find(app_name, "operation");
       if (held && held->operation_id == id) locks.release(app_name, "operation");
@@ -250,10 +262,11 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   traffic::routing to = traffic::routing::all_to(idle);
   auto error = co_await switch_protocol(cfg, id, app, from, to, false);
   if (error) {
-    finish(id, "failed", "automatic switch failed: " + *error);
+    error->message = "automatic switch failed: " + error->message;
+    finish(id, operation_state::failed, *error);
     co_return;
   }
-  finish(id, "succeeded");
+  finish(id, operation_state::succeeded);
   start_watch(cfg, id, app_name, from, to);
 }
 

@@ -196,17 +196,20 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
                        held->acquired_at + "; wait for it or cancel it"};
   }
   storage::operation_repository ops(db_);
-  op.state = "running";
+  op.state = storage::operation_state::running;
   hub_.sync();                   // what changed before is reported before the operation starts
   storage::transaction tx(db_);  // one commit for the operation, its lock and its audit event
   std::int64_t id = ops.create(op);
-  std::string holder = op.kind + " #" + std::to_string(id) + " by " + op.actor;
+  std::string kind(to_string(op.kind));
+  std::string holder = kind + " #" + std::to_string(id) + " by " + op.actor;
   if (auto held = locks.try_acquire(app.name, "operation", holder, std::nullopt, id)) {
-    ops.set_state(id, "failed", "the app was busy: " + held->holder);
+    ops.set_state(
+        id, storage::operation_state::failed,
+        storage::operation_error{"operation_running", "the app was busy: " + held->holder});
     return failure{failure::kind::conflict, "operation_running",
                    "app \"" + app.name + "\" is busy: " + held->holder};
   }
-  record({op.actor, op.channel}, "operation." + op.kind, app.name,
+  record({op.actor, op.channel}, "operation." + kind, app.name,
          op.ref ? "ref " + *op.ref : op.colour ? "to " + *op.colour : std::string(), id);
   auto begun = ops.find(id);
   hub_.operation_started(*begun);
@@ -215,32 +218,41 @@ result<storage::operation_record> engine::begin(const daemon::app_config& app,
   return *begun;
 }
 
-void engine::set_state(std::int64_t id, std::string_view state,
-                       std::optional<std::string_view> error) {
+void engine::set_state(std::int64_t id, storage::operation_state state,
+                       const std::optional<failure>& why) {
   storage::operation_repository ops(db_);
   hub_.sync();                   // what changed before is reported before the new state
   storage::transaction tx(db_);  // the state and its event in one commit
   auto before = ops.find(id);
+  std::optional<storage::operation_error> error;
+  if (why) error = storage::operation_error{why->code, why->message};
   ops.set_state(id, state, error);
-  if (auto now = ops.find(id)) hub_.operation_changed(*now, before ? before->state : "");
+  if (auto now = ops.find(id))
+    hub_.operation_changed(*now, before ? std::optional(before->state) : std::nullopt);
   tx.commit();
 }
 
-void engine::finish(std::int64_t id, std::string_view state, std::optional<std::string> error) {
+void engine::finish(std::int64_t id, storage::operation_state state, std::optional<failure> why) {
   storage::operation_repository ops(db_);
-  std::string final_state(state);
   auto it = running_.find(id);
-  if (it != running_.end() && it->second.shutting_down && state == "cancelled") {
-    final_state = "interrupted";
-    error = "bluegreend stopped while this operation ran";
+  if (it != running_.end() && it->second.shutting_down && state == operation_state::cancelled) {
+    state = operation_state::interrupted;
+    why = operation_failure("interrupted", "bluegreend stopped while this operation ran");
+  }
+  if (why) {
+    std::string output = why->detail.empty()
+                             ? std::string()
+                             : " (output: " + daemon::escape_one_line(why->detail) + ")";
+    spdlog::info("operation #{} {} ({}): {}{}", id, to_string(state), why->code, why->message,
+                 output);
   }
   hub_.sync();  // what changed before is reported before the end
   {
     // The last log line, the state and the lock change in one commit: a
     // crash never leaves an ended operation holding its app.
     storage::transaction tx(db_);
-    if (error) event(id, final_state + ": " + *error);
-    set_state(id, final_state, error);
+    if (why) event(id, std::string(to_string(state)) + ": " + why->message);
+    set_state(id, state, why);
     storage::lock_repository locks(db_);
     if (auto op = ops.find(id)) {
       auto held = locks.find(op->app, "operation");
@@ -292,7 +304,7 @@ void engine::end_after_crash(std::int64_t id, const std::string& what) {
   try {
     auto op = operation(id);
     if (op && !storage::is_terminal_state(op->state)) {
-      finish(id, "failed", reason);
+      finish(id, storage::operation_state::failed, operation_failure("internal", reason));
       return;
     }
   } catch (const std::exception& e) {
@@ -326,7 +338,10 @@ std::optional<std::vector<ssh::env_var>> engine::secret_env(std::int64_t id,
   for (const auto& [name, ref] : app.secrets) {
     auto value = daemon::read_secret(ref);
     if (!value) {
-      finish(id, "failed", "secret " + name + ": " + value.error().message);
+      finish(
+          id, storage::operation_state::failed,
+          operation_failure("secret_unavailable", "secret " + name + ": " + value.error().message,
+                            value.error().detail));
       return std::nullopt;
     }
     env.push_back({name, *value, true});
@@ -356,19 +371,24 @@ result<storage::operation_record> engine::cancel(std::int64_t id, const actor& w
   if (!op)
     return failure{failure::kind::not_found, "unknown_operation",
                    "no operation #" + std::to_string(id)};
-  if (op->state == "ready") {
+  if (op->state == storage::operation_state::ready) {
     record(who, "operation.cancel", op->app, std::nullopt, id);
-    finish(id, "cancelled", "cancelled by " + who.name + " before it was switched to");
+    finish(
+        id, storage::operation_state::cancelled,
+        operation_failure("cancelled", "cancelled by " + who.name + " before it was switched to"));
     return *operation(id);
   }
-  if (op->kind == "switch" || op->kind == "rollback")
+  if (op->kind == storage::operation_kind::switch_traffic ||
+      op->kind == storage::operation_kind::rollback)
     return failure{failure::kind::conflict, "not_cancellable",
-                   "a " + op->kind + " takes well under a second and is not cancelled half-way; "
-                   "switch again or roll back once it ends"};
+                   "a " + std::string(to_string(op->kind)) +
+                       " takes well under a second and is not cancelled half-way; "
+                       "switch again or roll back once it ends"};
   auto it = running_.find(id);
   if (it == running_.end())
     return failure{failure::kind::conflict, "not_running",
-                   "operation #" + std::to_string(id) + " is " + op->state + ", not running"};
+                   "operation #" + std::to_string(id) + " is " + std::string(to_string(op->state)) +
+                       ", not running"};
   record(who, "operation.cancel", op->app, std::nullopt, id);
   event(id, "cancel requested by " + who.name);
   it->second.cancel->cancel();

@@ -50,6 +50,9 @@ class backend;
 
 namespace bluegreen::engine {
 
+using storage::operation_kind;
+using storage::operation_state;
+
 // When the reality loop last looked at an app (kept in memory, not
 // stored): unset before its first look since bluegreend started.
 struct reality_seen {
@@ -213,11 +216,16 @@ class engine {
   // Takes the per-app operation lock and records a new running operation.
   result<storage::operation_record> begin(const daemon::app_config& app,
                                           storage::new_operation op, bool blocked_by_manual_lock);
-  void finish(std::int64_t id, std::string_view state, std::optional<std::string> error = {});
+  // Ends an operation in `state`, with why when it did not succeed: the
+  // failure's code and message are stored (and logged), its detail goes to
+  // the daemon's log only; whoever produced the detail has written it to
+  // the operation's log where it happened.
+  void finish(std::int64_t id, storage::operation_state state,
+              std::optional<failure> why = std::nullopt);
   // Records an operation's new state and its event (operation.updated or
   // operation.finished), in the caller's transaction when one is open.
-  void set_state(std::int64_t id, std::string_view state,
-                 std::optional<std::string_view> error = std::nullopt);
+  void set_state(std::int64_t id, storage::operation_state state,
+                 const std::optional<failure>& why = std::nullopt);
   void append(std::int64_t id, std::optional<std::string_view> host, std::string_view stream,
               std::string_view text);
   void event(std::int64_t id, std::string_view text) { append(id, std::nullopt, "event", text); }
@@ -241,8 +249,8 @@ class engine {
                                           traffic::routing from, traffic::routing to,
                                           bool recheck);
   // The switch protocol: health re-check, durable intent, backend, confirm,
-  // record. Returns an error message, or nothing on success.
-  boost::asio::awaitable<std::optional<std::string>> switch_protocol(
+  // record. Returns why it failed, or nothing on success.
+  boost::asio::awaitable<std::optional<failure>> switch_protocol(
       std::shared_ptr<const daemon::config> cfg, std::int64_t id, const daemon::app_config& app,
       traffic::routing from, traffic::routing to, bool recheck);
   void start_watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,

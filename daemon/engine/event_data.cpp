@@ -92,11 +92,11 @@ std::string app_changed_data(const std::vector<field_change>& changes) {
 }
 
 std::string operation_data(const storage::operation_record& op,
-                           std::optional<std::string_view> previous_state) {
+                           std::optional<storage::operation_state> previous_state) {
   json summary = {{"id", op.id},
                   {"app", op.app},
-                  {"kind", op.kind},
-                  {"state", op.state},
+                  {"kind", to_string(op.kind)},
+                  {"state", to_string(op.state)},
                   {"colour", or_null(op.colour)},
                   {"ref", or_null(op.ref)},
                   {"sha", or_null(op.sha)},
@@ -104,10 +104,11 @@ std::string operation_data(const storage::operation_record& op,
                   {"actor", op.actor},
                   {"channel", op.channel},
                   {"error", or_null(op.error)},
+                  {"error_code", or_null(op.error_code)},
                   {"started_at", or_null(op.started_at)},
                   {"finished_at", or_null(op.finished_at)}};
   json data = {{"operation", summary}};
-  if (previous_state) data["previous_state"] = *previous_state;
+  if (previous_state) data["previous_state"] = to_string(*previous_state);
   return text_of(data);
 }
 

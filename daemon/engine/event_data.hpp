@@ -36,8 +36,9 @@ std::vector<field_change> app_changes(const stored_app& before, const stored_app
 std::string app_changed_data(const std::vector<field_change>& changes);
 
 // The data of an operation event: {"operation": {...}} with what the
-// operation is now, and "previous_state" when its state changed.
+// operation is now (states and kinds spelt as the API spells them), and
+// "previous_state" when its state changed.
 std::string operation_data(const storage::operation_record& op,
-                           std::optional<std::string_view> previous_state);
+                           std::optional<storage::operation_state> previous_state);
 
 }  // namespace bluegreen::engine

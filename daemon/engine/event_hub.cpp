@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -27,6 +28,8 @@ event_hub::event_hub(asio::io_context& io, storage::database& db, app_state_cach
     : io_(io), db_(db), stored_(stored), keep_(keep) {
   reported_ = stored_.all();
   heard_ = stored_.heard();
+  newest_ = storage::event_repository(db_).range().newest;
+  recent_after_ = newest_;
   db_.set_commit_listener([this] { committed(); });
 }
 
@@ -45,8 +48,9 @@ void event_hub::operation_started(const storage::operation_record& op) {
 }
 
 void event_hub::operation_changed(const storage::operation_record& op,
-                                  std::string_view previous_state) {
-  bool ended = storage::is_terminal_state(op.state) && !storage::is_terminal_state(previous_state);
+                                  std::optional<storage::operation_state> previous_state) {
+  bool ended = storage::is_terminal_state(op.state) &&
+               !(previous_state && storage::is_terminal_state(*previous_state));
   store({ended ? "operation.finished" : "operation.updated", op.app, op.id,
          operation_data(op, previous_state)});
 }
@@ -62,6 +66,7 @@ void event_hub::committed() {
   }
   if (stored_since_) {
     stored_since_ = false;
+    stale_ = true;
     wake();
   }
 }
@@ -99,20 +104,49 @@ void event_hub::wake() {
   for (auto* w : waiters_) w->timer.cancel();
 }
 
+void event_hub::refresh() {
+  if (!stale_) return;
+  stale_ = false;
+  auto fresh = storage::event_repository(db_).after(newest_, std::numeric_limits<int>::max());
+  if (fresh.empty()) return;
+  newest_ = fresh.back().id;
+  for (auto& e : fresh) recent_.push_back(std::move(e));
+  std::size_t cap = std::min<std::size_t>(kRecent, static_cast<std::size_t>(keep_));
+  while (recent_.size() > cap) {
+    recent_after_ = recent_.front().id;
+    recent_.pop_front();
+  }
+}
+
 event_hub::page event_hub::read(std::int64_t after_id, int limit,
                                 std::optional<std::string_view> app) {
-  storage::event_repository events(db_);
+  refresh();
   page p;
-  std::int64_t newest_now = events.range().newest;
-  p.events = events.after(after_id, limit, app);
+  if (after_id < recent_after_) {
+    // Older than what is in memory: a client catching up reads the table.
+    p.events = storage::event_repository(db_).after(after_id, limit, app);
+  } else {
+    auto from = std::upper_bound(
+        recent_.begin(), recent_.end(), after_id,
+        [](std::int64_t id, const storage::event_record& e) { return id < e.id; });
+    for (auto it = from; it != recent_.end() && static_cast<int>(p.events.size()) < limit; ++it)
+      if (!app || it->app == *app) p.events.push_back(*it);
+  }
   if (static_cast<int>(p.events.size()) == limit)
     p.cursor = p.events.back().id;
   else
-    p.cursor = std::max(after_id, newest_now);
+    p.cursor = std::max(after_id, newest_);
   return p;
 }
 
-std::int64_t event_hub::newest() { return storage::event_repository(db_).range().newest; }
+std::int64_t event_hub::newest() {
+  // Asked once per stream, when it starts: the table is the truth (events
+  // stored by another writer are read into memory at the next read).
+  std::int64_t stored = storage::event_repository(db_).range().newest;
+  if (stored > newest_) stale_ = true;
+  refresh();
+  return newest_;
+}
 
 bool event_hub::covers(std::int64_t after_id) {
   auto r = storage::event_repository(db_).range();
@@ -124,7 +158,8 @@ bool event_hub::covers(std::int64_t after_id) {
 }
 
 asio::awaitable<void> event_hub::wait(std::int64_t after_id, std::chrono::milliseconds timeout) {
-  if (stopping_ || newest() > after_id) co_return;
+  refresh();
+  if (stopping_ || newest_ > after_id) co_return;
   waiter w(io_, timeout);
   waiters_.insert(&w);
   co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -5,14 +5,16 @@
 // was last reported, so a rolled-back write emits nothing and every writer
 // of apps, colour_state and locks is covered). Events are stored in the
 // `events` table (the newest `keep` are kept; ids never reused), and
-// readers of the stream read them from there at their own pace and wait
-// here for the next one.
+// readers of the stream read them at their own pace and wait here for the
+// next one. The newest events are also held in memory, read from the table
+// once per commit, so that many live streams cost no query per event each.
 //
 // Thread-safety: the io thread, like the database it writes.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,6 +41,8 @@ class event_hub {
  public:
   // How many events are kept for clients that reconnect.
   static constexpr std::int64_t kKeep = 10000;
+  // How many of the newest are also held in memory for live readers.
+  static constexpr std::size_t kRecent = 1024;
 
   // Listens to the commits of `db` until destroyed; `stored` must be the
   // cache that hears `db`'s changes.
@@ -52,7 +56,8 @@ class event_hub {
   void operation_started(const storage::operation_record& op);
   // `operation.finished` when it entered a terminal state, else
   // `operation.updated` (a ready deploy; a switch the watch rolled back).
-  void operation_changed(const storage::operation_record& op, std::string_view previous_state);
+  void operation_changed(const storage::operation_record& op,
+                         std::optional<storage::operation_state> previous_state);
 
   // Reports the app changes committed so far; nothing inside a transaction.
   void sync();
@@ -65,7 +70,7 @@ class event_hub {
     std::int64_t cursor = 0;
   };
   page read(std::int64_t after_id, int limit, std::optional<std::string_view> app);
-  // The newest event id ever stored (0 when none).
+  // The newest event id ever stored (0 when none), read from the table.
   std::int64_t newest();
   // Whether every event after `after_id` is still kept (false when some
   // were pruned, or the id is newer than any stored).
@@ -81,6 +86,9 @@ class event_hub {
  private:
   struct waiter;
   void committed();
+  // Reads what was committed since the last look into recent_ (once per
+  // commit that stored events, by the first reader after it).
+  void refresh();
   void store(const storage::new_event& event);
   void wake();
 
@@ -95,6 +103,12 @@ class event_hub {
   bool in_sync_ = false;       // the hub's own writes commit too
   bool stored_since_ = false;  // an event was stored since the last commit
   bool stopping_ = false;
+  // The newest events, oldest first: every committed event with an id above
+  // recent_after_, up to newest_ (the newest ever stored).
+  std::deque<storage::event_record> recent_;
+  std::int64_t recent_after_ = 0;
+  std::int64_t newest_ = 0;
+  bool stale_ = false;  // a commit stored events not read into recent_ yet
   bool posted_ = false;                                         // a sync() is posted to the loop
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for what was posted
   std::set<waiter*> waiters_;

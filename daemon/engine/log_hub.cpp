@@ -28,7 +28,7 @@ asio::awaitable<void> log_hub::follow(std::int64_t id, std::int64_t after_id, lo
     if (lines.size() == kPage) continue;
     auto op = ops.find(id);
     if (!op) co_return;
-    if (op->state != "running" && op->state != "queued") {
+    if (!storage::is_running_state(op->state)) {
       // Lines stored just before the end are given before it.
       if (!ops.log(id, cursor, 1).empty()) continue;
       co_await to.end(*op);
@@ -37,7 +37,7 @@ asio::awaitable<void> log_hub::follow(std::int64_t id, std::int64_t after_id, lo
     co_await wait(id, cursor, quiet);
     if (ops.log(id, cursor, 1).empty()) {
       auto now = ops.find(id);
-      if (now && (now->state == "running" || now->state == "queued"))
+      if (now && storage::is_running_state(now->state))
         if (!co_await to.idle()) co_return;
     }
   }

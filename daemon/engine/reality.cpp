@@ -8,10 +8,11 @@ namespace bluegreen::engine {
 
 using daemon::colour;
 
-storage::new_operation new_operation_for(std::string app, std::string kind, const actor& who) {
+storage::new_operation new_operation_for(std::string app, storage::operation_kind kind,
+                                         const actor& who) {
   storage::new_operation op;
   op.app = std::move(app);
-  op.kind = std::move(kind);
+  op.kind = kind;
   op.actor = who.name;
   op.channel = who.channel;
   return op;

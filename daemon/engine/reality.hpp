@@ -16,7 +16,8 @@ struct engine::reality {
 };
 
 // A new operation of `kind` on `app`, asked for by `who`.
-storage::new_operation new_operation_for(std::string app, std::string kind, const actor& who);
+storage::new_operation new_operation_for(std::string app, storage::operation_kind kind,
+                                         const actor& who);
 
 // The values of an app's templates (checks' expect_body) for colour `c`.
 daemon::template_values values_of(const daemon::app_config& app, daemon::colour c,

@@ -58,10 +58,13 @@ void engine::recover() {
   {
     storage::transaction tx(db_);
     for (const auto& op : ops.unfinished()) {
-      if (op.state == "ready") continue;  // waits for a switch; nothing was running
+      if (op.state == storage::operation_state::ready) continue;  // waits for a switch
       append(op.id, std::nullopt, "event", "bluegreend restarted while this operation ran");
-      set_state(op.id, "interrupted", "bluegreend stopped while this operation was " + op.state);
-      spdlog::warn("operation #{} ({} of {}) was interrupted by a restart", op.id, op.kind, op.app);
+      set_state(op.id, storage::operation_state::interrupted,
+                operation_failure("interrupted", "bluegreend stopped while this operation was " +
+                                                     std::string(to_string(op.state))));
+      spdlog::warn("operation #{} ({} of {}) was interrupted by a restart", op.id,
+                   to_string(op.kind), op.app);
     }
     int released = storage::lock_repository(db_).release_all_operation_locks();
     if (released > 0)

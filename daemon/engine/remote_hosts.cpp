@@ -170,17 +170,19 @@ asio::awaitable<bool> engine::prepare_hosts(std::shared_ptr<const daemon::config
                                             ssh::cancel_handle cancel) {
   auto unreachable = co_await reach_all(id, hosts, cancel);
   if (cancel->cancelled()) {
-    finish(id, "cancelled", "cancelled while connecting to the hosts");
+    finish(id, operation_state::cancelled,
+           operation_failure("cancelled", "cancelled while connecting to the hosts"));
     co_return false;
   }
   if (unreachable) {
-    finish(id, "failed", *unreachable);
+    finish(id, operation_state::failed, operation_failure("hosts_unreachable", *unreachable));
     co_return false;
   }
   std::optional<std::int64_t> log_to = id;
   auto left = co_await stop_leftovers(cfg, log_to, app_name, colour);
   if (left) {
-    finish(id, "failed", *left + ". Nothing was run");
+    finish(id, operation_state::failed,
+           operation_failure("leftovers_running", *left + ". Nothing was run"));
     co_return false;
   }
   co_return true;

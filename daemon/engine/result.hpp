@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "daemon/result.hpp"
 
@@ -17,6 +18,14 @@ inline failure unknown_app(std::string_view app) {
           "unknown_app",
           "no app named \"" + std::string(app) + "\" in the configuration",
           {}};
+}
+
+// Why an operation that was accepted ended without success: its code and
+// message are stored with it (docs/api.md lists the codes), its detail goes
+// to the daemon's log. No request waits for it any more, so its kind is
+// not kept.
+inline failure operation_failure(std::string code, std::string message, std::string detail = {}) {
+  return {failure::kind::internal, std::move(code), std::move(message), std::move(detail)};
 }
 
 }  // namespace bluegreen::engine

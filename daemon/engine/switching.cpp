@@ -42,7 +42,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
                       "the " + std::string(app->traffic.backend_name()) +
                           " backend cannot split traffic by weight; switch whole colours"};
   if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
-  auto op = new_operation_for(app_name, "switch", who);
+  auto op = new_operation_for(app_name, operation_kind::switch_traffic, who);
   if (req.to) op.colour = std::string(to_string(*req.to));
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
@@ -56,13 +56,13 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     event(id, "force: switching although the current routing is unknown");
     from = {};
   } else {
-    finish(id, "failed", now.error().message);
+    finish(id, operation_state::failed, now.error());
     co_return now.error();
   }
   traffic::routing to = switch_target(from, req.to, req.weights);
   auto stored = storage::app_state_repository(db_).find(app_name);
   if (auto refused = refuse_switch(from, to, stored, req.force)) {
-    finish(id, "failed", refused->message);
+    finish(id, operation_state::failed, *refused);
     co_return *refused;
   }
   if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
@@ -95,7 +95,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
   if (!plan) co_return plan.error();
   traffic::routing from = plan->from;
   colour target = plan->to;
-  auto op = new_operation_for(app_name, "rollback", who);
+  auto op = new_operation_for(app_name, operation_kind::rollback, who);
   op.colour = std::string(to_string(target));
   auto begun = begin(*app, op, false);
   if (!begun) co_return begun.error();
@@ -114,7 +114,7 @@ asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> c
   const daemon::app_config& app = *cfg->find_app(app_name);
   auto error = co_await switch_protocol(cfg, id, app, from, to, recheck);
   if (error) {
-    finish(id, "failed", *error);
+    finish(id, operation_state::failed, *error);
     co_return;
   }
   {
@@ -122,26 +122,29 @@ asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> c
     storage::transaction tx(db_);
     if (auto c = to.single()) {
       for (const auto& waiting : storage::operation_repository(db_).unfinished()) {
-        if (waiting.app == app_name && waiting.kind == "deploy" && waiting.state == "ready" &&
+        if (waiting.app == app_name && waiting.kind == operation_kind::deploy &&
+            waiting.state == operation_state::ready &&
             waiting.colour == std::string(to_string(*c))) {
           event(waiting.id, "switched to by operation #" + std::to_string(id));
-          finish(waiting.id, "succeeded");
+          finish(waiting.id, operation_state::succeeded);
         }
       }
     }
-    finish(id, "succeeded");
+    finish(id, operation_state::succeeded);
     tx.commit();
   }
   if (to.single()) start_watch(cfg, id, app_name, from, to);
 }
 
-asio::awaitable<std::optional<std::string>> engine::switch_protocol(
+asio::awaitable<std::optional<failure>> engine::switch_protocol(
     std::shared_ptr<const daemon::config> cfg, std::int64_t id, const daemon::app_config& app,
     traffic::routing from, traffic::routing to, bool recheck) {
   (void)cfg;
   auto backend = backend_for(app);
   if (!backend)
-    co_return "the " + std::string(app.traffic.backend_name()) + " backend is not available";
+    co_return operation_failure(
+        "backend_unavailable",
+        "the " + std::string(app.traffic.backend_name()) + " backend is not available");
   // One traffic change per app at a time, whoever asked for it.
   std::string gate_name = app.name;
   auto pass = co_await gate_.enter(gate_name);
@@ -160,8 +163,9 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
       auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
       if (!checked) {
         states.set_health(app.name, to_string(c), "failing");
-        co_return std::string(to_string(c)) + " is not healthy: " + checked.error().message +
-            ". Traffic stays on " + from.describe();
+        co_return operation_failure("unhealthy", std::string(to_string(c)) +
+                                                     " is not healthy: " + checked.error().message +
+                                                     ". Traffic stays on " + from.describe());
       }
       states.set_health(app.name, to_string(c), "ok");
     }
@@ -189,8 +193,10 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     traffic::log_fn quiet;
     auto now = co_await backend->current(quiet);
     if (now) states.set_routing(app.name, to_string(main_colour(*now)), now->encode());
-    co_return "the " + std::string(app.traffic.backend_name()) +
-        " backend failed: " + routed.error().message;
+    co_return operation_failure("backend_failed",
+                                "the " + std::string(app.traffic.backend_name()) +
+                                    " backend failed: " + routed.error().message,
+                                routed.error().detail);
   }
   {
     storage::transaction tx(db_);
@@ -227,7 +233,8 @@ asio::awaitable<std::optional<std::string>> engine::switch_protocol(
     if (!confirmed) {
       states.set_drift(app.name, "after switching to " + std::string(to_string(*c)) + ", " + url +
                                      " still answers " + seen);
-      co_return "the load balancer routes to " + to.describe() + " but " + url + " answers " + seen;
+      co_return operation_failure("not_confirmed", "the load balancer routes to " + to.describe() +
+                                                       " but " + url + " answers " + seen);
     }
     event(id, url + " is answered by " + identity);
   }
@@ -312,7 +319,7 @@ bool engine::switch_back(std::shared_ptr<const daemon::config> cfg, std::int64_t
                          std::string app_name, traffic::routing from, traffic::routing to,
                          std::string reason, bool& busy_said) {
   const daemon::app_config& app = *cfg->find_app(app_name);
-  auto op = new_operation_for(app_name, "rollback", actor{"watch", "system"});
+  auto op = new_operation_for(app_name, operation_kind::rollback, actor{"watch", "system"});
   op.colour = std::string(to_string(main_colour(from)));
   op.detail = "after " + reason + " (operation #" + std::to_string(watched) + ")";
   // Taking the app's lock is what keeps the switch back from overlapping
@@ -346,15 +353,16 @@ asio::awaitable<void> engine::run_switch_back(std::shared_ptr<const daemon::conf
   states.set_verified(app_name, to_string(failed), false);
   states.set_health(app_name, to_string(failed), "failing");
   states.set_previous_live(app_name, std::nullopt);
-  std::string watched_error = error ? reason + "; switching back failed: " + *error
+  std::string watched_error = error ? reason + "; switching back failed: " + error->message
                                     : reason + "; switched back to " + from.describe() +
                                           " by operation #" + std::to_string(id);
-  set_state(watched, error ? "failed" : "rolled_back", watched_error);
+  set_state(watched, error ? operation_state::failed : operation_state::rolled_back,
+            operation_failure(error ? "switch_back_failed" : "watch_unhealthy", watched_error));
   record({"watch", "system"}, "watch.rollback", app_name, reason, id);
   if (error)
-    finish(id, "failed", *error);
+    finish(id, operation_state::failed, *error);
   else
-    finish(id, "succeeded");
+    finish(id, operation_state::succeeded);
   tx.commit();
   spdlog::warn("{}: {}", app_name, watched_error);
   notify_log(watched);

@@ -37,7 +37,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_task(std::stri
                           (known.empty() ? "" : "; it has: " + known)};
   }
   if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
-  auto op = new_operation_for(app_name, "task", who);
+  auto op = new_operation_for(app_name, operation_kind::task, who);
   op.task = task_name;
   auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
@@ -53,7 +53,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_task(std::stri
   } else {
     auto now = co_await establish(cfg, *app, false, id);
     if (!now) {
-      finish(id, "failed", now.error().message);
+      finish(id, operation_state::failed, now.error());
       co_return now.error();
     }
     on = task->second.on == daemon::task_config::target::live ? now.value().live
@@ -117,11 +117,12 @@ asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::c
     if (!r.ok()) failures += (failures.empty() ? "" : "; ") + r.host.label() + ": " + r.summary();
   }
   if (was_cancelled)
-    finish(id, "cancelled", "cancelled");
+    finish(id, operation_state::cancelled, operation_failure("cancelled", "cancelled"));
   else if (!failures.empty())
-    finish(id, "failed", "task " + task_name + " failed: " + failures);
+    finish(id, operation_state::failed,
+           operation_failure("task_failed", "task " + task_name + " failed: " + failures));
   else
-    finish(id, "succeeded");
+    finish(id, operation_state::succeeded);
 }
 
 }  // namespace bluegreen::engine

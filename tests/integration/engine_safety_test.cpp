@@ -176,6 +176,7 @@ TEST(EngineSafety, AnUnknownHostKeyOnOneHostMeansNothingRunsOnAny) {
 
   auto done = w.deploy("main");
   EXPECT_EQ(done["state"], "failed");
+  EXPECT_EQ(done["error_code"], "hosts_unreachable") << done.dump();
   std::string error = done["error"];
   EXPECT_NE(error.find("host_key_unknown"), std::string::npos) << error;
   EXPECT_NE(error.find("127.0.0.4"), std::string::npos) << error;

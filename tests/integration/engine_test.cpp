@@ -33,6 +33,15 @@ std::unique_ptr<bluegreen::testing::child_process> someone_elses_sleep() {
 
 std::string log_text(world& w, std::int64_t id) { return w.log_text(id); }
 
+// Operation `id` ended with `code`, as GET /api/v1/deployments/{id} and the
+// event stream's operation.finished both say.
+void expect_error_code(world& w, std::int64_t id, const std::string& code) {
+  auto got = w.api("GET", "/api/v1/deployments/" + std::to_string(id));
+  EXPECT_EQ(got.body["operation"]["error_code"], code) << got.body.dump();
+  auto finished = w.finished_event(id);
+  EXPECT_EQ(finished["operation"]["error_code"], code) << finished.dump();
+}
+
 std::string recorded_live(world& w) {
   auto app = w.api("GET", "/api/v1/apps/demo");
   return app.body["live"].is_null() ? "none" : app.body["live"].get<std::string>();
@@ -169,6 +178,7 @@ TEST(Engine, AFailingSmokeCheckMeansNoSwitch) {
   auto done = w.deploy("main");
   EXPECT_EQ(done["state"], "failed");
   EXPECT_NE(done["error"].get<std::string>().find("smoke checks failed"), std::string::npos);
+  expect_error_code(w, done["id"], "smoke_failed");
   EXPECT_EQ(w.upstream_colour(), "blue");
   EXPECT_EQ(w.through_lb("/version"), "1.0.0");
 }
@@ -189,6 +199,7 @@ void expect_failed_switch_restores_the_file(const std::string& marker, const std
   std::string error = done["error"];
   for (const std::string& part : {why, std::string("the previous file is back in place")})
     EXPECT_NE(error.find(part), std::string::npos) << done.dump();
+  expect_error_code(w, done["id"], "backend_failed");
   if (!output.empty()) {
     EXPECT_EQ(error.find(output), std::string::npos) << error;
     std::string log = log_text(w, done["id"]);
@@ -227,6 +238,7 @@ TEST(Engine, TheCommandBackendSwitchesAndRollsBackThroughOperatorScripts) {
   std::ofstream(w.root() / "route-fails");
   auto refused = w.rollback();
   EXPECT_EQ(refused["state"], "failed");
+  EXPECT_EQ(refused["error_code"], "backend_failed");
   std::string error = refused["error"];
   EXPECT_NE(error.find("switch_command failed: exit 3"), std::string::npos) << error;
   EXPECT_EQ(error.find("route refused"), std::string::npos) << error;
@@ -239,6 +251,7 @@ TEST(Engine, TheCommandBackendSwitchesAndRollsBackThroughOperatorScripts) {
 
   auto rolled = w.rollback();
   EXPECT_EQ(rolled["state"], "succeeded") << log_text(w, rolled["id"]);
+  EXPECT_TRUE(rolled["error_code"].is_null()) << rolled.dump();
   EXPECT_EQ(w.through_lb("/version"), "1.0.0");
   EXPECT_EQ(recorded_live(w), "blue");
 
@@ -340,6 +353,7 @@ TEST(Engine, CancelStopsTheRunningCommandsOnTheHosts) {
   EXPECT_EQ(cancel.status, 202) << cancel.body.dump();
   auto done = w.follow(id);
   EXPECT_EQ(done["state"], "cancelled");
+  expect_error_code(w, id, "cancelled");
   EXPECT_TRUE(eventually([&] { return !process_running(w, "sleep 600"); }));
   EXPECT_EQ(w.upstream_colour(), "blue");
   EXPECT_FALSE(other->wait_exit(0ms)) << "another test's sleep 600 was stopped";
@@ -373,6 +387,16 @@ TEST(Engine, EvilRefsAreRefusedAndNothingRuns) {
   }
   EXPECT_FALSE(std::filesystem::exists(canary));
   EXPECT_TRUE(w.api("GET", "/api/v1/apps/demo/deployments").body["operations"].empty());
+
+  // A well-formed ref the repository does not have is accepted, then fails
+  // to resolve; what git printed stays in the operation's log.
+  auto unknown = w.deploy("no-such-branch");
+  EXPECT_EQ(unknown["state"], "failed");
+  std::string error = unknown["error"];
+  EXPECT_NE(error.find("is it a branch, tag or commit"), std::string::npos) << error;
+  EXPECT_EQ(error.find("fatal"), std::string::npos) << error;
+  expect_error_code(w, unknown["id"], "unknown_ref");
+  EXPECT_EQ(w.upstream_colour(), "blue");
 }
 
 TEST(Engine, TheWatchSwitchesBackWhenTheNewColourStartsFailing) {
@@ -393,6 +417,7 @@ TEST(Engine, TheWatchSwitchesBackWhenTheNewColourStartsFailing) {
   }));
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
   EXPECT_NE(op["error"].get<std::string>().find("failed probes"), std::string::npos) << op.dump();
+  EXPECT_EQ(op["error_code"], "watch_unhealthy") << op.dump();
   EXPECT_EQ(w.upstream_colour(), "blue");
   EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
   EXPECT_EQ(recorded_live(w), "blue");
@@ -408,6 +433,7 @@ TEST(Engine, AKillDuringADeployLeavesItInterruptedAndTheLockFree) {
   w.start_daemon();
   auto op = w.api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"];
   EXPECT_EQ(op["state"], "interrupted");
+  EXPECT_EQ(op["error_code"], "interrupted") << op.dump();
   EXPECT_TRUE(w.api("GET", "/api/v1/apps/demo").body["locks"]["operation"].is_null());
   EXPECT_EQ(recorded_live(w), w.upstream_colour());
   EXPECT_EQ(w.deploy("main")["state"], "ready");
@@ -430,6 +456,7 @@ TEST(Engine, OnSigtermRunningStepsGetTheStopTimeoutThenAreInterrupted) {
   EXPECT_EQ(op["state"], "interrupted");
   EXPECT_NE(op["error"].get<std::string>().find("bluegreend stopped"), std::string::npos)
       << op.dump();
+  EXPECT_EQ(op["error_code"], "interrupted") << op.dump();
 }
 
 TEST(Engine, AKillDuringASwitchIsReconciledWithNginxAtTheNextStart) {

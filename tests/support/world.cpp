@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/support/ports.hpp"
+#include "tests/support/sse.hpp"
 
 namespace bluegreen::testing {
 
@@ -318,6 +319,23 @@ std::string world::log_text(std::int64_t id) {
     out += (l["host"].is_null() ? std::string("-") : l["host"].get<std::string>()) + " " +
            l["stream"].get<std::string>() + " " + l["text"].get<std::string>() + "\n";
   return out;
+}
+
+json world::finished_event(std::int64_t id) {
+  http_connection conn("127.0.0.1", api_port_);
+  conn.send_raw("GET /api/v1/events/stream?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                token_ + "\r\n\r\n");
+  auto head = conn.read_reply();
+  if (!head || head->status != 200) throw std::runtime_error("the event stream did not open");
+  json found;
+  auto finished = [&](const std::string& text) {
+    for (const auto& m : parse_sse(text).messages)
+      if (m.event == "operation.finished" && m.data["operation_id"] == id) found = m.data;
+    return !found.is_null();
+  };
+  if (!conn.read_until(finished, std::chrono::seconds(60)))
+    throw std::runtime_error("no operation.finished of #" + std::to_string(id) + " in the stream");
+  return found;
 }
 
 json world::deploy(const std::string& ref, bool force) {

@@ -91,6 +91,9 @@ class world {
                         std::chrono::seconds deadline = std::chrono::seconds(120));
   // An operation's log as text, a line per log line: "host stream text".
   std::string log_text(std::int64_t id);
+  // The data of the operation's `operation.finished` event, read from the
+  // event stream (from its first kept event).
+  nlohmann::json finished_event(std::int64_t id);
   // Deploys `ref` and follows it to the end.
   nlohmann::json deploy(const std::string& ref, bool force = false);
   nlohmann::json switch_to(const std::string& body = "{}");

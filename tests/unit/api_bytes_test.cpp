@@ -34,17 +34,19 @@ class ApiBytes : public ::testing::Test {
     storage::operation_repository ops(*stack_.db);
     storage::new_operation op;
     op.app = "keepthescore";
-    op.kind = "task";
+    op.kind = storage::operation_kind::task;
     op.task = "migrate";
     op.ref = "ma\xffin";
     op.actor = "deployer";
     op.channel = "api";
     auto id = ops.create(op);
-    ops.set_state(id, "running");
+    ops.set_state(id, storage::operation_state::running);
     ops.append_log(id, "root@10.0.0.3", "stdout", "\377\376");
     ops.append_log(id, "root@10.0.0.3", "stdout", std::string(100, 'x') + "\xe2\x82");
     ops.append_log(id, "root@10.0.0.3", "stderr", "\xac tail of the cut character");
-    ops.set_state(id, "failed", "cannot resolve main on root@10.0.0.3: fatal: \xc3");
+    ops.set_state(id, storage::operation_state::failed,
+                  storage::operation_error{"task_failed",
+                                           "cannot resolve main on root@10.0.0.3: fatal: \xc3"});
     return id;
   }
 

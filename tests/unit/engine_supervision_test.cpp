@@ -157,7 +157,8 @@ TEST_F(Supervision, AThrowAfterAcceptanceEndsTheOperationFailedAndFreesTheApp) {
   auto accepted = switch_to_green();
   ASSERT_TRUE(accepted.ok()) << accepted.error().message;
   auto op = ended(accepted.value().id);
-  EXPECT_EQ(op.state, "failed");
+  EXPECT_EQ(op.state, storage::operation_state::failed);
+  EXPECT_EQ(op.error_code, "internal");
   ASSERT_TRUE(op.error);
   EXPECT_NE(op.error->find("route exploded"), std::string::npos) << *op.error;
   EXPECT_FALSE(core_->app("demo")->operation_lock);
@@ -168,7 +169,7 @@ TEST_F(Supervision, AThrowAfterAcceptanceEndsTheOperationFailedAndFreesTheApp) {
   backend_->throw_on_route = false;
   auto again = switch_to_green();
   ASSERT_TRUE(again.ok()) << again.error().message;
-  EXPECT_EQ(ended(again.value().id).state, "succeeded");
+  EXPECT_EQ(ended(again.value().id).state, storage::operation_state::succeeded);
   EXPECT_EQ(backend_->routes, 2);
 }
 
@@ -181,7 +182,8 @@ TEST_F(Supervision, AThrowBeforeAcceptanceIsAnInternalErrorAndFreesTheApp) {
       << "the client's message is not the log's";
   auto ops = core_->operations(std::string_view("demo"), 10, std::nullopt);
   ASSERT_EQ(ops.size(), 1u);
-  EXPECT_EQ(ops[0].state, "failed");
+  EXPECT_EQ(ops[0].state, storage::operation_state::failed);
+  EXPECT_EQ(ops[0].error_code, "internal");
   ASSERT_TRUE(ops[0].error);
   EXPECT_NE(ops[0].error->find("current exploded"), std::string::npos) << *ops[0].error;
   EXPECT_FALSE(core_->app("demo")->operation_lock);
@@ -203,7 +205,7 @@ TEST(CrashPoints, EveryCommitOfASwitchLeavesAConsistentState) {
     });
     auto accepted = counting.switch_to_green();
     ASSERT_TRUE(accepted.ok()) << accepted.error().message;
-    ASSERT_EQ(counting.ended(accepted.value().id).state, "succeeded");
+    ASSERT_EQ(counting.ended(accepted.value().id).state, storage::operation_state::succeeded);
   }
   ASSERT_GT(commits, 2);
   for (int crash_at = 1; crash_at <= commits; ++crash_at) {
@@ -230,10 +232,10 @@ TEST(CrashPoints, EveryCommitOfASwitchLeavesAConsistentState) {
     for (const auto& op : ops.list(std::string_view("demo"), 100, std::nullopt)) {
       bool holds = lock && lock->operation_id == op.id;
       if (storage::is_terminal_state(op.state)) {
-        EXPECT_FALSE(holds) << "operation #" << op.id << " is " << op.state
+        EXPECT_FALSE(holds) << "operation #" << op.id << " is " << to_string(op.state)
                             << " but still holds the app";
       }
-      if (op.state == "running") {
+      if (op.state == storage::operation_state::running) {
         EXPECT_TRUE(holds) << "operation #" << op.id << " runs without holding the app";
       }
     }

@@ -109,8 +109,13 @@ TEST_F(EventHub, OperationEventsAreStoredWithTheirTransaction) {
   app_state_cache cache(*db_);
   event_hub hub(io_, *db_, cache);
   storage::operation_repository ops(*db_);
-  storage::new_operation op{"shop", "deploy", "running", "green", "main",
-                            {},     {},       "alice",   "api",   {}};
+  storage::new_operation op;
+  op.app = "shop";
+  op.state = storage::operation_state::running;
+  op.colour = "green";
+  op.ref = "main";
+  op.actor = "alice";
+  op.channel = "api";
   {
     storage::transaction tx(*db_);
     hub.operation_started(*ops.find(ops.create(op)));
@@ -119,10 +124,10 @@ TEST_F(EventHub, OperationEventsAreStoredWithTheirTransaction) {
 
   std::int64_t id = ops.create(op);
   hub.operation_started(*ops.find(id));
-  ops.set_state(id, "ready");
-  hub.operation_changed(*ops.find(id), "running");
-  ops.set_state(id, "succeeded");
-  hub.operation_changed(*ops.find(id), "ready");
+  ops.set_state(id, storage::operation_state::ready);
+  hub.operation_changed(*ops.find(id), storage::operation_state::running);
+  ops.set_state(id, storage::operation_state::succeeded);
+  hub.operation_changed(*ops.find(id), storage::operation_state::ready);
   auto events = all(hub);
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].type, "operation.started");
@@ -205,11 +210,11 @@ TEST(EventData, BytesThatAreNotUtf8StayValidJsonOnOneLine) {
   storage::operation_record op;
   op.id = 7;
   op.app = "shop";
-  op.kind = "task";
-  op.state = "failed";
+  op.kind = storage::operation_kind::task;
+  op.state = storage::operation_state::failed;
   op.ref = "ma\xffin";
   op.error = "fatal: \xc3\nsecond line";
-  std::string text = operation_data(op, "running");
+  std::string text = operation_data(op, storage::operation_state::running);
   json data = json::parse(text);  // strict: refuses invalid UTF-8
   EXPECT_EQ(data["operation"]["error"], "fatal: \xef\xbf\xbd\nsecond line");
   EXPECT_EQ(data["operation"]["ref"], "ma\xef\xbf\xbdin");

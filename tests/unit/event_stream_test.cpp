@@ -186,6 +186,40 @@ TEST_F(EventStream, TheAppFilterSkipsOtherAppsAndBadParametersAreRefused) {
   }
 }
 
+TEST_F(EventStream, AStreamEndsOnceItsTokenIsRevoked) {
+  auto secret = stack_.tokens->create("laptop", daemon::scope::read, "root");
+  ASSERT_TRUE(secret);
+  running_stream s{get("/api/v1/events/stream", secret.value())};
+  start(s);
+  lock_and_unlock();
+  ASSERT_TRUE(run_until([&] { return ids(s).size() == 2; }));
+  ASSERT_TRUE(stack_.tokens->revoke("laptop", "root"));
+  // The token is asked again at most once a second: events go on until the
+  // stream ends, and none reaches the client after that.
+  ASSERT_TRUE(run_until([&] {
+    if (!s.ended) lock_and_unlock();
+    return s.ended;
+  }));
+  std::size_t when_ended = ids(s).size();
+  lock_and_unlock();
+  run_until([] { return true; });
+  EXPECT_EQ(ids(s).size(), when_ended);
+  // A new request with it is refused.
+  EXPECT_EQ(get("/api/v1/events/stream", secret.value()).status, 401);
+  stack_.core->begin_stop([] {});
+}
+
+TEST_F(EventStream, ARepeatedLastEventIdCountsItsLastValue) {
+  lock_and_unlock();
+  lock_and_unlock();  // events 1 to 4
+  running_stream s{get("/api/v1/events/stream", stack_.reader, {{"last-event-id", "1, 3"}})};
+  ASSERT_EQ(s.r.status, 200);
+  start(s);
+  ASSERT_TRUE(run_until([&] { return ids(s).size() == 1; }));
+  stop_and_wait({&s});
+  EXPECT_EQ(ids(s), (std::vector<std::int64_t>{4}));
+}
+
 TEST_F(EventStream, AnIdleStreamSendsHeartbeats) {
   auto handle = event_stream_handler(*stack_.core, {std::chrono::milliseconds(20)});
   request req;

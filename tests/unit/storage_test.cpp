@@ -25,6 +25,20 @@ std::unique_ptr<database> open_db(const std::filesystem::path& path) {
   return db;
 }
 
+// A deploy of main on web, in `state`.
+new_operation deploy_of_main(operation_state state, std::optional<std::string> colour = {},
+                             std::string actor = "alice") {
+  new_operation op;
+  op.app = "web";
+  op.kind = operation_kind::deploy;
+  op.state = state;
+  op.colour = std::move(colour);
+  op.ref = "main";
+  op.actor = std::move(actor);
+  op.channel = "api";
+  return op;
+}
+
 TEST(Storage, MigratesAnEmptyFileToTheLatestSchema) {
   testing::temp_dir dir;
   auto db = open_db(dir / "state.db");
@@ -58,7 +72,7 @@ TEST(Storage, ReopeningKeepsTheData) {
     apps.record_release("web", "blue", "main", "abc123", "alice");
     apps.set_verified("web", "blue", true);
     operation_repository ops(*db);
-    auto id = ops.create({"web", "deploy", "running", "blue", "main", {}, {}, "alice", "api", {}});
+    auto id = ops.create(deploy_of_main(operation_state::running, "blue"));
     ops.append_log(id, "10.0.0.2", "stdout", "Already up to date.");
   }
   auto db = open_db(dir / "state.db");
@@ -98,7 +112,7 @@ TEST(Storage, RefusesADatabaseWithDamagedPages) {
     operation_repository ops(*db);
     app_state_repository(*db).ensure("web");
     for (int i = 0; i < 200; ++i) {
-      auto id = ops.create({"web", "deploy", "running", "blue", "main", {}, {}, "a", "api", {}});
+      auto id = ops.create(deploy_of_main(operation_state::running, "blue", "a"));
       ops.append_log(id, "h", "stdout", std::string(300, 'a' + i % 26));
     }
     db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -181,18 +195,102 @@ TEST(Storage, OperationStatesCarryTimestamps) {
   auto db = open_db(dir / "state.db");
   app_state_repository(*db).ensure("web");
   operation_repository ops(*db);
-  auto id = ops.create({"web", "deploy", "queued", {}, "main", {}, {}, "alice", "api", {}});
+  auto id = ops.create(deploy_of_main(operation_state::queued));
   EXPECT_FALSE(ops.find(id)->started_at);
-  ops.set_state(id, "running");
+  ops.set_state(id, operation_state::running);
   EXPECT_TRUE(ops.find(id)->started_at);
   EXPECT_FALSE(ops.find(id)->finished_at);
-  ops.set_state(id, "failed", "step 2 exited with 1 on 10.0.0.3");
+  ops.set_state(id, operation_state::failed,
+                operation_error{"steps_failed", "step 2 exited with 1 on 10.0.0.3"});
   auto op = ops.find(id);
   EXPECT_TRUE(op->finished_at);
   EXPECT_EQ(op->error, "step 2 exited with 1 on 10.0.0.3");
+  EXPECT_EQ(op->error_code, "steps_failed");
+  EXPECT_EQ(op->state, operation_state::failed);
   EXPECT_TRUE(ops.unfinished().empty());
-  // The schema refuses states that do not exist.
-  EXPECT_THROW(ops.set_state(id, "exploded"), storage::error);
+}
+
+TEST(Storage, OperationStatesAndKindsRoundTripThroughTheirNames) {
+  for (auto state :
+       {operation_state::queued, operation_state::running, operation_state::ready,
+        operation_state::succeeded, operation_state::failed, operation_state::cancelled,
+        operation_state::interrupted, operation_state::rolled_back})
+    EXPECT_EQ(parse_operation_state(to_string(state)), state) << to_string(state);
+  for (auto kind : {operation_kind::deploy, operation_kind::switch_traffic,
+                    operation_kind::rollback, operation_kind::task})
+    EXPECT_EQ(parse_operation_kind(to_string(kind)), kind) << to_string(kind);
+  // The names the API and the database have always used.
+  EXPECT_EQ(to_string(operation_state::rolled_back), "rolled_back");
+  EXPECT_EQ(to_string(operation_kind::switch_traffic), "switch");
+  for (std::string_view unknown : {"", "exploded", "Failed", "failed ", "switch_traffic"}) {
+    EXPECT_FALSE(parse_operation_state(unknown)) << unknown;
+    EXPECT_FALSE(parse_operation_kind(unknown)) << unknown;
+  }
+  EXPECT_TRUE(is_terminal_state(operation_state::rolled_back));
+  EXPECT_FALSE(is_terminal_state(operation_state::ready));
+  EXPECT_TRUE(is_running_state(operation_state::queued));
+  EXPECT_FALSE(is_running_state(operation_state::ready));
+}
+
+TEST(Storage, AnUnknownStateInTheFileIsAnErrorNamingTheOperation) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  app_state_repository(*db).ensure("web");
+  operation_repository ops(*db);
+  auto id = ops.create(deploy_of_main(operation_state::running));
+  // As another build could have written it (the CHECK is the only guard).
+  db->exec("PRAGMA ignore_check_constraints = ON");
+  db->exec("UPDATE operations SET state = 'paused' WHERE id = " + std::to_string(id));
+  try {
+    ops.find(id);
+    ADD_FAILURE() << "an unknown state was read without an error";
+  } catch (const storage::error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("operation #" + std::to_string(id)), std::string::npos) << what;
+    EXPECT_NE(what.find("\"paused\""), std::string::npos) << what;
+  }
+  db->exec("UPDATE operations SET state = 'running', kind = 'promote' WHERE id = " +
+           std::to_string(id));
+  EXPECT_THROW(ops.list(std::nullopt, 10), storage::error);
+}
+
+TEST(Storage, MigrationSevenAddsTheErrorCodeAndKeepsTheOperations) {
+  testing::temp_dir dir;
+  {
+    // The file as bluegreend with schema version 6 left it.
+    std::string error;
+    database_options as_is;
+    as_is.migrate = false;
+    auto db = database::open(dir / "state.db", as_is, error);
+    ASSERT_TRUE(db) << error;
+    ASSERT_TRUE(apply_migrations(*db, error, 6)) << error;
+    ASSERT_EQ(schema_version(*db), 6);
+    db->exec(R"sql(
+INSERT INTO apps (name) VALUES ('web');
+INSERT INTO operations (id, app, kind, state, ref, actor, channel, error, finished_at)
+VALUES (5, 'web', 'deploy', 'failed', 'main', 'alice', 'api', 'smoke checks failed: /health',
+        '2026-11-01T00:00:00.000Z');
+INSERT INTO operations (id, app, kind, state, colour, actor, channel)
+VALUES (6, 'web', 'switch', 'running', 'green', 'bob', 'cli');
+)sql");
+  }
+  auto db = open_db(dir / "state.db");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(schema_version(*db), 7);
+  operation_repository ops(*db);
+  auto failed = ops.find(5);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->kind, operation_kind::deploy);
+  EXPECT_EQ(failed->state, operation_state::failed);
+  EXPECT_EQ(failed->error, "smoke checks failed: /health");
+  EXPECT_FALSE(failed->error_code);  // recorded before codes existed
+  auto running = ops.find(6);
+  ASSERT_TRUE(running);
+  EXPECT_EQ(running->kind, operation_kind::switch_traffic);
+  EXPECT_EQ(running->actor, "bob");
+  ops.set_state(6, operation_state::interrupted,
+                operation_error{"interrupted", "bluegreend stopped while this operation ran"});
+  EXPECT_EQ(ops.find(6)->error_code, "interrupted");
 }
 
 TEST(Storage, SwitchIntentsStayPendingUntilResolved) {
