@@ -37,6 +37,24 @@ struct connection {
   bool busy = false;  // a request is being answered
 };
 
+// Counts a connection toward server.max_connections until it ends, or until
+// the client of a streamed response has gone, whichever comes first.
+class connection_slot {
+ public:
+  explicit connection_slot(std::size_t& open) : open_(open) {}
+  ~connection_slot() { release(); }
+  connection_slot(const connection_slot&) = delete;
+  connection_slot& operator=(const connection_slot&) = delete;
+  void release() {
+    if (!released_) --open_;
+    released_ = true;
+  }
+
+ private:
+  std::size_t& open_;
+  bool released_ = false;
+};
+
 bool is_disconnect(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::operation_aborted || ec == beast::error::timeout ||
@@ -166,8 +184,15 @@ struct server::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<bool> write(connection& conn, const response& r, unsigned version,
                               bool keep_alive, bool head_only = false);
   asio::awaitable<void> linger_close(connection& conn);
-  asio::awaitable<void> stream_response(connection& conn, response& r, unsigned version,
-                                        bool head_only);
+  asio::awaitable<void> stream_response(std::shared_ptr<connection> conn,
+                                        std::shared_ptr<connection_slot> slot, response& r,
+                                        unsigned version, bool head_only);
+  // Reads (and drops) what the client of a stream sends until it closes or
+  // resets the connection; then frees its slot and shuts the socket, so the
+  // stream ends at its next write.
+  static asio::awaitable<void> watch_stream_client(std::shared_ptr<impl> self,
+                                                   std::shared_ptr<connection> conn,
+                                                   std::shared_ptr<connection_slot> slot);
 
   asio::io_context& io;
   server_options options;
@@ -310,16 +335,43 @@ class socket_writer final : public stream_writer {
 
 // A streamed response (Server-Sent Events): the header without a length,
 // then the body as the handler makes it; the connection closes after it.
-asio::awaitable<void> server::impl::stream_response(connection& conn, response& r,
-                                                    unsigned version, bool head_only) {
+asio::awaitable<void> server::impl::stream_response(std::shared_ptr<connection> conn,
+                                                    std::shared_ptr<connection_slot> slot,
+                                                    response& r, unsigned version,
+                                                    bool head_only) {
   http::response<http::empty_body> head{static_cast<http::status>(r.status), version};
   set_header(head, r, false);
   http::response_serializer<http::empty_body> serializer{head};
-  conn.stream.expires_after(options.write_timeout);
-  auto [ec, n] = co_await http::async_write_header(conn.stream, serializer, use_tuple);
+  conn->stream.expires_after(options.write_timeout);
+  auto [ec, n] = co_await http::async_write_header(conn->stream, serializer, use_tuple);
   if (ec || head_only) co_return;
-  socket_writer writer(conn.stream, options.write_timeout, stopping);
+  // A stream may write nothing for a while (until the next event or
+  // heartbeat): a client that has gone must not hold its slot until then.
+  asio::co_spawn(conn->stream.get_executor(), watch_stream_client(shared_from_this(), conn, slot),
+                 [](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     spdlog::error("watching a stream's client failed: {}", ex.what());
+                   }
+                 });
+  socket_writer writer(conn->stream, options.write_timeout, stopping);
   co_await r.stream(writer);
+}
+
+asio::awaitable<void> server::impl::watch_stream_client(std::shared_ptr<impl> self,
+                                                        std::shared_ptr<connection> conn,
+                                                        std::shared_ptr<connection_slot> slot) {
+  (void)self;  // keeps the counter that `slot` refers to alive
+  std::array<char, 512> scratch;
+  for (;;) {
+    auto [ec, n] = co_await conn->stream.socket().async_read_some(asio::buffer(scratch), use_tuple);
+    if (ec) break;
+  }
+  slot->release();
+  beast::error_code ignored;
+  conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 // After refusing a request whose body was not read, closing at once would
@@ -343,10 +395,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
   auto self = shared_from_this();
   // Counted up by accept_loop before this starts, so that a burst of accepts
   // cannot overshoot the cap.
-  struct counted {
-    std::size_t& open;
-    ~counted() { --open; }
-  } count_while_open{open_connections};
+  auto slot = std::make_shared<connection_slot>(open_connections);
   beast::flat_buffer buffer;
   beast::error_code endpoint_ec;
   auto peer = conn->stream.socket().remote_endpoint(endpoint_ec);
@@ -437,7 +486,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     if (res.stream) {
       spdlog::info("{} {} {} -> {} (streaming)", remote, req.method, req.target, res.status);
       bool head_only = req.method == "HEAD";
-      co_await stream_response(*conn, res, version, head_only);
+      co_await stream_response(conn, slot, res, version, head_only);
       break;
     }
     auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -459,6 +508,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     conn->stream.close();
   }
+  slot->release();  // a stream's client watcher may outlive the session briefly
 }
 
 server::server(asio::io_context& io, server_options options, handler h)

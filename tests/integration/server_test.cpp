@@ -519,6 +519,46 @@ TEST_F(Server, TransferEncodingOtherThanChunkedIsRefusedAndTheBodyIsNeverAReques
 
 // Past max_connections a new connection is answered 503 and closed at
 // once, while the connections already open keep being served.
+// An event stream may write nothing for 15 s (until the next event or
+// heartbeat); a client that closed it must not hold its connection slot
+// until then.
+TEST(ServerCap, AClosedStreamFreesItsSlotAtOnce) {
+  testing::api_stack stack{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
+  server_options options;
+  options.port = 0;
+  options.max_connections = 1;
+  server http(stack.io, options, [&](const request& r) { return stack.app->handle(r); });
+  auto started = http.start();
+  ASSERT_TRUE(started) << started.error().message;
+  std::thread thread([&] { stack.io.run(); });
+  std::uint16_t port = http.port();
+  {
+    auto stream = std::make_unique<http_connection>("127.0.0.1", port);
+    ASSERT_TRUE(stream->send_raw("GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n"
+                                 "Authorization: Bearer " +
+                                 stack.reader + "\r\n\r\n"));
+    ASSERT_TRUE(stream->read_until(
+        [](const std::string& got) { return got.find("\r\n\r\n") != std::string::npos; }, 10s));
+    ASSERT_NE(stream->received().find(" 200 "), std::string::npos) << stream->received();
+    auto refused = http_request(port, "GET", "/healthz");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 503);
+    stream.reset();  // the client closes the stream
+    bool served = false;
+    auto deadline = std::chrono::steady_clock::now() + 5s;  // well before any heartbeat
+    while (!served && std::chrono::steady_clock::now() < deadline) {
+      auto again = http_request(port, "GET", "/healthz");
+      served = again && again->status == 200;
+    }
+    EXPECT_TRUE(served);
+  }
+  boost::asio::post(stack.io, [&] {
+    stack.core->begin_stop([] {});  // ends the stream still waiting for an event
+    http.stop();
+  });
+  thread.join();
+}
+
 TEST(ServerCap, ConnectionsPastTheCapAreRefusedAndOpenOnesStillServe) {
   testing::api_stack stack{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
   server_options options;
