@@ -47,21 +47,28 @@ response failure_response(const daemon::failure& f) {
   return r;
 }
 
+namespace {
+
+// 1 to 18 decimal digits (no sign, no spaces): always fits an int64.
+std::optional<std::int64_t> small_decimal(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
 std::optional<std::int64_t> int_param(const std::map<std::string, std::string>& query,
                                       const std::string& name, std::int64_t fallback,
                                       std::int64_t min, std::int64_t max, response& error) {
   auto it = query.find(name);
   if (it == query.end()) return fallback;
-  const std::string& text = it->second;
-  std::int64_t value = 0;
-  bool ok = !text.empty() && text.size() <= 18;
-  for (char c : text) {
-    if (c < '0' || c > '9')
-      ok = false;
-    else
-      value = value * 10 + (c - '0');
-  }
-  if (!ok || value < min || value > max) {
+  auto value = small_decimal(it->second);
+  if (!value || *value < min || *value > max) {
     error = error_response(400, "invalid_parameter",
                            "query parameter '" + name + "' must be an integer from " +
                                std::to_string(min) + " to " + std::to_string(max));
@@ -72,18 +79,8 @@ std::optional<std::int64_t> int_param(const std::map<std::string, std::string>& 
 
 std::optional<std::int64_t> id_param(const call_context& ctx, response& error) {
   const std::string& text = ctx.params.at("id");
-  std::int64_t value = 0;
-  bool ok = !text.empty() && text.size() <= 18;
-  for (char c : text) {
-    if (c < '0' || c > '9')
-      ok = false;
-    else
-      value = value * 10 + (c - '0');
-  }
-  if (!ok) {
-    error = error_response(404, "unknown_operation", "no operation \"" + text + "\"");
-    return std::nullopt;
-  }
+  auto value = small_decimal(text);
+  if (!value) error = error_response(404, "unknown_operation", "no operation \"" + text + "\"");
   return value;
 }
 

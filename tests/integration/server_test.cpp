@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <optional>
 #include <thread>
 
 #include "api/application.hpp"
@@ -519,56 +520,61 @@ TEST_F(Server, TransferEncodingOtherThanChunkedIsRefusedAndTheBodyIsNeverAReques
 
 // Past max_connections a new connection is answered 503 and closed at
 // once, while the connections already open keep being served.
+// The API on a real server with a connection cap of `cap`, its loop on a
+// thread of its own; stopped (streams ended first) when it goes.
+struct capped_server {
+  explicit capped_server(std::size_t cap) {
+    options.port = 0;
+    options.max_connections = cap;
+    http.emplace(stack.io, options, [this](const request& r) { return stack.app->handle(r); });
+    auto started = http->start();
+    EXPECT_TRUE(started) << started.error().message;
+    thread = std::thread([this] { stack.io.run(); });
+  }
+  ~capped_server() {
+    boost::asio::post(stack.io, [this] {
+      stack.core->begin_stop([] {});  // ends streams still waiting for an event
+      http->stop();
+    });
+    thread.join();
+  }
+  std::uint16_t port() { return http->port(); }
+
+  testing::api_stack stack{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
+  server_options options;
+  std::optional<server> http;
+  std::thread thread;
+};
+
 // An event stream may write nothing for 15 s (until the next event or
 // heartbeat); a client that closed it must not hold its connection slot
 // until then.
 TEST(ServerCap, AClosedStreamFreesItsSlotAtOnce) {
-  testing::api_stack stack{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
-  server_options options;
-  options.port = 0;
-  options.max_connections = 1;
-  server http(stack.io, options, [&](const request& r) { return stack.app->handle(r); });
-  auto started = http.start();
-  ASSERT_TRUE(started) << started.error().message;
-  std::thread thread([&] { stack.io.run(); });
-  std::uint16_t port = http.port();
-  {
-    auto stream = std::make_unique<http_connection>("127.0.0.1", port);
-    ASSERT_TRUE(stream->send_raw("GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n"
-                                 "Authorization: Bearer " +
-                                 stack.reader + "\r\n\r\n"));
-    ASSERT_TRUE(stream->read_until(
-        [](const std::string& got) { return got.find("\r\n\r\n") != std::string::npos; }, 10s));
-    ASSERT_NE(stream->received().find(" 200 "), std::string::npos) << stream->received();
-    auto refused = http_request(port, "GET", "/healthz");
-    ASSERT_TRUE(refused);
-    EXPECT_EQ(refused->status, 503);
-    stream.reset();  // the client closes the stream
-    bool served = false;
-    auto deadline = std::chrono::steady_clock::now() + 5s;  // well before any heartbeat
-    while (!served && std::chrono::steady_clock::now() < deadline) {
-      auto again = http_request(port, "GET", "/healthz");
-      served = again && again->status == 200;
-    }
-    EXPECT_TRUE(served);
+  capped_server capped(1);
+  std::uint16_t port = capped.port();
+  auto stream = std::make_unique<http_connection>("127.0.0.1", port);
+  ASSERT_TRUE(stream->send_raw("GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n"
+                               "Authorization: Bearer " +
+                               capped.stack.reader + "\r\n\r\n"));
+  ASSERT_TRUE(stream->read_until(
+      [](const std::string& got) { return got.find("\r\n\r\n") != std::string::npos; }, 10s));
+  ASSERT_NE(stream->received().find(" 200 "), std::string::npos) << stream->received();
+  auto refused = http_request(port, "GET", "/healthz");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  stream.reset();  // the client closes the stream
+  bool served = false;
+  auto deadline = std::chrono::steady_clock::now() + 5s;  // well before any heartbeat
+  while (!served && std::chrono::steady_clock::now() < deadline) {
+    auto again = http_request(port, "GET", "/healthz");
+    served = again && again->status == 200;
   }
-  boost::asio::post(stack.io, [&] {
-    stack.core->begin_stop([] {});  // ends the stream still waiting for an event
-    http.stop();
-  });
-  thread.join();
+  EXPECT_TRUE(served);
 }
 
 TEST(ServerCap, ConnectionsPastTheCapAreRefusedAndOpenOnesStillServe) {
-  testing::api_stack stack{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
-  server_options options;
-  options.port = 0;
-  options.max_connections = 2;
-  server http(stack.io, options, [&](const request& r) { return stack.app->handle(r); });
-  auto started = http.start();
-  ASSERT_TRUE(started) << started.error().message;
-  std::thread thread([&] { stack.io.run(); });
-  std::uint16_t port = http.port();
+  capped_server capped(2);
+  std::uint16_t port = capped.port();
   {
     auto first = std::make_unique<http_connection>("127.0.0.1", port);
     http_connection second("127.0.0.1", port);
@@ -598,8 +604,6 @@ TEST(ServerCap, ConnectionsPastTheCapAreRefusedAndOpenOnesStillServe) {
     }
     EXPECT_TRUE(served);
   }
-  boost::asio::post(stack.io, [&] { http.stop(); });
-  thread.join();
 }
 
 // The real daemon, with no apps, on an ephemeral port; `wrapper` runs before
