@@ -87,7 +87,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
                                          deploy_request req, actor who) {
   const daemon::app_config& app = *cfg->find_app(app_name);
   const daemon::colour_config& target = app.colour_of(idle);
-  auto cancel = running_.count(id) ? running_[id].cancel : ssh::make_cancel_handle();
+  auto cancel = ops_.cancel_handle(id);
   storage::app_state_repository states(db_);
 
   auto secrets = secret_env(id, app);
@@ -250,9 +250,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
 
   // 4. Promote.
   if (manual) {
-    running_.erase(id);
-    notify_log(id);
-    if (stopping_ && running_.empty() && on_idle_) on_idle_();
+    ops_.release(id);
     co_return;
   }
   auto live = storage::app_state_repository(db_).find(app_name);

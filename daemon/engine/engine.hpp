@@ -24,6 +24,7 @@
 #include "daemon/engine/app_state_cache.hpp"
 #include "daemon/engine/event_hub.hpp"
 #include "daemon/engine/log_hub.hpp"
+#include "daemon/engine/operation_registry.hpp"
 #include "daemon/engine/result.hpp"
 #include "daemon/engine/traffic_gate.hpp"
 #include "daemon/ssh/cancel.hpp"
@@ -72,12 +73,6 @@ struct app_view {
   // operations on it are refused until then.
   bool recovering = false;
   reality_seen seen;
-};
-
-// Who asked for something, for the audit log.
-struct actor {
-  std::string name;     // token name, Slack user, GitHub delivery, "system"
-  std::string channel;  // api, cli, slack, github, signal, system
 };
 
 struct deploy_request {
@@ -137,7 +132,9 @@ class engine {
   event_hub& event_stream() { return hub_; }
 
   void record(const actor& who, std::string_view action, std::optional<std::string_view> app,
-              std::optional<std::string_view> detail, std::optional<std::int64_t> operation = {});
+              std::optional<std::string_view> detail, std::optional<std::int64_t> operation = {}) {
+    ops_.record(who, action, app, detail, operation);
+  }
 
   // The manual lock (release freeze): blocks deploys, switches and tasks,
   // never rollbacks, until unlocked.
@@ -157,7 +154,9 @@ class engine {
   boost::asio::awaitable<result<storage::operation_record>> run_task(std::string app,
                                                                      std::string task,
                                                                      task_request req, actor who);
-  result<storage::operation_record> cancel(std::int64_t id, const actor& who);
+  result<storage::operation_record> cancel(std::int64_t id, const actor& who) {
+    return ops_.cancel(id, who);
+  }
 
   // At start-up, before the server listens: what was running is marked
   // interrupted and operation locks are released (one transaction; throws
@@ -175,23 +174,20 @@ class engine {
   // Cancels running operations (they end as interrupted).
   void shutdown(std::string_view reason);
   // Operations running now (for a graceful stop).
-  size_t running() const { return running_.size(); }
+  size_t running() const { return ops_.running(); }
 
  private:
   struct reality;
-  struct running_operation {
-    std::string app;
-    ssh::cancel_handle cancel;
-    bool shutting_down = false;
-  };
-
-  // Operations run under supervision: whatever an operation throws, before
-  // or after it was accepted, is logged and ends it as failed with its lock
-  // released, never leaving it running.
+  // Operations run under the registry's supervision (operation_registry):
+  // whatever an operation throws, before or after it was accepted, is logged
+  // and ends it as failed with its lock released, never leaving it running.
   boost::asio::awaitable<result<storage::operation_record>> guarded(
-      const std::int64_t& id, boost::asio::awaitable<result<storage::operation_record>> work);
-  void supervise(std::int64_t id, boost::asio::awaitable<void> work);
-  void end_after_crash(std::int64_t id, const std::string& what);
+      const std::int64_t& id, boost::asio::awaitable<result<storage::operation_record>> work) {
+    return ops_.guarded(id, std::move(work));
+  }
+  void supervise(std::int64_t id, boost::asio::awaitable<void> work) {
+    ops_.supervise(id, std::move(work));
+  }
 
   boost::asio::awaitable<result<storage::operation_record>> accept_deploy(std::string app,
                                                                           deploy_request req,
@@ -213,22 +209,24 @@ class engine {
   void ensure_app_rows(const daemon::config& cfg);
   std::shared_ptr<traffic::backend> backend_for(const daemon::app_config& app);
 
-  // Takes the per-app operation lock and records a new running operation.
+  // The registry's, under the names the flows use.
   result<storage::operation_record> begin(const daemon::app_config& app,
-                                          storage::new_operation op, bool blocked_by_manual_lock);
-  // Ends an operation in `state`, with why when it did not succeed: the
-  // failure's code and message are stored (and logged), its detail goes to
-  // the daemon's log only; whoever produced the detail has written it to
-  // the operation's log where it happened.
-  void finish(std::int64_t id, storage::operation_state state,
-              std::optional<failure> why = std::nullopt);
-  // Records an operation's new state and its event (operation.updated or
-  // operation.finished), in the caller's transaction when one is open.
+                                          storage::new_operation op, bool blocked_by_manual_lock) {
+    return ops_.begin(app.name, std::move(op), blocked_by_manual_lock);
+  }
   void set_state(std::int64_t id, storage::operation_state state,
-                 const std::optional<failure>& why = std::nullopt);
+                 const std::optional<failure>& why = std::nullopt) {
+    ops_.set_state(id, state, why);
+  }
+  void finish(std::int64_t id, storage::operation_state state,
+              std::optional<failure> why = std::nullopt) {
+    ops_.finish(id, state, std::move(why));
+  }
   void append(std::int64_t id, std::optional<std::string_view> host, std::string_view stream,
-              std::string_view text);
-  void event(std::int64_t id, std::string_view text) { append(id, std::nullopt, "event", text); }
+              std::string_view text) {
+    ops_.append(id, host, stream, text);
+  }
+  void event(std::int64_t id, std::string_view text) { ops_.event(id, text); }
   void notify_log(std::int64_t id);
   // The app's secrets as environment for its commands; on failure the
   // operation is finished as failed and nothing is returned.
@@ -332,10 +330,9 @@ class engine {
   // Keyed by the app's configuration object: an operation that started
   // before a reload keeps talking to the backend of its own configuration.
   std::map<const daemon::app_config*, std::shared_ptr<traffic::backend>> backends_;
-  std::map<std::int64_t, running_operation> running_;
+  operation_registry ops_;  // after hub_ and logs_, which it reports to
   std::map<std::string, ssh::cancel_handle, std::less<>> watches_;
   bool stopping_ = false;
-  std::function<void()> on_idle_;
   std::set<std::string, std::less<>> recovering_;
   std::uint64_t recovery_changes_ = 0;  // counts changes of recovering_
   std::map<std::string, std::shared_ptr<reality_loop>, std::less<>> reality_loops_;

@@ -73,7 +73,7 @@ asio::awaitable<void> engine::run_task_operation(std::shared_ptr<const daemon::c
   const daemon::app_config& app = *cfg->find_app(app_name);
   const daemon::task_config& task = app.tasks.at(task_name);
   const daemon::colour_config& target = app.colour_of(on);
-  auto cancel = running_.count(id) ? running_[id].cancel : ssh::make_cancel_handle();
+  auto cancel = ops_.cancel_handle(id);
   auto stored = storage::app_state_repository(db_).find(app_name);
   const auto& state = on == colour::blue ? stored->blue : stored->green;
 
