@@ -75,11 +75,7 @@ asio::awaitable<response> application::handle(const request& req) {
                                    std::string(daemon::to_string(auth.needs)) + "'");
     }
     ctx.actor = token->name;
-    const std::string* header = req.header("authorization");
-    ctx.still_allowed = [&tokens = tokens_, secret = header->substr(7), needs = auth.needs] {
-      auto now = tokens.verify(secret);
-      return now && daemon::grants(now->granted, needs);
-    };
+    ctx.still_allowed = token_still_allowed(req, tokens_, auth.needs);
   } else if (auth.what == route_auth::kind::verifier) {
     if (auto refusal = auth.verify(req)) {
       co_return error_response(refusal->status, refusal->code, refusal->message);

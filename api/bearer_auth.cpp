@@ -8,10 +8,15 @@
 
 namespace bluegreen::api {
 
+namespace {
+
+constexpr std::string_view kBearer = "Bearer ";
+
+}  // namespace
+
 std::optional<daemon::token_info> bearer_token(const request& req, daemon::token_service& tokens,
                                                response& refused) {
   const std::string* auth = req.header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
   if (!auth || auth->size() <= kBearer.size() ||
       !std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
@@ -35,6 +40,16 @@ std::optional<daemon::token_info> bearer_token(const request& req, daemon::token
     refused.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
   }
   return token;
+}
+
+std::function<bool()> token_still_allowed(const request& req, daemon::token_service& tokens,
+                                          daemon::scope needs) {
+  const std::string* auth = req.header("authorization");
+  std::string secret = auth ? auth->substr(std::min(auth->size(), kBearer.size())) : std::string();
+  return [&tokens, secret = std::move(secret), needs] {
+    auto now = tokens.verify(secret);
+    return now && daemon::grants(now->granted, needs);
+  };
 }
 
 }  // namespace bluegreen::api

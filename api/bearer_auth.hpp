@@ -6,6 +6,7 @@
 // Thread-safety: as the token_service it is given.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "api/http_message.hpp"
@@ -17,5 +18,11 @@ namespace bluegreen::api {
 // send in `refused`.
 std::optional<daemon::token_info> bearer_token(const request& req, daemon::token_service& tokens,
                                                response& refused);
+
+// For a request whose bearer token was accepted: whether that token still
+// counts with scope `needs` when asked later (not revoked since), for
+// streams that outlive the request. Cheap: tokens are verified from memory.
+std::function<bool()> token_still_allowed(const request& req, daemon::token_service& tokens,
+                                          daemon::scope needs);
 
 }  // namespace bluegreen::api

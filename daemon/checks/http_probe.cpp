@@ -86,6 +86,8 @@ asio::awaitable<std::vector<probe_result>> http_get_all(std::string url, int cou
         why += std::string(": ") + ex.what();
       } catch (...) {
       }
+      // Named first: built in place, GCC 12 warns of an uninitialised
+      // http_answer in the variant (-Wmaybe-uninitialized, a false positive).
       probe_result failed =
           daemon::failure{daemon::failure::kind::internal, "probe_failed", std::move(why)};
       all->results.push_back(std::move(failed));

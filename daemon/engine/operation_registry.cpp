@@ -7,7 +7,6 @@
 
 #include "daemon/engine/event_hub.hpp"
 #include "daemon/engine/log_hub.hpp"
-#include "daemon/one_line_text.hpp"
 #include "storage/audit_repository.hpp"
 #include "storage/database.hpp"
 #include "storage/lock_repository.hpp"
@@ -84,13 +83,9 @@ void operation_registry::finish(std::int64_t id, storage::operation_state state,
     state = operation_state::interrupted;
     why = operation_failure("interrupted", "bluegreend stopped while this operation ran");
   }
-  if (why) {
-    std::string output = why->detail.empty()
-                             ? std::string()
-                             : " (output: " + daemon::escape_one_line(why->detail) + ")";
+  if (why)
     spdlog::info("operation #{} {} ({}): {}{}", id, to_string(state), why->code, why->message,
-                 output);
-  }
+                 output_for_log(*why));
   hub_.sync();  // what changed before is reported before the end
   {
     // The last log line, the state and the lock change in one commit: a

@@ -17,7 +17,6 @@
 #include "daemon/duration.hpp"
 #include "daemon/engine/reality.hpp"
 #include "daemon/engine/reality_rules.hpp"
-#include "daemon/one_line_text.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "daemon/utc_time.hpp"
 #include "storage/transaction.hpp"
@@ -147,8 +146,7 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
       look.routing = current.value();
     } else {
       backend_error = current.error().message;
-      if (!current.error().detail.empty())
-        backend_output = " (output: " + daemon::escape_one_line(current.error().detail) + ")";
+      backend_output = output_for_log(current.error());
     }
   } else {
     errors.push_back("the " + std::string(app.traffic.backend_name()) +

@@ -9,21 +9,12 @@
 #include <deque>
 
 #include "daemon/engine/reality.hpp"
-#include "daemon/one_line_text.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/switch_intent_repository.hpp"
 #include "storage/transaction.hpp"
 
 namespace bluegreen::engine {
 
-namespace {
-
-// A failure's log-only detail (a command's output), escaped onto one line.
-std::string detail_suffix(const failure& f) {
-  return f.detail.empty() ? std::string() : " (output: " + daemon::escape_one_line(f.detail) + ")";
-}
-
-}  // namespace
 
 namespace {
 
@@ -147,7 +138,7 @@ boost::asio::awaitable<bool> engine::recover_app(std::string app_name) {
   if (!now) {
     if (stopping_) co_return false;  // abandoned by the stop, not a fault of the load balancer
     spdlog::warn("{}: cannot read what the load balancer routes to: {}{}", app.name,
-                 now.error().message, detail_suffix(now.error()));
+                 now.error().message, output_for_log(now.error()));
     co_return false;
   }
   auto stored = states.find(app.name);
@@ -182,7 +173,7 @@ boost::asio::awaitable<bool> engine::recover_app(std::string app_name) {
       spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.value().describe());
     else
       spdlog::warn("{}: could not re-apply {}: {}{}", app.name, now.value().describe(),
-                   applied.error().message, detail_suffix(applied.error()));
+                   applied.error().message, output_for_log(applied.error()));
   }
   spdlog::debug("{}: recovered", app.name);
   co_return true;

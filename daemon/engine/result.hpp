@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "daemon/one_line_text.hpp"
 #include "daemon/result.hpp"
 
 namespace bluegreen::engine {
@@ -26,6 +27,13 @@ inline failure unknown_app(std::string_view app) {
 // not kept.
 inline failure operation_failure(std::string code, std::string message, std::string detail = {}) {
   return {failure::kind::internal, std::move(code), std::move(message), std::move(detail)};
+}
+
+// A failure's log-only detail (a command's output) for the end of a line of
+// the daemon's log: " (output: ...)" escaped onto one line, or nothing.
+inline std::string output_for_log(const failure& f) {
+  return f.detail.empty() ? std::string()
+                          : " (output: " + daemon::escape_one_line(f.detail) + ")";
 }
 
 }  // namespace bluegreen::engine

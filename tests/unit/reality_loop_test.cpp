@@ -30,7 +30,8 @@ struct readings {
 };
 
 // Answers recovery's reading at once; every later one (the loop's) takes a
-// second, like a slow load balancer.
+// second, like a slow load balancer: the latency being modelled, so that
+// looks overlap. The test itself waits on conditions, never on this time.
 class slow_backend final : public traffic::backend {
  public:
   slow_backend(asio::io_context& io, std::string app, readings& seen)
