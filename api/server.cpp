@@ -32,26 +32,25 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 struct connection {
-  explicit connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
-  bool busy = false;  // a request is being answered
-};
+  connection(tcp::socket socket, std::size_t& open) : stream(std::move(socket)), open_(open) {}
+  ~connection() { release_slot(); }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
 
-// Counts a connection toward server.max_connections until it ends, or until
-// the client of a streamed response has gone, whichever comes first.
-class connection_slot {
- public:
-  explicit connection_slot(std::size_t& open) : open_(open) {}
-  ~connection_slot() { release(); }
-  connection_slot(const connection_slot&) = delete;
-  connection_slot& operator=(const connection_slot&) = delete;
-  void release() {
+  // Stops counting toward server.max_connections: when the session ends, or
+  // earlier when the client of a streamed response has gone. Counted up by
+  // accept_loop before the session starts, so that a burst of accepts cannot
+  // overshoot the cap.
+  void release_slot() {
     if (!released_) --open_;
     released_ = true;
   }
 
+  beast::tcp_stream stream;
+  bool busy = false;  // a request is being answered
+
  private:
-  std::size_t& open_;
+  std::size_t& open_;  // the server's count; the server outlives its connections
   bool released_ = false;
 };
 
@@ -184,15 +183,15 @@ struct server::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<bool> write(connection& conn, const response& r, unsigned version,
                               bool keep_alive, bool head_only = false);
   asio::awaitable<void> linger_close(connection& conn);
-  asio::awaitable<void> stream_response(std::shared_ptr<connection> conn,
-                                        std::shared_ptr<connection_slot> slot, response& r,
+  // `conn` by reference: GCC 12 destroys some copies made in a co_await
+  // expression twice.
+  asio::awaitable<void> stream_response(const std::shared_ptr<connection>& conn, response& r,
                                         unsigned version, bool head_only);
   // Reads (and drops) what the client of a stream sends until it closes or
   // resets the connection; then frees its slot and shuts the socket, so the
   // stream ends at its next write.
   static asio::awaitable<void> watch_stream_client(std::shared_ptr<impl> self,
-                                                   std::shared_ptr<connection> conn,
-                                                   std::shared_ptr<connection_slot> slot);
+                                                   std::shared_ptr<connection> conn);
 
   asio::io_context& io;
   server_options options;
@@ -253,7 +252,7 @@ asio::awaitable<void> server::impl::accept_loop() {
       refuse_over_cap(socket);
       continue;
     }
-    auto conn = std::make_shared<connection>(std::move(socket));
+    auto conn = std::make_shared<connection>(std::move(socket), open_connections);
     connections.remove_if([](const auto& w) { return w.expired(); });
     connections.push_back(conn);
     ++open_connections;
@@ -335,8 +334,7 @@ class socket_writer final : public stream_writer {
 
 // A streamed response (Server-Sent Events): the header without a length,
 // then the body as the handler makes it; the connection closes after it.
-asio::awaitable<void> server::impl::stream_response(std::shared_ptr<connection> conn,
-                                                    std::shared_ptr<connection_slot> slot,
+asio::awaitable<void> server::impl::stream_response(const std::shared_ptr<connection>& conn,
                                                     response& r, unsigned version,
                                                     bool head_only) {
   http::response<http::empty_body> head{static_cast<http::status>(r.status), version};
@@ -347,7 +345,7 @@ asio::awaitable<void> server::impl::stream_response(std::shared_ptr<connection> 
   if (ec || head_only) co_return;
   // A stream may write nothing for a while (until the next event or
   // heartbeat): a client that has gone must not hold its slot until then.
-  asio::co_spawn(conn->stream.get_executor(), watch_stream_client(shared_from_this(), conn, slot),
+  asio::co_spawn(conn->stream.get_executor(), watch_stream_client(shared_from_this(), conn),
                  [](std::exception_ptr e) {
                    if (!e) return;
                    try {
@@ -361,15 +359,14 @@ asio::awaitable<void> server::impl::stream_response(std::shared_ptr<connection> 
 }
 
 asio::awaitable<void> server::impl::watch_stream_client(std::shared_ptr<impl> self,
-                                                        std::shared_ptr<connection> conn,
-                                                        std::shared_ptr<connection_slot> slot) {
-  (void)self;  // keeps the counter that `slot` refers to alive
+                                                        std::shared_ptr<connection> conn) {
+  (void)self;  // keeps the count the connection's slot refers to alive
   std::array<char, 512> scratch;
   for (;;) {
     auto [ec, n] = co_await conn->stream.socket().async_read_some(asio::buffer(scratch), use_tuple);
     if (ec) break;
   }
-  slot->release();
+  conn->release_slot();
   beast::error_code ignored;
   conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
@@ -395,7 +392,6 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
   auto self = shared_from_this();
   // Counted up by accept_loop before this starts, so that a burst of accepts
   // cannot overshoot the cap.
-  auto slot = std::make_shared<connection_slot>(open_connections);
   beast::flat_buffer buffer;
   beast::error_code endpoint_ec;
   auto peer = conn->stream.socket().remote_endpoint(endpoint_ec);
@@ -486,7 +482,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     if (res.stream) {
       spdlog::info("{} {} {} -> {} (streaming)", remote, req.method, req.target, res.status);
       bool head_only = req.method == "HEAD";
-      co_await stream_response(conn, slot, res, version, head_only);
+      co_await stream_response(conn, res, version, head_only);
       break;
     }
     auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -508,7 +504,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     conn->stream.close();
   }
-  slot->release();  // a stream's client watcher may outlive the session briefly
+  conn->release_slot();  // a stream's client watcher may hold `conn` a little longer
 }
 
 server::server(asio::io_context& io, server_options options, handler h)
