@@ -3,7 +3,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/checks/smoke_checks.hpp"
-#include "daemon/engine/reality.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/rules.hpp"
 #include "daemon/engine/refs.hpp"
 #include "daemon/ssh/runner.hpp"
 #include "daemon/template.hpp"
@@ -49,7 +51,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_deploy(std::st
   id = begun.value().id;
 
   // The live colour comes from the load balancer, never from memory alone.
-  auto now = co_await establish(cfg, *app, req.force, id);
+  auto now = co_await traffic_.establish(*app, req.force, id);
   if (!now) {
     finish(id, operation_state::failed, now.error());
     co_return now.error();
@@ -258,7 +260,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
   if (live && live->routing)
     if (auto r = traffic::routing::decode(*live->routing)) from = *r;
   traffic::routing to = traffic::routing::all_to(idle);
-  auto error = co_await switch_protocol(cfg, id, app, from, to, false);
+  auto error = co_await traffic_.change(id, app, from, to, false);
   if (error) {
     error->message = "automatic switch failed: " + error->message;
     finish(id, operation_state::failed, *error);

@@ -10,7 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/checks/http_probe.hpp"
-#include "daemon/engine/reality.hpp"
+#include "daemon/engine/flow_support.hpp"
 #include "daemon/one_line_text.hpp"
 #include "daemon/ssh/runner.hpp"
 #include "daemon/traffic/backend.hpp"
@@ -35,14 +35,8 @@ engine::engine(asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
       hub_(io, db, stored_),
       logs_(io, db),
       runner_(runner),
-      make_backend_(std::move(make_backend)),
-      gate_(io),
-      ops_(io, db, hub_, logs_) {
-  if (!make_backend_) {
-    make_backend_ = [](const daemon::app_config& app, ssh::runner& r) {
-      return std::shared_ptr<traffic::backend>(traffic::make_backend(app, r));
-    };
-  }
+      ops_(io, db, hub_, logs_),
+      traffic_(io, db, runner, ops_, std::move(make_backend)) {
   ensure_app_rows(*cfg_);
 }
 
@@ -60,19 +54,11 @@ void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who)
   ensure_app_rows(*cfg);  // throws before anything changes
   cfg_ = std::move(cfg);
   stored_.touch();
-  backends_.clear();
+  traffic_.forget_backends();
   record(who, "config.reload", std::nullopt,
          "loaded " + cfg_->source.string() + " with " + std::to_string(cfg_->apps.size()) +
              " app(s)");
   start_reality_loops();  // new apps, a new interval, or the loop turned on or off
-}
-
-std::shared_ptr<traffic::backend> engine::backend_for(const daemon::app_config& app) {
-  auto it = backends_.find(&app);
-  if (it != backends_.end()) return it->second;
-  std::shared_ptr<traffic::backend> made = make_backend_(app, runner_);
-  backends_[&app] = made;
-  return made;
 }
 
 app_view engine::view_of(const daemon::app_config& app) {

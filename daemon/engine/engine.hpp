@@ -26,7 +26,7 @@
 #include "daemon/engine/log_hub.hpp"
 #include "daemon/engine/operation_registry.hpp"
 #include "daemon/engine/result.hpp"
-#include "daemon/engine/traffic_gate.hpp"
+#include "daemon/engine/traffic_controller.hpp"
 #include "daemon/ssh/cancel.hpp"
 #include "daemon/ssh/types.hpp"
 #include "daemon/traffic/routing.hpp"
@@ -89,11 +89,6 @@ struct switch_request {
 struct task_request {
   std::optional<daemon::colour> on;  // default: as the task's configuration says
 };
-
-// Makes the traffic backend of an app. The default builds the one its
-// configuration names; tests supply their own.
-using backend_factory =
-    std::function<std::shared_ptr<traffic::backend>(const daemon::app_config&, ssh::runner&)>;
 
 class engine {
  public:
@@ -177,7 +172,6 @@ class engine {
   size_t running() const { return ops_.running(); }
 
  private:
-  struct reality;
   // Operations run under the registry's supervision (operation_registry):
   // whatever an operation throws, before or after it was accepted, is logged
   // and ends it as failed with its lock released, never leaving it running.
@@ -207,7 +201,6 @@ class engine {
 
   app_view view_of(const daemon::app_config& app);
   void ensure_app_rows(const daemon::config& cfg);
-  std::shared_ptr<traffic::backend> backend_for(const daemon::app_config& app);
 
   // The registry's, under the names the flows use.
   result<storage::operation_record> begin(const daemon::app_config& app,
@@ -234,11 +227,6 @@ class engine {
   // Stores an operation's command output, a batch per commit.
   ssh::line_sink output_sink(std::int64_t id);
 
-  // What serves the app now, from the load balancer and the identity probe.
-  boost::asio::awaitable<result<reality>> establish(std::shared_ptr<const daemon::config> cfg,
-                                                    const daemon::app_config& app, bool force,
-                                                    std::optional<std::int64_t> log_to);
-
   boost::asio::awaitable<void> run_deploy(std::shared_ptr<const daemon::config> cfg,
                                           std::int64_t id, std::string app_name,
                                           daemon::colour idle, deploy_request req, actor who);
@@ -246,11 +234,6 @@ class engine {
                                           std::int64_t id, std::string app_name,
                                           traffic::routing from, traffic::routing to,
                                           bool recheck);
-  // The switch protocol: health re-check, durable intent, backend, confirm,
-  // record. Returns why it failed, or nothing on success.
-  boost::asio::awaitable<std::optional<failure>> switch_protocol(
-      std::shared_ptr<const daemon::config> cfg, std::int64_t id, const daemon::app_config& app,
-      traffic::routing from, traffic::routing to, bool recheck);
   void start_watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
                    std::string app_name, traffic::routing from, traffic::routing to);
   boost::asio::awaitable<void> watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
@@ -323,14 +306,8 @@ class engine {
   event_hub hub_;           // after stored_: it reports what stored_ hears
   log_hub logs_;
   ssh::runner& runner_;
-  backend_factory make_backend_;
-  traffic_gate gate_;
-  // Built from the configuration; operations hold their own reference, so
-  // a reload never pulls one from under them.
-  // Keyed by the app's configuration object: an operation that started
-  // before a reload keeps talking to the backend of its own configuration.
-  std::map<const daemon::app_config*, std::shared_ptr<traffic::backend>> backends_;
-  operation_registry ops_;  // after hub_ and logs_, which it reports to
+  operation_registry ops_;     // after hub_ and logs_, which it reports to
+  traffic_controller traffic_;  // after ops_, whose operations' logs it writes
   std::map<std::string, ssh::cancel_handle, std::less<>> watches_;
   bool stopping_ = false;
   std::set<std::string, std::less<>> recovering_;

@@ -15,7 +15,9 @@
 #include "daemon/checks/identity_probe.hpp"
 #include "daemon/checks/smoke_checks.hpp"
 #include "daemon/duration.hpp"
-#include "daemon/engine/reality.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/rules.hpp"
 #include "daemon/engine/reality_rules.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "daemon/utc_time.hpp"
@@ -106,8 +108,8 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
   const daemon::app_config& app = *found;
   // Never beside a traffic change of the app, and never making one wait:
   // the gate is only looked at, not taken.
-  if (gate_.busy(app_name)) co_return;
-  const std::uint64_t changes_before = gate_.changes(app_name);
+  if (traffic_.gate().busy(app_name)) co_return;
+  const std::uint64_t changes_before = traffic_.gate().changes(app_name);
 
   // At most kConcurrentLooks rounds at once, across all apps.
   if (looks_running_ >= kConcurrentLooks) {
@@ -139,7 +141,7 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
   std::vector<std::string> errors;
   std::optional<std::string> backend_error;
   std::string backend_output;  // for the daemon's log only
-  if (auto backend = backend_for(app)) {
+  if (auto backend = traffic_.backend_for(app)) {
     traffic::log_fn quiet;
     auto current = co_await backend->current(quiet);
     if (current) {
@@ -201,7 +203,7 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
   // A traffic change that began or happened meanwhile (or a reload) makes
   // this look stale: what the change recorded stays.
   if (me->stop || stopping_) co_return;
-  if (gate_.busy(app_name) || gate_.changes(app_name) != changes_before || cfg_ != cfg) {
+  if (traffic_.gate().busy(app_name) || traffic_.gate().changes(app_name) != changes_before || cfg_ != cfg) {
     spdlog::debug("{}: reality: a traffic change overlapped this look; it is not recorded",
                   app_name);
     co_return;

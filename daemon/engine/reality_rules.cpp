@@ -1,6 +1,7 @@
 #include "daemon/engine/reality_rules.hpp"
 
-#include "daemon/engine/reality.hpp"
+#include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/rules.hpp"
 
 namespace bluegreen::engine {
 

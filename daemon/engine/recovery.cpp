@@ -8,7 +8,9 @@
 #include <chrono>
 #include <deque>
 
-#include "daemon/engine/reality.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/rules.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/switch_intent_repository.hpp"
 #include "storage/transaction.hpp"
@@ -74,7 +76,7 @@ void engine::recover() {
   // as recovered before it is.
   auto queue = std::make_shared<recovery_queue>();
   for (const auto& app : cfg_->apps) {
-    if (!backend_for(app)) continue;  // no load balancer to reconcile with
+    if (!traffic_.backend_for(app)) continue;  // no load balancer to reconcile with
     queue->apps.push_back(app.name);
     recovering_.insert(app.name);
     ++recovery_changes_;
@@ -128,54 +130,14 @@ boost::asio::awaitable<bool> engine::recover_app(std::string app_name) {
   auto cfg = cfg_;
   const daemon::app_config* found = cfg->find_app(app_name);
   if (!found) co_return true;
-  const daemon::app_config& app = *found;
-  auto backend = backend_for(app);
-  if (!backend) co_return true;
-  storage::app_state_repository states(db_);
-  storage::switch_intent_repository intents(db_);
-  traffic::log_fn quiet;
-  auto now = co_await backend->current(quiet);
-  if (!now) {
+  auto failed = co_await traffic_.reconcile(*found);
+  if (failed) {
     if (stopping_) co_return false;  // abandoned by the stop, not a fault of the load balancer
-    spdlog::warn("{}: cannot read what the load balancer routes to: {}{}", app.name,
-                 now.error().message, output_for_log(now.error()));
+    spdlog::warn("{}: cannot read what the load balancer routes to: {}{}", app_name,
+                 failed->message, output_for_log(*failed));
     co_return false;
   }
-  auto stored = states.find(app.name);
-  std::string routing = now.value().encode();
-  if (!stored || !stored->routing || *stored->routing != routing) {
-    if (stored && stored->live)
-      spdlog::warn("{}: recorded {} but the load balancer routes to {}; recording what it does",
-                   app.name, stored->routing.value_or(*stored->live), now.value().describe());
-    states.set_routing(app.name, to_string(main_colour(now.value())), routing);
-    if (stored && stored->live)
-      record({"recovery", "system"}, "recovery.reconciled", app.name,
-             "recorded " + stored->routing.value_or(*stored->live) + ", load balancer routes " +
-                 routing);
-  }
-  bool interrupted_switch = false;
-  for (const auto& intent : intents.pending()) {
-    if (intent.app != app.name) continue;
-    interrupted_switch = true;
-    intents.resolve(intent.id, "reconciled");
-    spdlog::info("{}: switch intent #{} ({} -> {}) reconciled: the load balancer routes to {}",
-                 app.name, intent.id, intent.from_colour.value_or("?"), intent.to_colour,
-                 now.value().describe());
-  }
-  // A switch that stopped half-way may have written the load balancer's
-  // configuration without making it take effect: apply what it says, so
-  // the recorded, the configured and the served routing are one.
-  if (interrupted_switch) {
-    std::string gate_name = app.name;
-    auto pass = co_await gate_.enter(gate_name);
-    auto applied = co_await backend->route(now.value(), quiet);
-    if (applied)
-      spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.value().describe());
-    else
-      spdlog::warn("{}: could not re-apply {}: {}{}", app.name, now.value().describe(),
-                   applied.error().message, output_for_log(applied.error()));
-  }
-  spdlog::debug("{}: recovered", app.name);
+  spdlog::debug("{}: recovered", app_name);
   co_return true;
 }
 

@@ -5,7 +5,9 @@
 #include <random>
 #include <sstream>
 
-#include "daemon/engine/reality.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/rules.hpp"
 #include "daemon/shell_quote.hpp"
 #include "daemon/ssh/runner.hpp"
 

@@ -10,7 +10,9 @@
 #include "daemon/checks/http_probe.hpp"
 #include "daemon/checks/smoke_checks.hpp"
 #include "daemon/duration.hpp"
-#include "daemon/engine/reality.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/rules.hpp"
 #include "daemon/engine/reality_rules.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "storage/switch_intent_repository.hpp"
@@ -36,7 +38,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   auto cfg = cfg_;
   const daemon::app_config* app = cfg->find_app(app_name);
   if (!app) co_return unknown_app(app_name);
-  auto backend = backend_for(*app);
+  auto backend = traffic_.backend_for(*app);
   if (req.weights && backend && !backend->supports_weights())
     co_return failure{failure::kind::unsupported, "weights_unsupported",
                       "the " + std::string(app->traffic.backend_name()) +
@@ -48,7 +50,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   if (!begun) co_return begun.error();
   id = begun.value().id;
 
-  auto now = co_await establish(cfg, *app, req.force, id);
+  auto now = co_await traffic_.establish(*app, req.force, id);
   traffic::routing from;
   if (now) {
     from = now.value().routing;
@@ -112,7 +114,7 @@ asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> c
                                          std::string app_name, traffic::routing from,
                                          traffic::routing to, bool recheck) {
   const daemon::app_config& app = *cfg->find_app(app_name);
-  auto error = co_await switch_protocol(cfg, id, app, from, to, recheck);
+  auto error = co_await traffic_.change(id, app, from, to, recheck);
   if (error) {
     finish(id, operation_state::failed, *error);
     co_return;
@@ -136,118 +138,6 @@ asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> c
   if (to.single()) start_watch(cfg, id, app_name, from, to);
 }
 
-asio::awaitable<std::optional<failure>> engine::switch_protocol(
-    std::shared_ptr<const daemon::config> cfg, std::int64_t id, const daemon::app_config& app,
-    traffic::routing from, traffic::routing to, bool recheck) {
-  (void)cfg;
-  auto backend = backend_for(app);
-  if (!backend)
-    co_return operation_failure(
-        "backend_unavailable",
-        "the " + std::string(app.traffic.backend_name()) + " backend is not available");
-  // One traffic change per app at a time, whoever asked for it.
-  std::string gate_name = app.name;
-  auto pass = co_await gate_.enter(gate_name);
-  storage::app_state_repository states(db_);
-  auto stored = states.find(app.name);
-
-  // 1. The target must be healthy now, not only when it was verified.
-  if (recheck && stored) {
-    for (const auto& [c, share] : to.weights) {
-      if (from.weights.count(c)) continue;
-      std::string url = app.colour_of(c).url;
-      auto values = values_of(app, c, state_of(*stored, c));
-      std::function<void(const std::string&)> progress = [this, id](const std::string& line) {
-        event(id, line);
-      };
-      auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
-      if (!checked) {
-        states.set_health(app.name, to_string(c), "failing");
-        co_return operation_failure("unhealthy", std::string(to_string(c)) +
-                                                     " is not healthy: " + checked.error().message +
-                                                     ". Traffic stays on " + from.describe());
-      }
-      states.set_health(app.name, to_string(c), "ok");
-    }
-  }
-
-  // 2. A durable intent, so a crash from here on is reconciled at start-up.
-  storage::switch_intent_repository intents(db_);
-  auto from_colour = from.weights.empty()
-                         ? std::nullopt
-                         : std::optional<std::string>(to_string(main_colour(from)));
-  std::int64_t intent = 0;
-  {
-    storage::transaction tx(db_);
-    intent = intents.create(app.name, id, from_colour, to_string(main_colour(to)), to.encode());
-    event(id, "switching " + app.name + " from " + from.describe() + " to " + to.describe());
-    tx.commit();
-  }
-
-  // 3. The backend changes the routing and reads it back.
-  traffic::log_fn log = [this, id](const std::string& line) { event(id, line); };
-  auto routed = co_await backend->route(to, log);
-  if (!routed) {
-    intents.resolve(intent, "failed");
-    if (!routed.error().detail.empty()) event(id, "load balancer output: " + routed.error().detail);
-    traffic::log_fn quiet;
-    auto now = co_await backend->current(quiet);
-    if (now) states.set_routing(app.name, to_string(main_colour(*now)), now->encode());
-    co_return operation_failure("backend_failed",
-                                "the " + std::string(app.traffic.backend_name()) +
-                                    " backend failed: " + routed.error().message,
-                                routed.error().detail);
-  }
-  {
-    storage::transaction tx(db_);
-    states.set_routing(app.name, to_string(main_colour(*routed)), routed->encode());
-    intents.resolve(intent, "applied");
-    tx.commit();
-  }
-
-  // 4. Confirm from the outside: public_url is answered by the new colour.
-  if (auto c = to.single(); c && app.identity_path) {
-    std::string url = app.public_url + *app.identity_path;
-    const std::string& identity = app.colour_of(*c).identity;
-    // nginx and others change over gracefully: for a few milliseconds the
-    // old workers may still take new connections. Confirmed means several
-    // answers in a row from the new colour.
-    asio::steady_timer timer(io_);
-    constexpr int kInARow = 10;
-    int in_a_row = 0;
-    std::string seen;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (in_a_row < kInARow && std::chrono::steady_clock::now() < deadline) {
-      auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
-      bool right = probe && probe->status == 200 && checks::answers_identity(probe->body, identity);
-      in_a_row = right ? in_a_row + 1 : 0;
-      seen =
-          probe ? "HTTP " + std::to_string(probe->status) + " \"" + probe->body.substr(0, 60) + "\""
-                : probe.error().message;
-      if (in_a_row < kInARow) {
-        timer.expires_after(std::chrono::milliseconds(right ? 10 : 20));
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-    }
-    bool confirmed = in_a_row >= kInARow;
-    if (!confirmed) {
-      states.set_drift(app.name, "after switching to " + std::string(to_string(*c)) + ", " + url +
-                                     " still answers " + seen);
-      co_return operation_failure("not_confirmed", "the load balancer routes to " + to.describe() +
-                                                       " but " + url + " answers " + seen);
-    }
-    event(id, url + " is answered by " + identity);
-  }
-  storage::transaction tx(db_);
-  states.set_drift(app.name, std::nullopt);
-  // The colour that served until now keeps the release it served: it is
-  // what a rollback returns to (until a deploy changes it).
-  if (!from.weights.empty() && main_colour(from) != main_colour(to))
-    states.set_previous_live(app.name, to_string(main_colour(from)));
-  event(id, "live: " + routed->describe());
-  tx.commit();
-  co_return std::nullopt;
-}
 
 void engine::start_watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
                          std::string app_name, traffic::routing from, traffic::routing to) {
@@ -347,7 +237,7 @@ asio::awaitable<void> engine::run_switch_back(std::shared_ptr<const daemon::conf
   event(id, "the watch of operation #" + std::to_string(watched) + " gave up on " +
                 std::string(to_string(failed)) + ": " + reason + "; switching back to " +
                 from.describe());
-  auto error = co_await switch_protocol(cfg, id, app, to, from, false);
+  auto error = co_await traffic_.change(id, app, to, from, false);
   storage::app_state_repository states(db_);
   storage::transaction tx(db_);
   states.set_verified(app_name, to_string(failed), false);

@@ -2,7 +2,9 @@
 // or all hosts of a colour, recorded like a deployment.
 #include <boost/asio/io_context.hpp>
 
-#include "daemon/engine/reality.hpp"
+#include "daemon/engine/engine.hpp"
+#include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/rules.hpp"
 #include "daemon/ssh/runner.hpp"
 #include "daemon/template.hpp"
 
@@ -51,7 +53,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_task(std::stri
   } else if (task->second.on == daemon::task_config::target::green) {
     on = colour::green;
   } else {
-    auto now = co_await establish(cfg, *app, false, id);
+    auto now = co_await traffic_.establish(*app, false, id);
     if (!now) {
       finish(id, operation_state::failed, now.error());
       co_return now.error();

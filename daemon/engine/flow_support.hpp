@@ -1,19 +1,17 @@
-// engine::reality: what serves an app right now, as established from the
-// load balancer (and the identity probe), and small helpers shared by the
-// engine's files. Private to them.
+// Small helpers shared by the engine's flows (deploy, switch, task, watch):
+// a new operation's record, and the template values of a colour. Private to
+// the engine's files.
 #pragma once
 
-#include "daemon/engine/engine.hpp"
-#include "daemon/engine/rules.hpp"
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/engine/operation_registry.hpp"
 #include "daemon/template.hpp"
+#include "storage/app_state_repository.hpp"
+#include "storage/operation_repository.hpp"
 
 namespace bluegreen::engine {
-
-struct engine::reality {
-  traffic::routing routing;  // what the load balancer routes to
-  daemon::colour live;       // the colour with all (or most) of the traffic
-  bool split = false;        // a weighted split (canary) is in place
-};
 
 // A new operation of `kind` on `app`, asked for by `who`.
 storage::new_operation new_operation_for(std::string app, storage::operation_kind kind,

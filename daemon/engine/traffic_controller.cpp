@@ -1,0 +1,281 @@
+#include "daemon/engine/traffic_controller.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/checks/http_probe.hpp"
+#include "daemon/checks/identity_probe.hpp"
+#include "daemon/checks/smoke_checks.hpp"
+#include "daemon/engine/operation_registry.hpp"
+#include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/reality_rules.hpp"
+#include "daemon/engine/rules.hpp"
+#include "daemon/traffic/backend.hpp"
+#include "storage/app_state_repository.hpp"
+#include "storage/switch_intent_repository.hpp"
+#include "storage/transaction.hpp"
+
+namespace bluegreen::engine {
+
+namespace asio = boost::asio;
+using daemon::colour;
+
+traffic_controller::traffic_controller(asio::io_context& io, storage::database& db,
+                                       ssh::runner& runner, operation_registry& ops,
+                                       backend_factory make_backend)
+    : io_(io),
+      db_(db),
+      runner_(runner),
+      ops_(ops),
+      make_backend_(std::move(make_backend)),
+      gate_(io) {
+  if (!make_backend_) {
+    make_backend_ = [](const daemon::app_config& app, ssh::runner& r) {
+      return std::shared_ptr<traffic::backend>(traffic::make_backend(app, r));
+    };
+  }
+}
+
+std::shared_ptr<traffic::backend> traffic_controller::backend_for(const daemon::app_config& app) {
+  auto it = backends_.find(&app);
+  if (it != backends_.end()) return it->second;
+  std::shared_ptr<traffic::backend> made = make_backend_(app, runner_);
+  backends_[&app] = made;
+  return made;
+}
+
+asio::awaitable<result<serving>> traffic_controller::establish(
+    const daemon::app_config& app, bool force, std::optional<std::int64_t> log_to) {
+  auto log = [this, log_to](const std::string& line) {
+    if (log_to) ops_.event(*log_to, line);
+  };
+  auto backend = backend_for(app);
+  if (!backend) {
+    co_return failure{failure::kind::unsupported, "backend_unavailable",
+                      "the " + std::string(app.traffic.backend_name()) +
+                          " traffic backend is not available in this version"};
+  }
+  traffic::log_fn log_fn = log;
+  auto current = co_await backend->current(log_fn);
+  if (!current) {
+    const auto& why = current.error();
+    if (log_to && !why.detail.empty()) ops_.event(*log_to, "load balancer output: " + why.detail);
+    co_return failure{failure::kind::conflict, "live_unknown",
+                      "cannot tell which colour serves " + app.name + ": " + why.message +
+                          ". Fix the load balancer, or route it with a switch and \"force\": true",
+                      why.detail};
+  }
+  serving now;
+  now.routing = current.value();
+  now.split = !now.routing.single();
+  now.live = now.routing.single().value_or(main_colour(now.routing));
+
+  std::string lb = load_balancer_name(app.traffic.backend_name());
+  storage::app_state_repository states(db_);
+  if (app.identity_path && !now.split) {
+    std::string url = app.public_url + *app.identity_path;
+    std::optional<colour> expected = now.live;
+    auto seen =
+        co_await checks::probe_identity(url, app.blue.identity, app.green.identity, expected);
+    // The load balancer and the identity probe disagreeing means nobody
+    // knows what serves: even "force" does not deploy into that.
+    if (auto reason = identity_disagreement(lb, url, now.live, seen)) {
+      states.set_drift(app.name, *reason);
+      co_return failure{failure::kind::conflict, "drifted",
+                        "the live colour of " + app.name + " is in doubt: " + *reason +
+                            ". Make the load balancer and the app agree (e.g. reload nginx), "
+                            "then try again"};
+    }
+  }
+  auto stored = states.find(app.name);
+  if (stored && stored->live) {
+    std::string recorded = stored->routing.value_or(*stored->live + ":100");
+    if (recorded != now.routing.encode()) {
+      auto decoded = traffic::routing::decode(recorded);
+      std::string reason = decoded
+                               ? record_disagreement(lb, *decoded, now.routing)
+                               : "bluegreend recorded " + recorded + " but " + lb + " routes to " +
+                                     now.routing.describe() + " (changed by hand?)";
+      if (!force) {
+        states.set_drift(app.name, reason);
+        co_return failure{failure::kind::conflict, "drifted",
+                          "the live colour of " + app.name + " is in doubt: " + reason +
+                              ". Check by hand, then repeat with \"force\": true to accept what "
+                              "the load balancer routes to"};
+      }
+      log("force: accepting what the load balancer routes to (" + now.routing.describe() +
+          ") although " + reason);
+    }
+  }
+  if (!stored || !stored->live || stored->drifted || force ||
+      stored->routing.value_or("") != now.routing.encode())
+    states.set_routing(app.name, to_string(now.live), now.routing.encode());
+  if (stored && stored->drifted) states.set_drift(app.name, std::nullopt);
+  co_return now;
+}
+
+asio::awaitable<std::optional<failure>> traffic_controller::change(std::int64_t id,
+                                                                    const daemon::app_config& app,
+                                                                    traffic::routing from,
+                                                                    traffic::routing to,
+                                                                    bool recheck) {
+  auto backend = backend_for(app);
+  if (!backend)
+    co_return operation_failure(
+        "backend_unavailable",
+        "the " + std::string(app.traffic.backend_name()) + " backend is not available");
+  // One traffic change per app at a time, whoever asked for it.
+  std::string gate_name = app.name;
+  auto pass = co_await gate_.enter(gate_name);
+  storage::app_state_repository states(db_);
+  auto stored = states.find(app.name);
+
+  // 1. The target must be healthy now, not only when it was verified.
+  if (recheck && stored) {
+    for (const auto& [c, share] : to.weights) {
+      if (from.weights.count(c)) continue;
+      std::string url = app.colour_of(c).url;
+      auto values = values_of(app, c, state_of(*stored, c));
+      std::function<void(const std::string&)> progress = [this, id](const std::string& line) {
+        ops_.event(id, line);
+      };
+      auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
+      if (!checked) {
+        states.set_health(app.name, to_string(c), "failing");
+        co_return operation_failure("unhealthy", std::string(to_string(c)) +
+                                                     " is not healthy: " + checked.error().message +
+                                                     ". Traffic stays on " + from.describe());
+      }
+      states.set_health(app.name, to_string(c), "ok");
+    }
+  }
+
+  // 2. A durable intent, so a crash from here on is reconciled at start-up.
+  storage::switch_intent_repository intents(db_);
+  auto from_colour = from.weights.empty()
+                         ? std::nullopt
+                         : std::optional<std::string>(to_string(main_colour(from)));
+  std::int64_t intent = 0;
+  {
+    storage::transaction tx(db_);
+    intent = intents.create(app.name, id, from_colour, to_string(main_colour(to)), to.encode());
+    ops_.event(id, "switching " + app.name + " from " + from.describe() + " to " + to.describe());
+    tx.commit();
+  }
+
+  // 3. The backend changes the routing and reads it back.
+  traffic::log_fn log = [this, id](const std::string& line) { ops_.event(id, line); };
+  auto routed = co_await backend->route(to, log);
+  if (!routed) {
+    intents.resolve(intent, "failed");
+    if (!routed.error().detail.empty()) ops_.event(id, "load balancer output: " + routed.error().detail);
+    traffic::log_fn quiet;
+    auto now = co_await backend->current(quiet);
+    if (now) states.set_routing(app.name, to_string(main_colour(*now)), now->encode());
+    co_return operation_failure("backend_failed",
+                                "the " + std::string(app.traffic.backend_name()) +
+                                    " backend failed: " + routed.error().message,
+                                routed.error().detail);
+  }
+  {
+    storage::transaction tx(db_);
+    states.set_routing(app.name, to_string(main_colour(*routed)), routed->encode());
+    intents.resolve(intent, "applied");
+    tx.commit();
+  }
+
+  // 4. Confirm from the outside: public_url is answered by the new colour.
+  if (auto c = to.single(); c && app.identity_path) {
+    std::string url = app.public_url + *app.identity_path;
+    const std::string& identity = app.colour_of(*c).identity;
+    // nginx and others change over gracefully: for a few milliseconds the
+    // old workers may still take new connections. Confirmed means several
+    // answers in a row from the new colour.
+    asio::steady_timer timer(io_);
+    constexpr int kInARow = 10;
+    int in_a_row = 0;
+    std::string seen;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (in_a_row < kInARow && std::chrono::steady_clock::now() < deadline) {
+      auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
+      bool right = probe && probe->status == 200 && checks::answers_identity(probe->body, identity);
+      in_a_row = right ? in_a_row + 1 : 0;
+      seen =
+          probe ? "HTTP " + std::to_string(probe->status) + " \"" + probe->body.substr(0, 60) + "\""
+                : probe.error().message;
+      if (in_a_row < kInARow) {
+        timer.expires_after(std::chrono::milliseconds(right ? 10 : 20));
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+    }
+    bool confirmed = in_a_row >= kInARow;
+    if (!confirmed) {
+      states.set_drift(app.name, "after switching to " + std::string(to_string(*c)) + ", " + url +
+                                     " still answers " + seen);
+      co_return operation_failure("not_confirmed", "the load balancer routes to " + to.describe() +
+                                                       " but " + url + " answers " + seen);
+    }
+    ops_.event(id, url + " is answered by " + identity);
+  }
+  storage::transaction tx(db_);
+  states.set_drift(app.name, std::nullopt);
+  // The colour that served until now keeps the release it served: it is
+  // what a rollback returns to (until a deploy changes it).
+  if (!from.weights.empty() && main_colour(from) != main_colour(to))
+    states.set_previous_live(app.name, to_string(main_colour(from)));
+  ops_.event(id, "live: " + routed->describe());
+  tx.commit();
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::optional<failure>> traffic_controller::reconcile(
+    const daemon::app_config& app) {
+  auto backend = backend_for(app);
+  if (!backend) co_return std::nullopt;  // no load balancer to reconcile with
+  storage::app_state_repository states(db_);
+  storage::switch_intent_repository intents(db_);
+  traffic::log_fn quiet;
+  auto now = co_await backend->current(quiet);
+  if (!now) co_return now.error();
+  auto stored = states.find(app.name);
+  std::string routing = now.value().encode();
+  if (!stored || !stored->routing || *stored->routing != routing) {
+    if (stored && stored->live)
+      spdlog::warn("{}: recorded {} but the load balancer routes to {}; recording what it does",
+                   app.name, stored->routing.value_or(*stored->live), now.value().describe());
+    states.set_routing(app.name, to_string(main_colour(now.value())), routing);
+    if (stored && stored->live)
+      ops_.record({"recovery", "system"}, "recovery.reconciled", app.name,
+             "recorded " + stored->routing.value_or(*stored->live) + ", load balancer routes " +
+                 routing);
+  }
+  bool interrupted_switch = false;
+  for (const auto& intent : intents.pending()) {
+    if (intent.app != app.name) continue;
+    interrupted_switch = true;
+    intents.resolve(intent.id, "reconciled");
+    spdlog::info("{}: switch intent #{} ({} -> {}) reconciled: the load balancer routes to {}",
+                 app.name, intent.id, intent.from_colour.value_or("?"), intent.to_colour,
+                 now.value().describe());
+  }
+  // A switch that stopped half-way may have written the load balancer's
+  // configuration without making it take effect: apply what it says, so
+  // the recorded, the configured and the served routing are one.
+  if (interrupted_switch) {
+    std::string gate_name = app.name;
+    auto pass = co_await gate_.enter(gate_name);
+    auto applied = co_await backend->route(now.value(), quiet);
+    if (applied)
+      spdlog::info("{}: re-applied {} after an interrupted switch", app.name, now.value().describe());
+    else
+      spdlog::warn("{}: could not re-apply {}: {}{}", app.name, now.value().describe(),
+                   applied.error().message, output_for_log(applied.error()));
+  }
+  co_return std::nullopt;
+}
+
+}  // namespace bluegreen::engine

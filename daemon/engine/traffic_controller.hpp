@@ -1,0 +1,100 @@
+// traffic_controller is the engine's one way to an app's load balancer. It
+// keeps each app configuration's traffic backend, establishes what serves an
+// app now (the load balancer, the identity probe, the record, drift), runs
+// the switch protocol (health re-check, durable intent, backend, confirm,
+// record) and reconciles an app with its load balancer after a restart.
+// Every change of an app's traffic goes through its traffic_gate: one at a
+// time per app, whoever asked.
+//
+// Thread-safety: the io thread, like the database it writes; the backends
+// send their blocking work to the SSH runner's workers.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "daemon/config.hpp"
+#include "daemon/engine/result.hpp"
+#include "daemon/engine/traffic_gate.hpp"
+#include "daemon/traffic/routing.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace bluegreen::storage {
+class database;
+}
+namespace bluegreen::ssh {
+class runner;
+}
+namespace bluegreen::traffic {
+class backend;
+}
+
+namespace bluegreen::engine {
+
+class operation_registry;
+
+// Makes the traffic backend of an app. The default builds the one its
+// configuration names; tests supply their own.
+using backend_factory =
+    std::function<std::shared_ptr<traffic::backend>(const daemon::app_config&, ssh::runner&)>;
+
+// What serves an app right now, as established from its load balancer.
+struct serving {
+  traffic::routing routing;  // what the load balancer routes to
+  daemon::colour live;       // the colour with all (or most) of the traffic
+  bool split = false;        // a weighted split (canary) is in place
+};
+
+class traffic_controller {
+ public:
+  traffic_controller(boost::asio::io_context& io, storage::database& db, ssh::runner& runner,
+                     operation_registry& ops, backend_factory make_backend = {});
+  traffic_controller(const traffic_controller&) = delete;
+  traffic_controller& operator=(const traffic_controller&) = delete;
+
+  // The backend of this configuration of the app (null when its kind is not
+  // available). Operations hold their own reference, so a reload never pulls
+  // one from under them.
+  std::shared_ptr<traffic::backend> backend_for(const daemon::app_config& app);
+  // A new configuration: backends are made afresh when next asked for.
+  void forget_backends() { backends_.clear(); }
+  traffic_gate& gate() { return gate_; }
+
+  // What serves the app now, from the load balancer and the identity probe,
+  // judged against the record: a disagreement is drift (recorded, and
+  // refused unless `force` accepts what the load balancer routes to).
+  // Lines worth keeping go to operation `log_to`'s log.
+  boost::asio::awaitable<result<serving>> establish(const daemon::app_config& app, bool force,
+                                                    std::optional<std::int64_t> log_to);
+  // Moves the app's traffic from `from` to `to` for operation `id` (health
+  // re-check of a colour that gets traffic when `recheck`, durable intent,
+  // backend, confirmation through public_url, record). Returns why it
+  // failed, or nothing on success.
+  boost::asio::awaitable<std::optional<failure>> change(std::int64_t id,
+                                                        const daemon::app_config& app,
+                                                        traffic::routing from, traffic::routing to,
+                                                        bool recheck);
+  // After a restart: records what the load balancer routes to, resolves the
+  // switch intents a crash left and re-applies their routing. A failure
+  // means the load balancer could not be read (the record stays).
+  boost::asio::awaitable<std::optional<failure>> reconcile(const daemon::app_config& app);
+
+ private:
+  boost::asio::io_context& io_;
+  storage::database& db_;
+  ssh::runner& runner_;
+  operation_registry& ops_;
+  backend_factory make_backend_;
+  traffic_gate gate_;
+  // Keyed by the app's configuration object: an operation that started
+  // before a reload keeps talking to the backend of its own configuration.
+  std::map<const daemon::app_config*, std::shared_ptr<traffic::backend>> backends_;
+};
+
+}  // namespace bluegreen::engine
