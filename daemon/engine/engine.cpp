@@ -36,7 +36,10 @@ engine::engine(asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
       logs_(io, db),
       runner_(runner),
       ops_(io, db, hub_, logs_),
-      traffic_(io, db, runner, ops_, std::move(make_backend)) {
+      traffic_(io, db, runner, ops_, std::move(make_backend)),
+      reality_(
+          io, db, stored_, traffic_, ops_, [this] { return cfg_; },
+          [this](std::string_view app) { return recovering(app); }) {
   ensure_app_rows(*cfg_);
 }
 
@@ -58,7 +61,7 @@ void engine::reload(std::shared_ptr<const daemon::config> cfg, const actor& who)
   record(who, "config.reload", std::nullopt,
          "loaded " + cfg_->source.string() + " with " + std::to_string(cfg_->apps.size()) +
              " app(s)");
-  start_reality_loops();  // new apps, a new interval, or the loop turned on or off
+  reality_.start_all();  // new apps, a new interval, or the loop turned on or off
 }
 
 app_view engine::view_of(const daemon::app_config& app) {
@@ -71,8 +74,7 @@ app_view engine::view_of(const daemon::app_config& app) {
     view.manual_lock = stored->manual_lock;
   }
   view.recovering = recovering(app.name);
-  if (auto seen = reality_seen_.find(app.name); seen != reality_seen_.end())
-    view.seen = seen->second;
+  view.seen = reality_.seen(app.name);
   return view;
 }
 
@@ -187,12 +189,10 @@ ssh::line_sink engine::output_sink(std::int64_t id) {
   };
 }
 
-
-
 void engine::begin_stop(std::function<void()> on_idle) {
   stopping_ = true;
   for (auto& [app, stop] : watches_) stop->cancel();
-  stop_reality_loops();
+  reality_.stop();
   logs_.release_all();
   hub_.stop();  // event streams end
   ops_.begin_stop([this, on_idle = std::move(on_idle)] {
@@ -200,7 +200,7 @@ void engine::begin_stop(std::function<void()> on_idle) {
     // balancer that does not answer) is abandoned rather than holding up
     // the stop; the next start reconciles those apps. So is a look at
     // reality still waiting for one.
-    if (!recovering_.empty() || looks_running_ > 0) runner_.cancel_all();
+    if (!recovering_.empty() || reality_.looking()) runner_.cancel_all();
     on_idle();
   });
 }
@@ -209,7 +209,7 @@ void engine::shutdown(std::string_view reason) {
   stopping_ = true;
   ops_.shutdown(reason);
   for (auto& [app, stop] : watches_) stop->cancel();
-  stop_reality_loops();
+  reality_.stop();
   // Followers of logs and of events stop waiting.
   logs_.release_all();
   hub_.stop();

@@ -26,6 +26,7 @@
 #include "daemon/engine/log_hub.hpp"
 #include "daemon/engine/operation_registry.hpp"
 #include "daemon/engine/result.hpp"
+#include "daemon/engine/reality_watcher.hpp"
 #include "daemon/engine/traffic_controller.hpp"
 #include "daemon/ssh/cancel.hpp"
 #include "daemon/ssh/types.hpp"
@@ -53,14 +54,6 @@ namespace bluegreen::engine {
 
 using storage::operation_kind;
 using storage::operation_state;
-
-// When the reality loop last looked at an app (kept in memory, not
-// stored): unset before its first look since bluegreend started.
-struct reality_seen {
-  std::optional<std::string> seen_at;  // UTC, "2026-11-30T09:07:59.123Z"
-  std::optional<std::string> blue_health_checked_at;
-  std::optional<std::string> green_health_checked_at;
-};
 
 // One app as the API shows it: its configuration and what is stored about it.
 struct app_view {
@@ -107,7 +100,7 @@ class engine {
   // Changes whenever what apps() and app() answer may have changed (stored
   // state, configuration, an app's recovery, a look at reality), so a
   // rendering of them can be kept until then. Every term only grows.
-  std::uint64_t apps_version() { return stored_.version() + recovery_changes_ + reality_changes_; }
+  std::uint64_t apps_version() { return stored_.version() + recovery_changes_ + reality_.changes(); }
   std::vector<storage::audit_event> events(int limit, std::optional<std::int64_t> before_id,
                                            std::optional<std::string_view> app);
   std::optional<storage::operation_record> operation(std::int64_t id);
@@ -283,19 +276,6 @@ class engine {
   // False when the load balancer could not be read (the recorded state
   // stays; the next operation establishes the live colour itself).
   boost::asio::awaitable<bool> recover_app(std::string app_name);
-  // The reality loop (reality_loop.cpp): one supervised coroutine per app,
-  // started once the app is recovered and by a reload, looking at its load
-  // balancer, identity and health every reality.interval.
-  struct reality_loop;
-  struct look_slot;
-  void start_reality_loop(const std::string& app_name);
-  void start_reality_loops();  // every configured app not recovering nor looked at yet
-  void stop_reality_loops();
-  boost::asio::awaitable<void> run_reality_loop(std::string app_name,
-                                                std::shared_ptr<reality_loop> me);
-  boost::asio::awaitable<void> look_at_reality(std::shared_ptr<const daemon::config> cfg,
-                                               std::string app_name,
-                                               std::shared_ptr<reality_loop> me);
   // The refusal of a traffic operation on an app that is still recovering.
   std::optional<failure> refuse_while_recovering(std::string_view app) const;
 
@@ -308,15 +288,11 @@ class engine {
   ssh::runner& runner_;
   operation_registry ops_;     // after hub_ and logs_, which it reports to
   traffic_controller traffic_;  // after ops_, whose operations' logs it writes
+  reality_watcher reality_;     // after traffic_, which it reads through
   std::map<std::string, ssh::cancel_handle, std::less<>> watches_;
   bool stopping_ = false;
   std::set<std::string, std::less<>> recovering_;
   std::uint64_t recovery_changes_ = 0;  // counts changes of recovering_
-  std::map<std::string, std::shared_ptr<reality_loop>, std::less<>> reality_loops_;
-  std::map<std::string, reality_seen, std::less<>> reality_seen_;
-  std::uint64_t reality_changes_ = 0;  // counts changes of reality_seen_
-  std::size_t looks_running_ = 0;      // rounds holding a look slot
-  std::deque<std::shared_ptr<look_slot>> looks_waiting_;
 };
 
 }  // namespace bluegreen::engine

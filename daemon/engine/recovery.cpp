@@ -87,7 +87,7 @@ void engine::recover() {
   for (size_t i = 0; i < queue->workers; ++i) supervise(0, recovery_worker(queue));
   // Apps without a load balancer to reconcile are looked at from now on;
   // the others once recovered.
-  start_reality_loops();
+  reality_.start_all();
 }
 
 boost::asio::awaitable<void> engine::recovery_worker(std::shared_ptr<recovery_queue> queue) {
@@ -105,7 +105,7 @@ boost::asio::awaitable<void> engine::recovery_worker(std::shared_ptr<recovery_qu
     ++(read ? queue->reconciled : queue->unreadable);
     recovering_.erase(app_name);
     ++recovery_changes_;
-    start_reality_loop(app_name);
+    reality_.start(app_name);
   }
   if (--queue->workers > 0) co_return;
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(

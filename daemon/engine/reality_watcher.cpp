@@ -1,10 +1,5 @@
-// engine's reality loop: between operations, every reality.interval, each
-// app's load balancer is asked what it routes to, public_url which colour
-// answers, and both colours whether they are healthy; what changed is
-// recorded (drift included), so the app view tells the truth between
-// operations. It only reads: it never routes, never takes the app's lock
-// or traffic gate, and a look that overlapped a traffic change of the app is
-// thrown away.
+#include "daemon/engine/reality_watcher.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,9 +10,11 @@
 #include "daemon/checks/identity_probe.hpp"
 #include "daemon/checks/smoke_checks.hpp"
 #include "daemon/duration.hpp"
-#include "daemon/engine/engine.hpp"
+#include "daemon/engine/app_state_cache.hpp"
 #include "daemon/engine/flow_support.hpp"
+#include "daemon/engine/operation_registry.hpp"
 #include "daemon/engine/rules.hpp"
+#include "daemon/engine/traffic_controller.hpp"
 #include "daemon/engine/reality_rules.hpp"
 #include "daemon/traffic/backend.hpp"
 #include "daemon/utc_time.hpp"
@@ -30,8 +27,8 @@ using daemon::colour;
 using std::chrono::milliseconds;
 using steady = std::chrono::steady_clock;
 
-struct engine::reality_loop {
-  explicit reality_loop(asio::io_context& io) : timer(io) {}
+struct reality_watcher::loop {
+  explicit loop(asio::io_context& io) : timer(io) {}
   asio::steady_timer timer;  // the wait for the next look; cancelled to wake the loop
   bool stop = false;
   unsigned failures = 0;  // looks in a row whose load balancer could not be read
@@ -39,42 +36,61 @@ struct engine::reality_loop {
 };
 
 // A round waiting for one of the kConcurrentLooks slots.
-struct engine::look_slot {
+struct reality_watcher::look_slot {
   explicit look_slot(asio::io_context& io) : timer(io, steady::time_point::max()) {}
   asio::steady_timer timer;  // cancelled when the slot is handed over, or at stop
   bool given = false;
 };
 
-void engine::start_reality_loop(const std::string& app_name) {
-  if (stopping_ || cfg_->reality.interval.count() == 0 || !cfg_->find_app(app_name)) return;
-  if (reality_loops_.count(app_name) > 0 || recovering(app_name)) return;
-  auto me = std::make_shared<reality_loop>(io_);
-  reality_loops_[app_name] = me;
-  supervise(0, run_reality_loop(app_name, me));
+reality_watcher::reality_watcher(asio::io_context& io, storage::database& db,
+                                 app_state_cache& stored, traffic_controller& traffic,
+                                 operation_registry& ops, config_source config,
+                                 recovering_fn recovering)
+    : io_(io),
+      db_(db),
+      stored_(stored),
+      traffic_(traffic),
+      ops_(ops),
+      config_(std::move(config)),
+      recovering_(std::move(recovering)) {}
+
+reality_watcher::~reality_watcher() = default;
+
+void reality_watcher::start(const std::string& app_name) {
+  auto cfg = config_();
+  if (stopping_ || cfg->reality.interval.count() == 0 || !cfg->find_app(app_name)) return;
+  if (loops_.count(app_name) > 0 || recovering_(app_name)) return;
+  auto me = std::make_shared<loop>(io_);
+  loops_[app_name] = me;
+  ops_.supervise(0, run(app_name, me));
 }
 
-void engine::start_reality_loops() {
-  // Running loops read the configuration again (a new interval, an app
-  // removed or the loop turned off).
-  for (auto& [app, loop] : reality_loops_) loop->timer.cancel();
-  for (const auto& app : cfg_->apps) start_reality_loop(app.name);
+void reality_watcher::start_all() {
+  for (auto& [app, running] : loops_) running->timer.cancel();
+  auto cfg = config_();
+  for (const auto& app : cfg->apps) start(app.name);
 }
 
-void engine::stop_reality_loops() {
-  for (auto& [app, loop] : reality_loops_) {
-    loop->stop = true;
-    loop->timer.cancel();
+void reality_watcher::stop() {
+  stopping_ = true;
+  for (auto& [app, running] : loops_) {
+    running->stop = true;
+    running->timer.cancel();
   }
   for (auto& slot : looks_waiting_) slot->timer.cancel();
   looks_waiting_.clear();
 }
 
-asio::awaitable<void> engine::run_reality_loop(std::string app_name,
-                                               std::shared_ptr<reality_loop> me) {
+reality_seen reality_watcher::seen(std::string_view app) const {
+  auto it = seen_.find(app);
+  return it == seen_.end() ? reality_seen{} : it->second;
+}
+
+asio::awaitable<void> reality_watcher::run(std::string app_name, std::shared_ptr<loop> me) {
   auto started = steady::now();
   std::optional<steady::time_point> last;  // when the last look began
   while (!me->stop && !stopping_) {
-    auto cfg = cfg_;
+    auto cfg = config_();
     const daemon::app_config* app = cfg->find_app(app_name);
     milliseconds interval = cfg->reality.interval;
     if (!app || interval.count() == 0) break;
@@ -90,19 +106,18 @@ asio::awaitable<void> engine::run_reality_loop(std::string app_name,
     }
     last = steady::now();
     try {
-      co_await look_at_reality(cfg, app_name, me);
+      co_await look(cfg, app_name, me);
     } catch (const std::exception& e) {
       // One failed look (the database, say) does not end the loop.
       spdlog::error("{}: looking at reality failed: {}", app_name, e.what());
     }
   }
-  auto it = reality_loops_.find(app_name);
-  if (it != reality_loops_.end() && it->second == me) reality_loops_.erase(it);
+  auto it = loops_.find(app_name);
+  if (it != loops_.end() && it->second == me) loops_.erase(it);
 }
 
-asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::config> cfg,
-                                              std::string app_name,
-                                              std::shared_ptr<reality_loop> me) {
+asio::awaitable<void> reality_watcher::look(std::shared_ptr<const daemon::config> cfg,
+                                            std::string app_name, std::shared_ptr<loop> me) {
   const daemon::app_config* found = cfg->find_app(app_name);
   if (!found) co_return;
   const daemon::app_config& app = *found;
@@ -203,7 +218,7 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
   // A traffic change that began or happened meanwhile (or a reload) makes
   // this look stale: what the change recorded stays.
   if (me->stop || stopping_) co_return;
-  if (traffic_.gate().busy(app_name) || traffic_.gate().changes(app_name) != changes_before || cfg_ != cfg) {
+  if (traffic_.gate().busy(app_name) || traffic_.gate().changes(app_name) != changes_before || config_() != cfg) {
     spdlog::debug("{}: reality: a traffic change overlapped this look; it is not recorded",
                   app_name);
     co_return;
@@ -247,11 +262,11 @@ asio::awaitable<void> engine::look_at_reality(std::shared_ptr<const daemon::conf
     spdlog::info("{}: no longer drifted: {} routes to {} as recorded", app_name, lb,
                  look.routing ? look.routing->describe() : std::string("?"));
 
-  reality_seen& seen = reality_seen_[app_name];
+  reality_seen& seen = seen_[app_name];
   seen.seen_at = seen_at;
   seen.blue_health_checked_at = seen_at;
   seen.green_health_checked_at = seen_at;
-  ++reality_changes_;
+  ++changes_;
 }
 
 }  // namespace bluegreen::engine
