@@ -76,7 +76,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_deploy(std::st
              operation_failure("superseded", "superseded by deployment #" + std::to_string(id)));
     }
   }
-  if (auto w = watches_.find(app_name); w != watches_.end()) w->second->cancel();
+  watches_.cancel(app_name);
   // Read before the hand-over: from here on the operation is the
   // supervisor's, and a failure here must not end it a second time.
   auto accepted = *operation(id);
@@ -267,7 +267,7 @@ asio::awaitable<void> engine::run_deploy(std::shared_ptr<const daemon::config> c
     co_return;
   }
   finish(id, operation_state::succeeded);
-  start_watch(cfg, id, app_name, from, to);
+  watches_.start(cfg, id, app_name, from, to);
 }
 
 }  // namespace bluegreen::engine

@@ -39,7 +39,8 @@ engine::engine(asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
       traffic_(io, db, runner, ops_, std::move(make_backend)),
       reality_(
           io, db, stored_, traffic_, ops_, [this] { return cfg_; },
-          [this](std::string_view app) { return recovering(app); }) {
+          [this](std::string_view app) { return recovering(app); }),
+      watches_(io, db, ops_, traffic_, logs_) {
   ensure_app_rows(*cfg_);
 }
 
@@ -191,7 +192,7 @@ ssh::line_sink engine::output_sink(std::int64_t id) {
 
 void engine::begin_stop(std::function<void()> on_idle) {
   stopping_ = true;
-  for (auto& [app, stop] : watches_) stop->cancel();
+  watches_.stop();
   reality_.stop();
   logs_.release_all();
   hub_.stop();  // event streams end
@@ -208,7 +209,7 @@ void engine::begin_stop(std::function<void()> on_idle) {
 void engine::shutdown(std::string_view reason) {
   stopping_ = true;
   ops_.shutdown(reason);
-  for (auto& [app, stop] : watches_) stop->cancel();
+  watches_.stop();
   reality_.stop();
   // Followers of logs and of events stop waiting.
   logs_.release_all();

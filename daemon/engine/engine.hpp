@@ -27,6 +27,7 @@
 #include "daemon/engine/operation_registry.hpp"
 #include "daemon/engine/result.hpp"
 #include "daemon/engine/reality_watcher.hpp"
+#include "daemon/engine/switch_watch.hpp"
 #include "daemon/engine/traffic_controller.hpp"
 #include "daemon/ssh/cancel.hpp"
 #include "daemon/ssh/types.hpp"
@@ -227,26 +228,10 @@ class engine {
                                           std::int64_t id, std::string app_name,
                                           traffic::routing from, traffic::routing to,
                                           bool recheck);
-  void start_watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
-                   std::string app_name, traffic::routing from, traffic::routing to);
-  boost::asio::awaitable<void> watch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
-                                     std::string app_name, traffic::routing from,
-                                     traffic::routing to, ssh::cancel_handle stop);
   boost::asio::awaitable<void> run_task_operation(std::shared_ptr<const daemon::config> cfg,
                                                   std::int64_t id, std::string app_name,
                                                   std::string task, daemon::colour on);
 
-  // The watch gave up on `to`: switch back to `from` as a rollback
-  // operation of its own, which takes the app's lock like any other.
-  // False when the app is busy and the watch should try again later.
-  // `busy_said`: whether the watch's log already says the app is busy.
-  bool switch_back(std::shared_ptr<const daemon::config> cfg, std::int64_t watched,
-                   std::string app_name, traffic::routing from, traffic::routing to,
-                   std::string reason, bool& busy_said);
-  boost::asio::awaitable<void> run_switch_back(std::shared_ptr<const daemon::config> cfg,
-                                               std::int64_t id, std::int64_t watched,
-                                               std::string app_name, traffic::routing from,
-                                               traffic::routing to, std::string reason);
 
   // Connects and logs in to every host of `hosts` without running anything;
   // returns what failed, for people, or nothing when all could be reached.
@@ -289,7 +274,7 @@ class engine {
   operation_registry ops_;     // after hub_ and logs_, which it reports to
   traffic_controller traffic_;  // after ops_, whose operations' logs it writes
   reality_watcher reality_;     // after traffic_, which it reads through
-  std::map<std::string, ssh::cancel_handle, std::less<>> watches_;
+  switch_watch watches_;        // after traffic_, through which it switches back
   bool stopping_ = false;
   std::set<std::string, std::less<>> recovering_;
   std::uint64_t recovery_changes_ = 0;  // counts changes of recovering_
