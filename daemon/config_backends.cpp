@@ -84,8 +84,8 @@ void read_haproxy_keys(backend_keys k, haproxy_backend& b) {
   if (auto socket = k.text("socket", true, "the admin socket path, or host:port"))
     b.socket = *socket;
   if (auto be = k.text("backend_name", true, "the HAProxy backend name")) b.backend = *be;
-  for (auto [key, list] : {std::pair{"blue_servers", &b.blue_servers},
-                           std::pair{"green_servers", &b.green_servers}}) {
+  for (auto [key, list] :
+       {std::pair{"blue_servers", &b.blue_servers}, std::pair{"green_servers", &b.green_servers}}) {
     if (auto servers = k.strings(key, true, "a non-empty array of HAProxy server names")) {
       if (servers->empty())
         k.error_at(key, "must not be empty: expected the HAProxy server names of this colour");
@@ -156,8 +156,8 @@ std::string default_name(const backend_settings& b) {
 
 bool is_load_balancer_name(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
 }
 
 // Two load balancers that change the same file on the same machine would

@@ -119,10 +119,10 @@ asio::awaitable<outcome> fanout_backend::current(log_fn log) {
     if (!f.detail.empty()) details.push_back(members_[i].name + ": " + f.detail);
   }
   if (first) {
-    co_return backend_failure(first->code,
-                              (failed.size() == 1 ? "load balancer " : "load balancers ") +
-                                  joined(failed, "; "),
-                              joined(details, "\n"));
+    co_return backend_failure(
+        first->code,
+        (failed.size() == 1 ? "load balancer " : "load balancers ") + joined(failed, "; "),
+        joined(details, "\n"));
   }
   bool agree = true;
   for (const auto& s : seen) agree = agree && s.value() == seen.front().value();
@@ -174,8 +174,9 @@ asio::awaitable<outcome> fanout_backend::route(routing target, log_fn log) {
   for (std::size_t i = 0; i < n; ++i) {
     if (!routed[i] && left_unchanged(routed[i].error())) continue;
     if (!before[i]) {
-      notes.push_back(members_[i].name + " was changed and is left so: what it routed before "
-                                         "could not be read (" +
+      notes.push_back(members_[i].name +
+                      " was changed and is left so: what it routed before "
+                      "could not be read (" +
                       before[i].error().message + ")");
       continue;
     }
@@ -206,7 +207,7 @@ asio::awaitable<outcome> fanout_backend::route(routing target, log_fn log) {
   std::vector<std::string> names;
   for (std::size_t i : refused) names.push_back(members_[i].name);
   std::string message = (refused.size() == 1 ? "load balancer " : "load balancers ") +
-                         joined(names, ", ") + " refused: " + joined(why, "; ");
+                        joined(names, ", ") + " refused: " + joined(why, "; ");
   message += notes.empty() ? "; no other load balancer was changed" : "; " + joined(notes, "; ");
   co_return backend_failure(routed[refused.front()].error().code, message, joined(refusals, "\n"));
 }

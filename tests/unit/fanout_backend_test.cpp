@@ -216,13 +216,15 @@ TEST_F(FanOut, ReadingRequiresEveryLoadBalancerToAgree) {
   auto r = current();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "load_balancers_disagree");
-  EXPECT_EQ(r.error().message, "the load balancers disagree: lb1 routes to blue; lb2 routes to green");
+  EXPECT_EQ(r.error().message,
+            "the load balancers disagree: lb1 routes to blue; lb2 routes to green");
 }
 
 TEST_F(FanOut, AFailedReadNamesTheLoadBalancer) {
   add("lb1", kBlue);
   auto lb2 = add("lb2", kBlue);
-  lb2->refuse_read = backend_failure("backend_failed", "cannot reach root@lb2", "Connection refused");
+  lb2->refuse_read =
+      backend_failure("backend_failed", "cannot reach root@lb2", "Connection refused");
   auto r = current();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "backend_failed");
