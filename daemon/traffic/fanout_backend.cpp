@@ -106,24 +106,28 @@ asio::awaitable<std::vector<outcome>> fanout_backend::on_each(
   co_return out;
 }
 
-asio::awaitable<outcome> fanout_backend::current(log_fn log) {
-  std::vector<std::optional<routing>> reads(members_.size());
-  auto seen = co_await on_each(reads, true, log);
+std::optional<daemon::failure> fanout_backend::failed_reads(const std::vector<outcome>& seen,
+                                                            bool unknown_counts) const {
   std::vector<std::string> failed, details;
   const daemon::failure* first = nullptr;
   for (std::size_t i = 0; i < seen.size(); ++i) {
-    if (seen[i]) continue;
+    if (seen[i] || (!unknown_counts && seen[i].error().code == "routing_unknown")) continue;
     const auto& f = seen[i].error();
     if (!first) first = &f;
     failed.push_back(members_[i].name + ": " + f.message);
     if (!f.detail.empty()) details.push_back(members_[i].name + ": " + f.detail);
   }
-  if (first) {
-    co_return backend_failure(
-        first->code,
-        (failed.size() == 1 ? "load balancer " : "load balancers ") + joined(failed, "; "),
-        joined(details, "\n"));
-  }
+  if (!first) return std::nullopt;
+  return backend_failure(
+      first->code,
+      (failed.size() == 1 ? "load balancer " : "load balancers ") + joined(failed, "; "),
+      joined(details, "\n"));
+}
+
+asio::awaitable<outcome> fanout_backend::current(log_fn log) {
+  std::vector<std::optional<routing>> reads(members_.size());
+  auto seen = co_await on_each(reads, true, log);
+  if (auto failed = failed_reads(seen, true)) co_return *failed;
   bool agree = true;
   for (const auto& s : seen) agree = agree && s.value() == seen.front().value();
   if (agree) co_return seen.front();
@@ -142,23 +146,11 @@ asio::awaitable<outcome> fanout_backend::route(routing target, log_fn log) {
   // be put back.
   std::vector<std::optional<routing>> reads(n);
   auto before = co_await on_each(reads, true, log_fn{});
-  std::vector<std::string> unreadable, details;
-  const daemon::failure* first = nullptr;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (before[i] || before[i].error().code == "routing_unknown") continue;
-    const auto& f = before[i].error();
-    if (!first) first = &f;
-    unreadable.push_back(members_[i].name + ": " + f.message);
-    if (!f.detail.empty()) details.push_back(members_[i].name + ": " + f.detail);
+  if (auto failed = failed_reads(before, false)) {
+    failed->message = "nothing was changed: " + failed->message;
+    co_return *failed;
   }
-  if (first) {
-    co_return backend_failure(
-        first->code,
-        "nothing was changed: " +
-            std::string(unreadable.size() == 1 ? "load balancer " : "load balancers ") +
-            joined(unreadable, "; "),
-        joined(details, "\n"));
-  }
+  std::vector<std::string> details;
 
   // 2. All of them at once.
   std::vector<std::optional<routing>> targets(n, target);

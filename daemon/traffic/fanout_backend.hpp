@@ -40,6 +40,11 @@ class fanout_backend final : public backend {
   boost::asio::awaitable<std::vector<outcome>> on_each(std::vector<std::optional<routing>> targets,
                                                        bool read, log_fn log);
 
+  // The members' failed reads as one failure naming each; none when all
+  // were read (a routing of neither colour counts only if `unknown_counts`).
+  std::optional<daemon::failure> failed_reads(const std::vector<outcome>& seen,
+                                              bool unknown_counts) const;
+
   std::vector<member> members_;
 };
 

@@ -251,39 +251,19 @@ TEST_F(FanOut, LoadBalancersChangeAtOnce) {
 }
 
 TEST(MakeBackend, OneLoadBalancerIsItsBackendAloneAndSeveralAreAFanOut) {
-  std::string app = R"([ssh]
-identity = "/k"
-[[app]]
-name = "web"
-public_url = "https://example.com"
-  [app.blue]
-  hosts = ["10.0.0.2"]
-  url = "http://10.0.0.2:8000"
-  [app.green]
-  hosts = ["10.0.0.3"]
-  url = "http://10.0.0.3:8000"
-  [app.deploy]
-  steps = ["true"]
-  resolve = "true"
-  [app.traffic]
-  backend = "nginx"
-  upstream_file = "/etc/nginx/web.conf"
-  upstream_name = "web"
-)";
+  daemon::app_config app;
+  app.name = "web";
+  daemon::nginx_backend nginx;
+  nginx.upstream_file = "/etc/nginx/web.conf";
+  nginx.upstream_name = "web";
   asio::io_context io;
   ssh::runner runner{io, ssh::options{}, 1};
-  auto one = daemon::parse_config(app, "t.toml");
-  ASSERT_TRUE(one.value);
-  auto single = make_backend(one.value->apps[0], runner);
+  app.traffic.load_balancers = {{"local", nginx}};
+  auto single = make_backend(app, runner);
   EXPECT_NE(dynamic_cast<nginx_backend*>(single.get()), nullptr);
 
-  auto two = daemon::parse_config(app +
-                                      "  [[app.traffic.load_balancer]]\n  host = \"lb1\"\n"
-                                      "  [[app.traffic.load_balancer]]\n  host = \"lb2\"\n",
-                                  "t.toml");
-  for (const auto& e : two.errors) ADD_FAILURE() << e.to_string();
-  ASSERT_TRUE(two.value);
-  auto fan = make_backend(two.value->apps[0], runner);
+  app.traffic.load_balancers = {{"lb1", nginx}, {"lb2", nginx}};
+  auto fan = make_backend(app, runner);
   EXPECT_NE(dynamic_cast<fanout_backend*>(fan.get()), nullptr);
   EXPECT_TRUE(fan->supports_weights());
 }
