@@ -96,6 +96,34 @@ TEST(LoadBalancers, WhenTheSecondRefusesItsNginxTestBothStayOnTheOldColour) {
   EXPECT_TRUE(serves(w, 2, "green"));
 }
 
+TEST(LoadBalancers, OneThatCannotBeReachedMeansNothingIsChanged) {
+  world w(world_options{.nginx_over_ssh = true, .two_nginx = true});
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
+  // lb2 is over SSH: with a host key it does not know, bluegreend refuses
+  // to log in there.
+  w.change_ssh_host_key();
+
+  // The live colour cannot be established: the refusal names lb2.
+  auto refused = w.api("POST", "/api/v1/apps/demo/switch", "{}");
+  EXPECT_EQ(refused.status, 409) << refused.body.dump();
+  EXPECT_NE(refused.body.dump().find("load balancer lb2: cannot read the upstream file"),
+            std::string::npos)
+      << refused.body.dump();
+  // Forced, the switch goes on without it, but changes none of them.
+  auto done = w.switch_to(R"({"to": "green", "force": true})");
+  EXPECT_EQ(done["state"], "failed");
+  std::string error = done["error"];
+  EXPECT_NE(error.find("nothing was changed: load balancer lb2: cannot read the upstream file"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(w.upstream_colour(1), "blue");
+  EXPECT_EQ(w.upstream_colour(2), "blue");
+  EXPECT_TRUE(serves(w, 1, "blue"));
+  EXPECT_TRUE(serves(w, 2, "blue"));
+  EXPECT_EQ(recorded_live(w), "blue");
+}
+
 TEST(LoadBalancers, LoadBalancersThatDisagreeAreShownAndRefuseADeploy) {
   world w(world_options{.reality_interval = "100ms", .two_nginx = true});
   w.commit_version("2.0.0");

@@ -65,6 +65,8 @@ class world {
     return sshd_->known_hosts_line(address);
   }
   std::string ssh_host(const std::string& address) const;  // user@address:port
+  // Restarts sshd with a new host key: the daemon no longer trusts any host.
+  void change_ssh_host_key() { sshd_->change_host_key(); }
   std::uint16_t lb_port(int lb = 1) const { return lb == 2 ? lb2_port_ : lb_port_; }
   std::uint16_t api_port() const { return api_port_; }
   const std::string& token() const { return token_; }
