@@ -64,31 +64,47 @@ json locks_json(const engine::app_view& view) {
           {"operation", view.operation_lock ? lock_json(*view.operation_lock) : json(nullptr)}};
 }
 
-json traffic_json(const daemon::traffic_config& t) {
-  json out = {{"backend", t.backend_name()}, {"weights", t.supports_weights()}};
-  if (const auto* b = std::get_if<daemon::nginx_backend>(&t.backend)) {
+// One load balancer's keys.
+json backend_json(const daemon::backend_settings& settings) {
+  json out = json::object();
+  if (const auto* b = std::get_if<daemon::nginx_backend>(&settings)) {
     out["upstream_file"] = b->upstream_file.string();
     out["upstream_name"] = b->upstream_name;
     out["test_command"] = b->test_command;
     out["reload_command"] = b->reload_command;
     out["host"] = b->host ? json(b->host->text) : json(nullptr);
-  } else if (const auto* b = std::get_if<daemon::haproxy_backend>(&t.backend)) {
+  } else if (const auto* b = std::get_if<daemon::haproxy_backend>(&settings)) {
     out["socket"] = b->socket;
     out["backend_name"] = b->backend;
     out["blue_servers"] = b->blue_servers;
     out["green_servers"] = b->green_servers;
     out["state_file"] = b->state_file ? json(b->state_file->string()) : json(nullptr);
-  } else if (const auto* b = std::get_if<daemon::digitalocean_backend>(&t.backend)) {
+  } else if (const auto* b = std::get_if<daemon::digitalocean_backend>(&settings)) {
     out["reserved_ip"] = b->reserved_ip;
     out["token"] = secret_source_json(b->token);
     out["blue_droplet_id"] = b->blue_droplet_id;
     out["green_droplet_id"] = b->green_droplet_id;
     out["api_url"] = b->api_url;
-  } else if (const auto* b = std::get_if<daemon::command_backend>(&t.backend)) {
+  } else if (const auto* b = std::get_if<daemon::command_backend>(&settings)) {
     out["switch_command"] = b->switch_command;
     out["current_command"] = b->current_command;
     out["host"] = b->host ? json(b->host->text) : json(nullptr);
   }
+  return out;
+}
+
+// The first load balancer's keys stay at the top, as they were before an
+// app could have several.
+json traffic_json(const daemon::traffic_config& t) {
+  json out = {{"backend", t.backend_name()}, {"weights", t.supports_weights()}};
+  json all = json::array();
+  for (const auto& lb : t.load_balancers) {
+    json one = backend_json(lb.backend);
+    if (all.empty()) out.update(one);
+    one["name"] = lb.name;
+    all.push_back(std::move(one));
+  }
+  out["load_balancers"] = std::move(all);
   return out;
 }
 

@@ -121,7 +121,8 @@ config_result finish(error_sink& sink, std::shared_ptr<config> cfg) {
 }  // namespace
 
 std::string_view traffic_config::backend_name() const {
-  switch (backend.index()) {
+  if (load_balancers.empty()) return "none";
+  switch (load_balancers.front().backend.index()) {
     case 0:
       return "nginx";
     case 1:

@@ -125,10 +125,25 @@ struct command_backend {
   std::optional<ssh_target> host;
 };
 
+using backend_settings =
+    std::variant<nginx_backend, haproxy_backend, digitalocean_backend, command_backend>;
+
+// One load balancer of an app: its backend's settings and the name that
+// messages use for it ("lb1"; by default its host as written, or "local").
+struct load_balancer_config {
+  std::string name;
+  backend_settings backend;
+};
+
 struct traffic_config {
-  std::variant<nginx_backend, haproxy_backend, digitalocean_backend, command_backend> backend;
+  // At least one once loaded, all of one backend; several only for nginx
+  // and haproxy ([[app.traffic.load_balancer]]). A switch changes all of
+  // them or none.
+  std::vector<load_balancer_config> load_balancers;
   std::string_view backend_name() const;
-  bool supports_weights() const { return backend.index() <= 1; }
+  bool supports_weights() const {
+    return !load_balancers.empty() && load_balancers.front().backend.index() <= 1;
+  }
 };
 
 struct task_config {

@@ -245,7 +245,9 @@ void read_app(error_sink& sink, const toml::table& t, size_t index, app_config& 
       }
     }
   }
-  if (const auto* hap = std::get_if<haproxy_backend>(&out.traffic.backend)) {
+  for (const auto& lb : out.traffic.load_balancers) {
+    const auto* hap = std::get_if<haproxy_backend>(&lb.backend);
+    if (!hap) continue;
     for (const auto& s : hap->blue_servers)
       if (std::find(hap->green_servers.begin(), hap->green_servers.end(), s) !=
           hap->green_servers.end())

@@ -3,12 +3,186 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <set>
+#include <tuple>
 
 #include "daemon/config_sections.hpp"
 
 namespace bluegreen::daemon {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+// The keys of one load balancer: those of its [[app.traffic.load_balancer]]
+// entry, falling back to those of [app.traffic], which are defaults for
+// every entry. Each key is read from the table that holds it, so an error
+// names the line and key path where the value is written.
+class backend_keys {
+ public:
+  // `defaults` is null when `own` is [app.traffic] itself. `required` is
+  // false when reading [app.traffic]'s keys as defaults for entries, which
+  // may set what it lacks.
+  backend_keys(table_reader& own, table_reader* defaults, bool required)
+      : own_(own), defaults_(defaults), required_(required) {}
+
+  // The reader of the table holding `key`, the entry's first; the entry's
+  // when neither holds it, so that a missing key is reported there.
+  table_reader& at(std::string_view key) {
+    if (defaults_ && !own_.table().get(key) && defaults_->table().get(key)) return *defaults_;
+    return own_;
+  }
+
+  std::optional<std::string> text(std::string_view key, bool required, std::string_view expected) {
+    return at(key).text(key, required && required_, expected);
+  }
+  std::optional<std::vector<std::string>> strings(std::string_view key, bool required,
+                                                  std::string_view expected) {
+    return at(key).strings(key, required && required_, expected);
+  }
+  std::optional<std::int64_t> integer(std::string_view key, bool required, std::int64_t min,
+                                      std::int64_t max) {
+    return at(key).integer(key, required && required_, min, max);
+  }
+  std::optional<secret_ref> secret(std::string_view key, bool required) {
+    return at(key).secret(key, required && required_);
+  }
+  std::optional<ssh_target> target(std::string_view key, bool required) {
+    return read_target(at(key), key, required && required_);
+  }
+  void error_at(std::string_view key, std::string message) {
+    at(key).error_at(key, std::move(message));
+  }
+
+ private:
+  table_reader& own_;
+  table_reader* defaults_;
+  bool required_;
+};
+
+void read_nginx_keys(backend_keys k, nginx_backend& b) {
+  if (auto file = k.text("upstream_file", true, "an absolute path to the upstream include")) {
+    if (!file->starts_with('/'))
+      k.error_at("upstream_file", "\"" + *file + "\" is not an absolute path");
+    b.upstream_file = *file;
+  }
+  if (auto name = k.text("upstream_name", true, "the nginx upstream name")) {
+    if (!std::all_of(name->begin(), name->end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        }))
+      k.error_at("upstream_name", "\"" + *name +
+                                      "\" is not a valid upstream name: use letters, digits, "
+                                      "'_', '-' and '.'");
+    b.upstream_name = *name;
+  }
+  if (auto cmd = k.text("test_command", false, "a shell command")) b.test_command = *cmd;
+  if (auto cmd = k.text("reload_command", false, "a shell command")) b.reload_command = *cmd;
+  b.host = k.target("host", false);
+}
+
+void read_haproxy_keys(backend_keys k, haproxy_backend& b) {
+  if (auto socket = k.text("socket", true, "the admin socket path, or host:port"))
+    b.socket = *socket;
+  if (auto be = k.text("backend_name", true, "the HAProxy backend name")) b.backend = *be;
+  for (auto [key, list] :
+       {std::pair{"blue_servers", &b.blue_servers}, std::pair{"green_servers", &b.green_servers}}) {
+    if (auto servers = k.strings(key, true, "a non-empty array of HAProxy server names")) {
+      if (servers->empty())
+        k.error_at(key, "must not be empty: expected the HAProxy server names of this colour");
+      *list = *servers;
+    }
+  }
+  if (auto state = k.text("state_file", false, "an absolute path")) {
+    if (!state->starts_with('/'))
+      k.error_at("state_file", "\"" + *state + "\" is not an absolute path");
+    b.state_file = *state;
+  }
+}
+
+void read_digitalocean_keys(backend_keys k, digitalocean_backend& b) {
+  if (auto ip = k.text("reserved_ip", true, "the reserved IPv4 address, e.g. \"203.0.113.7\"")) {
+    unsigned char buf[4];
+    if (inet_pton(AF_INET, ip->c_str(), buf) != 1)
+      k.error_at("reserved_ip", "\"" + *ip + "\" is not an IPv4 address");
+    b.reserved_ip = *ip;
+  }
+  if (auto token = k.secret("token", true)) b.token = *token;
+  if (auto id = k.integer("blue_droplet_id", true, 1, INT64_MAX)) b.blue_droplet_id = *id;
+  if (auto id = k.integer("green_droplet_id", true, 1, INT64_MAX)) {
+    b.green_droplet_id = *id;
+    if (b.green_droplet_id == b.blue_droplet_id)
+      k.error_at("green_droplet_id", "equals blue_droplet_id: each colour is its own droplet");
+  }
+  if (auto url = k.text("api_url", false, "an http:// or https:// URL")) {
+    if (!http_url_port(*url))
+      k.error_at("api_url", "\"" + *url + "\" is not an http:// or https:// URL");
+    b.api_url = *url;
+  }
+}
+
+void read_command_keys(backend_keys k, command_backend& b) {
+  if (auto cmd = k.text("switch_command", true, "a shell command that routes traffic to {colour}"))
+    b.switch_command = *cmd;
+  if (auto cmd =
+          k.text("current_command", true, "a shell command that prints the colour traffic goes to"))
+    b.current_command = *cmd;
+  b.host = k.target("host", false);
+}
+
+// The keys of `backend` into `out`; false when there is no such backend.
+bool read_backend_keys(std::string_view backend, backend_keys k, backend_settings& out) {
+  if (backend == "nginx") {
+    read_nginx_keys(k, out.emplace<nginx_backend>());
+  } else if (backend == "haproxy") {
+    read_haproxy_keys(k, out.emplace<haproxy_backend>());
+  } else if (backend == "digitalocean") {
+    read_digitalocean_keys(k, out.emplace<digitalocean_backend>());
+  } else if (backend == "command") {
+    read_command_keys(k, out.emplace<command_backend>());
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// A load balancer's name when none is given: its host as written, or
+// "local" for one on this machine.
+std::string default_name(const backend_settings& b) {
+  const std::optional<ssh_target>* host = nullptr;
+  if (const auto* n = std::get_if<nginx_backend>(&b)) host = &n->host;
+  if (const auto* c = std::get_if<command_backend>(&b)) host = &c->host;
+  return host && *host ? (*host)->text : "local";
+}
+
+bool is_load_balancer_name(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+// Two load balancers that change the same file on the same machine would
+// undo each other, and they are changed at once.
+bool same_target(const backend_settings& a, const backend_settings& b) {
+  const auto* x = std::get_if<nginx_backend>(&a);
+  const auto* y = std::get_if<nginx_backend>(&b);
+  if (!x || !y || x->upstream_file != y->upstream_file) return false;
+  if (!x->host || !y->host) return !x->host && !y->host;
+  return x->host->host == y->host->host && x->host->port == y->host->port;
+}
+
+// A default key of [app.traffic] that is wrong is read once per entry; it
+// is reported once.
+void drop_repeated_errors(std::vector<config_error>& errors, std::size_t from) {
+  std::set<std::tuple<std::uint32_t, std::uint32_t, std::string, std::string>> seen;
+  std::vector<config_error> kept;
+  for (std::size_t i = from; i < errors.size(); ++i)
+    if (seen.insert({errors[i].line, errors[i].column, errors[i].key, errors[i].message}).second)
+      kept.push_back(std::move(errors[i]));
+  errors.erase(errors.begin() + static_cast<std::ptrdiff_t>(from), errors.end());
+  for (auto& e : kept) errors.push_back(std::move(e));
+}
+
+}  // namespace
 
 void read_traffic(error_sink& sink, const toml::table& t, const std::string& path,
                   traffic_config& out) {
@@ -21,81 +195,75 @@ void read_traffic(error_sink& sink, const toml::table& t, const std::string& pat
     for (const auto& [k, v] : t) r.mark_known(k.str());
     return;
   }
-  if (*backend == "nginx") {
-    nginx_backend b;
-    if (auto file = r.text("upstream_file", true, "an absolute path to the upstream include")) {
-      if (!file->starts_with('/'))
-        r.error_at("upstream_file", "\"" + *file + "\" is not an absolute path");
-      b.upstream_file = *file;
-    }
-    if (auto name = r.text("upstream_name", true, "the nginx upstream name")) {
-      if (!std::all_of(name->begin(), name->end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-          }))
-        r.error_at("upstream_name", "\"" + *name +
-                                        "\" is not a valid upstream name: use letters, digits, "
-                                        "'_', '-' and '.'");
-      b.upstream_name = *name;
-    }
-    if (auto cmd = r.text("test_command", false, "a shell command")) b.test_command = *cmd;
-    if (auto cmd = r.text("reload_command", false, "a shell command")) b.reload_command = *cmd;
-    b.host = read_target(r, "host", false);
-    out.backend = std::move(b);
-  } else if (*backend == "haproxy") {
-    haproxy_backend b;
-    if (auto socket = r.text("socket", true, "the admin socket path, or host:port"))
-      b.socket = *socket;
-    if (auto be = r.text("backend_name", true, "the HAProxy backend name")) b.backend = *be;
-    for (auto [key, list] : {std::pair{"blue_servers", &b.blue_servers},
-                             std::pair{"green_servers", &b.green_servers}}) {
-      if (auto servers = r.strings(key, true, "a non-empty array of HAProxy server names")) {
-        if (servers->empty())
-          r.error_at(key, "must not be empty: expected the HAProxy server names of this colour");
-        *list = *servers;
-      }
-    }
-    if (auto state = r.text("state_file", false, "an absolute path")) {
-      if (!state->starts_with('/'))
-        r.error_at("state_file", "\"" + *state + "\" is not an absolute path");
-      b.state_file = *state;
-    }
-    out.backend = std::move(b);
-  } else if (*backend == "digitalocean") {
-    digitalocean_backend b;
-    if (auto ip = r.text("reserved_ip", true, "the reserved IPv4 address, e.g. \"203.0.113.7\"")) {
-      unsigned char buf[4];
-      if (inet_pton(AF_INET, ip->c_str(), buf) != 1)
-        r.error_at("reserved_ip", "\"" + *ip + "\" is not an IPv4 address");
-      b.reserved_ip = *ip;
-    }
-    if (auto token = r.secret("token", true)) b.token = *token;
-    if (auto id = r.integer("blue_droplet_id", true, 1, INT64_MAX)) b.blue_droplet_id = *id;
-    if (auto id = r.integer("green_droplet_id", true, 1, INT64_MAX)) {
-      b.green_droplet_id = *id;
-      if (b.green_droplet_id == b.blue_droplet_id)
-        r.error_at("green_droplet_id", "equals blue_droplet_id: each colour is its own droplet");
-    }
-    if (auto url = r.text("api_url", false, "an http:// or https:// URL")) {
-      if (!http_url_port(*url))
-        r.error_at("api_url", "\"" + *url + "\" is not an http:// or https:// URL");
-      b.api_url = *url;
-    }
-    out.backend = std::move(b);
-  } else if (*backend == "command") {
-    command_backend b;
-    if (auto cmd =
-            r.text("switch_command", true, "a shell command that routes traffic to {colour}"))
-      b.switch_command = *cmd;
-    if (auto cmd = r.text("current_command", true,
-                          "a shell command that prints the colour traffic goes to"))
-      b.current_command = *cmd;
-    b.host = read_target(r, "host", false);
-    out.backend = std::move(b);
-  } else {
+  const toml::node* entries =
+      r.node("load_balancer", false, "[[app.traffic.load_balancer]] tables");
+  if (entries && (*backend == "digitalocean" || *backend == "command")) {
+    r.error_at("load_balancer", "the " + *backend +
+                                    " backend takes exactly one load balancer: remove the "
+                                    "[[app.traffic.load_balancer]] tables and set its keys in "
+                                    "[app.traffic]");
+    entries = nullptr;
+  } else if (entries && (!entries->is_array_of_tables() || entries->as_array()->empty())) {
+    r.error_at("load_balancer",
+               "expected one or more [[app.traffic.load_balancer]] tables, each with the keys of "
+               "one load balancer");
+    entries = nullptr;
+  }
+
+  const std::size_t errors_before = sink.errors().size();
+  backend_settings defaults;
+  if (!read_backend_keys(*backend, backend_keys(r, nullptr, !entries), defaults)) {
     r.error_at("backend",
                "\"" + *backend + "\" is not a traffic backend: expected " + std::string(kBackends));
     for (const auto& [k, v] : t) r.mark_known(k.str());
+    r.finish();
+    return;
   }
+  out.load_balancers.clear();
+  if (!entries) {
+    out.load_balancers.push_back({default_name(defaults), std::move(defaults)});
+    r.finish();
+    return;
+  }
+
+  const toml::array& list = *entries->as_array();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const toml::table& entry = *list.get(i)->as_table();
+    table_reader e(sink, entry, r.key_path("load_balancer") + "[" + std::to_string(i) + "]");
+    if (entry.get("backend")) {
+      e.mark_known("backend");
+      e.error_at("backend", "every load balancer of an app uses the backend of [app.traffic] (\"" +
+                                *backend + "\"): remove this key");
+    }
+    load_balancer_config lb;
+    read_backend_keys(*backend, backend_keys(e, &r, true), lb.backend);
+    auto name = e.text("name", false, "a name for this load balancer, e.g. \"lb1\"");
+    if (name && !is_load_balancer_name(*name)) {
+      e.error_at("name", "\"" + *name +
+                             "\" is not a load balancer name: use 1 to 64 letters, digits, '_', "
+                             "'-' and '.'");
+    }
+    lb.name = name ? *name : default_name(lb.backend);
+    for (std::size_t j = 0; j < out.load_balancers.size(); ++j) {
+      const auto& other = out.load_balancers[j];
+      std::string other_key = "load_balancer[" + std::to_string(j) + "]";
+      if (other.name == lb.name) {
+        std::string why = "the name \"" + lb.name + "\" is taken by " + other_key +
+                          ": give each load balancer a name of its own";
+        if (name)
+          e.error_at("name", why);
+        else
+          e.error_here(why + " (`name`; by default its host, or \"local\")");
+      }
+      if (same_target(other.backend, lb.backend)) {
+        e.error_here("changes the same upstream file on the same machine as " + other_key +
+                     ": each load balancer needs a file of its own");
+      }
+    }
+    e.finish();
+    out.load_balancers.push_back(std::move(lb));
+  }
+  drop_repeated_errors(sink.errors(), errors_before);
   r.finish();
 }
 

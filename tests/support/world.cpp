@@ -114,7 +114,13 @@ world::world(world_options options) : options_(std::move(options)) {
                            "echo $answer\n");
   for (const char* script : {"reload.sh", "route.sh", "current.sh"})
     std::filesystem::permissions(dir_ / script, std::filesystem::perms::owner_all);
-  start_nginx();
+  start_nginx("nginx", nginx_, lb_port_);
+  if (options_.two_nginx) {
+    std::filesystem::create_directories(dir_ / "nginx2/tmp");
+    dir_.write("nginx2/upstream.conf",
+               "upstream demo {\n    server 127.0.0.2:" + std::to_string(app_port_) + ";\n}\n");
+    start_nginx("nginx2", nginx2_, lb2_port_);
+  }
 
   dir_.write("bluegreen.toml", config_text(options_));
   auto r = run_command({BLUEGREEN_BINARY, "token", "create", "tester", "--scope", "admin",
@@ -129,13 +135,14 @@ world::~world() {
   // What the daemon left running (a remote step after a SIGKILL, say) ends
   // with the test that started it.
   marker_.signal(SIGKILL);
-  if (nginx_) {
+  for (auto* nginx : {&nginx_, &nginx2_}) {
+    if (!*nginx) continue;
     // SIGTERM: the master stops its workers before it exits (killing only
     // the master would leave workers holding the port).
-    nginx_->signal(SIGTERM);
-    nginx_->wait_exit(10s);
+    (*nginx)->signal(SIGTERM);
+    (*nginx)->wait_exit(10s);
+    nginx->reset();
   }
-  nginx_.reset();
   apps_.clear();
 }
 
@@ -165,15 +172,16 @@ void world::start_apps(const std::vector<std::string>& hosts) {
   }
 }
 
-void world::start_nginx() {
-  std::string n = (dir_ / "nginx").string();
+void world::start_nginx(const std::string& name, std::unique_ptr<child_process>& nginx,
+                        std::uint16_t& port) {
+  std::string n = (dir_ / name).string();
   std::string root = dir_.path().string();
   for (int attempt = 1;; ++attempt) {
-    lb_port_ = free_port({"127.0.0.1"});
-    std::filesystem::remove(dir_ / "nginx/error.log");
+    port = free_port({"127.0.0.1"});
+    std::filesystem::remove(dir_ / name / "error.log");
     // /world-root names this world: an answer from another program that
     // took the port in the meantime does not pass for ours.
-    dir_.write("nginx/nginx.conf",
+    dir_.write(name + "/nginx.conf",
                "worker_processes 1;\npid " + n + "/nginx.pid;\nerror_log " + n + "/error.log;\n"
                "events { worker_connections 512; }\n"
                "http {\n  access_log off;\n"
@@ -181,23 +189,23 @@ void world::start_nginx() {
                "  fastcgi_temp_path " + n + "/tmp/fastcgi;\n  uwsgi_temp_path " + n + "/tmp/uwsgi;\n"
                "  scgi_temp_path " + n + "/tmp/scgi;\n"
                "  include " + n + "/upstream.conf;\n"
-               "  server {\n    listen 127.0.0.1:" + std::to_string(lb_port_) + ";\n"
+               "  server {\n    listen 127.0.0.1:" + std::to_string(port) + ";\n"
                "    location = /world-root { return 200 \"" + root + "\"; }\n"
                "    location / { proxy_pass http://demo; proxy_next_upstream error timeout; }\n  }\n}\n");
-    nginx_ = std::make_unique<child_process>(std::vector<std::string>{
+    nginx = std::make_unique<child_process>(std::vector<std::string>{
         kNginx, "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf", "-g", "daemon off;"});
     bool up = false;
     eventually([&] {
       try {
-        auto r = http_request(lb_port_, "GET", "/world-root");
+        auto r = http_request(port, "GET", "/world-root");
         up = r && r->body == root;
       } catch (const std::exception&) {
       }
-      return up || nginx_->wait_exit(0ms).has_value();
+      return up || nginx->wait_exit(0ms).has_value();
     });
     if (up) return;
-    std::string log = read_file(dir_ / "nginx/error.log") + nginx_->stderr_text();
-    nginx_.reset();
+    std::string log = read_file(dir_ / name / "error.log") + nginx->stderr_text();
+    nginx.reset();
     if (log.find("Address already in use") == std::string::npos || attempt == 5)
       throw std::runtime_error("nginx did not start: " + log);
   }
@@ -222,7 +230,23 @@ std::string world::config_text(const world_options& o) const {
             "  test_command = \"test ! -e " + r + "/nginx-test-fails && " + kNginx + " -q -t -e " + n +
             "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
             "  reload_command = \"" + r + "/reload.sh\"\n" +
-            (o.nginx_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string());
+            (o.nginx_over_ssh && !o.two_nginx ? "  host = " + host("127.0.0.2") + "\n" : std::string());
+  if (o.two_nginx) {
+    std::string n2 = r + "/nginx2";
+    traffic = "  [app.traffic]\n  backend = \"nginx\"\n  upstream_name = \"demo\"\n"
+              "  [[app.traffic.load_balancer]]\n  name = \"lb1\"\n"
+              "  upstream_file = \"" + n + "/upstream.conf\"\n"
+              "  test_command = \"test ! -e " + r + "/nginx-test-fails && " + kNginx + " -q -t -e " + n +
+              "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
+              "  reload_command = \"" + r + "/reload.sh\"\n"
+              "  [[app.traffic.load_balancer]]\n  name = \"lb2\"\n"
+              "  upstream_file = \"" + n2 + "/upstream.conf\"\n"
+              "  test_command = \"test ! -e " + r + "/nginx2-test-fails && " + kNginx + " -q -t -e " + n2 +
+              "/error.log -p " + n2 + " -c " + n2 + "/nginx.conf\"\n"
+              "  reload_command = \"" + kNginx + " -e " + n2 + "/error.log -p " + n2 + " -c " + n2 +
+              "/nginx.conf -s reload\"\n" +
+              (o.nginx_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string());
+  }
   return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r + "/state\"\nlog_level = \"debug\"\n"
          "stop_timeout = \"" + o.stop_timeout + "\"\n\n"
          "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
@@ -358,19 +382,36 @@ json world::rollback() {
   return follow(r.body["operation"]["id"]);
 }
 
-std::string world::through_lb(const std::string& path) {
-  auto r = http_request(lb_port_, "GET", path);
+std::string world::through_lb(const std::string& path, int lb) {
+  auto r = http_request(lb_port(lb), "GET", path);
   if (!r) return "";
   std::string body = r->body;
   while (!body.empty() && body.back() == '\n') body.pop_back();
   return body;
 }
 
-std::string world::upstream_colour() const {
-  std::string text = read_file(upstream_file());
+std::string world::upstream_colour(int lb) const {
+  std::string text = read_file(upstream_file(lb));
   bool blue = text.find("127.0.0.2:") != std::string::npos;
   bool green = text.find("127.0.0.3:") != std::string::npos;
   return blue && green ? "split" : blue ? "blue" : green ? "green" : "none";
+}
+
+}  // namespace bluegreen::testing
+
+namespace bluegreen::testing {
+
+void world::route_by_hand(int lb, const std::string& colour) {
+  std::string port = std::to_string(app_port_);
+  std::string servers;
+  for (const auto& h : colour == "blue" ? blue_hosts() : green_hosts())
+    servers += "    server " + h + ":" + port + ";\n";
+  std::string name = lb == 2 ? "nginx2" : "nginx";
+  dir_.write(name + "/upstream.conf", "upstream demo {\n" + servers + "}\n");
+  std::string n = (dir_ / name).string();
+  auto r = run_command({kNginx, "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf", "-s",
+                        "reload"});
+  if (r.status != 0) throw std::runtime_error("nginx -s reload failed: " + r.err);
 }
 
 }  // namespace bluegreen::testing

@@ -40,6 +40,11 @@ struct world_options {
   std::string reality_interval{};
   // TOML added after the demo app, e.g. a second [[app]].
   std::string extra_config{};
+  // Two nginx load balancers, "lb1" (the first, which public_url goes
+  // through) and "lb2", each its own nginx on loopback with its own
+  // upstream file; the marker file nginx2-test-fails fails lb2's `nginx -t`.
+  // With nginx_over_ssh, lb2 is reached over SSH.
+  bool two_nginx = false;
 };
 
 class world {
@@ -51,13 +56,18 @@ class world {
   std::filesystem::path host_dir(const std::string& address) const {
     return dir_ / ("hosts/" + address);
   }
-  std::filesystem::path upstream_file() const { return dir_ / "nginx/upstream.conf"; }
+  // Load balancer `lb` (1, or 2 with two_nginx).
+  std::filesystem::path upstream_file(int lb = 1) const {
+    return dir_ / (lb == 2 ? "nginx2/upstream.conf" : "nginx/upstream.conf");
+  }
   std::filesystem::path known_hosts() const { return sshd_->known_hosts(); }
   std::string known_hosts_line(const std::string& address) const {
     return sshd_->known_hosts_line(address);
   }
   std::string ssh_host(const std::string& address) const;  // user@address:port
-  std::uint16_t lb_port() const { return lb_port_; }
+  // Restarts sshd with a new host key: the daemon no longer trusts any host.
+  void change_ssh_host_key() { sshd_->change_host_key(); }
+  std::uint16_t lb_port(int lb = 1) const { return lb == 2 ? lb2_port_ : lb_port_; }
   std::uint16_t api_port() const { return api_port_; }
   const std::string& token() const { return token_; }
   std::vector<std::string> blue_hosts() const { return {"127.0.0.2"}; }
@@ -99,14 +109,18 @@ class world {
   nlohmann::json switch_to(const std::string& body = "{}");
   nlohmann::json rollback();
 
-  // GET through the load balancer (nginx).
-  std::string through_lb(const std::string& path);
-  // What the upstream file routes to: "blue", "green" or "split".
-  std::string upstream_colour() const;
+  // GET through the load balancer (nginx) `lb`.
+  std::string through_lb(const std::string& path, int lb = 1);
+  // What the upstream file of `lb` routes to: "blue", "green" or "split".
+  std::string upstream_colour(int lb = 1) const;
+  // Rewrites lb's upstream file to route to `colour` and reloads that
+  // nginx, as an operator would by hand.
+  void route_by_hand(int lb, const std::string& colour);
 
  private:
   void start_apps(const std::vector<std::string>& hosts);
-  void start_nginx();
+  void start_nginx(const std::string& name, std::unique_ptr<child_process>& nginx,
+                   std::uint16_t& port);
   std::string git(const std::vector<std::string>& args, const std::filesystem::path& cwd);
   std::string config_text(const world_options& options) const;
 
@@ -116,9 +130,11 @@ class world {
   std::unique_ptr<test_sshd> sshd_;
   std::vector<std::unique_ptr<child_process>> apps_;
   std::unique_ptr<child_process> nginx_;
+  std::unique_ptr<child_process> nginx2_;  // with two_nginx
   std::unique_ptr<child_process> daemon_;
   std::uint16_t app_port_ = 0;
   std::uint16_t lb_port_ = 0;
+  std::uint16_t lb2_port_ = 0;
   std::uint16_t api_port_ = 0;
   std::string token_;
 };

@@ -62,7 +62,7 @@ TEST(Config, ExampleParses) {
   EXPECT_EQ(app.checks[1].expect_body, "{identity}");
   EXPECT_EQ(app.promote.watch, 60s);
   EXPECT_EQ(app.traffic.backend_name(), "digitalocean");
-  const auto& d = std::get<digitalocean_backend>(app.traffic.backend);
+  const auto& d = std::get<digitalocean_backend>(app.traffic.load_balancers.at(0).backend);
   EXPECT_EQ(d.token.from, secret_ref::source::credential);
   EXPECT_EQ(d.blue_droplet_id, 3164444);
   ASSERT_EQ(app.tasks.count("migrate"), 1u);
@@ -77,7 +77,7 @@ TEST(Config, SmallConfigParsesWithDefaults) {
   EXPECT_EQ(app.promote.mode, promote_config::mode::manual);
   EXPECT_EQ(app.green.hosts.at(1).port, 2222);
   EXPECT_EQ(app.green.upstreams.at(1), "10.0.0.4:8000");
-  const auto& n = std::get<nginx_backend>(app.traffic.backend);
+  const auto& n = std::get<nginx_backend>(app.traffic.load_balancers.at(0).backend);
   EXPECT_EQ(n.test_command, "nginx -t");
   EXPECT_EQ(result.value->ssh.workers, 16u);
 }
@@ -394,6 +394,119 @@ TEST(Config, UrlsWithUnicodeSeparatorsOrFormatCharactersAreRefused) {
     auto result = parse_config(with("https://example.com", url), "t.toml");
     EXPECT_FALSE(result.value) << url;
   }
+}
+
+
+// Two nginx load balancers below kApp's [app.traffic] (lines 27 to 32).
+const std::string kTwoLoadBalancers = R"(  [[app.traffic.load_balancer]]
+  name = "lb1"
+  host = "root@10.0.0.8"
+  [[app.traffic.load_balancer]]
+  host = "root@10.0.0.9:2222"
+  upstream_file = "/etc/nginx/other.conf"
+)";
+
+TEST(Config, LoadBalancersInheritTheTrafficKeysAndMayOverrideThem) {
+  auto result = parse_config(kServer + kApp + kTwoLoadBalancers, "t.toml");
+  for (const auto& e : result.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(result.value);
+  const auto& t = result.value->apps.at(0).traffic;
+  EXPECT_EQ(t.backend_name(), "nginx");
+  EXPECT_TRUE(t.supports_weights());
+  ASSERT_EQ(t.load_balancers.size(), 2u);
+  EXPECT_EQ(t.load_balancers[0].name, "lb1");
+  const auto& first = std::get<nginx_backend>(t.load_balancers[0].backend);
+  EXPECT_EQ(first.upstream_file, "/etc/nginx/bluegreen/web.conf");
+  EXPECT_EQ(first.upstream_name, "web");
+  EXPECT_EQ(first.test_command, "nginx -t");
+  ASSERT_TRUE(first.host);
+  EXPECT_EQ(first.host->host, "10.0.0.8");
+  // Without a name, its host as written.
+  EXPECT_EQ(t.load_balancers[1].name, "root@10.0.0.9:2222");
+  const auto& second = std::get<nginx_backend>(t.load_balancers[1].backend);
+  EXPECT_EQ(second.upstream_file, "/etc/nginx/other.conf");
+  EXPECT_EQ(second.upstream_name, "web");
+  ASSERT_TRUE(second.host);
+  EXPECT_EQ(second.host->port, 2222);
+}
+
+TEST(Config, WithoutLoadBalancerTablesTheTrafficKeysAreTheOneLoadBalancer) {
+  auto result = parse_config(kServer + kApp, "t.toml");
+  ASSERT_TRUE(result.value);
+  const auto& lbs = result.value->apps.at(0).traffic.load_balancers;
+  ASSERT_EQ(lbs.size(), 1u);
+  EXPECT_EQ(lbs[0].name, "local");
+  EXPECT_EQ(std::get<nginx_backend>(lbs[0].backend).upstream_file,
+            "/etc/nginx/bluegreen/web.conf");
+}
+
+TEST(Config, LoadBalancerMistakesAreReportedWhereTheyAreWritten) {
+  const std::string nginx_keys =
+      "backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+      "upstream_name = \"web\"";
+  const std::string base = kServer + kApp;
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string text = base;
+    return text.replace(text.find(from), from.size(), to);
+  };
+  const invalid_case cases[] = {
+      {"command_takes_one",
+       replaced(nginx_keys,
+                "backend = \"command\"\n  switch_command = \"./route {colour}\"\n  "
+                "current_command = \"./current\"") +
+           "  [[app.traffic.load_balancer]]\n  name = \"lb1\"\n",
+       27, "app[0].traffic.load_balancer", "the command backend takes exactly one load balancer"},
+      {"not_tables", base + "  load_balancer = \"lb1\"\n", 27, "app[0].traffic.load_balancer",
+       "expected one or more [[app.traffic.load_balancer]] tables"},
+      {"same_name", base + kTwoLoadBalancers + "  name = \"lb1\"\n", 33,
+       "app[0].traffic.load_balancer[1].name", "is taken by load_balancer[0]"},
+      {"same_default_name",
+       base + "  [[app.traffic.load_balancer]]\n  [[app.traffic.load_balancer]]\n  upstream_file = "
+              "\"/etc/nginx/b.conf\"\n",
+       28, "app[0].traffic.load_balancer[1]", "the name \"local\" is taken by load_balancer[0]"},
+      {"same_file_same_machine",
+       base + "  [[app.traffic.load_balancer]]\n  name = \"a\"\n  [[app.traffic.load_balancer]]\n"
+              "  name = \"b\"\n",
+       29, "app[0].traffic.load_balancer[1]", "same upstream file on the same machine"},
+      {"missing_in_entry_and_traffic",
+       replaced("  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n", "") +
+           "  [[app.traffic.load_balancer]]\n  name = \"a\"\n  upstream_file = \"/a.conf\"\n"
+           "  [[app.traffic.load_balancer]]\n  name = \"b\"\n",
+       29, "app[0].traffic.load_balancer[1].upstream_file", "required key is missing"},
+      {"wrong_value_in_entry", base + kTwoLoadBalancers + "  upstream_name = \"a b\"\n", 33,
+       "app[0].traffic.load_balancer[1].upstream_name", "is not a valid upstream name"},
+      {"backend_in_entry", base + "  [[app.traffic.load_balancer]]\n  backend = \"haproxy\"\n", 28,
+       "app[0].traffic.load_balancer[0].backend", "uses the backend of [app.traffic]"},
+      {"key_of_other_backend", base + "  [[app.traffic.load_balancer]]\n  socket = \"/run/s\"\n",
+       28, "app[0].traffic.load_balancer[0].socket", "unknown key"},
+      {"bad_name", base + "  [[app.traffic.load_balancer]]\n  name = \"lb 1\"\n", 28,
+       "app[0].traffic.load_balancer[0].name", "is not a load balancer name"},
+  };
+  for (const auto& c : cases) {
+    auto result = parse_config(c.text, "t.toml");
+    EXPECT_FALSE(result.value) << c.name;
+    std::string all;
+    bool found = false;
+    for (const auto& e : result.errors) {
+      all += e.to_string() + "\n";
+      found = found || (e.line == c.line && e.key == c.key &&
+                        e.message.find(c.message) != std::string::npos);
+    }
+    EXPECT_TRUE(found) << c.name << ": expected line " << c.line << " key '" << c.key << "' with '"
+                       << c.message << "', got:\n"
+                       << all;
+  }
+}
+
+TEST(Config, AWrongDefaultIsReportedOnceWhereItIsWritten) {
+  std::string text = kServer + kApp + kTwoLoadBalancers;
+  const std::string name = "upstream_name = \"web\"";
+  text.replace(text.find(name), name.size(), "upstream_name = \"a b\"");
+  auto result = parse_config(text, "t.toml");
+  EXPECT_FALSE(result.value);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].line, 26u);
+  EXPECT_EQ(result.errors[0].key, "app[0].traffic.upstream_name");
 }
 
 }  // namespace

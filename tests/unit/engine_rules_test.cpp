@@ -212,7 +212,7 @@ public_url = "http://127.0.0.1:8080"
   }
   traffic::nginx_backend backend() {
     const auto& app = cfg_->apps[0];
-    return traffic::nginx_backend(app, std::get<daemon::nginx_backend>(app.traffic.backend),
+    return traffic::nginx_backend(app, std::get<daemon::nginx_backend>(app.traffic.load_balancers.at(0).backend),
                                   runner_);
   }
   std::shared_ptr<const daemon::config> cfg_;
