@@ -155,6 +155,7 @@ asio::awaitable<void> reality_watcher::look(std::shared_ptr<const daemon::config
   reality_look look;
   std::vector<std::string> errors;
   std::optional<std::string> backend_error;
+  bool load_balancers_disagree = false;
   std::string backend_output;  // for the daemon's log only
   if (auto backend = traffic_.backend_for(app)) {
     traffic::log_fn quiet;
@@ -163,6 +164,7 @@ asio::awaitable<void> reality_watcher::look(std::shared_ptr<const daemon::config
       look.routing = current.value();
     } else {
       backend_error = current.error().message;
+      load_balancers_disagree = current.error().code == "load_balancers_disagree";
       backend_output = output_for_log(current.error());
     }
   } else {
@@ -231,6 +233,11 @@ asio::awaitable<void> reality_watcher::look(std::shared_ptr<const daemon::config
   std::optional<traffic::routing> recorded;
   if (now.live) recorded = traffic::routing::decode(now.routing.value_or(*now.live + ":100"));
   drift_verdict verdict = judge_reality(lb, identity_url, recorded, look);
+  if (load_balancers_disagree) {
+    // Nobody can say what serves when the load balancers route apart.
+    verdict.verdict = drift_verdict::kind::drifted;
+    verdict.reason = *backend_error;
+  }
 
   std::optional<std::string> observed_routing, observed_identity, observed_error;
   if (look.routing) observed_routing = look.routing->encode();

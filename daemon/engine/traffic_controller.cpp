@@ -64,6 +64,8 @@ asio::awaitable<result<serving>> traffic_controller::establish(
   if (!current) {
     const auto& why = current.error();
     if (log_to && !why.detail.empty()) ops_.event(*log_to, "load balancer output: " + why.detail);
+    if (why.code == "load_balancers_disagree")
+      storage::app_state_repository(db_).set_drift(app.name, why.message);
     co_return failure{failure::kind::conflict, "live_unknown",
                       "cannot tell which colour serves " + app.name + ": " + why.message +
                           ". Fix the load balancer, or route it with a switch and \"force\": true",
@@ -240,6 +242,32 @@ asio::awaitable<std::optional<failure>> traffic_controller::reconcile(
   storage::switch_intent_repository intents(db_);
   traffic::log_fn quiet;
   auto now = co_await backend->current(quiet);
+  bool applied_now = false;  // the routing recorded below was just applied
+  if (!now && now.error().code == "load_balancers_disagree") {
+    // A crash in the middle of a switch of several load balancers leaves
+    // some changed and some not. The interrupted switch changes none: all
+    // go back to what served before it.
+    std::optional<traffic::routing> before;
+    for (const auto& intent : intents.pending()) {
+      if (intent.app != app.name) continue;
+      if (intent.from_colour) {
+        if (auto c = daemon::parse_colour(*intent.from_colour))
+          before = traffic::routing::all_to(*c);
+      } else if (auto target = traffic::routing::decode(intent.weights.value_or(""))) {
+        before = *target;  // nothing served before (a forced switch): finish it
+      }
+    }
+    if (before) {
+      applied_now = true;
+      spdlog::warn("{}: {} after an interrupted switch; routing all of them to {}", app.name,
+                   now.error().message, before->describe());
+      std::string gate_name = app.name;
+      auto pass = co_await gate_.enter(gate_name);
+      auto put_back = co_await backend->route(*before, quiet);
+      if (!put_back) co_return put_back.error();
+      now = std::move(put_back);
+    }
+  }
   if (!now) co_return now.error();
   auto stored = states.find(app.name);
   std::string routing = now.value().encode();
@@ -265,7 +293,7 @@ asio::awaitable<std::optional<failure>> traffic_controller::reconcile(
   // A switch that stopped half-way may have written the load balancer's
   // configuration without making it take effect: apply what it says, so
   // the recorded, the configured and the served routing are one.
-  if (interrupted_switch) {
+  if (interrupted_switch && !applied_now) {
     std::string gate_name = app.name;
     auto pass = co_await gate_.enter(gate_name);
     auto applied = co_await backend->route(now.value(), quiet);

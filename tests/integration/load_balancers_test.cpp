@@ -140,6 +140,12 @@ TEST(LoadBalancers, LoadBalancersThatDisagreeAreShownAndRefuseADeploy) {
       },
       30s))
       << view.dump();
+  // Nobody can say which colour serves: the app is drifted, saying why.
+  EXPECT_TRUE(eventually([&] {
+    view = w.api("GET", "/api/v1/apps/demo").body;
+    return view["drifted"] == true;
+  })) << view.dump();
+  EXPECT_NE(view["drift_reason"].dump().find(each), std::string::npos) << view.dump();
 
   auto refused = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
   EXPECT_EQ(refused.status, 409) << refused.body.dump();
@@ -157,6 +163,7 @@ TEST(LoadBalancers, LoadBalancersThatDisagreeAreShownAndRefuseADeploy) {
   EXPECT_TRUE(serves(w, 2, "blue"));
   EXPECT_TRUE(eventually(
       [&] { return w.api("GET", "/api/v1/apps/demo").body["reality"]["error"].is_null(); }, 30s));
+  EXPECT_EQ(w.api("GET", "/api/v1/apps/demo").body["drifted"], false);
   EXPECT_EQ(w.deploy("main")["state"], "ready");
 }
 

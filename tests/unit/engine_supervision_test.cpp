@@ -11,9 +11,11 @@
 #include "daemon/engine/engine.hpp"
 #include "daemon/ssh/runner.hpp"
 #include "daemon/traffic/backend.hpp"
+#include "daemon/traffic/fanout_backend.hpp"
 #include "storage/database.hpp"
 #include "storage/lock_repository.hpp"
 #include "storage/operation_repository.hpp"
+#include "storage/switch_intent_repository.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace bluegreen {
@@ -87,8 +89,9 @@ public_url = "http://127.0.0.1:9"
     if (!db_) throw std::runtime_error(error);
     runner_ = std::make_unique<ssh::runner>(io_, ssh::options{}, 2);
     backend_ = std::make_shared<exploding_backend>();
+    serving_ = backend_;
     engine::backend_factory make = [this](const daemon::app_config&, ssh::runner&) {
-      return std::shared_ptr<traffic::backend>(backend_);
+      return serving_;
     };
     cfg_ = loaded.value;
     core_ = std::make_unique<engine::engine>(io_, cfg_, *db_, *runner_, make);
@@ -123,7 +126,7 @@ public_url = "http://127.0.0.1:9"
     s.core_.reset();
     s.io_.restart();
     engine::backend_factory make = [&s](const daemon::app_config&, ssh::runner&) {
-      return std::shared_ptr<traffic::backend>(s.backend_);
+      return s.serving_;
     };
     s.core_ = std::make_unique<engine::engine>(s.io_, s.cfg_, *s.db_, *s.runner_, make);
     s.core_->recover();
@@ -148,6 +151,7 @@ public_url = "http://127.0.0.1:9"
   std::unique_ptr<storage::database> db_;
   std::unique_ptr<ssh::runner> runner_;
   std::shared_ptr<exploding_backend> backend_;
+  std::shared_ptr<traffic::backend> serving_;  // what the engine talks to: backend_ by default
   std::unique_ptr<engine::engine> core_;
 };
 
@@ -250,6 +254,31 @@ TEST(CrashPoints, EveryCommitOfASwitchLeavesAConsistentState) {
     ASSERT_TRUE(state.live);
     EXPECT_EQ(*state.live, s.backend_->routes > 0 ? "green" : "blue");
   }
+}
+
+// A crash in the middle of a switch of several load balancers leaves some
+// changed and some not: the next start puts them all back to what served
+// before the interrupted switch, and the app is not left in doubt.
+TEST(CrashPoints, AnInterruptedSwitchOfSeveralLoadBalancersPutsThemAllBack) {
+  engine_stack s;
+  auto lb1 = std::make_shared<exploding_backend>();
+  auto lb2 = std::make_shared<exploding_backend>();
+  lb1->throw_on_route = lb2->throw_on_route = false;
+  lb1->now = traffic::routing::all_to(colour::green);  // changed before the crash
+  s.serving_ = std::make_shared<traffic::fanout_backend>(
+      std::vector<traffic::fanout_backend::member>{{"lb1", lb1}, {"lb2", lb2}});
+  storage::switch_intent_repository(*s.db_).create("demo", std::nullopt, "blue", "green",
+                                                   "green:100");
+
+  engine_stack::restart_on(s);
+  EXPECT_EQ(lb1->now.encode(), "blue:100");
+  EXPECT_EQ(lb2->now.encode(), "blue:100");
+  auto app = s.core_->app("demo");
+  ASSERT_TRUE(app->state.live);
+  EXPECT_EQ(*app->state.live, "blue");
+  EXPECT_FALSE(app->state.drifted);
+  EXPECT_FALSE(app->recovering);
+  EXPECT_TRUE(storage::switch_intent_repository(*s.db_).pending().empty());
 }
 
 }  // namespace
