@@ -5,10 +5,26 @@
 #include <cstdint>
 
 #include "daemon/config_sections.hpp"
+#include "daemon/net/host_port.hpp"
 
 namespace bluegreen::daemon {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view kHaproxyNames = "use letters, digits, '-', '_', '.' and ':'";
+
+// HAProxy's own rule for proxy and server names (and no character that
+// would split a runtime API command).
+bool haproxy_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+           c == ':';
+  });
+}
+
+}  // namespace
 
 void read_traffic(error_sink& sink, const toml::table& t, const std::string& path,
                   traffic_config& out) {
@@ -43,22 +59,42 @@ void read_traffic(error_sink& sink, const toml::table& t, const std::string& pat
     out.backend = std::move(b);
   } else if (*backend == "haproxy") {
     haproxy_backend b;
-    if (auto socket = r.text("socket", true, "the admin socket path, or host:port"))
+    if (auto socket = r.text("socket", true,
+                             "the admin socket: an absolute path, or host:port for a TCP socket")) {
+      if (!socket->starts_with('/') &&
+          !net::parse_host_port(*socket, net::host_port_rules{.port_required = true}))
+        r.error_at("socket", "\"" + *socket +
+                                 "\" is neither an absolute path nor host:port (the address of "
+                                 "HAProxy's `stats socket ... level admin`)");
+      else if (socket->find_first_of(" \t\n'\"\\;") != std::string::npos)
+        r.error_at("socket", "\"" + *socket + "\" contains a space, quote, ';' or backslash");
       b.socket = *socket;
-    if (auto be = r.text("backend_name", true, "the HAProxy backend name")) b.backend = *be;
+    }
+    if (auto be = r.text("backend_name", true, "the HAProxy backend holding both colours")) {
+      if (!haproxy_name(*be))
+        r.error_at("backend_name", "\"" + *be + "\" is not an HAProxy name: " + std::string(kHaproxyNames));
+      b.backend = *be;
+    }
     for (auto [key, list] : {std::pair{"blue_servers", &b.blue_servers},
                              std::pair{"green_servers", &b.green_servers}}) {
       if (auto servers = r.strings(key, true, "a non-empty array of HAProxy server names")) {
         if (servers->empty())
           r.error_at(key, "must not be empty: expected the HAProxy server names of this colour");
+        for (const auto& s : *servers)
+          if (!haproxy_name(s))
+            r.error_at(key, "\"" + s + "\" is not an HAProxy server name: " + std::string(kHaproxyNames));
         *list = *servers;
       }
     }
-    if (auto state = r.text("state_file", false, "an absolute path")) {
+    if (auto state = r.text("state_file", true,
+                            "the absolute path of the backend's server-state file "
+                            "(server-state-base + server-state-file-name), so that an HAProxy "
+                            "reload keeps a switch")) {
       if (!state->starts_with('/'))
         r.error_at("state_file", "\"" + *state + "\" is not an absolute path");
       b.state_file = *state;
     }
+    b.host = read_target(r, "host", false);
     out.backend = std::move(b);
   } else if (*backend == "digitalocean") {
     digitalocean_backend b;
