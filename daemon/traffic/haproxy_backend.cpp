@@ -47,6 +47,14 @@ std::string hint_for(const std::string& reply) {
 
 }  // namespace
 
+// What a route is to change, or why it must not.
+struct haproxy_plan {
+  std::optional<daemon::failure> refused;
+  std::string set;      // `set server` commands, `;`-separated
+  std::string restore;  // the commands that put the weights back
+  std::string changes;  // "blue1 100→0, green1 0→100", for the log
+};
+
 // What applying a change did, here or over SSH.
 struct haproxy_run {
   std::optional<daemon::failure> failed;
@@ -212,12 +220,14 @@ boost::asio::awaitable<haproxy_run> haproxy_backend::apply(std::string set, std:
   co_return run;
 }
 
-boost::asio::awaitable<outcome> haproxy_backend::route(routing target, log_fn log) {
-  auto state = co_await read_state();
-  if (!state) co_return state.error();
-  auto mine = layout_servers(layout_, state.value());
-  if (!mine) co_return mine.error();
-
+haproxy_plan haproxy_backend::plan(const std::vector<haproxy_server>& state,
+                                   const routing& target) const {
+  haproxy_plan p;
+  auto mine = layout_servers(layout_, state);
+  if (!mine) {
+    p.refused = mine.error();
+    return p;
+  }
   // Every server of a colour that is to take traffic must be UP now: moving
   // traffic to servers HAProxy does not use would answer 503.
   std::string not_up;
@@ -231,27 +241,29 @@ boost::asio::awaitable<outcome> haproxy_backend::route(routing target, log_fn lo
         not_up += (not_up.empty() ? "" : ", ") + s.name + " is " + s.state_text();
   }
   if (!not_up.empty()) {
-    auto now = routing_of(layout_, state.value());
-    co_return backend_failure(
+    auto now = routing_of(layout_, state);
+    p.refused = backend_failure(
         "servers_not_up",
         "refusing to route to " + colours + ": in HAProxy backend " + settings_.backend + ", " +
             not_up + " (`show servers state`); traffic stays " +
             (now ? "on " + now.value().describe() : std::string("as it was")) +
             ". Bring the servers up (health check passing, `set server " + settings_.backend +
             "/NAME state ready`) and switch again");
+    return p;
   }
-
-  // Weights rising first and falling last, in one line: at every moment
-  // some server of the backend takes traffic.
   auto weights = weights_for(layout_, target);
-  if (!weights)
-    co_return backend_failure(
+  if (!weights) {
+    p.refused = backend_failure(
         "weights_out_of_range",
         "HAProxy's server weights (1-256) cannot split " + target.describe() + " over " +
             std::to_string(layout_.blue.size()) + " blue and " +
             std::to_string(layout_.green.size()) +
             " green servers; choose a share nearer the middle");
-  std::string rise, fall, undo_rise, undo_fall, changes;
+    return p;
+  }
+  // Weights rising first and falling last, in one line: at every moment
+  // some server of the backend takes traffic.
+  std::string rise, fall, undo_rise, undo_fall;
   for (const auto& s : mine.value()) {
     int to = weights->at(s.name);
     if (to == s.weight) continue;
@@ -260,16 +272,44 @@ boost::asio::awaitable<outcome> haproxy_backend::route(routing target, log_fn lo
     std::string& back = to > s.weight ? undo_fall : undo_rise;
     forward += (forward.empty() ? "" : "; ") + cmd + std::to_string(to);
     back += (back.empty() ? "" : "; ") + cmd + std::to_string(s.weight);
-    changes += (changes.empty() ? "" : ", ") + s.name + " " + std::to_string(s.weight) + "→" +
-               std::to_string(to);
+    p.changes += (p.changes.empty() ? "" : ", ") + s.name + " " + std::to_string(s.weight) +
+                 "→" + std::to_string(to);
   }
-  std::string set = rise + (rise.empty() || fall.empty() ? "" : "; ") + fall;
-  std::string restore = undo_rise + (undo_rise.empty() || undo_fall.empty() ? "" : "; ") + undo_fall;
-  auto run = co_await apply(set, restore);
+  p.set = rise + (rise.empty() || fall.empty() ? "" : "; ") + fall;
+  p.restore = undo_rise + (undo_rise.empty() || undo_fall.empty() ? "" : "; ") + undo_fall;
+  return p;
+}
+
+boost::asio::awaitable<outcome> haproxy_backend::route(routing target, log_fn log) {
+  haproxy_plan p;
+  haproxy_run run;
+  if (!settings_.host) {
+    // On this machine, reading, judging and changing take one trip to a
+    // worker thread: the switch is a few socket exchanges.
+    std::function<void()> work = [&] {
+      auto reply = haproxy_exchange(settings_.socket, "show servers state " + settings_.backend,
+                                    kSocketTimeout);
+      auto state = reply ? parse_servers_state(reply.value())
+                         : daemon::result<std::vector<haproxy_server>>(reply.error());
+      if (!state) {
+        p.refused = state.error();
+        return;
+      }
+      p = plan(state.value(), target);
+      if (!p.refused) run = apply_here(p.set, p.restore);
+    };
+    co_await runner_.offload(work);
+  } else {
+    auto state = co_await read_state();
+    if (!state) co_return state.error();
+    p = plan(state.value(), target);
+    if (!p.refused) run = co_await apply(p.set, p.restore);
+  }
+  if (p.refused) co_return *p.refused;
   if (run.failed) co_return *run.failed;
   if (log)
     log("haproxy: backend " + settings_.backend + " weights " +
-        (changes.empty() ? std::string("unchanged") : changes) + " to route " +
+        (p.changes.empty() ? std::string("unchanged") : p.changes) + " to route " +
         target.describe() + "; saved the server state to " + settings_.state_file.string());
   auto saved = parse_servers_state(run.saved);
   if (!saved) co_return saved.error();

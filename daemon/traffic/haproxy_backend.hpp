@@ -16,6 +16,7 @@
 namespace bluegreen::traffic {
 
 struct haproxy_run;
+struct haproxy_plan;
 
 class haproxy_backend final : public backend {
  public:
@@ -29,6 +30,9 @@ class haproxy_backend final : public backend {
  private:
   // `show servers state <backend>`, parsed.
   boost::asio::awaitable<daemon::result<std::vector<haproxy_server>>> read_state();
+  // The commands that route `state` to `target`, or why not (a server of
+  // the target colour not UP, weights that cannot express the split).
+  haproxy_plan plan(const std::vector<haproxy_server>& state, const routing& target) const;
   // Sends `set` (a `;`-separated line), saves the state file, and puts
   // `restore` back when either fails; the saved file's text, or why not.
   boost::asio::awaitable<haproxy_run> apply(std::string set, std::string restore);
