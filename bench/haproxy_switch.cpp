@@ -55,14 +55,43 @@ void wait_for(world& w, const std::string& identity) {
 
 std::string other(const std::string& c) { return c == "blue" ? "green" : "blue"; }
 
+// Where a switch's time goes, from the daemon's own records.
+struct phases {
+  std::vector<double> accepted;  // POST answered 202
+  std::vector<double> to_route;  // operation created -> the backend's log line
+  std::vector<double> route;     // "switching ..." line -> the backend's log line
+};
+phases timing;
+
+// Milliseconds of the day in an API time ("2026-11-30T12:36:24.588Z").
+double ms_of(const std::string& at) {
+  int h = 0, m = 0;
+  double sec = 0;
+  std::sscanf(at.c_str() + 11, "%d:%d:%lfZ", &h, &m, &sec);
+  return ((h * 60 + m) * 60 + sec) * 1000;
+}
+
 double switch_once(world& w, const std::string& to) {
   auto start = clock_type::now();
   auto r = w.api("POST", "/api/v1/apps/demo/switch", json{{"to", to}}.dump());
   if (r.status != 202) throw std::runtime_error("switch refused: " + r.body.dump());
+  double accepted = ms_since(start);
   wait_for(w, to + "-production");
   double elapsed = ms_since(start);
-  auto done = w.follow(r.body["operation"]["id"]);
+  std::int64_t id = r.body["operation"]["id"];
+  auto done = w.follow(id);
   if (done["state"] != "succeeded") throw std::runtime_error("switch failed: " + done.dump());
+  timing.accepted.push_back(accepted);
+  auto log = w.api("GET", "/api/v1/deployments/" + std::to_string(id) + "/log?limit=100").body;
+  double switching = 0;
+  for (const auto& l : log["lines"]) {
+    std::string text = l["text"];
+    if (text.starts_with("switching ")) switching = ms_of(l["at"]);
+    if (text.starts_with("haproxy: ")) {
+      timing.route.push_back(ms_of(l["at"]) - switching);
+      timing.to_route.push_back(ms_of(l["at"]) - ms_of(done["created_at"]));
+    }
+  }
   return elapsed;
 }
 
@@ -139,6 +168,10 @@ int main(int argc, char** argv) try {
               switches);
   std::printf("    bluegreend switch                median %7.2f ms   p99 %7.2f ms\n", a.median, a.p99);
   std::printf("    by hand: one `set server` line   median %7.2f ms   p99 %7.2f ms\n", b.median, b.p99);
+  std::printf("    of the bluegreend switch: POST answered 202 after median %.1f ms; operation created to "
+              "weights set %.1f ms, of which the backend (read, set, save) %.1f ms (ms resolution)\n",
+              summarise(timing.accepted).median, summarise(timing.to_route).median,
+              summarise(timing.route).median);
 
   std::printf("(b) requests failed for clients under wrk load (2 threads, 16 connections), %d switches:\n",
               switches);

@@ -194,4 +194,18 @@ TEST(Haproxy, ASwitchThatCannotSaveTheServerStatePutsTheWeightsBack) {
   EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
 }
 
+TEST(Haproxy, ASocketWithoutLevelAdminFailsTheSwitchSayingSo) {
+  world w(world_options{.haproxy = true, .haproxy_socket_level = "operator"});
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
+  auto done = w.switch_to();
+  EXPECT_EQ(done["state"], "failed");
+  std::string error = done["error"];
+  for (const char* part : {"refused the change: Permission denied",
+                           "the stats socket needs `level admin`", "the previous weights are back"})
+    EXPECT_NE(error.find(part), std::string::npos) << part << " in: " << error;
+  EXPECT_EQ(weights(runtime_state(w)), kAllBlue);
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+}
+
 }  // namespace

@@ -231,7 +231,9 @@ void world::start_haproxy() {
                  ":" + port + " check inter 100 weight 0\n";
     // /world-root names this world, as with nginx.
     dir_.write("haproxy/haproxy.cfg",
-               "global\n    stats socket " + h + "/admin.sock mode 600 level admin\n"
+               "global\n    stats socket " + h + "/admin.sock mode 600 level " +
+               options_.haproxy_socket_level + "\n"
+               "    stats socket " + h + "/test.sock mode 600 level admin\n"
                "    stats socket ipv4@127.0.0.1:" + std::to_string(haproxy_tcp_port_) + " level admin\n"
                "    server-state-base " + h + "/state\n"
                "defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n"
@@ -261,7 +263,7 @@ void world::start_haproxy() {
 }
 
 std::string world::haproxy_command(const std::string& line) const {
-  std::string path = (dir_ / "haproxy/admin.sock").string();
+  std::string path = (dir_ / "haproxy/test.sock").string();
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

@@ -46,6 +46,8 @@ struct world_options {
   bool haproxy_over_ssh = false;
   // The admin socket as host:port (a second `stats socket` on TCP).
   bool haproxy_tcp_socket = false;
+  // The `level` of the unix admin socket the daemon uses.
+  std::string haproxy_socket_level = "admin";
   // TOML added after the demo app, e.g. a second [[app]].
   std::string extra_config{};
 };
