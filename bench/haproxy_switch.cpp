@@ -120,7 +120,13 @@ struct load_result {
 };
 
 load_result under_load(world& w, bool keep_alive, const std::function<void()>& work) {
-  std::vector<std::string> argv = {"/usr/bin/wrk", "-t", "2", "-c", "16", "-d", "300s",
+  std::vector<std::string> argv = {"/usr/bin/wrk",
+                                   "-t",
+                                   "2",
+                                   "-c",
+                                   "16",
+                                   "-d",
+                                   "300s",
                                    "http://127.0.0.1:" + std::to_string(w.lb_port()) + "/hostname"};
   if (!keep_alive) {
     argv.push_back("-H");
@@ -138,7 +144,10 @@ load_result under_load(world& w, bool keep_alive, const std::function<void()>& w
   if (std::regex_search(out, m, std::regex("([0-9]+) requests in"))) r.requests = std::stol(m[1]);
   if (std::regex_search(out, m, std::regex("Non-2xx or 3xx responses: ([0-9]+)")))
     r.failures += std::stol(m[1]);
-  if (std::regex_search(out, m, std::regex("Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)")))
+  if (std::regex_search(
+          out, m,
+          std::regex(
+              "Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)")))
     r.failures += std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
   return r;
 }
@@ -164,17 +173,22 @@ int main(int argc, char** argv) try {
     by_hand.push_back(by_hand_once(w, current));
   }
   auto a = summarise(through_daemon), b = summarise(by_hand);
-  std::printf("(a) POST switch -> first request through HAProxy answered by the new colour, %d switches:\n",
-              switches);
-  std::printf("    bluegreend switch                median %7.2f ms   p99 %7.2f ms\n", a.median, a.p99);
-  std::printf("    by hand: one `set server` line   median %7.2f ms   p99 %7.2f ms\n", b.median, b.p99);
-  std::printf("    of the bluegreend switch: POST answered 202 after median %.1f ms; operation created to "
-              "weights set %.1f ms, of which the backend (read, set, save) %.1f ms (ms resolution)\n",
-              summarise(timing.accepted).median, summarise(timing.to_route).median,
-              summarise(timing.route).median);
+  std::printf(
+      "(a) POST switch -> first request through HAProxy answered by the new colour, %d switches:\n",
+      switches);
+  std::printf("    bluegreend switch                median %7.2f ms   p99 %7.2f ms\n", a.median,
+              a.p99);
+  std::printf("    by hand: one `set server` line   median %7.2f ms   p99 %7.2f ms\n", b.median,
+              b.p99);
+  std::printf(
+      "    of the bluegreend switch: POST answered 202 after median %.1f ms; operation created to "
+      "weights set %.1f ms, of which the backend (read, set, save) %.1f ms (ms resolution)\n",
+      summarise(timing.accepted).median, summarise(timing.to_route).median,
+      summarise(timing.route).median);
 
-  std::printf("(b) requests failed for clients under wrk load (2 threads, 16 connections), %d switches:\n",
-              switches);
+  std::printf(
+      "(b) requests failed for clients under wrk load (2 threads, 16 connections), %d switches:\n",
+      switches);
   for (bool keep_alive : {true, false}) {
     auto daemon_run = under_load(w, keep_alive, [&] {
       for (int i = 0; i < switches; ++i) {

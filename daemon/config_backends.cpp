@@ -72,7 +72,8 @@ void read_traffic(error_sink& sink, const toml::table& t, const std::string& pat
     }
     if (auto be = r.text("backend_name", true, "the HAProxy backend holding both colours")) {
       if (!haproxy_name(*be))
-        r.error_at("backend_name", "\"" + *be + "\" is not an HAProxy name: " + std::string(kHaproxyNames));
+        r.error_at("backend_name",
+                   "\"" + *be + "\" is not an HAProxy name: " + std::string(kHaproxyNames));
       b.backend = *be;
     }
     for (auto [key, list] : {std::pair{"blue_servers", &b.blue_servers},
@@ -82,7 +83,8 @@ void read_traffic(error_sink& sink, const toml::table& t, const std::string& pat
           r.error_at(key, "must not be empty: expected the HAProxy server names of this colour");
         for (const auto& s : *servers)
           if (!haproxy_name(s))
-            r.error_at(key, "\"" + s + "\" is not an HAProxy server name: " + std::string(kHaproxyNames));
+            r.error_at(
+                key, "\"" + s + "\" is not an HAProxy server name: " + std::string(kHaproxyNames));
         *list = *servers;
       }
     }

@@ -61,8 +61,8 @@ struct haproxy_run {
   std::string saved;  // the state file as saved
 };
 
-haproxy_backend::haproxy_backend(const daemon::app_config&,
-                                 const daemon::haproxy_backend& settings, ssh::runner& runner)
+haproxy_backend::haproxy_backend(const daemon::app_config&, const daemon::haproxy_backend& settings,
+                                 ssh::runner& runner)
     : settings_(settings),
       layout_{settings.backend, settings.blue_servers, settings.green_servers},
       runner_(runner) {}
@@ -95,9 +95,8 @@ boost::asio::awaitable<daemon::result<std::vector<haproxy_server>>> haproxy_back
     if (!*reply) co_return reply->error();
     co_return parse_servers_state(reply->value());
   }
-  std::string script = socat_prelude(settings_.socket) + "printf '%s\\n' " +
-                       shell_quote(command) + " | sock || exit " +
-                       std::to_string(kSocketFailed) + "\n";
+  std::string script = socat_prelude(settings_.socket) + "printf '%s\\n' " + shell_quote(command) +
+                       " | sock || exit " + std::to_string(kSocketFailed) + "\n";
   auto shell = co_await run_shell(runner_, settings_.host, script);
   if (shell.result.ok()) co_return parse_servers_state(shell.out);
   if (shell.result.exit_code == kNoSocat)
@@ -105,10 +104,10 @@ boost::asio::awaitable<daemon::result<std::vector<haproxy_server>>> haproxy_back
                               "socat is not installed on " + settings_.host->text +
                                   ": the haproxy backend runs it there to reach the admin socket "
                                   "(apt-get install socat)");
-  co_return backend_failure("backend_failed",
-                            "cannot read the server state from " + where() + ": " +
-                                shell.result.summary(),
-                            shell.error_tail());
+  co_return backend_failure(
+      "backend_failed",
+      "cannot read the server state from " + where() + ": " + shell.result.summary(),
+      shell.error_tail());
 }
 
 boost::asio::awaitable<outcome> haproxy_backend::current(log_fn) {
@@ -131,16 +130,15 @@ haproxy_run haproxy_backend::apply_here(const std::string& set, const std::strin
     }
     if (refused(reply.value())) {
       put_back();
-      run.failed = backend_failure(
-          "backend_failed",
-          where() + " refused the change: " + one_line(reply.value()) + hint_for(reply.value()) +
-              "; the previous weights are back",
-          set);
+      run.failed = backend_failure("backend_failed",
+                                   where() + " refused the change: " + one_line(reply.value()) +
+                                       hint_for(reply.value()) + "; the previous weights are back",
+                                   set);
       return run;
     }
   }
-  auto dump = haproxy_exchange(settings_.socket, "show servers state " + settings_.backend,
-                               kSocketTimeout);
+  auto dump =
+      haproxy_exchange(settings_.socket, "show servers state " + settings_.backend, kSocketTimeout);
   std::optional<daemon::failure> why;
   if (!dump)
     why = dump.error();
@@ -170,8 +168,9 @@ boost::asio::awaitable<haproxy_run> haproxy_backend::apply(std::string set, std:
     co_return run;
   }
   std::string f = shell_quote(settings_.state_file.string());
-  std::string put_back =
-      restore.empty() ? std::string(":") : "printf '%s\\n' " + shell_quote(restore) + " | sock >/dev/null 2>&1";
+  std::string put_back = restore.empty()
+                             ? std::string(":")
+                             : "printf '%s\\n' " + shell_quote(restore) + " | sock >/dev/null 2>&1";
   std::string script =
       socat_prelude(settings_.socket) + "f=" + f + "; new=\"$f.bluegreen-new\"\n" +
       (set.empty() ? std::string()
@@ -200,23 +199,23 @@ boost::asio::awaitable<haproxy_run> haproxy_backend::apply(std::string set, std:
                                      ": the haproxy backend runs it there to reach the admin "
                                      "socket (apt-get install socat)");
   else if (*code == kRefused)
-    run.failed = backend_failure("backend_failed",
-                                 where() + " refused the change: " + one_line(shell.error_tail()) +
-                                     hint_for(shell.error_tail()) + "; the previous weights are back",
-                                 set);
+    run.failed =
+        backend_failure("backend_failed",
+                        where() + " refused the change: " + one_line(shell.error_tail()) +
+                            hint_for(shell.error_tail()) + "; the previous weights are back",
+                        set);
   else if (*code == kSaveFailed)
     run.failed = backend_failure("backend_failed",
                                  "cannot save the server state to " +
-                                     settings_.state_file.string() + " on " +
-                                     settings_.host->text +
+                                     settings_.state_file.string() + " on " + settings_.host->text +
                                      ", so a reload would lose the change; the previous weights "
                                      "are back (the output is in the operation's log)",
                                  shell.error_tail());
   else
-    run.failed = backend_failure("backend_failed",
-                                 "cannot reach the admin socket of " + where() +
-                                     " (the output is in the operation's log)",
-                                 shell.error_tail());
+    run.failed = backend_failure(
+        "backend_failed",
+        "cannot reach the admin socket of " + where() + " (the output is in the operation's log)",
+        shell.error_tail());
   co_return run;
 }
 
@@ -243,22 +242,22 @@ haproxy_plan haproxy_backend::plan(const std::vector<haproxy_server>& state,
   if (!not_up.empty()) {
     auto now = routing_of(layout_, state);
     p.refused = backend_failure(
-        "servers_not_up",
-        "refusing to route to " + colours + ": in HAProxy backend " + settings_.backend + ", " +
-            not_up + " (`show servers state`); traffic stays " +
-            (now ? "on " + now.value().describe() : std::string("as it was")) +
-            ". Bring the servers up (health check passing, `set server " + settings_.backend +
-            "/NAME state ready`) and switch again");
+        "servers_not_up", "refusing to route to " + colours + ": in HAProxy backend " +
+                              settings_.backend + ", " + not_up +
+                              " (`show servers state`); traffic stays " +
+                              (now ? "on " + now.value().describe() : std::string("as it was")) +
+                              ". Bring the servers up (health check passing, `set server " +
+                              settings_.backend + "/NAME state ready`) and switch again");
     return p;
   }
   auto weights = weights_for(layout_, target);
   if (!weights) {
-    p.refused = backend_failure(
-        "weights_out_of_range",
-        "HAProxy's server weights (1-256) cannot split " + target.describe() + " over " +
-            std::to_string(layout_.blue.size()) + " blue and " +
-            std::to_string(layout_.green.size()) +
-            " green servers; choose a share nearer the middle");
+    p.refused =
+        backend_failure("weights_out_of_range",
+                        "HAProxy's server weights (1-256) cannot split " + target.describe() +
+                            " over " + std::to_string(layout_.blue.size()) + " blue and " +
+                            std::to_string(layout_.green.size()) +
+                            " green servers; choose a share nearer the middle");
     return p;
   }
   // Weights rising first and falling last, in one line: at every moment
@@ -272,8 +271,8 @@ haproxy_plan haproxy_backend::plan(const std::vector<haproxy_server>& state,
     std::string& back = to > s.weight ? undo_fall : undo_rise;
     forward += (forward.empty() ? "" : "; ") + cmd + std::to_string(to);
     back += (back.empty() ? "" : "; ") + cmd + std::to_string(s.weight);
-    p.changes += (p.changes.empty() ? "" : ", ") + s.name + " " + std::to_string(s.weight) +
-                 "→" + std::to_string(to);
+    p.changes += (p.changes.empty() ? "" : ", ") + s.name + " " + std::to_string(s.weight) + "→" +
+                 std::to_string(to);
   }
   p.set = rise + (rise.empty() || fall.empty() ? "" : "; ") + fall;
   p.restore = undo_rise + (undo_rise.empty() || undo_fall.empty() ? "" : "; ") + undo_fall;

@@ -74,8 +74,8 @@ daemon::result<int> connect_to(const std::string& socket, clock_type::time_point
     std::memcpy(addr.sun_path, socket.c_str(), socket.size() + 1);
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return unreachable(socket, std::strerror(errno));
-    std::string why = connect_within(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr,
-                                     deadline);
+    std::string why =
+        connect_within(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, deadline);
     if (!why.empty()) {
       ::close(fd);
       return unreachable(socket, why);

@@ -44,7 +44,8 @@ daemon::failure unreadable(std::string why, std::string_view text) {
 // The percent of `part` in `total`, kept within 1-99 when both colours
 // take some traffic.
 int percent(long part, long total) {
-  int p = static_cast<int>(std::lround(100.0 * static_cast<double>(part) / static_cast<double>(total)));
+  int p =
+      static_cast<int>(std::lround(100.0 * static_cast<double>(part) / static_cast<double>(total)));
   return std::clamp(p, 1, 99);
 }
 
@@ -91,9 +92,10 @@ daemon::result<std::vector<haproxy_server>> parse_servers_state(std::string_view
   auto be = column("be_name"), srv = column("srv_name"), op = column("srv_op_state"),
        admin = column("srv_admin_state"), weight = column("srv_uweight");
   if (!be || !srv || !op || !admin || !weight)
-    return unreadable("the header lacks be_name, srv_name, srv_op_state, srv_admin_state or "
-                      "srv_uweight",
-                      text);
+    return unreadable(
+        "the header lacks be_name, srv_name, srv_op_state, srv_admin_state or "
+        "srv_uweight",
+        text);
   size_t needed = std::max({*be, *srv, *op, *admin, *weight}) + 1;
   std::vector<haproxy_server> out;
   for (size_t i = 2; i < lines.size(); ++i) {
@@ -163,10 +165,10 @@ outcome routing_of(const haproxy_layout& layout, const std::vector<haproxy_serve
       }
     }
     if (!on.empty() && !off.empty())
-      return backend_failure("routing_unknown",
-                             "HAProxy backend " + layout.backend + " sends traffic to some of " +
-                                 std::string(daemon::to_string(c)) + "'s servers (" + on +
-                                 ") but not to " + off);
+      return backend_failure("routing_unknown", "HAProxy backend " + layout.backend +
+                                                    " sends traffic to some of " +
+                                                    std::string(daemon::to_string(c)) +
+                                                    "'s servers (" + on + ") but not to " + off);
     if (sum > 0) share[c] = sum;
   }
   if (share.empty())

@@ -46,7 +46,8 @@ std::string runtime_state(const world& w) { return w.haproxy_command("show serve
 std::string weights(const std::string& state) {
   std::string out;
   for (const char* s : {"blue1", "green1", "green2", "green3"})
-    out += (out.empty() ? "" : " ") + std::string(s) + "=" + std::to_string(server_in(state, s).weight);
+    out += (out.empty() ? "" : " ") + std::string(s) + "=" +
+           std::to_string(server_in(state, s).weight);
   return out;
 }
 

@@ -112,8 +112,9 @@ TEST(HaproxyState, AServerTheBackendLacksIsNamed) {
   EXPECT_EQ(r.error().code, "backend_failed");
   EXPECT_NE(r.error().message.find("has no server g2"), std::string::npos) << r.error().message;
   // A server of the same name in another backend does not count.
-  auto other = parse_servers_state(kHeader + line("b1", 2, 0, 100) + line("g1", 2, 0, 0) +
-                                   "4 api 1 g2 127.0.0.1 2 0 1 1 4 6 3 4 6 0 0 0 - 1 - 0 0 - - 0\n");
+  auto other =
+      parse_servers_state(kHeader + line("b1", 2, 0, 100) + line("g1", 2, 0, 0) +
+                          "4 api 1 g2 127.0.0.1 2 0 1 1 4 6 3 4 6 0 0 0 - 1 - 0 0 - - 0\n");
   ASSERT_TRUE(other);
   EXPECT_FALSE(routing_of(kLayout, other.value()));
 }
@@ -130,7 +131,8 @@ TEST(HaproxyState, WeightsForOneColourAreFullAndZero) {
 // within HAProxy's weight range, unless no weights can express it.
 TEST(HaproxyState, EverySplitReadsBackExactlyOrIsOutOfReach) {
   auto percent = [](long part, long total) {
-    return static_cast<int>(std::lround(100.0 * static_cast<double>(part) / static_cast<double>(total)));
+    return static_cast<int>(
+        std::lround(100.0 * static_cast<double>(part) / static_cast<double>(total)));
   };
   int unreachable = 0;
   for (long nb = 1; nb <= 8; ++nb) {
