@@ -209,4 +209,30 @@ TEST(Haproxy, ASocketWithoutLevelAdminFailsTheSwitchSayingSo) {
   EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
 }
 
+json app_view(world& w) { return w.api("GET", "/api/v1/apps/demo").body; }
+
+TEST(Haproxy, WeightsChangedByHandOnTheSocketAreShownAsDrift) {
+  world w(world_options{.reality_interval = "100ms", .haproxy = true});
+  w.haproxy_command(
+      "set server demo/green1 weight 100; set server demo/green2 weight 100; "
+      "set server demo/green3 weight 100; set server demo/blue1 weight 0");
+  const std::string reason =
+      "haproxy routes to green but bluegreend recorded blue as live (changed by hand?)";
+  ASSERT_TRUE(eventually([&] { return app_view(w)["drift_reason"] == reason; }))
+      << app_view(w).dump();
+  EXPECT_EQ(app_view(w)["reality"]["routing"], "green:100");
+
+  // Part of a colour: the view names the servers.
+  w.haproxy_command("set server demo/green2 weight 0; set server demo/green3 weight 0");
+  ASSERT_TRUE(eventually([&] {
+    return app_view(w).dump().find(
+               "some of green's servers (green1) but not to green2 (weight "
+               "0), green3 (weight 0)") != std::string::npos;
+  })) << app_view(w).dump();
+
+  // Put back: no longer drifted.
+  w.haproxy_command("set server demo/blue1 weight 100; set server demo/green1 weight 0");
+  ASSERT_TRUE(eventually([&] { return app_view(w)["drifted"] == false; })) << app_view(w).dump();
+}
+
 }  // namespace
