@@ -52,7 +52,7 @@ struct haproxy_plan {
   std::optional<daemon::failure> refused;
   std::string set;      // `set server` commands, `;`-separated
   std::string restore;  // the commands that put the weights back
-  std::string changes;  // "blue1 100→0, green1 0→100", for the log
+  std::string changes;  // "blue1 100->0, green1 0->100", for the log
 };
 
 // What applying a change did, here or over SSH.
@@ -271,7 +271,7 @@ haproxy_plan haproxy_backend::plan(const std::vector<haproxy_server>& state,
     std::string& back = to > s.weight ? undo_fall : undo_rise;
     forward += (forward.empty() ? "" : "; ") + cmd + std::to_string(to);
     back += (back.empty() ? "" : "; ") + cmd + std::to_string(s.weight);
-    p.changes += (p.changes.empty() ? "" : ", ") + s.name + " " + std::to_string(s.weight) + "→" +
+    p.changes += (p.changes.empty() ? "" : ", ") + s.name + " " + std::to_string(s.weight) + "->" +
                  std::to_string(to);
   }
   p.set = rise + (rise.empty() || fall.empty() ? "" : "; ") + fall;
