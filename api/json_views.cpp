@@ -78,7 +78,8 @@ json backend_json(const daemon::backend_settings& settings) {
     out["backend_name"] = b->backend;
     out["blue_servers"] = b->blue_servers;
     out["green_servers"] = b->green_servers;
-    out["state_file"] = b->state_file ? json(b->state_file->string()) : json(nullptr);
+    out["state_file"] = b->state_file.string();
+    out["host"] = b->host ? json(b->host->text) : json(nullptr);
   } else if (const auto* b = std::get_if<daemon::digitalocean_backend>(&settings)) {
     out["reserved_ip"] = b->reserved_ip;
     out["token"] = secret_source_json(b->token);

@@ -103,12 +103,17 @@ struct nginx_backend {
   std::optional<ssh_target> host;  // nginx on another machine
 };
 
+// One HAProxy backend holds both colours' servers; a switch sets their
+// weights through the admin socket and saves the backend's server state.
 struct haproxy_backend {
   std::string socket;  // admin socket path, or host:port
   std::string backend;
   std::vector<std::string> blue_servers;
   std::vector<std::string> green_servers;
-  std::optional<std::filesystem::path> state_file;
+  // The backend's server-state file (server-state-base + server-state-file-name),
+  // rewritten after every change so that a reload keeps it.
+  std::filesystem::path state_file;
+  std::optional<ssh_target> host;  // HAProxy on another machine (socat runs there)
 };
 
 struct digitalocean_backend {

@@ -7,12 +7,24 @@
 #include <tuple>
 
 #include "daemon/config_sections.hpp"
+#include "daemon/net/host_port.hpp"
 
 namespace bluegreen::daemon {
 
 using namespace std::chrono_literals;
 
 namespace {
+
+constexpr std::string_view kHaproxyNames = "use letters, digits, '-', '_', '.' and ':'";
+
+// HAProxy's own rule for proxy and server names (and no character that
+// would split a runtime API command).
+bool haproxy_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+           c == ':';
+  });
+}
 
 // The keys of one load balancer: those of its [[app.traffic.load_balancer]]
 // entry, falling back to those of [app.traffic], which are defaults for
@@ -81,22 +93,44 @@ void read_nginx_keys(backend_keys k, nginx_backend& b) {
 }
 
 void read_haproxy_keys(backend_keys k, haproxy_backend& b) {
-  if (auto socket = k.text("socket", true, "the admin socket path, or host:port"))
+  if (auto socket =
+          k.text("socket", true, "the admin socket: an absolute path, or host:port for a TCP socket")) {
+    if (!socket->starts_with('/') &&
+        !net::parse_host_port(*socket, net::host_port_rules{.port_required = true}))
+      k.error_at("socket", "\"" + *socket +
+                               "\" is neither an absolute path nor host:port (the address of "
+                               "HAProxy's `stats socket ... level admin`)");
+    else if (socket->find_first_of(" \t\n'\"\\;") != std::string::npos)
+      k.error_at("socket", "\"" + *socket + "\" contains a space, quote, ';' or backslash");
     b.socket = *socket;
-  if (auto be = k.text("backend_name", true, "the HAProxy backend name")) b.backend = *be;
+  }
+  if (auto be = k.text("backend_name", true, "the HAProxy backend holding both colours")) {
+    if (!haproxy_name(*be))
+      k.error_at("backend_name",
+                 "\"" + *be + "\" is not an HAProxy name: " + std::string(kHaproxyNames));
+    b.backend = *be;
+  }
   for (auto [key, list] :
        {std::pair{"blue_servers", &b.blue_servers}, std::pair{"green_servers", &b.green_servers}}) {
     if (auto servers = k.strings(key, true, "a non-empty array of HAProxy server names")) {
       if (servers->empty())
         k.error_at(key, "must not be empty: expected the HAProxy server names of this colour");
+      for (const auto& s : *servers)
+        if (!haproxy_name(s))
+          k.error_at(key,
+                     "\"" + s + "\" is not an HAProxy server name: " + std::string(kHaproxyNames));
       *list = *servers;
     }
   }
-  if (auto state = k.text("state_file", false, "an absolute path")) {
+  if (auto state = k.text("state_file", true,
+                          "the absolute path of the backend's server-state file "
+                          "(server-state-base + server-state-file-name), so that an HAProxy "
+                          "reload keeps a switch")) {
     if (!state->starts_with('/'))
       k.error_at("state_file", "\"" + *state + "\" is not an absolute path");
     b.state_file = *state;
   }
+  b.host = k.target("host", false);
 }
 
 void read_digitalocean_keys(backend_keys k, digitalocean_backend& b) {
@@ -151,6 +185,7 @@ std::string default_name(const backend_settings& b) {
   const std::optional<ssh_target>* host = nullptr;
   if (const auto* n = std::get_if<nginx_backend>(&b)) host = &n->host;
   if (const auto* c = std::get_if<command_backend>(&b)) host = &c->host;
+  if (const auto* h = std::get_if<haproxy_backend>(&b)) host = &h->host;
   return host && *host ? (*host)->text : "local";
 }
 
@@ -162,12 +197,19 @@ bool is_load_balancer_name(std::string_view s) {
 
 // Two load balancers that change the same file on the same machine would
 // undo each other, and they are changed at once.
+bool same_machine(const std::optional<ssh_target>& a, const std::optional<ssh_target>& b) {
+  if (!a || !b) return !a && !b;
+  return a->host == b->host && a->port == b->port;
+}
+
 bool same_target(const backend_settings& a, const backend_settings& b) {
   const auto* x = std::get_if<nginx_backend>(&a);
   const auto* y = std::get_if<nginx_backend>(&b);
-  if (!x || !y || x->upstream_file != y->upstream_file) return false;
-  if (!x->host || !y->host) return !x->host && !y->host;
-  return x->host->host == y->host->host && x->host->port == y->host->port;
+  if (x && y) return x->upstream_file == y->upstream_file && same_machine(x->host, y->host);
+  const auto* h = std::get_if<haproxy_backend>(&a);
+  const auto* k = std::get_if<haproxy_backend>(&b);
+  return h && k && h->socket == k->socket && h->backend == k->backend &&
+         same_machine(h->host, k->host);
 }
 
 // A default key of [app.traffic] that is wrong is read once per entry; it
@@ -256,8 +298,9 @@ void read_traffic(error_sink& sink, const toml::table& t, const std::string& pat
           e.error_here(why + " (`name`; by default its host, or \"local\")");
       }
       if (same_target(other.backend, lb.backend)) {
-        e.error_here("changes the same upstream file on the same machine as " + other_key +
-                     ": each load balancer needs a file of its own");
+        e.error_here("changes the same load balancer (upstream file, or HAProxy socket and "
+                     "backend, on the same machine) as " + other_key +
+                     ": each entry must be a load balancer of its own");
       }
     }
     e.finish();

@@ -2,6 +2,7 @@
 
 #include "daemon/traffic/command_backend.hpp"
 #include "daemon/traffic/fanout_backend.hpp"
+#include "daemon/traffic/haproxy_backend.hpp"
 #include "daemon/traffic/nginx_backend.hpp"
 
 namespace bluegreen::traffic {
@@ -15,7 +16,9 @@ std::unique_ptr<backend> make_one(const daemon::app_config& app,
     return std::make_unique<nginx_backend>(app, *n, runner);
   if (const auto* c = std::get_if<daemon::command_backend>(&lb.backend))
     return std::make_unique<command_backend>(app, *c, runner);
-  return nullptr;  // haproxy and digitalocean come with their own backends
+  if (const auto* h = std::get_if<daemon::haproxy_backend>(&lb.backend))
+    return std::make_unique<haproxy_backend>(app, *h, runner);
+  return nullptr;  // digitalocean comes with its own backend
 }
 
 }  // namespace

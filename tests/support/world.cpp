@@ -2,7 +2,11 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <regex>
 #include <thread>
 
@@ -17,6 +21,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 const char* kNginx = "/usr/sbin/nginx";
+const char* kHaproxy = "/usr/sbin/haproxy";
 
 }  // namespace
 
@@ -114,7 +119,11 @@ world::world(world_options options) : options_(std::move(options)) {
                            "echo $answer\n");
   for (const char* script : {"reload.sh", "route.sh", "current.sh"})
     std::filesystem::permissions(dir_ / script, std::filesystem::perms::owner_all);
-  start_nginx("nginx", nginx_, lb_port_);
+  if (options_.haproxy) {
+    start_haproxy();
+  } else {
+    start_nginx("nginx", nginx_, lb_port_);
+  }
   if (options_.two_nginx) {
     std::filesystem::create_directories(dir_ / "nginx2/tmp");
     dir_.write("nginx2/upstream.conf",
@@ -143,6 +152,12 @@ world::~world() {
     (*nginx)->wait_exit(10s);
     nginx->reset();
   }
+  if (haproxy_) {
+    // SIGTERM to the master stops its workers too.
+    haproxy_->signal(SIGTERM);
+    haproxy_->wait_exit(10s);
+  }
+  haproxy_.reset();
   apps_.clear();
 }
 
@@ -211,6 +226,92 @@ void world::start_nginx(const std::string& name, std::unique_ptr<child_process>&
   }
 }
 
+void world::start_haproxy() {
+  std::string h = (dir_ / "haproxy").string();
+  std::string root = dir_.path().string();
+  std::filesystem::create_directories(dir_ / "haproxy/state");
+  std::string port = std::to_string(app_port_);
+  for (int attempt = 1;; ++attempt) {
+    lb_port_ = free_port({"127.0.0.1"});
+    haproxy_tcp_port_ = free_port({"127.0.0.1"});
+    std::string servers = "    server blue1 127.0.0.2:" + port + " check inter 100 weight 100\n";
+    for (int i = 0; i < 3; ++i)
+      servers += "    server green" + std::to_string(i + 1) + " 127.0.0." + std::to_string(3 + i) +
+                 ":" + port + " check inter 100 weight 0\n";
+    // /world-root names this world, as with nginx.
+    dir_.write("haproxy/haproxy.cfg",
+               "global\n    stats socket " + h + "/admin.sock mode 600 level " +
+               options_.haproxy_socket_level + "\n"
+               "    stats socket " + h + "/test.sock mode 600 level admin\n"
+               "    stats socket ipv4@127.0.0.1:" + std::to_string(haproxy_tcp_port_) + " level admin\n"
+               "    server-state-base " + h + "/state\n"
+               "defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n"
+               "    timeout server 30s\n    load-server-state-from-file local\n"
+               "frontend web\n    bind 127.0.0.1:" + std::to_string(lb_port_) + "\n"
+               "    http-request return status 200 content-type text/plain string \"" + root +
+               "\" if { path /world-root }\n    default_backend demo\n"
+               "backend demo\n    balance roundrobin\n    server-state-file-name demo\n"
+               "    option httpchk GET /health\n" + servers);
+    haproxy_ = std::make_unique<child_process>(
+        std::vector<std::string>{kHaproxy, "-W", "-f", h + "/haproxy.cfg"});
+    bool up = false;
+    eventually([&] {
+      try {
+        auto r = http_request(lb_port_, "GET", "/world-root");
+        up = r && r->body == root;
+      } catch (const std::exception&) {
+      }
+      return up || haproxy_->wait_exit(0ms).has_value();
+    });
+    if (up) return;
+    std::string log = haproxy_->stderr_text();
+    haproxy_.reset();
+    if (log.find("cannot bind") == std::string::npos || attempt == 5)
+      throw std::runtime_error("haproxy did not start: " + log);
+  }
+}
+
+std::string world::haproxy_command(const std::string& line) const {
+  std::string path = (dir_ / "haproxy/test.sock").string();
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot connect to " + path);
+  }
+  std::string request = line + "\n";
+  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    throw std::runtime_error("cannot write to " + path);
+  }
+  std::string reply;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return reply;
+}
+
+void world::reload_haproxy() {
+  auto pid_of_worker = [this] {
+    std::string info = haproxy_command("show info");
+    auto at = info.find("\nPid: ");
+    return at == std::string::npos ? std::string() : info.substr(at + 6, info.find('\n', at + 1) - at - 6);
+  };
+  std::string before = pid_of_worker();
+  haproxy_->signal(SIGUSR2);
+  bool reloaded = eventually([&] {
+    try {
+      std::string now = pid_of_worker();
+      return !now.empty() && now != before;
+    } catch (const std::exception&) {
+      return false;
+    }
+  });
+  if (!reloaded) throw std::runtime_error("haproxy did not reload: " + haproxy_->stderr_text());
+}
+
 std::string world::config_text(const world_options& o) const {
   std::string r = dir_.path().string();
   std::string port = std::to_string(app_port_);
@@ -221,7 +322,15 @@ std::string world::config_text(const world_options& o) const {
   std::string green;
   for (const auto& g : green_hosts()) green += (green.empty() ? "" : ", ") + host(g);
   std::string traffic =
-      o.command_backend
+      o.haproxy
+          ? "  [app.traffic]\n  backend = \"haproxy\"\n  socket = \"" +
+                (o.haproxy_tcp_socket ? "127.0.0.1:" + std::to_string(haproxy_tcp_port_)
+                                      : r + "/haproxy/admin.sock") +
+                "\"\n  backend_name = \"demo\"\n  blue_servers = [\"blue1\"]\n"
+                "  green_servers = [\"green1\", \"green2\", \"green3\"]\n"
+                "  state_file = \"" + r + "/haproxy/state/demo\"\n" +
+                (o.haproxy_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string())
+      : o.command_backend
           ? "  [app.traffic]\n  backend = \"command\"\n"
             "  switch_command = \"" + r + "/route.sh {colour}\"\n"
             "  current_command = \"" + r + "/current.sh\"\n"

@@ -38,6 +38,16 @@ struct world_options {
   unsigned ssh_workers = 0;
   // reality.interval, e.g. "100ms" or "0s" (empty: the default).
   std::string reality_interval{};
+  // HAProxy (master-worker, as Debian runs it) is the load balancer instead
+  // of nginx: backend "demo" with servers blue1 and green1-3, blue at weight
+  // 100, green at 0, its server state kept in haproxy/state/demo.
+  bool haproxy = false;
+  // Reach HAProxy's admin socket over SSH (traffic.host), through socat.
+  bool haproxy_over_ssh = false;
+  // The admin socket as host:port (a second `stats socket` on TCP).
+  bool haproxy_tcp_socket = false;
+  // The `level` of the unix admin socket the daemon uses.
+  std::string haproxy_socket_level = "admin";
   // TOML added after the demo app, e.g. a second [[app]].
   std::string extra_config{};
   // Two nginx load balancers, "lb1" (the first, which public_url goes
@@ -117,10 +127,18 @@ class world {
   // nginx, as an operator would by hand.
   void route_by_hand(int lb, const std::string& colour);
 
+  // HAProxy's reply to one line on its admin socket (with haproxy).
+  std::string haproxy_command(const std::string& line) const;
+  // Reloads HAProxy by hand as systemd's reload does (SIGUSR2 to the
+  // master), and returns once a new worker answers.
+  void reload_haproxy();
+  std::filesystem::path haproxy_state_file() const { return dir_ / "haproxy/state/demo"; }
+
  private:
   void start_apps(const std::vector<std::string>& hosts);
   void start_nginx(const std::string& name, std::unique_ptr<child_process>& nginx,
                    std::uint16_t& port);
+  void start_haproxy();
   std::string git(const std::vector<std::string>& args, const std::filesystem::path& cwd);
   std::string config_text(const world_options& options) const;
 
@@ -131,10 +149,12 @@ class world {
   std::vector<std::unique_ptr<child_process>> apps_;
   std::unique_ptr<child_process> nginx_;
   std::unique_ptr<child_process> nginx2_;  // with two_nginx
+  std::unique_ptr<child_process> haproxy_;
   std::unique_ptr<child_process> daemon_;
   std::uint16_t app_port_ = 0;
   std::uint16_t lb_port_ = 0;
   std::uint16_t lb2_port_ = 0;
+  std::uint16_t haproxy_tcp_port_ = 0;
   std::uint16_t api_port_ = 0;
   std::string token_;
 };

@@ -168,6 +168,29 @@ INSTANTIATE_TEST_SUITE_P(
                  "backend = \"haproxy\"\n  socket = \"/run/haproxy/admin.sock\"\n  "
                  "backend_name = \"web\"\n  blue_servers = []\n  green_servers = [\"g1\"]"),
             27, "app[0].traffic.blue_servers", "must not be empty"},
+        invalid_case{
+            "haproxy_without_state_file",
+            with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                 "upstream_name = \"web\"",
+                 "backend = \"haproxy\"\n  socket = \"/run/haproxy/admin.sock\"\n  "
+                 "backend_name = \"web\"\n  blue_servers = [\"b1\"]\n  green_servers = [\"g1\"]"),
+            23, "app[0].traffic.state_file", "required key is missing"},
+        invalid_case{
+            "haproxy_relative_socket",
+            with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                 "upstream_name = \"web\"",
+                 "backend = \"haproxy\"\n  socket = \"admin.sock\"\n  "
+                 "backend_name = \"web\"\n  blue_servers = [\"b1\"]\n  green_servers = [\"g1\"]\n"
+                 "  state_file = \"/var/lib/haproxy/state/web\""),
+            25, "app[0].traffic.socket", "is neither an absolute path nor host:port"},
+        invalid_case{
+            "haproxy_server_name_with_space",
+            with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+                 "upstream_name = \"web\"",
+                 "backend = \"haproxy\"\n  socket = \"127.0.0.1:9999\"\n  "
+                 "backend_name = \"web\"\n  blue_servers = [\"b1\"]\n  green_servers = [\"g 1\"]\n"
+                 "  state_file = \"/var/lib/haproxy/state/web\""),
+            28, "app[0].traffic.green_servers", "is not an HAProxy server name"},
         invalid_case{"relative_state_dir", with("\"/var/lib/bluegreen\"", "\"state\""), 3,
                      "server.state_dir", "not an absolute path"},
         invalid_case{"duration_without_unit",
@@ -242,6 +265,25 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<invalid_case>& info) {
       return std::string(info.param.name);
     });
+
+TEST(Config, HaproxyBackendParsesWithItsLoadBalancerHost) {
+  auto result = parse_config(
+      with("backend = \"nginx\"\n  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n  "
+           "upstream_name = \"web\"",
+           "backend = \"haproxy\"\n  socket = \"/run/haproxy/admin.sock\"\n  "
+           "backend_name = \"web\"\n  blue_servers = [\"b1\"]\n  green_servers = [\"g1\", \"g2\"]\n"
+           "  state_file = \"/var/lib/haproxy/state/web\"\n  host = \"root@lb1\""),
+      "/etc/bluegreen/bluegreen.toml");
+  for (const auto& e : result.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(result.value);
+  const auto& h = std::get<haproxy_backend>(result.value->apps.at(0).traffic.load_balancers.at(0).backend);
+  EXPECT_EQ(h.socket, "/run/haproxy/admin.sock");
+  EXPECT_EQ(h.backend, "web");
+  EXPECT_EQ(h.green_servers, (std::vector<std::string>{"g1", "g2"}));
+  EXPECT_EQ(h.state_file, "/var/lib/haproxy/state/web");
+  ASSERT_TRUE(h.host);
+  EXPECT_EQ(h.host->host, "lb1");
+}
 
 TEST(Config, CollectsSeveralErrorsAtOnce) {
   std::string text = with("listen = \"127.0.0.1:8765\"", "listen = \"nowhere\"");
@@ -467,7 +509,7 @@ TEST(Config, LoadBalancerMistakesAreReportedWhereTheyAreWritten) {
       {"same_file_same_machine",
        base + "  [[app.traffic.load_balancer]]\n  name = \"a\"\n  [[app.traffic.load_balancer]]\n"
               "  name = \"b\"\n",
-       29, "app[0].traffic.load_balancer[1]", "same upstream file on the same machine"},
+       29, "app[0].traffic.load_balancer[1]", "same load balancer"},
       {"missing_in_entry_and_traffic",
        replaced("  upstream_file = \"/etc/nginx/bluegreen/web.conf\"\n", "") +
            "  [[app.traffic.load_balancer]]\n  name = \"a\"\n  upstream_file = \"/a.conf\"\n"
