@@ -5,10 +5,25 @@
 #include <cstdint>
 
 #include "daemon/config_sections.hpp"
+#include "daemon/net/url.hpp"
 
 namespace bluegreen::daemon {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+// http://localhost, http://127.x.y.z or http://[::1]: a test server on this
+// machine, where a token in clear crosses no network.
+bool loopback_url(std::string_view text) {
+  auto url = net::parse_url(text);
+  if (!url) return false;
+  if (url->host == "::1" || url->host == "localhost") return true;
+  unsigned char buf[4];
+  return inet_pton(AF_INET, url->host.c_str(), buf) == 1 && buf[0] == 127;
+}
+
+}  // namespace
 
 void read_traffic(error_sink& sink, const toml::table& t, const std::string& path,
                   traffic_config& out) {
@@ -75,11 +90,22 @@ void read_traffic(error_sink& sink, const toml::table& t, const std::string& pat
       if (b.green_droplet_id == b.blue_droplet_id)
         r.error_at("green_droplet_id", "equals blue_droplet_id: each colour is its own droplet");
     }
-    if (auto url = r.text("api_url", false, "an http:// or https:// URL")) {
+    if (auto url = r.text("api_url", false, "an https:// URL")) {
       if (!http_url_port(*url))
         r.error_at("api_url", "\"" + *url + "\" is not an http:// or https:// URL");
+      else if (!url->starts_with("https://") && !loopback_url(*url))
+        r.error_at("api_url", "\"" + *url +
+                                  "\" is not https://: the API token would cross the network in "
+                                  "clear; plain http:// is accepted only for a loopback test server");
       b.api_url = *url;
+      while (b.api_url.ends_with('/')) b.api_url.pop_back();
     }
+    if (auto ca = r.text("ca_file", false, "an absolute path to a PEM CA file")) {
+      if (!ca->starts_with('/')) r.error_at("ca_file", "\"" + *ca + "\" is not an absolute path");
+      b.ca_file = *ca;
+    }
+    r.duration("switch_timeout", b.switch_timeout, false, 1h);
+    r.duration("poll_interval", b.poll_interval, false, 1min);
     out.backend = std::move(b);
   } else if (*backend == "command") {
     command_backend b;

@@ -40,6 +40,12 @@ struct world_options {
   std::string reality_interval{};
   // TOML added after the demo app, e.g. a second [[app]].
   std::string extra_config{};
+  // Route with the digitalocean backend: the DigitalOcean test server holds
+  // the reserved IP (127.0.0.1:lb_port(), forwarded to blue's 127.0.0.2 or
+  // green's 127.0.0.3) instead of nginx.
+  bool digitalocean = false;
+  unsigned digitalocean_action_ms = 300;
+  std::string digitalocean_switch_timeout = "20s";
 };
 
 class world {
@@ -104,6 +110,14 @@ class world {
   // What the upstream file routes to: "blue", "green" or "split".
   std::string upstream_colour() const;
 
+  // The DigitalOcean test server's control interface (digitalocean only):
+  // GET /state, POST /faults, /assign, /settings, /release, /clear-log.
+  nlohmann::json digitalocean(const std::string& method, const std::string& path,
+                              const std::string& body = "");
+  static constexpr std::int64_t kBlueDroplet = 3164444;
+  static constexpr std::int64_t kGreenDroplet = 3164445;
+  std::filesystem::path digitalocean_token_file() const { return dir_ / "do-token"; }
+
  private:
   void start_apps(const std::vector<std::string>& hosts);
   void start_nginx();
@@ -116,6 +130,10 @@ class world {
   std::unique_ptr<test_sshd> sshd_;
   std::vector<std::unique_ptr<child_process>> apps_;
   std::unique_ptr<child_process> nginx_;
+  void start_digitalocean();
+  std::unique_ptr<child_process> digitalocean_;
+  std::uint16_t digitalocean_api_port_ = 0;
+  std::uint16_t digitalocean_control_port_ = 0;
   std::unique_ptr<child_process> daemon_;
   std::uint16_t app_port_ = 0;
   std::uint16_t lb_port_ = 0;
