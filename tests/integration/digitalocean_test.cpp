@@ -322,10 +322,12 @@ TEST(DigitalOcean, CrashBetweenAssignAndCompletionIsReconciledWithTheIp) {
   EXPECT_EQ(op.body["operation"]["state"], "interrupted") << op.body.dump();
   EXPECT_EQ(w.through_lb("/hostname"), "green-production");
 
-  // And the app goes on: a rollback through the same IP.
-  auto rolled = w.rollback();
-  EXPECT_EQ(rolled["state"], "succeeded") << w.log_text(rolled["id"]);
+  // And the app goes on: a switch back through the same IP (the
+  // interrupted switch recorded no previous colour to roll back to).
+  auto back = w.switch_to(R"({"to": "blue", "force": true})");
+  EXPECT_EQ(back["state"], "succeeded") << w.log_text(back["id"]);
   EXPECT_EQ(holder(w), kBlue);
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
 }
 
 }  // namespace
