@@ -261,7 +261,7 @@ std::string world::config_text(const world_options& o) const {
             "  green_droplet_id = " + std::to_string(kGreenDroplet) + "\n"
             "  api_url = \"https://127.0.0.1:" + std::to_string(digitalocean_api_port_) + "\"\n"
             "  ca_file = \"" + r + "/do-tls/api.crt\"\n"
-            "  poll_interval = \"100ms\"\n"
+            "  poll_interval = \"" + o.digitalocean_poll_interval + "\"\n"
             "  switch_timeout = \"" + o.digitalocean_switch_timeout + "\"\n"
       : o.command_backend
           ? "  [app.traffic]\n  backend = \"command\"\n"

@@ -46,6 +46,7 @@ struct world_options {
   bool digitalocean = false;
   unsigned digitalocean_action_ms = 300;
   std::string digitalocean_switch_timeout = "20s";
+  std::string digitalocean_poll_interval = "100ms";
 };
 
 class world {
