@@ -23,6 +23,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <list>
@@ -55,6 +56,9 @@ struct options {
   std::optional<std::int64_t> assigned;
   std::chrono::milliseconds action_time{2000};
   std::string region = "nyc3";
+  // Keeps the assignment across restarts (the demo's sandbox): read at
+  // start when it exists, written at every change.
+  std::string state_file;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -62,7 +66,7 @@ struct options {
             << "usage: digitalocean-test-server --certificate PEM --key PEM --token-file FILE\n"
                "         --reserved-ip IP [--forward ADDR:PORT] --droplet ID=HOST:PORT[=NAME]...\n"
                "         [--assigned ID] [--action-time MS] [--listen ADDR:PORT]\n"
-               "         [--control ADDR:PORT] [--region SLUG]\n";
+               "         [--control ADDR:PORT] [--region SLUG] [--state-file FILE]\n";
   std::exit(2);
 }
 
@@ -91,6 +95,7 @@ options parse(int argc, char** argv) {
     else if (a == "--assigned") o.assigned = std::stoll(value());
     else if (a == "--action-time") o.action_time = std::chrono::milliseconds(std::stoll(value()));
     else if (a == "--region") o.region = value();
+    else if (a == "--state-file") o.state_file = value();
     else if (a == "--droplet") {
       std::string v = value();
       auto eq = v.find('=');
@@ -108,6 +113,11 @@ options parse(int argc, char** argv) {
       o.droplets.empty())
     usage("--certificate, --key, --token-file, --reserved-ip and --droplet are required");
   if (o.forward.empty()) o.forward = o.reserved_ip + ":0";
+  if (!o.state_file.empty()) {
+    std::ifstream in(o.state_file);
+    std::string held;
+    if (in >> held) o.assigned = held == "none" ? std::nullopt : std::optional(std::stoll(held));
+  }
   return o;
 }
 
@@ -181,6 +191,12 @@ class server {
     if (account_.generation() == seen_generation_) return;
     seen_generation_ = account_.generation();
     auto holder = account_.holder();
+    if (!options_.state_file.empty()) {
+      std::ofstream out(options_.state_file + ".new");
+      out << (holder ? std::to_string(holder->id) : "none") << "\n";
+      out.close();
+      std::rename((options_.state_file + ".new").c_str(), options_.state_file.c_str());
+    }
     for (auto it = connections_.begin(); it != connections_.end();) {
       auto c = it->lock();
       if (!c) {
