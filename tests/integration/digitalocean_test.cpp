@@ -280,6 +280,17 @@ TEST(DigitalOcean, UnassignedOrForeignDropletIsReportedAsSuch) {
       << why;
   EXPECT_EQ(count_posts(w), 0);
 
+  // Assigned by hand to a droplet of neither colour.
+  w.digitalocean("POST", "/assign", R"({"droplet_id": 3164446})");
+  auto foreign = w.api("POST", "/api/v1/apps/demo/switch", "{}");
+  EXPECT_EQ(foreign.status, 409) << foreign.body.dump();
+  std::string which = foreign.body["error"]["message"];
+  EXPECT_NE(which.find("is assigned to droplet 3164446 \"staging\", which is neither blue's "
+                       "(3164444) nor green's (3164445)"),
+            std::string::npos)
+      << which;
+  EXPECT_EQ(count_posts(w), 0);
+
   // "force" routes it anyway, to the colour asked for.
   auto forced = w.api("POST", "/api/v1/apps/demo/switch", R"({"to": "green", "force": true})");
   ASSERT_EQ(forced.status, 202) << forced.body.dump();
@@ -287,6 +298,21 @@ TEST(DigitalOcean, UnassignedOrForeignDropletIsReportedAsSuch) {
   EXPECT_EQ(done["state"], "succeeded") << w.log_text(done["id"]);
   EXPECT_EQ(holder(w), kGreen);
   EXPECT_EQ(w.through_lb("/hostname"), "green-production");
+}
+
+TEST(DigitalOcean, ReservedIpUnknownToTheTokenIsReportedAsSuch) {
+  auto options = with_digitalocean();
+  options.digitalocean_reserved_ip = "127.0.0.99";
+  world w(options);
+  auto refused = w.api("POST", "/api/v1/apps/demo/switch", "{}");
+  EXPECT_EQ(refused.status, 409) << refused.body.dump();
+  EXPECT_EQ(refused.body["error"]["code"], "live_unknown");
+  std::string why = refused.body["error"]["message"];
+  EXPECT_NE(why.find("DigitalOcean has no reserved IP 127.0.0.99 for this token (404 not_found"),
+            std::string::npos)
+      << why;
+  EXPECT_EQ(count_posts(w), 0);
+  EXPECT_EQ(holder(w), kBlue);
 }
 
 TEST(DigitalOcean, CrashBetweenAssignAndCompletionIsReconciledWithTheIp) {

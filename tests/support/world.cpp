@@ -155,7 +155,8 @@ void world::start_digitalocean() {
       cert.key.string(), "--token-file", (dir_ / "do-token").string(), "--reserved-ip",
       "127.0.0.1", "--forward", "127.0.0.1:0", "--droplet",
       std::to_string(kBlueDroplet) + "=127.0.0.2:" + port + "=blue-production", "--droplet",
-      std::to_string(kGreenDroplet) + "=127.0.0.3:" + port + "=green-production", "--assigned",
+      std::to_string(kGreenDroplet) + "=127.0.0.3:" + port + "=green-production", "--droplet",
+      "3164446=127.0.0.4:" + port + "=staging", "--assigned",
       std::to_string(kBlueDroplet), "--action-time",
       std::to_string(options_.digitalocean_action_ms)});
   auto line = digitalocean_->wait_for_stdout("digitalocean-test-server:", 20s);
@@ -255,7 +256,8 @@ std::string world::config_text(const world_options& o) const {
   for (const auto& g : green_hosts()) green += (green.empty() ? "" : ", ") + host(g);
   std::string traffic =
       o.digitalocean
-          ? "  [app.traffic]\n  backend = \"digitalocean\"\n  reserved_ip = \"127.0.0.1\"\n"
+          ? "  [app.traffic]\n  backend = \"digitalocean\"\n"
+            "  reserved_ip = \"" + o.digitalocean_reserved_ip + "\"\n"
             "  token = { file = \"" + r + "/do-token\" }\n"
             "  blue_droplet_id = " + std::to_string(kBlueDroplet) + "\n"
             "  green_droplet_id = " + std::to_string(kGreenDroplet) + "\n"

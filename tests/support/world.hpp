@@ -47,6 +47,8 @@ struct world_options {
   unsigned digitalocean_action_ms = 300;
   std::string digitalocean_switch_timeout = "20s";
   std::string digitalocean_poll_interval = "100ms";
+  // The reserved IP the daemon asks for (the test server holds 127.0.0.1).
+  std::string digitalocean_reserved_ip = "127.0.0.1";
 };
 
 class world {
