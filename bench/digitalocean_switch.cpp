@@ -91,17 +91,19 @@ int main(int argc, char** argv) {
       if (c.total() < best.total()) best = c;
       to = to == "green" ? "blue" : "green";
     }
-    std::printf("digitalocean: %d switches, assign action %u ms, poll interval %.0f ms\n",
-                switches, action_ms, poll_ms);
-    std::printf("  POST switch -> reserved IP answered by the new colour: median %.0f ms, max %.0f ms\n",
-                median(answered), *std::max_element(answered.begin(), answered.end()));
-    std::printf("  POST switch -> operation succeeded (confirmed):        median %.0f ms, max %.0f ms\n",
-                median(ended), *std::max_element(ended.begin(), ended.end()));
+    std::printf("digitalocean: %d switches, assign action %u ms, poll interval %.0f ms\n", switches,
+                action_ms, poll_ms);
+    std::printf(
+        "  POST switch -> reserved IP answered by the new colour: median %.0f ms, max %.0f ms\n",
+        median(answered), *std::max_element(answered.begin(), answered.end()));
+    std::printf(
+        "  POST switch -> operation succeeded (confirmed):        median %.0f ms, max %.0f ms\n",
+        median(ended), *std::max_element(ended.begin(), ended.end()));
     std::printf("  target: action time + one poll interval = %.0f ms\n", action_ms + poll_ms);
-    std::printf("  API requests per switch: %d to %d (worst: %d reads of the IP, %d assign, "
-                "%d reads of the action, %d other)\n",
-                best.total(), worst.total(), worst.read_ip, worst.assign, worst.read_action,
-                worst.other);
+    std::printf(
+        "  API requests per switch: %d to %d (worst: %d reads of the IP, %d assign, "
+        "%d reads of the action, %d other)\n",
+        best.total(), worst.total(), worst.read_ip, worst.assign, worst.read_action, worst.other);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "digitalocean_switch: %s\n", e.what());
     return 1;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "daemon/one_line_text.hpp"
@@ -59,7 +58,8 @@ std::optional<action> parse_action(std::string_view body) {
   out.id = id->get<std::int64_t>();
   // The documented default status is in-progress.
   out.status = "in-progress";
-  if (auto s = it->find("status"); s != it->end() && s->is_string()) out.status = s->get<std::string>();
+  if (auto s = it->find("status"); s != it->end() && s->is_string())
+    out.status = s->get<std::string>();
   if (auto t = it->find("type"); t != it->end() && t->is_string()) out.type = t->get<std::string>();
   return out;
 }
@@ -68,7 +68,8 @@ api_error parse_error(std::string_view body, const std::vector<net::http_header>
   api_error out;
   json doc = json::parse(body, nullptr, false);
   if (!doc.is_discarded() && doc.is_object()) {
-    if (auto id = doc.find("id"); id != doc.end() && id->is_string()) out.id = id->get<std::string>();
+    if (auto id = doc.find("id"); id != doc.end() && id->is_string())
+      out.id = id->get<std::string>();
     if (auto m = doc.find("message"); m != doc.end() && m->is_string())
       out.message = m->get<std::string>();
     if (auto r = doc.find("request_id"); r != doc.end() && r->is_string())

@@ -53,7 +53,7 @@ bool is_pending_event(int status, const api_error& error);
 // ratelimit-* and retry-after, as numbers (absent or malformed: nothing).
 struct rate_limit {
   std::optional<std::int64_t> remaining;
-  std::optional<std::int64_t> reset;  // Unix time the oldest request expires
+  std::optional<std::int64_t> reset;        // Unix time the oldest request expires
   std::optional<std::int64_t> retry_after;  // seconds; only on a burst 429
 };
 rate_limit parse_rate_limit(const std::vector<net::http_header>& headers);

@@ -65,8 +65,7 @@ daemon::result<std::string> digitalocean_backend::token() const {
                            "cannot read the DigitalOcean API token: " + value.error().message);
   if (value.value().empty())
     return backend_failure("backend_failed", "the DigitalOcean API token in " +
-                                                 where_the_token_is(settings_.token) +
-                                                 " is empty");
+                                                 where_the_token_is(settings_.token) + " is empty");
   return value;
 }
 
@@ -91,12 +90,11 @@ outcome digitalocean_backend::routing_of(const api::reserved_ip& ip) const {
     return backend_failure("routing_unknown", "the reserved IP " + settings_.reserved_ip +
                                                   " is not assigned to any droplet");
   std::string name = ip.droplet_name.empty() ? "" : " \"" + ip.droplet_name + "\"";
-  return backend_failure(
-      "routing_unknown",
-      "the reserved IP " + settings_.reserved_ip + " is assigned to droplet " +
-          std::to_string(*ip.droplet_id) + name + ", which is neither blue's (" +
-          std::to_string(settings_.blue_droplet_id) + ") nor green's (" +
-          std::to_string(settings_.green_droplet_id) + ")");
+  return backend_failure("routing_unknown",
+                         "the reserved IP " + settings_.reserved_ip + " is assigned to droplet " +
+                             std::to_string(*ip.droplet_id) + name + ", which is neither blue's (" +
+                             std::to_string(settings_.blue_droplet_id) + ") nor green's (" +
+                             std::to_string(settings_.green_droplet_id) + ")");
 }
 
 daemon::failure digitalocean_backend::api_failure(const std::string& what,
@@ -133,9 +131,8 @@ daemon::failure digitalocean_backend::no_answer(const std::string& what, const e
                                           daemon::format_duration(settings_.switch_timeout) +
                                           ", switch_timeout)" +
                                           (e.error.empty() ? "" : ": " + e.error));
-  return backend_failure("backend_failed",
-                         what + ": the DigitalOcean API at " + settings_.api_url +
-                             " did not answer: " + e.error);
+  return backend_failure("backend_failed", what + ": the DigitalOcean API at " + settings_.api_url +
+                                               " did not answer: " + e.error);
 }
 
 asio::awaitable<digitalocean_backend::exchange> digitalocean_backend::call(
@@ -172,7 +169,8 @@ asio::awaitable<digitalocean_backend::exchange> digitalocean_backend::call(
   auto result = co_await client_.send(request, options);
   if (!result) {
     out.error = result.error().message;
-    out.deadline_passed = result.error().kind == net::error_kind::timeout && clock::now() >= deadline;
+    out.deadline_passed =
+        result.error().kind == net::error_kind::timeout && clock::now() >= deadline;
     co_return out;
   }
   auto limit = api::parse_rate_limit(result.response().headers);
@@ -208,7 +206,7 @@ asio::awaitable<digitalocean_backend::ip_result> digitalocean_backend::read_ip(
     }
     if (r.status == 429) {
       milliseconds wait = api::rate_limit_wait(api::parse_rate_limit(r.headers), std::time(nullptr),
-                                       std::chrono::seconds(1));
+                                               std::chrono::seconds(1));
       if (clock::now() + wait >= deadline) co_return api_failure(what, r);
       co_await pause(wait);
       continue;
@@ -263,8 +261,8 @@ asio::awaitable<outcome> digitalocean_backend::follow_action(api::action action,
                                                              clock::time_point deadline,
                                                              const log_fn& log) {
   const std::string name = "action #" + std::to_string(action.id);
-  const std::string path = "/v2/reserved_ips/" + settings_.reserved_ip + "/actions/" +
-                           std::to_string(action.id);
+  const std::string path =
+      "/v2/reserved_ips/" + settings_.reserved_ip + "/actions/" + std::to_string(action.id);
   auto started = clock::now();
   int errors = 0;
   bool not_found = false;  // follow the IP instead of the action
@@ -291,11 +289,10 @@ asio::awaitable<outcome> digitalocean_backend::follow_action(api::action action,
       last = ip.value();
       if (ip.value().locked) continue;
       if (ip.value().droplet_id == want) break;
-      co_return backend_failure("not_applied",
-                                "DigitalOcean's assign " + name +
-                                    " cannot be found and the reserved IP " + settings_.reserved_ip +
-                                    " is still held by " + holder(ip.value()) + ", not " +
-                                    droplet_text(want));
+      co_return backend_failure(
+          "not_applied", "DigitalOcean's assign " + name + " cannot be found and the reserved IP " +
+                             settings_.reserved_ip + " is still held by " + holder(ip.value()) +
+                             ", not " + droplet_text(want));
     }
     const std::string get = "GET";
     const std::string no_body;
@@ -321,7 +318,7 @@ asio::awaitable<outcome> digitalocean_backend::follow_action(api::action action,
       not_found = true;
     } else if (r.status == 429) {
       milliseconds wait = api::rate_limit_wait(api::parse_rate_limit(r.headers), std::time(nullptr),
-                                       std::chrono::seconds(1));
+                                               std::chrono::seconds(1));
       if (clock::now() + wait < deadline) co_await pause(wait);
     } else if (r.status >= 500 && ++errors <= kMaxServerErrors) {
       auto wait = backoff(errors);
@@ -342,19 +339,17 @@ asio::awaitable<outcome> digitalocean_backend::follow_action(api::action action,
   if (action.status != "completed" && !not_found)
     co_return backend_failure("backend_failed", "DigitalOcean's assign " + name +
                                                     " ended with status \"" + action.status +
-                                                    "\"; the reserved IP " +
-                                                    settings_.reserved_ip + " is held by " +
-                                                    holder(ip.value()));
+                                                    "\"; the reserved IP " + settings_.reserved_ip +
+                                                    " is held by " + holder(ip.value()));
   if (ip.value().droplet_id != want)
-    co_return backend_failure("not_applied", "DigitalOcean's assign " + name +
-                                                 " completed but the reserved IP " +
-                                                 settings_.reserved_ip + " is held by " +
-                                                 holder(ip.value()) + ", not " +
-                                                 droplet_text(want));
+    co_return backend_failure(
+        "not_applied", "DigitalOcean's assign " + name + " completed but the reserved IP " +
+                           settings_.reserved_ip + " is held by " + holder(ip.value()) + ", not " +
+                           droplet_text(want));
   if (log)
     log("DigitalOcean: " + name + " completed in " + seconds_text(took) + "; " +
-        settings_.reserved_ip + " is on " + droplet_text(want) + " (" +
-        std::to_string(requests_) + " API requests)");
+        settings_.reserved_ip + " is on " + droplet_text(want) + " (" + std::to_string(requests_) +
+        " API requests)");
   co_return routing_of(ip.value());
 }
 
@@ -382,10 +377,10 @@ asio::awaitable<outcome> digitalocean_backend::route(routing target, log_fn log)
     auto ip = co_await read_settled(token, deadline, settled, log);
     if (!ip) co_return ip.error();
     if (!settled)
-      co_return backend_failure(
-          "action_timeout", what + ": the reserved IP has had a pending action (locked) for " +
-                                daemon::format_duration(settings_.switch_timeout) +
-                                " (switch_timeout); it is held by " + holder(ip.value()));
+      co_return backend_failure("action_timeout",
+                                what + ": the reserved IP has had a pending action (locked) for " +
+                                    daemon::format_duration(settings_.switch_timeout) +
+                                    " (switch_timeout); it is held by " + holder(ip.value()));
     if (ip.value().droplet_id == want) {
       if (log)
         log("DigitalOcean: the reserved IP " + settings_.reserved_ip + " is on " +
@@ -415,8 +410,7 @@ asio::awaitable<outcome> digitalocean_backend::route(routing target, log_fn log)
     if (r.status >= 200 && r.status < 300) {
       auto a = api::parse_action(r.body);
       if (a) {
-        if (log)
-          log("DigitalOcean: assign action #" + std::to_string(a->id) + " is " + a->status);
+        if (log) log("DigitalOcean: assign action #" + std::to_string(a->id) + " is " + a->status);
         api::action started = *a;
         auto followed = co_await follow_action(started, want, token, deadline, log);
         co_return followed;
@@ -430,12 +424,12 @@ asio::awaitable<outcome> digitalocean_backend::route(routing target, log_fn log)
     }
     auto error = api::parse_error(r.body, r.headers);
     if (api::is_pending_event(r.status, error)) {
-      if (log)
-        log("DigitalOcean: " + status_text(r, error) + "; waiting for the pending action");
+      if (log) log("DigitalOcean: " + status_text(r, error) + "; waiting for the pending action");
       if (clock::now() + settings_.poll_interval >= deadline)
         co_return backend_failure("action_timeout",
-                                  what + ": the reserved IP still has a pending event at the "
-                                         "switch deadline (" +
+                                  what +
+                                      ": the reserved IP still has a pending event at the "
+                                      "switch deadline (" +
                                       daemon::format_duration(settings_.switch_timeout) +
                                       ", switch_timeout); it is held by " + holder(ip.value()));
       co_await pause(settings_.poll_interval);
@@ -443,7 +437,7 @@ asio::awaitable<outcome> digitalocean_backend::route(routing target, log_fn log)
     }
     if (r.status == 429) {
       milliseconds wait = api::rate_limit_wait(api::parse_rate_limit(r.headers), std::time(nullptr),
-                                       std::chrono::seconds(1));
+                                               std::chrono::seconds(1));
       if (clock::now() + wait >= deadline) co_return api_failure(what, r);
       if (log)
         log("DigitalOcean: rate limited (429); trying again in " +

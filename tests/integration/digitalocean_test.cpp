@@ -206,7 +206,8 @@ TEST(DigitalOcean, ServerErrorOnAnAssignThatWorkedIsNotRepeated) {
   make_green_ready(w);
   ASSERT_FALSE(testing::Test::HasFatalFailure());
   // The assign is carried out, but its answer is a 500.
-  w.digitalocean("POST", "/faults", R"({"fault": "server_error", "method": "POST", "apply": true})");
+  w.digitalocean("POST", "/faults",
+                 R"({"fault": "server_error", "method": "POST", "apply": true})");
   auto switched = w.switch_to();
   std::string log = w.log_text(switched["id"]);
   EXPECT_EQ(switched["state"], "succeeded") << log;
@@ -275,8 +276,7 @@ TEST(DigitalOcean, UnassignedOrForeignDropletIsReportedAsSuch) {
   auto refused = w.api("POST", "/api/v1/apps/demo/switch", "{}");
   EXPECT_EQ(refused.status, 409) << refused.body.dump();
   std::string why = refused.body["error"]["message"];
-  EXPECT_NE(why.find("the reserved IP 127.0.0.1 is not assigned to any droplet"),
-            std::string::npos)
+  EXPECT_NE(why.find("the reserved IP 127.0.0.1 is not assigned to any droplet"), std::string::npos)
       << why;
   EXPECT_EQ(count_posts(w), 0);
 

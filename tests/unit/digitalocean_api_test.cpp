@@ -53,7 +53,8 @@ TEST(DigitalOceanApi, ActionStatusAndId) {
   auto fresh = parse_action(R"({"action":{"id":1,"completed_at":null,"resource_id":null}})");
   ASSERT_TRUE(fresh);
   EXPECT_EQ(fresh->status, "in-progress");
-  EXPECT_FALSE(parse_action(R"({"id":"not_found","message":"The resource you requested could not be found."})"));
+  EXPECT_FALSE(parse_action(
+      R"({"id":"not_found","message":"The resource you requested could not be found."})"));
   EXPECT_FALSE(parse_action(R"({"action":{"id":null}})"));
 }
 
@@ -84,9 +85,8 @@ TEST(DigitalOceanApi, PendingEventIsA422SayingSo) {
 }
 
 TEST(DigitalOceanApi, RateLimitWaitHonoursRetryAfterThenReset) {
-  auto burst = parse_rate_limit({{"retry-after", "29"},
-                                 {"RateLimit-Remaining", "0"},
-                                 {"ratelimit-reset", "1700000100"}});
+  auto burst = parse_rate_limit(
+      {{"retry-after", "29"}, {"RateLimit-Remaining", "0"}, {"ratelimit-reset", "1700000100"}});
   EXPECT_EQ(burst.retry_after, 29);
   EXPECT_EQ(rate_limit_wait(burst, 1700000000, 1s), 29s);
   auto hourly = parse_rate_limit({{"ratelimit-remaining", "0"}, {"ratelimit-reset", "1700000100"}});

@@ -61,11 +61,12 @@ account::account(std::string token, std::string reserved_ip, std::vector<droplet
       region_(std::move(region)) {}
 
 json account::region_json() const {
-  return {{"name", "New York 3"},
-          {"slug", region_},
-          {"features", {"backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"}},
-          {"available", true},
-          {"sizes", {"s-1vcpu-1gb", "s-1vcpu-2gb", "s-2vcpu-2gb", "s-2vcpu-4gb"}}};
+  return {
+      {"name", "New York 3"},
+      {"slug", region_},
+      {"features", {"backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"}},
+      {"available", true},
+      {"sizes", {"s-1vcpu-1gb", "s-1vcpu-2gb", "s-2vcpu-2gb", "s-2vcpu-4gb"}}};
 }
 
 json account::droplet_json(const droplet& d) const {
@@ -88,8 +89,11 @@ json account::droplet_json(const droplet& d) const {
           {"size", {{"slug", "s-1vcpu-1gb"}, {"memory", 1024}, {"vcpus", 1}, {"disk", 25}}},
           {"size_slug", "s-1vcpu-1gb"},
           {"networks",
-           {{"v4", {{{"ip_address", host}, {"netmask", "255.0.0.0"}, {"gateway", "127.0.0.1"},
-                     {"type", "public"}}}},
+           {{"v4",
+             {{{"ip_address", host},
+               {"netmask", "255.0.0.0"},
+               {"gateway", "127.0.0.1"},
+               {"type", "public"}}}},
             {"v6", json::array()}}},
           {"region", region_json()},
           {"tags", json::array()},
@@ -184,8 +188,7 @@ std::optional<account::fault> account::take_fault(const std::string& method, boo
 
 api_reply account::post_action(const std::string& body, bool apply_only) {
   json req = json::parse(body, nullptr, false);
-  if (req.is_discarded() || !req.is_object() || !req.contains("type") ||
-      !req["type"].is_string())
+  if (req.is_discarded() || !req.is_object() || !req.contains("type") || !req["type"].is_string())
     return error(422, "unprocessable_entity", "request payload validation failed");
   std::string type = req["type"];
   if (type == "assign") {
@@ -218,16 +221,15 @@ api_reply account::handle(const std::string& method, const std::string& target,
   bool is_post_action = method == "POST" && parts.size() == 4 && parts[3] == "actions";
 
   api_reply reply;
-  auto in_minute = std::count_if(recent_.begin(), recent_.end(), [&](auto t) {
-    return t > now - std::chrono::minutes(1);
-  });
+  auto in_minute = std::count_if(recent_.begin(), recent_.end(),
+                                 [&](auto t) { return t > now - std::chrono::minutes(1); });
   std::optional<fault> f;
   if (in_minute > kMinuteLimit) {
     auto first = *std::find_if(recent_.begin(), recent_.end(),
                                [&](auto t) { return t > now - std::chrono::minutes(1); });
-    auto wait = std::chrono::duration_cast<std::chrono::seconds>(first + std::chrono::minutes(1) -
-                                                                 now)
-                    .count();
+    auto wait =
+        std::chrono::duration_cast<std::chrono::seconds>(first + std::chrono::minutes(1) - now)
+            .count();
     reply = error(429, "too_many_requests", "API rate limit exceeded.");
     reply.headers.emplace_back("retry-after", std::to_string(std::max<long long>(1, wait)));
   } else if (static_cast<int>(recent_.size()) > kHourlyLimit) {
@@ -239,7 +241,8 @@ api_reply account::handle(const std::string& method, const std::string& target,
       reply = error(429, "too_many_requests", "API rate limit exceeded.");
       reply.headers.emplace_back("retry-after", std::to_string(f->retry_after));
     } else if (f->kind == "server_error") {
-      if (f->apply && is_post_action && authorization == "Bearer " + token_) post_action(body, true);
+      if (f->apply && is_post_action && authorization == "Bearer " + token_)
+        post_action(body, true);
       reply = error(500, "server_error", "Unexpected server-side error");
     } else {  // pending: another client's action slipped in and holds the IP
       start_action("assign_ip", assigned_, false);
@@ -261,8 +264,11 @@ api_reply account::handle(const std::string& method, const std::string& target,
       json list = json::array();
       for (const auto& [id, a] : actions_)
         if (a.changes_ip) list.push_back(action_json(a));
-      reply = {200, {}, json{{"actions", list}, {"links", json::object()},
-                             {"meta", {{"total", list.size()}}}}.dump()};
+      reply = {
+          200,
+          {},
+          json{{"actions", list}, {"links", json::object()}, {"meta", {{"total", list.size()}}}}
+              .dump()};
     } else {
       reply = error(405, "method_not_allowed", "Method not allowed.");
     }
@@ -291,8 +297,8 @@ api_reply account::handle(const std::string& method, const std::string& target,
   if (f && f->kind == "rate_limited") remaining = 0;
   reply.headers.emplace_back("ratelimit-limit", std::to_string(kHourlyLimit));
   reply.headers.emplace_back("ratelimit-remaining", std::to_string(remaining));
-  reply.headers.emplace_back("ratelimit-reset",
-                             std::to_string(epoch_seconds(recent_.front() + std::chrono::hours(1))));
+  reply.headers.emplace_back(
+      "ratelimit-reset", std::to_string(epoch_seconds(recent_.front() + std::chrono::hours(1))));
   reply.headers.emplace_back("x-request-id", "9f1c0e2a-" + std::to_string(requests_));
   reply.headers.emplace_back("content-type", "application/json; charset=utf-8");
   log_.push_back({method, target, reply.status, body});
@@ -361,16 +367,19 @@ std::optional<std::string> account::add_fault(const json& spec) {
 json account::state() const {
   json requests = json::array();
   for (const auto& r : log_)
-    requests.push_back({{"method", r.method}, {"target", r.target}, {"status", r.status},
-                        {"body", r.body}});
+    requests.push_back(
+        {{"method", r.method}, {"target", r.target}, {"status", r.status}, {"body", r.body}});
   json actions = json::array();
   for (const auto& [id, a] : actions_)
     if (a.changes_ip) actions.push_back(action_json(a));
   json holder_id = nullptr;
   if (assigned_) holder_id = *assigned_;
-  return {{"reserved_ip", reserved_ip_}, {"droplet_id", holder_id},
-          {"locked", locked()},          {"actions", actions},
-          {"requests", requests},        {"request_count", requests_},
+  return {{"reserved_ip", reserved_ip_},
+          {"droplet_id", holder_id},
+          {"locked", locked()},
+          {"actions", actions},
+          {"requests", requests},
+          {"request_count", requests_},
           {"action_time_ms", action_time_.count()}};
 }
 

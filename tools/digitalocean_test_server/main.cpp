@@ -36,9 +36,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using nlohmann::json;
 using bluegreen::digitalocean_test_server::account;
 using bluegreen::digitalocean_test_server::droplet;
+using nlohmann::json;
 
 namespace {
 
@@ -85,17 +85,28 @@ options parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--listen") o.listen = value();
-    else if (a == "--control") o.control = value();
-    else if (a == "--certificate") o.certificate = value();
-    else if (a == "--key") o.key = value();
-    else if (a == "--token-file") o.token_file = value();
-    else if (a == "--reserved-ip") o.reserved_ip = value();
-    else if (a == "--forward") o.forward = value();
-    else if (a == "--assigned") o.assigned = std::stoll(value());
-    else if (a == "--action-time") o.action_time = std::chrono::milliseconds(std::stoll(value()));
-    else if (a == "--region") o.region = value();
-    else if (a == "--state-file") o.state_file = value();
+    if (a == "--listen")
+      o.listen = value();
+    else if (a == "--control")
+      o.control = value();
+    else if (a == "--certificate")
+      o.certificate = value();
+    else if (a == "--key")
+      o.key = value();
+    else if (a == "--token-file")
+      o.token_file = value();
+    else if (a == "--reserved-ip")
+      o.reserved_ip = value();
+    else if (a == "--forward")
+      o.forward = value();
+    else if (a == "--assigned")
+      o.assigned = std::stoll(value());
+    else if (a == "--action-time")
+      o.action_time = std::chrono::milliseconds(std::stoll(value()));
+    else if (a == "--region")
+      o.region = value();
+    else if (a == "--state-file")
+      o.state_file = value();
     else if (a == "--droplet") {
       std::string v = value();
       auto eq = v.find('=');
@@ -107,7 +118,8 @@ options parse(int argc, char** argv) {
       d.address = rest.substr(0, eq2);
       d.name = eq2 == std::string::npos ? "droplet-" + std::to_string(d.id) : rest.substr(eq2 + 1);
       o.droplets.push_back(d);
-    } else usage("unknown argument " + a);
+    } else
+      usage("unknown argument " + a);
   }
   if (o.certificate.empty() || o.key.empty() || o.token_file.empty() || o.reserved_ip.empty() ||
       o.droplets.empty())
@@ -232,8 +244,7 @@ class server {
                                    auth, req.body(), std::chrono::system_clock::now());
       schedule_started();
       cut_stale_connections();
-      http::response<http::string_body> res{static_cast<http::status>(reply.status),
-                                            req.version()};
+      http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
       for (const auto& [name, value] : reply.headers) res.set(name, value);
       res.body() = reply.body;
       res.keep_alive(req.keep_alive());
