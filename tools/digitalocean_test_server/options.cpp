@@ -1,7 +1,9 @@
 #include "tools/digitalocean_test_server/options.hpp"
 
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 namespace bluegreen::digitalocean_test_server {
@@ -28,47 +30,38 @@ boost::asio::ip::tcp::endpoint endpoint_of(const std::string& text) {
 
 options parse_options(int argc, char** argv) {
   options o;
+  auto droplet_of = [](const std::string& v) {
+    auto eq = v.find('=');
+    if (eq == std::string::npos) usage("--droplet takes ID=HOST:PORT[=NAME]");
+    droplet d;
+    d.id = std::stoll(v.substr(0, eq));
+    std::string rest = v.substr(eq + 1);
+    auto eq2 = rest.find('=');
+    d.address = rest.substr(0, eq2);
+    d.name = eq2 == std::string::npos ? "droplet-" + std::to_string(d.id) : rest.substr(eq2 + 1);
+    return d;
+  };
+  using setter = std::function<void(const std::string&)>;
+  const std::map<std::string, setter> setters = {
+      {"--listen", [&](const std::string& v) { o.listen = v; }},
+      {"--control", [&](const std::string& v) { o.control = v; }},
+      {"--certificate", [&](const std::string& v) { o.certificate = v; }},
+      {"--key", [&](const std::string& v) { o.key = v; }},
+      {"--token-file", [&](const std::string& v) { o.token_file = v; }},
+      {"--reserved-ip", [&](const std::string& v) { o.reserved_ip = v; }},
+      {"--forward", [&](const std::string& v) { o.forward = v; }},
+      {"--assigned", [&](const std::string& v) { o.assigned = std::stoll(v); }},
+      {"--action-time",
+       [&](const std::string& v) { o.action_time = std::chrono::milliseconds(std::stoll(v)); }},
+      {"--region", [&](const std::string& v) { o.region = v; }},
+      {"--state-file", [&](const std::string& v) { o.state_file = v; }},
+      {"--droplet", [&](const std::string& v) { o.droplets.push_back(droplet_of(v)); }},
+  };
   for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--listen")
-      o.listen = value();
-    else if (a == "--control")
-      o.control = value();
-    else if (a == "--certificate")
-      o.certificate = value();
-    else if (a == "--key")
-      o.key = value();
-    else if (a == "--token-file")
-      o.token_file = value();
-    else if (a == "--reserved-ip")
-      o.reserved_ip = value();
-    else if (a == "--forward")
-      o.forward = value();
-    else if (a == "--assigned")
-      o.assigned = std::stoll(value());
-    else if (a == "--action-time")
-      o.action_time = std::chrono::milliseconds(std::stoll(value()));
-    else if (a == "--region")
-      o.region = value();
-    else if (a == "--state-file")
-      o.state_file = value();
-    else if (a == "--droplet") {
-      std::string v = value();
-      auto eq = v.find('=');
-      if (eq == std::string::npos) usage("--droplet takes ID=HOST:PORT[=NAME]");
-      droplet d;
-      d.id = std::stoll(v.substr(0, eq));
-      std::string rest = v.substr(eq + 1);
-      auto eq2 = rest.find('=');
-      d.address = rest.substr(0, eq2);
-      d.name = eq2 == std::string::npos ? "droplet-" + std::to_string(d.id) : rest.substr(eq2 + 1);
-      o.droplets.push_back(d);
-    } else
-      usage("unknown argument " + a);
+    auto it = setters.find(argv[i]);
+    if (it == setters.end()) usage(std::string("unknown argument ") + argv[i]);
+    if (i + 1 >= argc) usage(it->first + " needs a value");
+    it->second(argv[++i]);
   }
   if (o.certificate.empty() || o.key.empty() || o.token_file.empty() || o.reserved_ip.empty() ||
       o.droplets.empty())

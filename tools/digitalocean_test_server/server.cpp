@@ -62,9 +62,9 @@ struct server::impl {
   }
 
   void start() {
-    asio::co_spawn(io_, accept_api(), asio::detached);
-    asio::co_spawn(io_, accept_control(), asio::detached);
-    asio::co_spawn(io_, accept_forward(), asio::detached);
+    asio::co_spawn(io_, accept(api_, &impl::api_session), asio::detached);
+    asio::co_spawn(io_, accept(control_, &impl::control_session), asio::detached);
+    asio::co_spawn(io_, accept(forward_, &impl::forward_session), asio::detached);
     auto api = api_.local_endpoint();
     auto control = control_.local_endpoint();
     auto forward = forward_.local_endpoint();
@@ -107,11 +107,13 @@ struct server::impl {
     }
   }
 
-  asio::awaitable<void> accept_api() {
+  // Accepts for ever; each connection is served on its own by `session`.
+  asio::awaitable<void> accept(tcp::acceptor& acceptor,
+                               asio::awaitable<void> (impl::*session)(tcp::socket)) {
     for (;;) {
-      auto [ec, socket] = co_await api_.async_accept(use_tuple);
+      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
       if (ec) continue;
-      asio::co_spawn(io_, api_session(std::move(socket)), asio::detached);
+      asio::co_spawn(io_, (this->*session)(std::move(socket)), asio::detached);
     }
   }
 
@@ -141,14 +143,6 @@ struct server::impl {
     }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(use_tuple);
-  }
-
-  asio::awaitable<void> accept_control() {
-    for (;;) {
-      auto [ec, socket] = co_await control_.async_accept(use_tuple);
-      if (ec) continue;
-      asio::co_spawn(io_, control_session(std::move(socket)), asio::detached);
-    }
   }
 
   http::response<http::string_body> control_answer(const http::request<http::string_body>& req) {
@@ -199,14 +193,6 @@ struct server::impl {
     co_await http::async_write(stream, res, use_tuple);
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  }
-
-  asio::awaitable<void> accept_forward() {
-    for (;;) {
-      auto [ec, socket] = co_await forward_.async_accept(use_tuple);
-      if (ec) continue;
-      asio::co_spawn(io_, forward_session(std::move(socket)), asio::detached);
-    }
   }
 
   // An unassigned reserved IP answers nothing: the connection is closed.
