@@ -86,6 +86,9 @@ json backend_json(const daemon::backend_settings& settings) {
     out["blue_droplet_id"] = b->blue_droplet_id;
     out["green_droplet_id"] = b->green_droplet_id;
     out["api_url"] = b->api_url;
+    out["ca_file"] = b->ca_file.empty() ? json(nullptr) : json(b->ca_file);
+    out["switch_timeout"] = daemon::format_duration(b->switch_timeout);
+    out["poll_interval"] = daemon::format_duration(b->poll_interval);
   } else if (const auto* b = std::get_if<daemon::command_backend>(&settings)) {
     out["switch_command"] = b->switch_command;
     out["current_command"] = b->current_command;

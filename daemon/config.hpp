@@ -122,6 +122,13 @@ struct digitalocean_backend {
   std::int64_t blue_droplet_id = 0;
   std::int64_t green_droplet_id = 0;
   std::string api_url = "https://api.digitalocean.com";
+  // PEM CA file trusted for api_url besides the system store (a local test
+  // server); empty: the system store only.
+  std::string ca_file;
+  // A switch, including waiting for the assign action, gives up after this.
+  milliseconds switch_timeout{120'000};
+  // How often an in-progress action (or a locked IP) is looked at again.
+  milliseconds poll_interval{1'000};
 };
 
 struct command_backend {

@@ -8,6 +8,7 @@
 
 #include "daemon/config_sections.hpp"
 #include "daemon/net/host_port.hpp"
+#include "daemon/net/url.hpp"
 
 namespace bluegreen::daemon {
 
@@ -24,6 +25,16 @@ bool haproxy_name(const std::string& name) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
            c == ':';
   });
+}
+
+// http://localhost, http://127.x.y.z or http://[::1]: a test server on this
+// machine, where a token in clear crosses no network.
+bool loopback_url(std::string_view text) {
+  auto url = net::parse_url(text);
+  if (!url) return false;
+  if (url->host == "::1" || url->host == "localhost") return true;
+  unsigned char buf[4];
+  return inet_pton(AF_INET, url->host.c_str(), buf) == 1 && buf[0] == 127;
 }
 
 // The keys of one load balancer: those of its [[app.traffic.load_balancer]]
@@ -58,6 +69,9 @@ class backend_keys {
   }
   std::optional<secret_ref> secret(std::string_view key, bool required) {
     return at(key).secret(key, required && required_);
+  }
+  void duration(std::string_view key, milliseconds& out, milliseconds max) {
+    at(key).duration(key, out, false, max);
   }
   std::optional<ssh_target> target(std::string_view key, bool required) {
     return read_target(at(key), key, required && required_);
@@ -147,11 +161,22 @@ void read_digitalocean_keys(backend_keys k, digitalocean_backend& b) {
     if (b.green_droplet_id == b.blue_droplet_id)
       k.error_at("green_droplet_id", "equals blue_droplet_id: each colour is its own droplet");
   }
-  if (auto url = k.text("api_url", false, "an http:// or https:// URL")) {
+  if (auto url = k.text("api_url", false, "an https:// URL")) {
     if (!http_url_port(*url))
       k.error_at("api_url", "\"" + *url + "\" is not an http:// or https:// URL");
+    else if (!url->starts_with("https://") && !loopback_url(*url))
+      k.error_at("api_url", "\"" + *url +
+                                "\" is not https://: the API token would cross the network in "
+                                "clear; plain http:// is accepted only for a loopback test server");
     b.api_url = *url;
+    while (b.api_url.ends_with('/')) b.api_url.pop_back();
   }
+  if (auto ca = k.text("ca_file", false, "an absolute path to a PEM CA file")) {
+    if (!ca->starts_with('/')) k.error_at("ca_file", "\"" + *ca + "\" is not an absolute path");
+    b.ca_file = *ca;
+  }
+  k.duration("switch_timeout", b.switch_timeout, 1h);
+  k.duration("poll_interval", b.poll_interval, 1min);
 }
 
 void read_command_keys(backend_keys k, command_backend& b) {

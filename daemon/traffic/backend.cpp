@@ -1,6 +1,7 @@
 #include "daemon/traffic/backend.hpp"
 
 #include "daemon/traffic/command_backend.hpp"
+#include "daemon/traffic/digitalocean_backend.hpp"
 #include "daemon/traffic/fanout_backend.hpp"
 #include "daemon/traffic/haproxy_backend.hpp"
 #include "daemon/traffic/nginx_backend.hpp"
@@ -18,7 +19,9 @@ std::unique_ptr<backend> make_one(const daemon::app_config& app,
     return std::make_unique<command_backend>(app, *c, runner);
   if (const auto* h = std::get_if<daemon::haproxy_backend>(&lb.backend))
     return std::make_unique<haproxy_backend>(app, *h, runner);
-  return nullptr;  // digitalocean comes with its own backend
+  if (const auto* d = std::get_if<daemon::digitalocean_backend>(&lb.backend))
+    return std::make_unique<digitalocean_backend>(app, *d);
+  return nullptr;
 }
 
 }  // namespace

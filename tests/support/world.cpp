@@ -12,6 +12,7 @@
 
 #include "tests/support/ports.hpp"
 #include "tests/support/sse.hpp"
+#include "tests/support/tls_certificate.hpp"
 
 namespace bluegreen::testing {
 
@@ -121,6 +122,8 @@ world::world(world_options options) : options_(std::move(options)) {
     std::filesystem::permissions(dir_ / script, std::filesystem::perms::owner_all);
   if (options_.haproxy) {
     start_haproxy();
+  } else if (options_.digitalocean) {
+    start_digitalocean();
   } else {
     start_nginx("nginx", nginx_, lb_port_);
   }
@@ -158,7 +161,44 @@ world::~world() {
     haproxy_->wait_exit(10s);
   }
   haproxy_.reset();
+  digitalocean_.reset();
   apps_.clear();
+}
+
+void world::start_digitalocean() {
+  std::filesystem::create_directories(dir_ / "do-tls");
+  auto cert = make_self_signed(dir_ / "do-tls", "api", {"localhost"}, {"127.0.0.1"});
+  dir_.write("do-token", "dop_v1_" + std::to_string(::getpid()) + "f00dfeedc0ffee\n");
+  std::string port = std::to_string(app_port_);
+  digitalocean_ = std::make_unique<child_process>(std::vector<std::string>{
+      BLUEGREEN_DO_TEST_SERVER, "--certificate", cert.certificate.string(), "--key",
+      cert.key.string(), "--token-file", (dir_ / "do-token").string(), "--reserved-ip",
+      "127.0.0.1", "--forward", "127.0.0.1:0", "--droplet",
+      std::to_string(kBlueDroplet) + "=127.0.0.2:" + port + "=blue-production", "--droplet",
+      std::to_string(kGreenDroplet) + "=127.0.0.3:" + port + "=green-production", "--droplet",
+      "3164446=127.0.0.4:" + port + "=staging", "--assigned",
+      std::to_string(kBlueDroplet), "--action-time",
+      std::to_string(options_.digitalocean_action_ms)});
+  auto line = digitalocean_->wait_for_stdout("digitalocean-test-server:", 20s);
+  if (!line)
+    throw std::runtime_error("the DigitalOcean test server did not start: " +
+                             digitalocean_->stderr_text());
+  std::smatch m;
+  std::regex_search(*line, m,
+                    std::regex("api https://127\\.0\\.0\\.1:([0-9]+) control "
+                               "http://127\\.0\\.0\\.1:([0-9]+) .* forward 127\\.0\\.0\\.1:([0-9]+)"));
+  if (m.size() != 4) throw std::runtime_error("unexpected test server line: " + *line);
+  digitalocean_api_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+  digitalocean_control_port_ = static_cast<std::uint16_t>(std::stoi(m[2]));
+  lb_port_ = static_cast<std::uint16_t>(std::stoi(m[3]));
+}
+
+json world::digitalocean(const std::string& method, const std::string& path,
+                         const std::string& body) {
+  auto r = http_request(digitalocean_control_port_, method, path, "", body);
+  if (!r || r->status != 200)
+    throw std::runtime_error("test server control " + path + ": " + (r ? r->body : "no answer"));
+  return json::parse(r->body);
 }
 
 void world::start_apps(const std::vector<std::string>& hosts) {
@@ -330,6 +370,16 @@ std::string world::config_text(const world_options& o) const {
                 "  green_servers = [\"green1\", \"green2\", \"green3\"]\n"
                 "  state_file = \"" + r + "/haproxy/state/demo\"\n" +
                 (o.haproxy_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string())
+      : o.digitalocean
+          ? "  [app.traffic]\n  backend = \"digitalocean\"\n"
+            "  reserved_ip = \"" + o.digitalocean_reserved_ip + "\"\n"
+            "  token = { file = \"" + r + "/do-token\" }\n"
+            "  blue_droplet_id = " + std::to_string(kBlueDroplet) + "\n"
+            "  green_droplet_id = " + std::to_string(kGreenDroplet) + "\n"
+            "  api_url = \"https://127.0.0.1:" + std::to_string(digitalocean_api_port_) + "\"\n"
+            "  ca_file = \"" + r + "/do-tls/api.crt\"\n"
+            "  poll_interval = \"" + o.digitalocean_poll_interval + "\"\n"
+            "  switch_timeout = \"" + o.digitalocean_switch_timeout + "\"\n"
       : o.command_backend
           ? "  [app.traffic]\n  backend = \"command\"\n"
             "  switch_command = \"" + r + "/route.sh {colour}\"\n"

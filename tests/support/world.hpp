@@ -55,6 +55,15 @@ struct world_options {
   // upstream file; the marker file nginx2-test-fails fails lb2's `nginx -t`.
   // With nginx_over_ssh, lb2 is reached over SSH.
   bool two_nginx = false;
+  // Route with the digitalocean backend: the DigitalOcean test server holds
+  // the reserved IP (127.0.0.1:lb_port(), forwarded to blue's 127.0.0.2 or
+  // green's 127.0.0.3) instead of nginx.
+  bool digitalocean = false;
+  unsigned digitalocean_action_ms = 300;
+  std::string digitalocean_switch_timeout = "20s";
+  std::string digitalocean_poll_interval = "100ms";
+  // The reserved IP the daemon asks for (the test server holds 127.0.0.1).
+  std::string digitalocean_reserved_ip = "127.0.0.1";
 };
 
 class world {
@@ -134,6 +143,14 @@ class world {
   void reload_haproxy();
   std::filesystem::path haproxy_state_file() const { return dir_ / "haproxy/state/demo"; }
 
+  // The DigitalOcean test server's control interface (digitalocean only):
+  // GET /state, POST /faults, /assign, /settings, /release, /clear-log.
+  nlohmann::json digitalocean(const std::string& method, const std::string& path,
+                              const std::string& body = "");
+  static constexpr std::int64_t kBlueDroplet = 3164444;
+  static constexpr std::int64_t kGreenDroplet = 3164445;
+  std::filesystem::path digitalocean_token_file() const { return dir_ / "do-token"; }
+
  private:
   void start_apps(const std::vector<std::string>& hosts);
   void start_nginx(const std::string& name, std::unique_ptr<child_process>& nginx,
@@ -148,6 +165,10 @@ class world {
   std::unique_ptr<test_sshd> sshd_;
   std::vector<std::unique_ptr<child_process>> apps_;
   std::unique_ptr<child_process> nginx_;
+  void start_digitalocean();
+  std::unique_ptr<child_process> digitalocean_;
+  std::uint16_t digitalocean_api_port_ = 0;
+  std::uint16_t digitalocean_control_port_ = 0;
   std::unique_ptr<child_process> nginx2_;  // with two_nginx
   std::unique_ptr<child_process> haproxy_;
   std::unique_ptr<child_process> daemon_;
