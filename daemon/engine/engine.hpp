@@ -227,7 +227,8 @@ class engine {
   boost::asio::awaitable<void> run_switch(std::shared_ptr<const daemon::config> cfg,
                                           std::int64_t id, std::string app_name,
                                           traffic::routing from, traffic::routing to,
-                                          bool recheck);
+                                          bool recheck,
+                                          std::optional<health_ahead> ahead = std::nullopt);
   boost::asio::awaitable<void> run_task_operation(std::shared_ptr<const daemon::config> cfg,
                                                   std::int64_t id, std::string app_name,
                                                   std::string task, daemon::colour on);

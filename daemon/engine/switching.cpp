@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,6 +23,7 @@
 namespace bluegreen::engine {
 
 namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
 using daemon::colour;
 
 asio::awaitable<result<storage::operation_record>> engine::switch_traffic(std::string app_name,
@@ -51,7 +53,25 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   if (!begun) co_return begun.error();
   id = begun.value().id;
 
-  auto now = co_await traffic_.establish(*app, req.force, id);
+  // The colours the switch will give traffic to, as far as the record
+  // says: their health is checked while what serves is established, not
+  // after it. If the load balancer says otherwise, the switch checks again.
+  std::vector<colour> likely_gaining;
+  if (const stored_app* known = stored_.find(app_name); known && known->state.live) {
+    auto recorded =
+        traffic::routing::decode(known->state.routing.value_or(*known->state.live + ":100"));
+    if (recorded) {
+      traffic::routing likely = switch_target(*recorded, req.to, req.weights);
+      for (const auto& [c, share] : likely.weights)
+        if (!recorded->weights.count(c)) likely_gaining.push_back(c);
+    }
+  }
+  auto establishing = traffic_.establish(*app, req.force, id);
+  auto checking = traffic_.check_ahead(id, *app, likely_gaining);
+  auto both = std::move(establishing) && std::move(checking);
+  auto established = co_await std::move(both);
+  auto now = std::move(std::get<0>(established));
+  auto ahead = std::move(std::get<1>(established));
   traffic::routing from;
   if (now) {
     from = now.value().routing;
@@ -73,7 +93,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   // Read before the hand-over: from here on the operation is the
   // supervisor's, and a failure here must not end it a second time.
   auto accepted = *operation(id);
-  supervise(id, run_switch(cfg, id, app_name, from, to, true));
+  supervise(id, run_switch(cfg, id, app_name, from, to, true, std::move(ahead)));
   co_return accepted;
 }
 
@@ -113,9 +133,10 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
 
 asio::awaitable<void> engine::run_switch(std::shared_ptr<const daemon::config> cfg, std::int64_t id,
                                          std::string app_name, traffic::routing from,
-                                         traffic::routing to, bool recheck) {
+                                         traffic::routing to, bool recheck,
+                                         std::optional<health_ahead> ahead) {
   const daemon::app_config& app = *cfg->find_app(app_name);
-  auto error = co_await traffic_.change(id, app, from, to, recheck);
+  auto error = co_await traffic_.change(id, app, from, to, recheck, std::move(ahead));
   if (error) {
     finish(id, operation_state::failed, *error);
     co_return;

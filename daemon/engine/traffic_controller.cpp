@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -120,11 +122,32 @@ asio::awaitable<result<serving>> traffic_controller::establish(
   co_return now;
 }
 
-asio::awaitable<std::optional<failure>> traffic_controller::change(std::int64_t id,
-                                                                    const daemon::app_config& app,
-                                                                    traffic::routing from,
-                                                                    traffic::routing to,
-                                                                    bool recheck) {
+asio::awaitable<health_ahead> traffic_controller::check_ahead(std::int64_t id,
+                                                             const daemon::app_config& app,
+                                                             std::vector<colour> colours) {
+  health_ahead seen;
+  if (colours.empty()) co_return seen;
+  auto stored = storage::app_state_repository(db_).find(app.name);
+  for (colour c : colours) {
+    std::string url = app.colour_of(c).url;
+    auto values = values_of(app, c, stored ? state_of(*stored, c) : storage::colour_record{});
+    std::function<void(const std::string&)> progress = [this, id](const std::string& line) {
+      ops_.event(id, line);
+    };
+    auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
+    seen.checked.push_back(c);
+    if (!checked) {
+      seen.failing = c;
+      seen.why = checked.error().message;
+      break;
+    }
+  }
+  co_return seen;
+}
+
+asio::awaitable<std::optional<failure>> traffic_controller::change(
+    std::int64_t id, const daemon::app_config& app, traffic::routing from, traffic::routing to,
+    bool recheck, std::optional<health_ahead> ahead) {
   auto backend = backend_for(app);
   if (!backend)
     co_return operation_failure(
@@ -136,24 +159,32 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(std::int64_t 
   storage::app_state_repository states(db_);
   auto stored = states.find(app.name);
 
-  // 1. The target must be healthy now, not only when it was verified.
+  // 1. The target must be healthy now, not only when it was verified. Its
+  // health is written with the intent below (one commit), and only if it
+  // changed.
+  std::vector<colour> now_healthy;
   if (recheck && stored) {
-    for (const auto& [c, share] : to.weights) {
-      if (from.weights.count(c)) continue;
-      std::string url = app.colour_of(c).url;
-      auto values = values_of(app, c, state_of(*stored, c));
-      std::function<void(const std::string&)> progress = [this, id](const std::string& line) {
-        ops_.event(id, line);
-      };
-      auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
-      if (!checked) {
-        states.set_health(app.name, to_string(c), "failing");
-        co_return operation_failure("unhealthy", std::string(to_string(c)) +
-                                                     " is not healthy: " + checked.error().message +
-                                                     ". Traffic stays on " + from.describe());
-      }
-      states.set_health(app.name, to_string(c), "ok");
+    std::vector<colour> gaining;
+    for (const auto& [c, share] : to.weights)
+      if (!from.weights.count(c)) gaining.push_back(c);
+    health_ahead seen;
+    if (ahead && ahead->checked == gaining) {
+      seen = std::move(*ahead);
+    } else if (ahead && ahead->failing && ahead->checked.size() <= gaining.size() &&
+               std::equal(ahead->checked.begin(), ahead->checked.end(), gaining.begin())) {
+      seen = std::move(*ahead);  // it stopped at the first that failed
+    } else {
+      seen = co_await check_ahead(id, app, gaining);
     }
+    if (seen.failing) {
+      colour c = *seen.failing;
+      states.set_health(app.name, to_string(c), "failing");
+      co_return operation_failure("unhealthy", std::string(to_string(c)) +
+                                                   " is not healthy: " + seen.why +
+                                                   ". Traffic stays on " + from.describe());
+    }
+    for (colour c : seen.checked)
+      if (state_of(*stored, c).health != std::optional<std::string>("ok")) now_healthy.push_back(c);
   }
 
   // 2. A durable intent, so a crash from here on is reconciled at start-up.
@@ -164,6 +195,7 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(std::int64_t 
   std::int64_t intent = 0;
   {
     storage::transaction tx(db_);
+    for (colour c : now_healthy) states.set_health(app.name, to_string(c), "ok");
     intent = intents.create(app.name, id, from_colour, to_string(main_colour(to)), to.encode());
     ops_.event(id, "switching " + app.name + " from " + from.describe() + " to " + to.describe());
     tx.commit();
@@ -178,7 +210,10 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(std::int64_t 
     traffic::log_fn quiet;
     auto now = co_await backend->current(quiet);
     if (now) states.set_routing(app.name, to_string(main_colour(*now)), now->encode());
-    co_return operation_failure("backend_failed",
+    // The backend's own code (servers_not_up, action_errored, ...) says
+    // more than backend_failed to a client that acts on it.
+    std::string code = routed.error().code.empty() ? "backend_failed" : routed.error().code;
+    co_return operation_failure(code,
                                 "the " + std::string(app.traffic.backend_name()) +
                                     " backend failed: " + routed.error().message,
                                 routed.error().detail);

@@ -16,6 +16,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "daemon/config.hpp"
 #include "daemon/engine/result.hpp"
@@ -51,6 +53,13 @@ struct serving {
   bool split = false;        // a weighted split (canary) is in place
 };
 
+// What a health check of the colours a change gives traffic to found.
+struct health_ahead {
+  std::vector<daemon::colour> checked;    // in the order asked
+  std::optional<daemon::colour> failing;  // the first that failed; not checked further
+  std::string why;                        // its failure, for people
+};
+
 class traffic_controller {
  public:
   traffic_controller(boost::asio::io_context& io, storage::database& db, ssh::runner& runner,
@@ -72,14 +81,19 @@ class traffic_controller {
   // Lines worth keeping go to operation `log_to`'s log.
   boost::asio::awaitable<result<serving>> establish(const daemon::app_config& app, bool force,
                                                     std::optional<std::int64_t> log_to);
+  // Checks the health of `colours` of the app now (each check once, its
+  // lines in operation `id`'s log). A switch runs it beside establish(), so
+  // that the two do not wait for each other.
+  boost::asio::awaitable<health_ahead> check_ahead(std::int64_t id, const daemon::app_config& app,
+                                                   std::vector<daemon::colour> colours);
   // Moves the app's traffic from `from` to `to` for operation `id` (health
   // re-check of a colour that gets traffic when `recheck`, durable intent,
-  // backend, confirmation through public_url, record). Returns why it
-  // failed, or nothing on success.
-  boost::asio::awaitable<std::optional<failure>> change(std::int64_t id,
-                                                        const daemon::app_config& app,
-                                                        traffic::routing from, traffic::routing to,
-                                                        bool recheck);
+  // backend, confirmation through public_url, record). A re-check already
+  // made for exactly those colours (`ahead`) is not made again. Returns why
+  // it failed, or nothing on success.
+  boost::asio::awaitable<std::optional<failure>> change(
+      std::int64_t id, const daemon::app_config& app, traffic::routing from, traffic::routing to,
+      bool recheck, std::optional<health_ahead> ahead = std::nullopt);
   // After a restart: records what the load balancer routes to, resolves the
   // switch intents a crash left and re-applies their routing. A failure
   // means the load balancer could not be read (the record stays).

@@ -117,7 +117,7 @@ TEST(DigitalOcean, RefusedTokenFailsTheSwitchSayingSoWithoutTheToken) {
 
   auto failed = w.switch_to();
   EXPECT_EQ(failed["state"], "failed");
-  EXPECT_EQ(failed["error_code"], "backend_failed");
+  EXPECT_EQ(failed["error_code"], "unauthorized");
   std::string error = failed["error"];
   EXPECT_NE(error.find("DigitalOcean refused the API token in the file"), std::string::npos)
       << error;

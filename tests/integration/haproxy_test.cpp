@@ -162,7 +162,7 @@ TEST(Haproxy, ATargetWhoseServersAreNotUpIsRefusedAndTrafficStays) {
     EXPECT_NE(error.find(part), std::string::npos) << part << " in: " << error;
   EXPECT_EQ(error.find("green1"), std::string::npos) << error;
   auto got = w.api("GET", "/api/v1/deployments/" + std::to_string(refused["id"].get<int>()));
-  EXPECT_EQ(got.body["operation"]["error_code"], "backend_failed") << got.body.dump();
+  EXPECT_EQ(got.body["operation"]["error_code"], "servers_not_up") << got.body.dump();
   EXPECT_EQ(weights(runtime_state(w)), kAllBlue);
   EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
 
