@@ -25,7 +25,8 @@ constexpr int kReloadFailed = 92;
 
 // Runs one operator command on this machine; false when it did not exit 0.
 // Its stderr (and stdout) lines are appended to `output`.
-bool run_here(const std::string& command, std::vector<std::string>& output) {
+bool run_here(const std::string& command, std::vector<std::string>& output,
+              int* exit_code = nullptr) {
   ssh::job j;
   j.command = command;
   j.timeout = std::chrono::seconds(60);
@@ -35,6 +36,7 @@ bool run_here(const std::string& command, std::vector<std::string>& output) {
   };
   auto r = ssh::execute_local(j, *cancel, keep);
   if (r.error != ssh::error_kind::none) output.push_back(r.summary());
+  if (exit_code) *exit_code = r.exit_code.value_or(-1);
   return r.ok();
 }
 
@@ -110,7 +112,9 @@ route_run nginx_backend::route_here(const std::string& text) const {
     if (!read) return failed(kWriteFailed, read.error().message);
     before = std::move(read.value());
   }
-  if (auto written = daemon::replace_file(f, text); !written)
+  // The file is made durable after the reload: a switch waits for the
+  // disk once, not before nginx sees the new file.
+  if (auto written = daemon::replace_file(f, text, daemon::durability::later); !written)
     return failed(kWriteFailed, written.error().message);
   auto restore = [&] {
     if (before)
@@ -118,17 +122,23 @@ route_run nginx_backend::route_here(const std::string& text) const {
     else
       std::filesystem::remove(f);
   };
+  // The test and the reload in one shell: one process started, not two.
   std::vector<std::string> output;
-  if (!run_here(settings_.test_command, output)) {
+  std::string both = "{ " + settings_.test_command + "\n} || exit " + std::to_string(kTestFailed) +
+                     "\n{ " + settings_.reload_command + "\n} || exit " +
+                     std::to_string(kReloadFailed) + "\n";
+  int code = 0;
+  if (!run_here(both, output, &code)) {
     restore();
+    if (code == kReloadFailed) {
+      std::vector<std::string> ignored;
+      run_here(settings_.reload_command, ignored);
+      return failed(kReloadFailed, last_lines(output));
+    }
     return failed(kTestFailed, last_lines(output));
   }
-  if (!run_here(settings_.reload_command, output)) {
-    restore();
-    std::vector<std::string> ignored;
-    run_here(settings_.reload_command, ignored);
-    return failed(kReloadFailed, last_lines(output));
-  }
+  if (auto synced = daemon::sync_file(f); !synced)
+    return failed(kWriteFailed, synced.error().message);
   auto after = daemon::read_file_text(f);
   if (!after) return failed(kWriteFailed, after.error().message);
   run.file = std::move(after.value());
