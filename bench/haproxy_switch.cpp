@@ -18,42 +18,20 @@
 #include <stdexcept>
 #include <thread>
 
+#include "bench/switch_figures.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/world.hpp"
 
 namespace {
 
 using namespace bluegreen::testing;
-using clock_type = std::chrono::steady_clock;
+using namespace bluegreen::bench;
 using nlohmann::json;
 
-double ms_since(clock_type::time_point t) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
-}
-
-struct stats {
-  double median = 0, p99 = 0;
-};
-
-stats summarise(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  stats s;
-  s.median = v[v.size() / 2];
-  s.p99 = v[std::min(v.size() - 1, static_cast<size_t>(v.size() * 0.99))];
-  return s;
-}
-
-// Polls through HAProxy every 0.2 ms until `identity` answers; the pause
-// leaves the cores to the switch it measures, the same for both ways.
+// Polls through the load balancer until `identity` answers.
 void wait_for(world& w, const std::string& identity) {
-  auto end = clock_type::now() + std::chrono::seconds(30);
-  while (w.through_lb("/hostname") != identity) {
-    if (clock_type::now() > end) throw std::runtime_error("HAProxy never answered " + identity);
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  bluegreen::bench::wait_for(w, identity, std::chrono::microseconds(200), "HAProxy");
 }
-
-std::string other(const std::string& c) { return c == "blue" ? "green" : "blue"; }
 
 // Where a switch's time goes, from the daemon's own records.
 struct phases {
@@ -114,43 +92,6 @@ double by_hand_once(world& w, const std::string& to) {
   return ms_since(start);
 }
 
-struct load_result {
-  long requests = 0;
-  long failures = 0;  // non-2xx/3xx answers plus socket errors
-};
-
-load_result under_load(world& w, bool keep_alive, const std::function<void()>& work) {
-  std::vector<std::string> argv = {"/usr/bin/wrk",
-                                   "-t",
-                                   "2",
-                                   "-c",
-                                   "16",
-                                   "-d",
-                                   "300s",
-                                   "http://127.0.0.1:" + std::to_string(w.lb_port()) + "/hostname"};
-  if (!keep_alive) {
-    argv.push_back("-H");
-    argv.push_back("Connection: close");
-  }
-  child_process wrk(argv);
-  wrk.wait_for_stdout("Running", std::chrono::seconds(10));
-  work();
-  wrk.signal(SIGINT);
-  wrk.wait_exit(std::chrono::seconds(30));
-  std::string out = wrk.stdout_text();
-  if (std::getenv("BENCH_VERBOSE")) std::fprintf(stderr, "%s\n", out.c_str());
-  load_result r;
-  std::smatch m;
-  if (std::regex_search(out, m, std::regex("([0-9]+) requests in"))) r.requests = std::stol(m[1]);
-  if (std::regex_search(out, m, std::regex("Non-2xx or 3xx responses: ([0-9]+)")))
-    r.failures += std::stol(m[1]);
-  if (std::regex_search(
-          out, m,
-          std::regex(
-              "Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)")))
-    r.failures += std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
-  return r;
-}
 
 }  // namespace
 
