@@ -10,7 +10,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,10 +46,6 @@ class database;
 namespace bluegreen::ssh {
 class runner;
 }
-namespace bluegreen::traffic {
-class backend;
-}
-
 namespace bluegreen::engine {
 
 using storage::operation_kind;

@@ -164,7 +164,7 @@ asio::awaitable<void> reality_watcher::look(std::shared_ptr<const daemon::config
       look.routing = current.value();
     } else {
       backend_error = current.error().message;
-      load_balancers_disagree = current.error().code == "load_balancers_disagree";
+      load_balancers_disagree = current.error().code == traffic::kLoadBalancersDisagree;
       backend_output = output_for_log(current.error());
     }
   } else {

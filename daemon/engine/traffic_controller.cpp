@@ -66,7 +66,7 @@ asio::awaitable<result<serving>> traffic_controller::establish(
   if (!current) {
     const auto& why = current.error();
     if (log_to && !why.detail.empty()) ops_.event(*log_to, "load balancer output: " + why.detail);
-    if (why.code == "load_balancers_disagree")
+    if (why.code == traffic::kLoadBalancersDisagree)
       storage::app_state_repository(db_).set_drift(app.name, why.message);
     co_return failure{failure::kind::conflict, "live_unknown",
                       "cannot tell which colour serves " + app.name + ": " + why.message +
@@ -167,15 +167,16 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
     std::vector<colour> gaining;
     for (const auto& [c, share] : to.weights)
       if (!from.weights.count(c)) gaining.push_back(c);
+    // The check made ahead counts when it checked these colours in this
+    // order: all of them, or up to the first that failed.
+    bool covers = ahead && ahead->checked.size() <= gaining.size() &&
+                  (ahead->failing || ahead->checked.size() == gaining.size()) &&
+                  std::equal(ahead->checked.begin(), ahead->checked.end(), gaining.begin());
     health_ahead seen;
-    if (ahead && ahead->checked == gaining) {
+    if (covers)
       seen = std::move(*ahead);
-    } else if (ahead && ahead->failing && ahead->checked.size() <= gaining.size() &&
-               std::equal(ahead->checked.begin(), ahead->checked.end(), gaining.begin())) {
-      seen = std::move(*ahead);  // it stopped at the first that failed
-    } else {
+    else
       seen = co_await check_ahead(id, app, gaining);
-    }
     if (seen.failing) {
       colour c = *seen.failing;
       states.set_health(app.name, to_string(c), "failing");
@@ -278,7 +279,7 @@ asio::awaitable<std::optional<failure>> traffic_controller::reconcile(
   traffic::log_fn quiet;
   auto now = co_await backend->current(quiet);
   bool applied_now = false;  // the routing recorded below was just applied
-  if (!now && now.error().code == "load_balancers_disagree") {
+  if (!now && now.error().code == traffic::kLoadBalancersDisagree) {
     // A crash in the middle of a switch of several load balancers leaves
     // some changed and some not. The interrupted switch changes none: all
     // go back to what served before it.

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "daemon/config.hpp"
 #include "daemon/result.hpp"
@@ -34,6 +35,10 @@ inline daemon::failure backend_failure(std::string code, std::string message,
   return daemon::failure{daemon::failure::kind::internal, std::move(code), std::move(message),
                          std::move(detail)};
 }
+
+// The failure code of reading several load balancers that route apart
+// (fanout_backend): nobody can tell which colour serves.
+inline constexpr std::string_view kLoadBalancersDisagree = "load_balancers_disagree";
 
 // Receives lines worth keeping in the operation's log.
 using log_fn = std::function<void(const std::string&)>;

@@ -134,7 +134,7 @@ asio::awaitable<outcome> fanout_backend::current(log_fn log) {
   std::vector<std::string> each;
   for (std::size_t i = 0; i < seen.size(); ++i)
     each.push_back(members_[i].name + " routes to " + seen[i].value().describe());
-  co_return backend_failure("load_balancers_disagree",
+  co_return backend_failure(std::string(kLoadBalancersDisagree),
                             "the load balancers disagree: " + joined(each, "; "));
 }
 
