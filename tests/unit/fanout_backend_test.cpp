@@ -264,6 +264,28 @@ TEST_F(FanOut, EachLoadBalancerIsShownBesideWhatTheyAgreeOn) {
   EXPECT_EQ(r.each.size(), 3u);
 }
 
+TEST(CurrentEach, OneLoadBalancerIsItsOwnOnlyReading) {
+  test_lb one(kGreen);
+  asio::io_context io;
+  std::optional<readings> seen;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        log_fn quiet;
+        seen = co_await one.current_each(quiet);
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  ASSERT_TRUE(seen);
+  ASSERT_TRUE(seen->combined);
+  EXPECT_EQ(seen->combined.value(), kGreen);
+  ASSERT_EQ(seen->each.size(), 1u);
+  EXPECT_EQ(seen->each[0].value(), kGreen);
+  EXPECT_EQ(one.reads, 1);
+}
+
 TEST_F(FanOut, LoadBalancersChangeAtOnce) {
   auto lb1 = add("lb1", kBlue);
   auto lb2 = add("lb2", kBlue);
