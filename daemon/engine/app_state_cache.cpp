@@ -36,8 +36,10 @@ bool app_state_cache::set_load_balancers(std::string_view app,
                                          std::vector<load_balancer_seen> seen) {
   auto it = load_balancers_.find(app);
   if (it != load_balancers_.end() && it->second == seen) return false;
-  if (it == load_balancers_.end()) it = load_balancers_.emplace(std::string(app), seen).first;
-  else it->second = seen;
+  if (it == load_balancers_.end())
+    it = load_balancers_.emplace(std::string(app), seen).first;
+  else
+    it->second = seen;
   auto shown = apps_.find(app);
   if (shown != apps_.end()) shown->second.load_balancers = std::move(seen);
   ++version_;

@@ -385,7 +385,8 @@ TEST(DigitalOcean, TheExampleConfigurationSwitchesTheReservedIp) {
        "api_url = \"" + w.digitalocean_api_url() + "\"\n  ca_file = \"" +
            w.digitalocean_ca_file().string() + "\""},
   };
-  std::string config = bluegreen::testing::read_file(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
+  std::string config =
+      bluegreen::testing::read_file(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
   for (const auto& [from, to] : rewrites) {
     auto at = config.find(from);
     ASSERT_NE(at, std::string::npos) << "the example no longer has: " << from;
@@ -397,11 +398,11 @@ TEST(DigitalOcean, TheExampleConfigurationSwitchesTheReservedIp) {
                              w.root() / "credentials/digitalocean-token");
   const std::string config_file = (w.root() / "example.toml").string();
 
-  auto checked = bluegreen::testing::run_command(
-      {BLUEGREEN_BINARY, "check-config", "--config", config_file});
+  auto checked =
+      bluegreen::testing::run_command({BLUEGREEN_BINARY, "check-config", "--config", config_file});
   ASSERT_EQ(checked.status, 0) << checked.err;
-  auto created = bluegreen::testing::run_command(
-      {BLUEGREEN_BINARY, "token", "create", "founder", "--scope", "deploy", "--config", config_file});
+  auto created = bluegreen::testing::run_command({BLUEGREEN_BINARY, "token", "create", "founder",
+                                                  "--scope", "deploy", "--config", config_file});
   ASSERT_EQ(created.status, 0) << created.err;
   std::string token = created.out.substr(0, created.out.find('\n'));
 
@@ -439,7 +440,8 @@ TEST(DigitalOcean, TheExampleConfigurationSwitchesTheReservedIp) {
 
   // The founder's first switch: green-production was set up by hand, so
   // bluegreend has no verified release there ("force").
-  auto started = api("POST", "/api/v1/apps/keepthescore/switch", R"({"to": "green", "force": true})");
+  auto started =
+      api("POST", "/api/v1/apps/keepthescore/switch", R"({"to": "green", "force": true})");
   ASSERT_EQ(started.first, 202) << started.second.dump();
   json op = finished(started.second["operation"]["id"]);
   EXPECT_EQ(op["state"], "succeeded") << op.dump() << daemon.stderr_text();

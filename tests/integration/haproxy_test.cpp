@@ -278,8 +278,8 @@ TEST(Haproxy, WhenTheSecondRefusesBothStayOnTheOldColour) {
   std::string log = w.log_text(refused["id"]);
   EXPECT_EQ(refused["state"], "failed") << log;
   std::string error = refused["error"];
-  for (const char* part : {"load balancer lb2 refused", "green3 is in maintenance",
-                           "lb1 was put back to blue"})
+  for (const char* part :
+       {"load balancer lb2 refused", "green3 is in maintenance", "lb1 was put back to blue"})
     EXPECT_NE(error.find(part), std::string::npos) << part << " in: " << error;
   for (int lb : {1, 2}) {
     EXPECT_EQ(weights(w.haproxy_command("show servers state demo", lb)), kAllBlue) << lb;
@@ -299,9 +299,10 @@ TEST(Haproxy, WhenTheSecondRefusesBothStayOnTheOldColour) {
 }
 
 TEST(Haproxy, ALoadBalancerHostWithoutSocatIsNamedWithWhatToInstall) {
-  world w(world_options{
-      .reality_interval = "100ms", .haproxy = true, .haproxy_over_ssh = true,
-      .haproxy_host_without_socat = true});
+  world w(world_options{.reality_interval = "100ms",
+                        .haproxy = true,
+                        .haproxy_over_ssh = true,
+                        .haproxy_host_without_socat = true});
   const std::string why = "socat is not installed on " + w.ssh_host("127.0.0.2") +
                           ": the haproxy backend runs it there to reach the admin socket "
                           "(apt-get install socat)";

@@ -186,8 +186,9 @@ std::string each_view(const json& load_balancers) {
 TEST(LoadBalancers, TheAppViewAndItsEventsShowEachLoadBalancersRouting) {
   world w(world_options{.reality_interval = "100ms", .two_nginx = true});
   http_connection stream("127.0.0.1", w.api_port());
-  stream.send_raw("GET /api/v1/events/stream?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                  w.token() + "\r\n\r\n");
+  stream.send_raw(
+      "GET /api/v1/events/stream?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+      w.token() + "\r\n\r\n");
   auto head = stream.read_reply();
   ASSERT_TRUE(head && head->status == 200);
 

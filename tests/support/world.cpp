@@ -66,7 +66,8 @@ world::world(world_options options) : options_(std::move(options)) {
     std::filesystem::path bin = dir_ / "bin-without-socat";
     std::filesystem::create_directories(bin);
     for (const auto& e : std::filesystem::directory_iterator("/usr/bin"))
-      if (e.path().filename() != "socat") std::filesystem::create_symlink(e.path(), bin / e.path().filename());
+      if (e.path().filename() != "socat")
+        std::filesystem::create_symlink(e.path(), bin / e.path().filename());
     sshd_extra = "Match LocalAddress 127.0.0.2\n    SetEnv PATH=" + bin.string() + "\n";
   }
   sshd_ = std::make_unique<test_sshd>(hosts, "", sshd_extra);
@@ -406,8 +407,9 @@ std::string world::config_text(const world_options& o) const {
             "  reload_command = \"" + r + "/reload.sh\"\n" +
             (o.nginx_over_ssh && !o.two_nginx ? "  host = " + host("127.0.0.2") + "\n" : std::string());
   if (o.haproxy && o.two_haproxy) {
-    traffic = "  [app.traffic]\n  backend = \"haproxy\"\n  backend_name = \"demo\"\n"
-              "  blue_servers = [\"blue1\"]\n  green_servers = [\"green1\", \"green2\", \"green3\"]\n";
+    traffic =
+        "  [app.traffic]\n  backend = \"haproxy\"\n  backend_name = \"demo\"\n"
+        "  blue_servers = [\"blue1\"]\n  green_servers = [\"green1\", \"green2\", \"green3\"]\n";
     for (const std::string name : {"haproxy", "haproxy2"})
       traffic += "  [[app.traffic.load_balancer]]\n  name = \"" +
                  std::string(name == "haproxy" ? "lb1" : "lb2") + "\"\n  socket = \"" + r + "/" +
