@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/duration.hpp"
+#include "daemon/engine/event_data.hpp"
 
 namespace bluegreen::api {
 
@@ -49,6 +50,7 @@ json reality_json(const engine::app_view& view) {
   return {{"routing", optional_json(view.state.observed_routing)},
           {"identity", optional_json(view.state.observed_identity)},
           {"error", optional_json(view.state.observed_error)},
+          {"load_balancers", engine::load_balancers_json(view.load_balancers)},
           {"seen_at", optional_json(view.seen.seen_at)},
           {"drifted", view.state.drifted},
           {"drift_reason", optional_json(view.state.drift_reason)}};

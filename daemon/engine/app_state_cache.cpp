@@ -32,6 +32,21 @@ std::uint64_t app_state_cache::version() {
   return version_;
 }
 
+bool app_state_cache::set_load_balancers(std::string_view app,
+                                         std::vector<load_balancer_seen> seen) {
+  auto it = load_balancers_.find(app);
+  if (it != load_balancers_.end() && it->second == seen) return false;
+  if (it == load_balancers_.end())
+    it = load_balancers_.emplace(std::string(app), seen).first;
+  else
+    it->second = seen;
+  auto shown = apps_.find(app);
+  if (shown != apps_.end()) shown->second.load_balancers = std::move(seen);
+  ++version_;
+  ++heard_;
+  return true;
+}
+
 void app_state_cache::load() {
   std::map<std::string, stored_app, std::less<>> fresh;
   for (auto& state : storage::app_state_repository(db_).all()) {
@@ -42,6 +57,10 @@ void app_state_cache::load() {
     auto it = fresh.find(lock.app);
     if (it == fresh.end()) continue;
     (lock.kind == "manual" ? it->second.manual_lock : it->second.operation_lock) = std::move(lock);
+  }
+  for (auto& [name, app] : fresh) {
+    auto seen = load_balancers_.find(name);
+    if (seen != load_balancers_.end()) app.load_balancers = seen->second;
   }
   apps_ = std::move(fresh);
   ++loads_;

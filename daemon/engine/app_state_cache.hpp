@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/app_state_repository.hpp"
 #include "storage/lock_repository.hpp"
@@ -27,10 +28,23 @@ class database;
 
 namespace bluegreen::engine {
 
+// What the reality loop last saw of one of an app's load balancers: the
+// routing it reports ("green:100"), or why it could not be read.
+struct load_balancer_seen {
+  std::string name;
+  std::optional<std::string> routing;
+  std::optional<std::string> error;
+  bool operator==(const load_balancer_seen&) const = default;
+};
+
 struct stored_app {
   storage::app_record state;
   std::optional<storage::lock_record> operation_lock;
   std::optional<storage::lock_record> manual_lock;
+  // Each load balancer as the reality loop last saw it, in the order of
+  // the configuration; empty before its first look since the start. Kept
+  // in memory only (see set_load_balancers).
+  std::vector<load_balancer_seen> load_balancers;
 };
 
 class app_state_cache {
@@ -55,6 +69,12 @@ class app_state_cache {
   std::uint64_t version();
   // Something beside the stored state changed (the configuration).
   void touch() { ++version_; }
+  // Records what the reality loop saw of each of the app's load balancers.
+  // Not stored: it is a detail of the stored reality (whose routing and
+  // error it explains), read afresh at every look. A change counts as a
+  // change heard, so the next commit reports it as an event. Returns
+  // whether it changed.
+  bool set_load_balancers(std::string_view app, std::vector<load_balancer_seen> seen);
   // How many times the state was loaded (for tests of the cache itself).
   std::uint64_t loads() const { return loads_; }
 
@@ -63,6 +83,7 @@ class app_state_cache {
 
   storage::database& db_;
   std::map<std::string, stored_app, std::less<>> apps_;
+  std::map<std::string, std::vector<load_balancer_seen>, std::less<>> load_balancers_;
   bool stale_ = true;
   std::uint64_t version_ = 0;
   std::uint64_t loads_ = 0;

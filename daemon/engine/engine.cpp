@@ -73,6 +73,7 @@ app_view engine::view_of(const daemon::app_config& app) {
     view.state = stored->state;
     view.operation_lock = stored->operation_lock;
     view.manual_lock = stored->manual_lock;
+    view.load_balancers = stored->load_balancers;
   }
   view.recovering = recovering(app.name);
   view.seen = reality_.seen(app.name);

@@ -62,6 +62,7 @@ struct app_view {
   // operations on it are refused until then.
   bool recovering = false;
   reality_seen seen;
+  std::vector<load_balancer_seen> load_balancers;  // as the reality loop last saw each
 };
 
 struct deploy_request {

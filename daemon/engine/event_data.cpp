@@ -43,6 +43,8 @@ const std::array kFields = {
                    [](const stored_app& a) { return or_null(a.state.observed_identity); }},
     reported_field{"reality.error",
                    [](const stored_app& a) { return or_null(a.state.observed_error); }},
+    reported_field{"reality.load_balancers",
+                   [](const stored_app& a) { return load_balancers_json(a.load_balancers); }},
     reported_field{"blue.ref", [](const stored_app& a) { return or_null(a.state.blue.ref); }},
     reported_field{"blue.sha", [](const stored_app& a) { return or_null(a.state.blue.sha); }},
     reported_field{"blue.deployed_at",
@@ -81,6 +83,14 @@ std::vector<field_change> app_changes(const stored_app& before, const stored_app
     if (old_value != new_value)
       out.push_back({std::string(f.name), std::move(old_value), std::move(new_value)});
   }
+  return out;
+}
+
+nlohmann::json load_balancers_json(const std::vector<load_balancer_seen>& seen) {
+  json out = json::array();
+  for (const auto& lb : seen)
+    out.push_back(
+        {{"name", lb.name}, {"routing", or_null(lb.routing)}, {"error", or_null(lb.error)}});
   return out;
 }
 

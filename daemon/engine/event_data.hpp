@@ -32,6 +32,10 @@ struct field_change {
 // the table's order; empty when none does.
 std::vector<field_change> app_changes(const stored_app& before, const stored_app& after);
 
+// Each load balancer as the reality loop saw it, as the app view and its
+// events show it: [{"name", "routing", "error"}].
+nlohmann::json load_balancers_json(const std::vector<load_balancer_seen>& seen);
+
 // The data of an `app.changed` event: {"changes": [{"field", "old", "new"}]}.
 std::string app_changed_data(const std::vector<field_change>& changes);
 

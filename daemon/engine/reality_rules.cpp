@@ -61,6 +61,24 @@ drift_verdict judge_reality(std::string_view lb, const std::string& identity_url
   return out;
 }
 
+std::vector<load_balancer_seen> load_balancers_seen(const daemon::app_config& app,
+                                                    const std::vector<traffic::outcome>& each,
+                                                    const std::string& missing) {
+  std::vector<load_balancer_seen> out;
+  const auto& lbs = app.traffic.load_balancers;
+  for (std::size_t i = 0; i < lbs.size(); ++i) {
+    load_balancer_seen one{lbs[i].name, std::nullopt, std::nullopt};
+    if (i >= each.size())
+      one.error = missing;
+    else if (each[i])
+      one.routing = each[i].value().encode();
+    else
+      one.error = each[i].error().message;
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
 std::chrono::milliseconds next_look_after(std::chrono::milliseconds interval, unsigned failures) {
   std::chrono::milliseconds longest = std::max(interval, kLongestBackoff);
   std::chrono::milliseconds wait = interval;

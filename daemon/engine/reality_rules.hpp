@@ -17,6 +17,8 @@
 
 #include "daemon/checks/identity_probe.hpp"
 #include "daemon/config.hpp"
+#include "daemon/engine/app_state_cache.hpp"
+#include "daemon/traffic/backend.hpp"
 #include "daemon/traffic/routing.hpp"
 
 namespace bluegreen::engine {
@@ -68,6 +70,13 @@ struct drift_verdict {
 drift_verdict judge_reality(std::string_view lb, const std::string& identity_url,
                             const std::optional<traffic::routing>& recorded,
                             const reality_look& look);
+
+// Each of the app's load balancers as one look read it: `each` holds their
+// readings in the configuration's order. Without readings (no backend),
+// every load balancer shows `missing` as its error.
+std::vector<load_balancer_seen> load_balancers_seen(const daemon::app_config& app,
+                                                    const std::vector<traffic::outcome>& each,
+                                                    const std::string& missing);
 
 // The wait before the next look: `interval`, doubled for each look in a row
 // whose load balancer could not be read, up to kLongestBackoff (or

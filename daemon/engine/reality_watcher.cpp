@@ -157,9 +157,12 @@ asio::awaitable<void> reality_watcher::look(std::shared_ptr<const daemon::config
   std::optional<std::string> backend_error;
   bool load_balancers_disagree = false;
   std::string backend_output;  // for the daemon's log only
+  std::vector<traffic::outcome> each_lb;
   if (auto backend = traffic_.backend_for(app)) {
     traffic::log_fn quiet;
-    auto current = co_await backend->current(quiet);
+    auto read = co_await backend->current_each(quiet);
+    const traffic::outcome& current = read.combined;
+    each_lb = std::move(read.each);
     if (current) {
       look.routing = current.value();
     } else {
@@ -254,7 +257,12 @@ asio::awaitable<void> reality_watcher::look(std::shared_ptr<const daemon::config
   for (colour c : {colour::blue, colour::green})
     if (state_of(now, c).health != health[c]) health_changed.push_back(c);
 
-  if (observed_changed || drift_set || drift_cleared || !health_changed.empty()) {
+  // In memory only; the commit below tells the event stream of it too.
+  bool load_balancers_changed = stored_.set_load_balancers(
+      app_name, load_balancers_seen(app, each_lb, errors.empty() ? "" : errors.front()));
+
+  if (observed_changed || drift_set || drift_cleared || !health_changed.empty() ||
+      load_balancers_changed) {
     storage::app_state_repository states(db_);
     storage::transaction tx(db_);  // one commit for all that changed
     if (observed_changed)

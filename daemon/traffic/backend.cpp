@@ -26,6 +26,12 @@ std::unique_ptr<backend> make_one(const daemon::app_config& app,
 
 }  // namespace
 
+boost::asio::awaitable<readings> backend::current_each(log_fn log) {
+  auto seen = co_await current(std::move(log));
+  readings out{seen, {seen}};
+  co_return out;
+}
+
 std::unique_ptr<backend> make_backend(const daemon::app_config& app, ssh::runner& runner) {
   const auto& lbs = app.traffic.load_balancers;
   // One load balancer is its backend alone: exactly as before there could

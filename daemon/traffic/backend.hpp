@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/config.hpp"
 #include "daemon/result.hpp"
@@ -43,12 +44,23 @@ inline constexpr std::string_view kLoadBalancersDisagree = "load_balancers_disag
 // Receives lines worth keeping in the operation's log.
 using log_fn = std::function<void(const std::string&)>;
 
+// What current() answers, and the reading of each load balancer it was
+// made of, in the order of the app's load balancers.
+struct readings {
+  outcome combined;
+  std::vector<outcome> each;
+};
+
 class backend {
  public:
   virtual ~backend() = default;
   virtual bool supports_weights() const = 0;
   // What traffic goes to now, read from the load balancer itself.
   virtual boost::asio::awaitable<outcome> current(log_fn log) = 0;
+  // current(), with each load balancer's own answer beside it, from the
+  // same reads (the reality loop shows each). A backend of one load
+  // balancer answers its current() as the only one.
+  virtual boost::asio::awaitable<readings> current_each(log_fn log);
   // Routes as `target` says and reads back what the load balancer does now.
   virtual boost::asio::awaitable<outcome> route(routing target, log_fn log) = 0;
 };

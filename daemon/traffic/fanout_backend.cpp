@@ -124,18 +124,28 @@ std::optional<daemon::failure> fanout_backend::failed_reads(const std::vector<ou
       joined(details, "\n"));
 }
 
-asio::awaitable<outcome> fanout_backend::current(log_fn log) {
-  std::vector<std::optional<routing>> reads(members_.size());
-  auto seen = co_await on_each(reads, true, log);
-  if (auto failed = failed_reads(seen, true)) co_return *failed;
+outcome fanout_backend::combined(const std::vector<outcome>& seen) const {
+  if (auto failed = failed_reads(seen, true)) return *failed;
   bool agree = true;
   for (const auto& s : seen) agree = agree && s.value() == seen.front().value();
-  if (agree) co_return seen.front();
+  if (agree) return seen.front();
   std::vector<std::string> each;
   for (std::size_t i = 0; i < seen.size(); ++i)
     each.push_back(members_[i].name + " routes to " + seen[i].value().describe());
-  co_return backend_failure(std::string(kLoadBalancersDisagree),
-                            "the load balancers disagree: " + joined(each, "; "));
+  return backend_failure(std::string(kLoadBalancersDisagree),
+                         "the load balancers disagree: " + joined(each, "; "));
+}
+
+asio::awaitable<outcome> fanout_backend::current(log_fn log) {
+  auto all = co_await current_each(std::move(log));
+  co_return std::move(all.combined);
+}
+
+asio::awaitable<readings> fanout_backend::current_each(log_fn log) {
+  std::vector<std::optional<routing>> reads(members_.size());
+  auto seen = co_await on_each(reads, true, log);
+  readings out{combined(seen), std::move(seen)};
+  co_return out;
 }
 
 asio::awaitable<outcome> fanout_backend::route(routing target, log_fn log) {

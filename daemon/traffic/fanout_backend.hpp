@@ -31,6 +31,7 @@ class fanout_backend final : public backend {
 
   bool supports_weights() const override;
   boost::asio::awaitable<outcome> current(log_fn log) override;
+  boost::asio::awaitable<readings> current_each(log_fn log) override;
   boost::asio::awaitable<outcome> route(routing target, log_fn log) override;
 
  private:
@@ -44,6 +45,10 @@ class fanout_backend final : public backend {
   // were read (a routing of neither colour counts only if `unknown_counts`).
   std::optional<daemon::failure> failed_reads(const std::vector<outcome>& seen,
                                               bool unknown_counts) const;
+
+  // What current() answers from the members' reads: their routing when all
+  // agree, else why not.
+  outcome combined(const std::vector<outcome>& seen) const;
 
   std::vector<member> members_;
 };

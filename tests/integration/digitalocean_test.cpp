@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <thread>
 
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/world.hpp"
 
 namespace {
@@ -352,6 +355,104 @@ TEST(DigitalOcean, CrashBetweenAssignAndCompletionIsReconciledWithTheIp) {
   // interrupted switch recorded no previous colour to roll back to).
   auto back = w.switch_to(R"({"to": "blue", "force": true})");
   EXPECT_EQ(back["state"], "succeeded") << w.log_text(back["id"]);
+  EXPECT_EQ(holder(w), kBlue);
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
+}
+
+// examples/bluegreen.toml as shipped, run against the DigitalOcean test
+// server: the world's two "droplets" (blue-production on 127.0.0.2, green-
+// production on 127.0.0.3, the example's droplet ids) behind the reserved IP
+// 203.0.113.7, which the test server forwards on loopback. Only what must
+// differ on this machine is rewritten, each line on its own below; the
+// token stays a systemd credential, as the example has it.
+TEST(DigitalOcean, TheExampleConfigurationSwitchesTheReservedIp) {
+  world_options options = with_digitalocean();
+  options.digitalocean_reserved_ip = "203.0.113.7";
+  options.digitalocean_held_ip = "203.0.113.7";
+  world w(options);
+  w.kill_daemon();  // the example's daemon takes its place
+
+  const std::string port = std::to_string(w.app_port());
+  const std::vector<std::pair<std::string, std::string>> rewrites = {
+      {R"(listen = "127.0.0.1:8765")", R"(listen = "127.0.0.1:0")"},
+      {R"(state_dir = "/var/lib/bluegreen")",
+       "state_dir = \"" + (w.root() / "example-state").string() + "\""},
+      {R"(public_url = "https://keepthescore.co")",
+       "public_url = \"http://127.0.0.1:" + std::to_string(w.lb_port()) + "\""},
+      {R"(url = "http://10.0.0.2:8000")", "url = \"http://127.0.0.2:" + port + "\""},
+      {R"(url = "http://10.0.0.3:8000")", "url = \"http://127.0.0.3:" + port + "\""},
+      {"# api_url and ca_file point at another API server, for testing only.",
+       "api_url = \"" + w.digitalocean_api_url() + "\"\n  ca_file = \"" +
+           w.digitalocean_ca_file().string() + "\""},
+  };
+  std::string config =
+      bluegreen::testing::read_file(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
+  for (const auto& [from, to] : rewrites) {
+    auto at = config.find(from);
+    ASSERT_NE(at, std::string::npos) << "the example no longer has: " << from;
+    config.replace(at, from.size(), to);
+  }
+  std::ofstream(w.root() / "example.toml") << config;
+  std::filesystem::create_directories(w.root() / "credentials");
+  std::filesystem::copy_file(w.digitalocean_token_file(),
+                             w.root() / "credentials/digitalocean-token");
+  const std::string config_file = (w.root() / "example.toml").string();
+
+  auto checked =
+      bluegreen::testing::run_command({BLUEGREEN_BINARY, "check-config", "--config", config_file});
+  ASSERT_EQ(checked.status, 0) << checked.err;
+  auto created = bluegreen::testing::run_command({BLUEGREEN_BINARY, "token", "create", "founder",
+                                                  "--scope", "deploy", "--config", config_file});
+  ASSERT_EQ(created.status, 0) << created.err;
+  std::string token = created.out.substr(0, created.out.find('\n'));
+
+  bluegreen::testing::child_process daemon(
+      {BLUEGREEN_BINARY, "run", "--config", config_file},
+      {w.marker().assignment(), "CREDENTIALS_DIRECTORY=" + (w.root() / "credentials").string()});
+  auto listening = daemon.wait_for_stderr("listening on", 60s);
+  ASSERT_TRUE(listening) << daemon.stderr_text();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(*listening, m, std::regex("127\\.0\\.0\\.1:([0-9]+)")));
+  auto api_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  ASSERT_TRUE(daemon.wait_for_stderr("recovery finished", 60s)) << daemon.stderr_text();
+  auto api = [&](const std::string& method, const std::string& path, const std::string& body = "") {
+    auto r = bluegreen::testing::http_request(api_port, method, path, token, body);
+    if (!r) throw std::runtime_error(method + " " + path + ": no answer");
+    return std::make_pair(r->status, json::parse(r->body.empty() ? "null" : r->body));
+  };
+  auto finished = [&](std::int64_t id) {
+    json op;
+    eventually(
+        [&] {
+          op = api("GET", "/api/v1/deployments/" + std::to_string(id)).second["operation"];
+          return op["state"] != "running" && op["state"] != "queued";
+        },
+        60s);
+    return op;
+  };
+
+  // The daemon read the reserved IP: blue's droplet holds it.
+  auto [status, app] = api("GET", "/api/v1/apps/keepthescore");
+  ASSERT_EQ(status, 200) << app.dump();
+  EXPECT_EQ(app["live"], "blue") << app.dump();
+  EXPECT_EQ(app["traffic"]["reserved_ip"], "203.0.113.7");
+  EXPECT_EQ(holder(w), kBlue);
+
+  // The founder's first switch: green-production was set up by hand, so
+  // bluegreend has no verified release there ("force").
+  auto started =
+      api("POST", "/api/v1/apps/keepthescore/switch", R"({"to": "green", "force": true})");
+  ASSERT_EQ(started.first, 202) << started.second.dump();
+  json op = finished(started.second["operation"]["id"]);
+  EXPECT_EQ(op["state"], "succeeded") << op.dump() << daemon.stderr_text();
+  EXPECT_EQ(holder(w), kGreen);
+  EXPECT_EQ(w.through_lb("/hostname"), "green-production");
+  EXPECT_EQ(api("GET", "/api/v1/apps/keepthescore").second["live"], "green");
+
+  // And back.
+  auto back = api("POST", "/api/v1/apps/keepthescore/rollback", "{}");
+  ASSERT_EQ(back.first, 202) << back.second.dump();
+  EXPECT_EQ(finished(back.second["operation"]["id"])["state"], "succeeded");
   EXPECT_EQ(holder(w), kBlue);
   EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
 }

@@ -14,6 +14,7 @@
 
 namespace {
 
+using namespace std::chrono_literals;
 using bluegreen::testing::eventually;
 using bluegreen::testing::world;
 using bluegreen::testing::world_options;
@@ -233,6 +234,97 @@ TEST(Haproxy, WeightsChangedByHandOnTheSocketAreShownAsDrift) {
   // Put back: no longer drifted.
   w.haproxy_command("set server demo/blue1 weight 100; set server demo/green1 weight 0");
   ASSERT_TRUE(eventually([&] { return app_view(w)["drifted"] == false; })) << app_view(w).dump();
+}
+
+// Ten answers in a row through load balancer `lb` come from `colour`.
+bool serves(world& w, int lb, const std::string& colour) {
+  return eventually([&] {
+    for (int i = 0; i < 10; ++i)
+      if (w.through_lb("/hostname", lb) != colour + "-production") return false;
+    return true;
+  });
+}
+
+TEST(Haproxy, TwoLoadBalancersSwitchAndRollBackTogether) {
+  world w(world_options{.haproxy = true, .two_haproxy = true});
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
+  auto switched = w.switch_to();
+  std::string log = w.log_text(switched["id"]);
+  ASSERT_EQ(switched["state"], "succeeded") << switched.dump() << log;
+  for (int lb : {1, 2}) {
+    EXPECT_EQ(weights(w.haproxy_command("show servers state demo", lb)), kAllGreen) << lb;
+    EXPECT_TRUE(serves(w, lb, "green")) << lb;
+  }
+  EXPECT_NE(log.find("lb1: haproxy: backend demo weights"), std::string::npos) << log;
+  EXPECT_NE(log.find("lb2: haproxy: backend demo weights"), std::string::npos) << log;
+
+  auto back = w.rollback();
+  ASSERT_EQ(back["state"], "succeeded") << back.dump();
+  for (int lb : {1, 2}) {
+    EXPECT_EQ(weights(w.haproxy_command("show servers state demo", lb)), kAllBlue) << lb;
+    EXPECT_TRUE(serves(w, lb, "blue")) << lb;
+  }
+}
+
+TEST(Haproxy, WhenTheSecondRefusesBothStayOnTheOldColour) {
+  world w(world_options{.haproxy = true, .two_haproxy = true});
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
+  // On lb2 only, one of green's servers is in maintenance: lb2 refuses.
+  w.haproxy_command("set server demo/green3 state maint", 2);
+
+  auto refused = w.switch_to();
+  std::string log = w.log_text(refused["id"]);
+  EXPECT_EQ(refused["state"], "failed") << log;
+  std::string error = refused["error"];
+  for (const char* part :
+       {"load balancer lb2 refused", "green3 is in maintenance", "lb1 was put back to blue"})
+    EXPECT_NE(error.find(part), std::string::npos) << part << " in: " << error;
+  for (int lb : {1, 2}) {
+    EXPECT_EQ(weights(w.haproxy_command("show servers state demo", lb)), kAllBlue) << lb;
+    EXPECT_TRUE(serves(w, lb, "blue")) << lb;
+  }
+  EXPECT_EQ(w.api("GET", "/api/v1/apps/demo").body["live"], "blue");
+
+  // Once lb2's servers are all UP, the switch goes through on both.
+  w.haproxy_command("set server demo/green3 state ready", 2);
+  ASSERT_TRUE(eventually([&] {
+    return server_in(w.haproxy_command("show servers state demo", 2), "green3").op_state == 2;
+  }));
+  auto switched = w.switch_to();
+  EXPECT_EQ(switched["state"], "succeeded") << w.log_text(switched["id"]);
+  EXPECT_TRUE(serves(w, 1, "green"));
+  EXPECT_TRUE(serves(w, 2, "green"));
+}
+
+TEST(Haproxy, ALoadBalancerHostWithoutSocatIsNamedWithWhatToInstall) {
+  world w(world_options{.reality_interval = "100ms",
+                        .haproxy = true,
+                        .haproxy_over_ssh = true,
+                        .haproxy_host_without_socat = true});
+  const std::string why = "socat is not installed on " + w.ssh_host("127.0.0.2") +
+                          ": the haproxy backend runs it there to reach the admin socket "
+                          "(apt-get install socat)";
+  // The reality loop says so...
+  json view;
+  EXPECT_TRUE(eventually(
+      [&] {
+        view = w.api("GET", "/api/v1/apps/demo").body;
+        return view["reality"]["error"].is_string() &&
+               view["reality"]["error"].get<std::string>().find(why) != std::string::npos;
+      },
+      30s))
+      << view.dump();
+  // ...and so does a switch, which changes nothing.
+  auto refused = w.api("POST", "/api/v1/apps/demo/switch", R"({"to": "green"})");
+  EXPECT_EQ(refused.status, 409) << refused.body.dump();
+  EXPECT_NE(refused.body.dump().find(why), std::string::npos) << refused.body.dump();
+  auto forced = w.switch_to(R"({"to": "green", "force": true})");
+  EXPECT_EQ(forced["state"], "failed");
+  EXPECT_NE(forced["error"].get<std::string>().find(why), std::string::npos) << forced.dump();
+  EXPECT_EQ(weights(runtime_state(w)), kAllBlue);
+  EXPECT_EQ(w.through_lb("/hostname"), "blue-production");
 }
 
 }  // namespace

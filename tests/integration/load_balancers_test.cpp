@@ -7,13 +7,17 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/sse.hpp"
 #include "tests/support/world.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using bluegreen::testing::eventually;
+using bluegreen::testing::http_connection;
+using bluegreen::testing::parse_sse;
 using bluegreen::testing::world;
 using bluegreen::testing::world_options;
 using nlohmann::json;
@@ -165,6 +169,79 @@ TEST(LoadBalancers, LoadBalancersThatDisagreeAreShownAndRefuseADeploy) {
       [&] { return w.api("GET", "/api/v1/apps/demo").body["reality"]["error"].is_null(); }, 30s));
   EXPECT_EQ(w.api("GET", "/api/v1/apps/demo").body["drifted"], false);
   EXPECT_EQ(w.deploy("main")["state"], "ready");
+}
+
+// What the app view shows of each load balancer: "lb1 green:100, lb2
+// blue:100" (a load balancer that could not be read shows its error).
+std::string each_view(const json& load_balancers) {
+  std::string out;
+  for (const auto& lb : load_balancers) {
+    out += (out.empty() ? "" : ", ") + lb["name"].get<std::string>() + " ";
+    out += lb["routing"].is_string() ? lb["routing"].get<std::string>()
+                                     : "error: " + lb["error"].dump();
+  }
+  return out;
+}
+
+TEST(LoadBalancers, TheAppViewAndItsEventsShowEachLoadBalancersRouting) {
+  world w(world_options{.reality_interval = "100ms", .two_nginx = true});
+  http_connection stream("127.0.0.1", w.api_port());
+  stream.send_raw(
+      "GET /api/v1/events/stream?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+      w.token() + "\r\n\r\n");
+  auto head = stream.read_reply();
+  ASSERT_TRUE(head && head->status == 200);
+
+  // Both route to blue: each shows it.
+  json view;
+  auto shows = [&](const std::string& each) {
+    return eventually(
+        [&] {
+          view = w.api("GET", "/api/v1/apps/demo").body;
+          return each_view(view["reality"]["load_balancers"]) == each;
+        },
+        30s);
+  };
+  EXPECT_TRUE(shows("lb1 blue:100, lb2 blue:100")) << view["reality"].dump();
+  EXPECT_TRUE(view["reality"]["load_balancers"][0]["error"].is_null()) << view["reality"].dump();
+
+  // lb2 is changed by hand: each one's routing is shown, beside the
+  // combined error and the drift as before.
+  w.route_by_hand(2, "green");
+  EXPECT_TRUE(shows("lb1 blue:100, lb2 green:100")) << view["reality"].dump();
+  EXPECT_TRUE(view["reality"]["routing"].is_null()) << view["reality"].dump();
+  EXPECT_NE(view["reality"]["error"].dump().find("lb1 routes to blue; lb2 routes to green"),
+            std::string::npos)
+      << view["reality"].dump();
+  auto listed = w.api("GET", "/api/v1/apps").body;
+  ASSERT_EQ(listed["apps"].size(), 1u);
+  EXPECT_EQ(listed["apps"][0]["reality"]["load_balancers"], view["reality"]["load_balancers"]);
+
+  // The event stream said so, as it happened.
+  const json apart = json::parse(
+      R"([{"name": "lb1", "routing": "blue:100", "error": null},
+          {"name": "lb2", "routing": "green:100", "error": null}])");
+  auto carries = [&](const json& each) {
+    return [each](const std::string& text) {
+      for (const auto& m : parse_sse(text).messages) {
+        if (m.event != "app.changed" || m.data["app"] != "demo") continue;
+        for (const auto& c : m.data.value("changes", json::array()))
+          if (c["field"] == "reality.load_balancers" && c["new"] == each) return true;
+      }
+      return false;
+    };
+  };
+  EXPECT_TRUE(stream.read_until(carries(apart), 30s)) << stream.received();
+
+  // Routed back by hand, they agree again: both show blue, and so does an
+  // event.
+  w.route_by_hand(2, "blue");
+  EXPECT_TRUE(shows("lb1 blue:100, lb2 blue:100")) << view["reality"].dump();
+  EXPECT_EQ(view["reality"]["routing"], "blue:100") << view["reality"].dump();
+  const json together = json::parse(
+      R"([{"name": "lb1", "routing": "blue:100", "error": null},
+          {"name": "lb2", "routing": "blue:100", "error": null}])");
+  EXPECT_TRUE(stream.read_until(carries(together), 30s)) << stream.received();
 }
 
 }  // namespace

@@ -30,8 +30,11 @@ void make_key(const std::filesystem::path& path) {
   if (r.status != 0) throw std::runtime_error("ssh-keygen failed: " + r.err);
 }
 
-test_sshd::test_sshd(std::vector<std::string> addresses, std::string login_user)
-    : addresses_(std::move(addresses)), login_user_(std::move(login_user)) {
+test_sshd::test_sshd(std::vector<std::string> addresses, std::string login_user,
+                     std::string extra_config)
+    : addresses_(std::move(addresses)),
+      login_user_(std::move(login_user)),
+      extra_config_(std::move(extra_config)) {
   if (geteuid() == 0) std::filesystem::create_directories("/run/sshd");
   make_key(dir_ / "host_ed25519");
   make_key(dir_ / "user_ed25519");
@@ -72,6 +75,7 @@ void test_sshd::start() {
         "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
         "PermitRootLogin prohibit-password\nMaxStartups 200\nMaxSessions 64\n"
         "LogLevel INFO\nPrintMotd no\n";
+    config += extra_config_;
     dir_.write("sshd_config", config);
     std::string known;
     for (const auto& a : addresses_) known += known_hosts_line(a) + "\n";

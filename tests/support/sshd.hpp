@@ -20,8 +20,9 @@ class test_sshd {
   // Listens on every address (e.g. 127.0.0.2 ... 127.0.0.17) on one port.
   // `login_user` (default: the current user) is who the user key logs in
   // as; another user needs sshd to run as root.
+  // `extra_config` goes at the end of sshd_config (Match blocks, say).
   explicit test_sshd(std::vector<std::string> addresses = {"127.0.0.1"},
-                     std::string login_user = "");
+                     std::string login_user = "", std::string extra_config = "");
   ~test_sshd();
 
   std::uint16_t port() const { return port_; }
@@ -47,6 +48,7 @@ class test_sshd {
   temp_dir dir_;
   std::vector<std::string> addresses_;
   std::string login_user_;
+  std::string extra_config_;
   std::uint16_t port_ = 0;
   std::unique_ptr<child_process> process_;
 };

@@ -61,7 +61,16 @@ std::string world::sha_of(const std::string& ref) {
 
 world::world(world_options options) : options_(std::move(options)) {
   std::vector<std::string> hosts = {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"};
-  sshd_ = std::make_unique<test_sshd>(hosts);
+  std::string sshd_extra;
+  if (options_.haproxy_host_without_socat) {
+    std::filesystem::path bin = dir_ / "bin-without-socat";
+    std::filesystem::create_directories(bin);
+    for (const auto& e : std::filesystem::directory_iterator("/usr/bin"))
+      if (e.path().filename() != "socat")
+        std::filesystem::create_symlink(e.path(), bin / e.path().filename());
+    sshd_extra = "Match LocalAddress 127.0.0.2\n    SetEnv PATH=" + bin.string() + "\n";
+  }
+  sshd_ = std::make_unique<test_sshd>(hosts, "", sshd_extra);
 
   // The app's repository: v1 released, main moves on from there.
   std::filesystem::create_directories(dir_ / "work");
@@ -121,7 +130,8 @@ world::world(world_options options) : options_(std::move(options)) {
   for (const char* script : {"reload.sh", "route.sh", "current.sh"})
     std::filesystem::permissions(dir_ / script, std::filesystem::perms::owner_all);
   if (options_.haproxy) {
-    start_haproxy();
+    start_haproxy("haproxy", haproxy_, lb_port_);
+    if (options_.two_haproxy) start_haproxy("haproxy2", haproxy2_, lb2_port_);
   } else if (options_.digitalocean) {
     start_digitalocean();
   } else {
@@ -155,12 +165,13 @@ world::~world() {
     (*nginx)->wait_exit(10s);
     nginx->reset();
   }
-  if (haproxy_) {
+  for (auto* haproxy : {&haproxy_, &haproxy2_}) {
+    if (!*haproxy) continue;
     // SIGTERM to the master stops its workers too.
-    haproxy_->signal(SIGTERM);
-    haproxy_->wait_exit(10s);
+    (*haproxy)->signal(SIGTERM);
+    (*haproxy)->wait_exit(10s);
+    haproxy->reset();
   }
-  haproxy_.reset();
   digitalocean_.reset();
   apps_.clear();
 }
@@ -173,7 +184,7 @@ void world::start_digitalocean() {
   digitalocean_ = std::make_unique<child_process>(std::vector<std::string>{
       BLUEGREEN_DO_TEST_SERVER, "--certificate", cert.certificate.string(), "--key",
       cert.key.string(), "--token-file", (dir_ / "do-token").string(), "--reserved-ip",
-      "127.0.0.1", "--forward", "127.0.0.1:0", "--droplet",
+      options_.digitalocean_held_ip, "--forward", "127.0.0.1:0", "--droplet",
       std::to_string(kBlueDroplet) + "=127.0.0.2:" + port + "=blue-production", "--droplet",
       std::to_string(kGreenDroplet) + "=127.0.0.3:" + port + "=green-production", "--droplet",
       "3164446=127.0.0.4:" + port + "=staging", "--assigned",
@@ -266,53 +277,58 @@ void world::start_nginx(const std::string& name, std::unique_ptr<child_process>&
   }
 }
 
-void world::start_haproxy() {
-  std::string h = (dir_ / "haproxy").string();
+void world::start_haproxy(const std::string& name, std::unique_ptr<child_process>& haproxy,
+                          std::uint16_t& lb_port) {
+  std::string h = (dir_ / name).string();
   std::string root = dir_.path().string();
-  std::filesystem::create_directories(dir_ / "haproxy/state");
+  std::filesystem::create_directories(dir_ / name / "state");
   std::string port = std::to_string(app_port_);
   for (int attempt = 1;; ++attempt) {
-    lb_port_ = free_port({"127.0.0.1"});
-    haproxy_tcp_port_ = free_port({"127.0.0.1"});
+    lb_port = free_port({"127.0.0.1"});
+    // The TCP admin socket is the first HAProxy's.
+    bool first = &haproxy == &haproxy_;
+    if (first) haproxy_tcp_port_ = free_port({"127.0.0.1"});
     std::string servers = "    server blue1 127.0.0.2:" + port + " check inter 100 weight 100\n";
     for (int i = 0; i < 3; ++i)
       servers += "    server green" + std::to_string(i + 1) + " 127.0.0." + std::to_string(3 + i) +
                  ":" + port + " check inter 100 weight 0\n";
     // /world-root names this world, as with nginx.
-    dir_.write("haproxy/haproxy.cfg",
+    dir_.write(name + "/haproxy.cfg",
                "global\n    stats socket " + h + "/admin.sock mode 600 level " +
                options_.haproxy_socket_level + "\n"
-               "    stats socket " + h + "/test.sock mode 600 level admin\n"
-               "    stats socket ipv4@127.0.0.1:" + std::to_string(haproxy_tcp_port_) + " level admin\n"
+               "    stats socket " + h + "/test.sock mode 600 level admin\n" +
+               (first ? "    stats socket ipv4@127.0.0.1:" + std::to_string(haproxy_tcp_port_) +
+                            " level admin\n"
+                      : std::string()) +
                "    server-state-base " + h + "/state\n"
                "defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n"
                "    timeout server 30s\n    load-server-state-from-file local\n"
-               "frontend web\n    bind 127.0.0.1:" + std::to_string(lb_port_) + "\n"
+               "frontend web\n    bind 127.0.0.1:" + std::to_string(lb_port) + "\n"
                "    http-request return status 200 content-type text/plain string \"" + root +
                "\" if { path /world-root }\n    default_backend demo\n"
                "backend demo\n    balance roundrobin\n    server-state-file-name demo\n"
                "    option httpchk GET /health\n" + servers);
-    haproxy_ = std::make_unique<child_process>(
+    haproxy = std::make_unique<child_process>(
         std::vector<std::string>{kHaproxy, "-W", "-f", h + "/haproxy.cfg"});
     bool up = false;
     eventually([&] {
       try {
-        auto r = http_request(lb_port_, "GET", "/world-root");
+        auto r = http_request(lb_port, "GET", "/world-root");
         up = r && r->body == root;
       } catch (const std::exception&) {
       }
-      return up || haproxy_->wait_exit(0ms).has_value();
+      return up || haproxy->wait_exit(0ms).has_value();
     });
     if (up) return;
-    std::string log = haproxy_->stderr_text();
-    haproxy_.reset();
+    std::string log = haproxy->stderr_text();
+    haproxy.reset();
     if (log.find("cannot bind") == std::string::npos || attempt == 5)
       throw std::runtime_error("haproxy did not start: " + log);
   }
 }
 
-std::string world::haproxy_command(const std::string& line) const {
-  std::string path = (dir_ / "haproxy/test.sock").string();
+std::string world::haproxy_command(const std::string& line, int lb) const {
+  std::string path = (dir_ / (lb == 2 ? "haproxy2/test.sock" : "haproxy/test.sock")).string();
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -390,6 +406,15 @@ std::string world::config_text(const world_options& o) const {
             "/error.log -p " + n + " -c " + n + "/nginx.conf\"\n"
             "  reload_command = \"" + r + "/reload.sh\"\n" +
             (o.nginx_over_ssh && !o.two_nginx ? "  host = " + host("127.0.0.2") + "\n" : std::string());
+  if (o.haproxy && o.two_haproxy) {
+    traffic =
+        "  [app.traffic]\n  backend = \"haproxy\"\n  backend_name = \"demo\"\n"
+        "  blue_servers = [\"blue1\"]\n  green_servers = [\"green1\", \"green2\", \"green3\"]\n";
+    for (const std::string name : {"haproxy", "haproxy2"})
+      traffic += "  [[app.traffic.load_balancer]]\n  name = \"" +
+                 std::string(name == "haproxy" ? "lb1" : "lb2") + "\"\n  socket = \"" + r + "/" +
+                 name + "/admin.sock\"\n  state_file = \"" + r + "/" + name + "/state/demo\"\n";
+  }
   if (o.two_nginx) {
     std::string n2 = r + "/nginx2";
     traffic = "  [app.traffic]\n  backend = \"nginx\"\n  upstream_name = \"demo\"\n"

@@ -44,6 +44,9 @@ struct world_options {
   bool haproxy = false;
   // Reach HAProxy's admin socket over SSH (traffic.host), through socat.
   bool haproxy_over_ssh = false;
+  // The load balancer host of haproxy_over_ssh (127.0.0.2) has no socat:
+  // its sessions' PATH holds every command of /usr/bin but socat.
+  bool haproxy_host_without_socat = false;
   // The admin socket as host:port (a second `stats socket` on TCP).
   bool haproxy_tcp_socket = false;
   // The `level` of the unix admin socket the daemon uses.
@@ -64,6 +67,12 @@ struct world_options {
   std::string digitalocean_poll_interval = "100ms";
   // The reserved IP the daemon asks for (the test server holds 127.0.0.1).
   std::string digitalocean_reserved_ip = "127.0.0.1";
+  // The reserved IP the test server holds (its name in the API; it
+  // forwards 127.0.0.1:lb_port() whatever the name).
+  std::string digitalocean_held_ip = "127.0.0.1";
+  // Two HAProxy load balancers (with haproxy), "lb1" and "lb2", each its
+  // own HAProxy on loopback with its own admin socket and state file.
+  bool two_haproxy = false;
 };
 
 class world {
@@ -75,7 +84,7 @@ class world {
   std::filesystem::path host_dir(const std::string& address) const {
     return dir_ / ("hosts/" + address);
   }
-  // Load balancer `lb` (1, or 2 with two_nginx).
+  // Load balancer `lb` (1, or 2 with two_nginx or two_haproxy).
   std::filesystem::path upstream_file(int lb = 1) const {
     return dir_ / (lb == 2 ? "nginx2/upstream.conf" : "nginx/upstream.conf");
   }
@@ -136,8 +145,9 @@ class world {
   // nginx, as an operator would by hand.
   void route_by_hand(int lb, const std::string& colour);
 
-  // HAProxy's reply to one line on its admin socket (with haproxy).
-  std::string haproxy_command(const std::string& line) const;
+  // HAProxy's reply to one line on its admin socket (with haproxy; lb 2
+  // with two_haproxy).
+  std::string haproxy_command(const std::string& line, int lb = 1) const;
   // Reloads HAProxy by hand as systemd's reload does (SIGUSR2 to the
   // master), and returns once a new worker answers.
   void reload_haproxy();
@@ -150,12 +160,19 @@ class world {
   static constexpr std::int64_t kBlueDroplet = 3164444;
   static constexpr std::int64_t kGreenDroplet = 3164445;
   std::filesystem::path digitalocean_token_file() const { return dir_ / "do-token"; }
+  std::string digitalocean_api_url() const {
+    return "https://127.0.0.1:" + std::to_string(digitalocean_api_port_);
+  }
+  std::filesystem::path digitalocean_ca_file() const { return dir_ / "do-tls/api.crt"; }
+  // The port every demo app listens on (on its own address).
+  std::uint16_t app_port() const { return app_port_; }
 
  private:
   void start_apps(const std::vector<std::string>& hosts);
   void start_nginx(const std::string& name, std::unique_ptr<child_process>& nginx,
                    std::uint16_t& port);
-  void start_haproxy();
+  void start_haproxy(const std::string& name, std::unique_ptr<child_process>& haproxy,
+                     std::uint16_t& lb_port);
   std::string git(const std::vector<std::string>& args, const std::filesystem::path& cwd);
   std::string config_text(const world_options& options) const;
 
@@ -171,6 +188,7 @@ class world {
   std::uint16_t digitalocean_control_port_ = 0;
   std::unique_ptr<child_process> nginx2_;  // with two_nginx
   std::unique_ptr<child_process> haproxy_;
+  std::unique_ptr<child_process> haproxy2_;  // with two_haproxy
   std::unique_ptr<child_process> daemon_;
   std::uint16_t app_port_ = 0;
   std::uint16_t lb_port_ = 0;

@@ -105,5 +105,26 @@ TEST_F(AppStateCache, TouchMovesTheVersion) {
   EXPECT_EQ(cache.loads(), 1u);
 }
 
+TEST_F(AppStateCache, EachLoadBalancersViewIsKeptAcrossLoadsAndCountsAsAChange) {
+  app_state_cache cache(*db_);
+  std::uint64_t version = cache.version();
+  std::uint64_t heard = cache.heard();
+  std::vector<load_balancer_seen> seen = {{"lb1", "blue:100", std::nullopt},
+                                          {"lb2", std::nullopt, "cannot reach root@lb2"}};
+  EXPECT_TRUE(cache.set_load_balancers("shop", seen));
+  EXPECT_NE(cache.version(), version);
+  EXPECT_NE(cache.heard(), heard);
+  EXPECT_EQ(cache.find("shop")->load_balancers, seen);
+  EXPECT_TRUE(cache.find("blog")->load_balancers.empty());
+  // The same again is no change.
+  heard = cache.heard();
+  EXPECT_FALSE(cache.set_load_balancers("shop", seen));
+  EXPECT_EQ(cache.heard(), heard);
+  // A write of the stored state loads it again: the view stays.
+  storage::app_state_repository(*db_).set_live("shop", "green");
+  EXPECT_EQ(cache.find("shop")->state.live, "green");
+  EXPECT_EQ(cache.find("shop")->load_balancers, seen);
+}
+
 }  // namespace
 }  // namespace bluegreen::engine

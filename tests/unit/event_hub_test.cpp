@@ -206,6 +206,19 @@ TEST(EventData, EachChangedFieldIsNamedWithItsOldAndNewValue) {
   EXPECT_TRUE(app_changes(after, after).empty());
 }
 
+TEST(EventData, EachLoadBalancersViewIsOneFieldWithItsList) {
+  stored_app before;
+  before.load_balancers = {{"lb1", "blue:100", std::nullopt}, {"lb2", "blue:100", std::nullopt}};
+  stored_app after = before;
+  after.load_balancers[1] = {"lb2", std::nullopt, "cannot reach root@lb2"};
+  auto changes = app_changes(before, after);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].field, "reality.load_balancers");
+  EXPECT_EQ(changes[0].before[1]["routing"], "blue:100");
+  EXPECT_EQ(changes[0].after, json::parse(R"([{"name": "lb1", "routing": "blue:100", "error": null},
+      {"name": "lb2", "routing": null, "error": "cannot reach root@lb2"}])"));
+}
+
 TEST(EventData, BytesThatAreNotUtf8StayValidJsonOnOneLine) {
   storage::operation_record op;
   op.id = 7;

@@ -94,6 +94,16 @@ class FanOut : public ::testing::Test {
   outcome current() {
     return call([](backend& b, log_fn log) { return b.current(log); });
   }
+  // current_each(): what each member answered, beside what current() says.
+  readings current_each() {
+    std::optional<readings> seen;
+    call([&seen](backend& b, log_fn log) -> asio::awaitable<outcome> {
+      auto r = co_await b.current_each(log);
+      seen = r;
+      co_return r.combined;
+    });
+    return std::move(*seen);
+  }
 
   asio::io_context io_;
   std::vector<fanout_backend::member> members_;
@@ -230,6 +240,50 @@ TEST_F(FanOut, AFailedReadNamesTheLoadBalancer) {
   EXPECT_EQ(r.error().code, "backend_failed");
   EXPECT_EQ(r.error().message, "load balancer lb2: cannot reach root@lb2");
   EXPECT_EQ(r.error().detail, "lb2: Connection refused");
+}
+
+TEST_F(FanOut, EachLoadBalancerIsShownBesideWhatTheyAgreeOn) {
+  add("lb1", kBlue);
+  auto lb2 = add("lb2", kBlue);
+  auto lb3 = add("lb3", kBlue);
+  lb2->set(kGreen);
+  lb3->refuse_read = backend_failure("backend_failed", "cannot reach root@lb3");
+  auto r = current_each();
+  ASSERT_EQ(r.each.size(), 3u);
+  EXPECT_EQ(r.each[0].value(), kBlue);
+  EXPECT_EQ(r.each[1].value(), kGreen);
+  EXPECT_EQ(r.each[2].error().message, "cannot reach root@lb3");
+  // The same reads make what current() answers: nothing is read twice.
+  EXPECT_EQ(r.combined.error().message, "load balancer lb3: cannot reach root@lb3");
+  EXPECT_EQ(lb2->reads, 1);
+  lb3->refuse_read.reset();
+  lb2->set(kBlue);
+  r = current_each();
+  ASSERT_TRUE(r.combined);
+  EXPECT_EQ(r.combined.value(), kBlue);
+  EXPECT_EQ(r.each.size(), 3u);
+}
+
+TEST(CurrentEach, OneLoadBalancerIsItsOwnOnlyReading) {
+  test_lb one(kGreen);
+  asio::io_context io;
+  std::optional<readings> seen;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        log_fn quiet;
+        seen = co_await one.current_each(quiet);
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  ASSERT_TRUE(seen);
+  ASSERT_TRUE(seen->combined);
+  EXPECT_EQ(seen->combined.value(), kGreen);
+  ASSERT_EQ(seen->each.size(), 1u);
+  EXPECT_EQ(seen->each[0].value(), kGreen);
+  EXPECT_EQ(one.reads, 1);
 }
 
 TEST_F(FanOut, LoadBalancersChangeAtOnce) {

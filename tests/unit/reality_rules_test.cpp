@@ -152,5 +152,23 @@ TEST(RealityConfig, BadIntervalsAreRefusedSayingWhatToWrite) {
   }
 }
 
+TEST(RealityLoadBalancers, EachIsNamedWithItsRoutingOrWhyItCouldNotBeRead) {
+  daemon::app_config app;
+  app.traffic.load_balancers.resize(2);
+  app.traffic.load_balancers[0].name = "lb1";
+  app.traffic.load_balancers[1].name = "lb2";
+  std::vector<traffic::outcome> each = {
+      traffic::outcome(routing::all_to(colour::green)),
+      traffic::outcome(traffic::backend_failure("backend_failed", "cannot reach root@lb2"))};
+  auto seen = engine::load_balancers_seen(app, each, "unused");
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (engine::load_balancer_seen{"lb1", "green:100", std::nullopt}));
+  EXPECT_EQ(seen[1], (engine::load_balancer_seen{"lb2", std::nullopt, "cannot reach root@lb2"}));
+  // Without a backend to read them, each says why.
+  auto none = engine::load_balancers_seen(app, {}, "not available in this version");
+  ASSERT_EQ(none.size(), 2u);
+  EXPECT_EQ(none[1].error, "not available in this version");
+}
+
 }  // namespace
 }  // namespace bluegreen
