@@ -409,8 +409,17 @@ function card(app, full) {
     alerts(app),
     h('div', { class: 'colours' }, COLOURS.map((c) => colourBlock(app, c, weights))),
     h('p', { class: 'reality' }, seen),
+    eachLoadBalancer(reality),
     running ? h('p', { class: 'running' }, h('a', { href: opHref(running) }, operationText(running) + ' #' + running.id), ' ' + running.state + ' (' + running.actor + ' via ' + running.channel + ')') : null,
     canAct() ? actions(app, running, full) : null);
+}
+
+// With several load balancers, what each one routes to.
+function eachLoadBalancer(reality) {
+  const lbs = reality.load_balancers || [];
+  if (lbs.length < 2) return null;
+  return h('ul', { class: 'lbs', 'aria-label': 'Load balancers' },
+    lbs.map((lb) => h('li', { class: lb.error ? 'alert' : '' }, lb.name + ': ' + (lb.error ? lb.error : 'routes to ' + routingText(lb.routing)))));
 }
 
 function button(key, label, onClick, extra = {}) {
