@@ -18,6 +18,7 @@
 #include "daemon/duration.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/session_service.hpp"
 #include "daemon/ssh/local_command_records.hpp"
 #include "daemon/ssh/runner.hpp"
 #include "daemon/state_dir_lock.hpp"
@@ -120,7 +121,9 @@ int run_service(const command_line& cl) {
   }
   engine::engine& core = *core_owner;
   token_service tokens(*db);
-  api::application app(core, tokens);
+  session_service sessions(*db, tokens);
+  sessions.prune_expired();
+  api::application app(core, tokens, sessions);
 
   api::server_options options;
   options.host = cfg->server.listen_host;
@@ -190,6 +193,18 @@ int run_service(const command_line& cl) {
   };
   flush_tokens();
 
+  // Expired sessions are refused as they come; the rest are removed hourly.
+  asio::steady_timer session_prune(io);
+  std::function<void()> prune_sessions = [&] {
+    session_prune.expires_after(session_service::kPruneInterval);
+    session_prune.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      sessions.prune_expired();
+      prune_sessions();
+    });
+  };
+  prune_sessions();
+
   asio::steady_timer stop_deadline(io);
   bool stopping = false;
   std::function<void()> wait_signal;
@@ -243,6 +258,7 @@ int run_service(const command_line& cl) {
       http.stop();
       watchdog.cancel();
       token_flush.cancel();
+      session_prune.cancel();
       // Running operations may finish within server.stop_timeout; then they
       // are cancelled (what they run on hosts is stopped) and recorded as
       // interrupted.
