@@ -258,3 +258,51 @@ TEST(SessionService, AnExpiredSessionIsRefusedAndRemoved) {
 
 }  // namespace
 }  // namespace bluegreen::api
+
+namespace bluegreen::api {
+namespace {
+
+// Behind a TLS proxy (server.public_url is https): the cookie is Secure,
+// and the proxy's origin is the dashboard's own.
+TEST(SessionBehindTls, TheCookieIsSecureAndThePublicOriginMayAct) {
+  testing::temp_dir dir;
+  std::string text = testing::read_file(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
+  auto at = text.find("[server]\n");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + 9, "public_url = \"https://Deploy.Example.com/\"\n");
+  testing::api_stack stack{dir.write("bluegreen.toml", text)};
+  auto call = [&](const std::string& method, const std::string& target,
+                  std::map<std::string, std::string> headers, const std::string& body) {
+    request req;
+    req.method = method;
+    req.target = target;
+    req.headers = std::move(headers);
+    req.headers.emplace("host", "deploy.example.com");
+    req.body = body;
+    return stack.call(req);
+  };
+  auto signed_in = call("POST", "/api/v1/session", {{"origin", "https://deploy.example.com"}},
+                        json({{"token", stack.deployer}}).dump());
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  std::string set_cookie;
+  for (const auto& [n, v] : signed_in.headers)
+    if (n == "Set-Cookie") set_cookie = v;
+  EXPECT_TRUE(set_cookie.ends_with("; Secure")) << set_cookie;
+  std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+
+  auto locked = call("POST", "/api/v1/apps/keepthescore/lock",
+                     {{"cookie", cookie}, {"origin", "https://deploy.example.com"}},
+                     R"({"reason":"through the proxy"})");
+  EXPECT_EQ(locked.status, 201) << locked.body;
+  auto out = call("DELETE", "/api/v1/session",
+                  {{"cookie", cookie}, {"origin", "https://deploy.example.com"}}, "");
+  EXPECT_EQ(out.status, 204);
+  for (const auto& [n, v] : out.headers) {
+    if (n == "Set-Cookie") {
+      EXPECT_TRUE(v.ends_with("Max-Age=0; Secure")) << v;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bluegreen::api
