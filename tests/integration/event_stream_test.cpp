@@ -192,7 +192,8 @@ namespace {
 // The dashboard's way in, with the real binary: signed in with a token, a
 // deploy started from its own page is recorded as the dashboard's, and its
 // log and the event stream follow with the cookie alone (an EventSource
-// sends cookies, never an Authorization header).
+// sends cookies, never an Authorization header), and signing out ends the
+// stream.
 TEST(EventStream, TheDashboardsSessionDeploysAndFollowsTheLogWithItsCookie) {
   world w;
   w.commit_version("2.0.0");
@@ -235,6 +236,14 @@ TEST(EventStream, TheDashboardsSessionDeploysAndFollowsTheLogWithItsCookie) {
   EXPECT_EQ(finished["channel"], "dashboard");
 
   read_until(*events, op_event("operation.updated", id, "ready"));
+
+  // Signing out ends the open stream too (at its next event or heartbeat).
+  auto out = bluegreen::testing::http_request(w.api_port(), "DELETE", "/api/v1/session", "", "",
+                                              cookie + "Origin: http://127.0.0.1\r\n");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204);
+  EXPECT_EQ(w.switch_to()["state"], "succeeded");
+  EXPECT_TRUE(events->wait_closed(60s));
 }
 
 }  // namespace
