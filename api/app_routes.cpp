@@ -49,8 +49,8 @@ void add_app_routes(router& r, engine::engine& engine, apps_listing& listing) {
           if (reason == body->end() || !reason->is_string())
             co_return error_response(400, "invalid_reason",
                                      "send {\"reason\": \"...\"}: a lock needs a reason");
-          auto locked =
-              engine.lock(ctx.params.at("app"), reason->get<std::string>(), {ctx.actor, "api"});
+          auto locked = engine.lock(ctx.params.at("app"), reason->get<std::string>(),
+                                    {ctx.actor, ctx.channel});
           if (!locked) co_return failure_response(locked.error());
           co_return json_response(
               201, {{"app", ctx.params.at("app")}, {"lock", lock_json(locked.value())}});
@@ -58,7 +58,7 @@ void add_app_routes(router& r, engine::engine& engine, apps_listing& listing) {
 
   r.add(route_spec({"DELETE"}, "/api/v1/apps/{app}/lock").bearer(scope::deploy),
         [&engine](const request&, const call_context& ctx) -> asio::awaitable<response> {
-          auto unlocked = engine.unlock(ctx.params.at("app"), {ctx.actor, "api"});
+          auto unlocked = engine.unlock(ctx.params.at("app"), {ctx.actor, ctx.channel});
           if (!unlocked) co_return failure_response(unlocked.error());
           co_return json_response(
               200, {{"app", ctx.params.at("app")}, {"unlocked", lock_json(unlocked.value())}});
@@ -100,7 +100,7 @@ void add_app_routes(router& r, engine::engine& engine, apps_listing& listing) {
           // co_await expression twice.
           std::string app = ctx.params.at("app");
           engine::deploy_request dr{ref->get<std::string>(), *force};
-          engine::actor who{ctx.actor, "api"};
+          engine::actor who{ctx.actor, ctx.channel};
           auto started = co_await engine.deploy(app, dr, who);
           if (!started) co_return failure_response(started.error());
           co_return accepted(started.value());
@@ -124,7 +124,7 @@ void add_app_routes(router& r, engine::engine& engine, apps_listing& listing) {
           if (!force) co_return error;
           sw.force = *force;
           std::string app = ctx.params.at("app");
-          engine::actor who{ctx.actor, "api"};
+          engine::actor who{ctx.actor, ctx.channel};
           auto started = co_await engine.switch_traffic(app, sw, who);
           if (!started) co_return failure_response(started.error());
           co_return accepted(started.value());
@@ -135,7 +135,7 @@ void add_app_routes(router& r, engine::engine& engine, apps_listing& listing) {
           response error;
           if (!object_body(req, {}, error)) co_return error;
           std::string app = ctx.params.at("app");
-          engine::actor who{ctx.actor, "api"};
+          engine::actor who{ctx.actor, ctx.channel};
           auto started = co_await engine.rollback(app, who);
           if (!started) co_return failure_response(started.error());
           co_return accepted(started.value());
@@ -151,7 +151,7 @@ void add_app_routes(router& r, engine::engine& engine, apps_listing& listing) {
           std::string app = ctx.params.at("app");
           std::string task = ctx.params.at("task");
           engine::task_request tr{*on};
-          engine::actor who{ctx.actor, "api"};
+          engine::actor who{ctx.actor, ctx.channel};
           auto started = co_await engine.run_task(app, task, tr, who);
           if (!started) co_return failure_response(started.error());
           co_return accepted(started.value());

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <exception>
 
-#include "api/bearer_auth.hpp"
 #include "api/error_response.hpp"
+#include "api/request_auth.hpp"
 #include "api/routes.hpp"
 #include "api/target.hpp"
 #include "daemon/engine/engine.hpp"
@@ -16,8 +16,9 @@ namespace bluegreen::api {
 
 namespace asio = boost::asio;
 
-application::application(engine::engine& engine, daemon::token_service& tokens)
-    : engine_(engine), tokens_(tokens) {
+application::application(engine::engine& engine, daemon::token_service& tokens,
+                         daemon::session_service& sessions)
+    : engine_(engine), tokens_(tokens), sessions_(sessions) {
   add_routes();
 }
 
@@ -26,6 +27,7 @@ void application::add_routes() {
   add_app_routes(router_, engine_, apps_listing_);
   add_operation_routes(router_, engine_);
   add_event_routes(router_, engine_);
+  add_session_routes(router_, engine_, sessions_);
 }
 
 std::optional<std::size_t> application::body_limit(const request& head) const {
@@ -48,7 +50,9 @@ asio::awaitable<response> application::handle(const request& req) {
     bool is_api = !target->segments.empty() && target->segments[0] == "api";
     if (is_api) {
       response refused;
-      if (!bearer_token(req, tokens_, refused)) co_return refused;
+      if (!authenticate(req, tokens_, sessions_, site_policy_of(*engine_.current_config()),
+                        daemon::scope::read, refused))
+        co_return refused;
     }
     if (!match.allowed.empty()) {
       std::string allow;
@@ -65,17 +69,22 @@ asio::awaitable<response> application::handle(const request& req) {
   const route_auth& auth = match.found->spec.auth();
   if (auth.what == route_auth::kind::bearer) {
     response refused;
-    auto token = bearer_token(req, tokens_, refused);
-    if (!token) co_return refused;
-    if (!daemon::grants(token->granted, auth.needs)) {
+    auto who = authenticate(req, tokens_, sessions_, site_policy_of(*engine_.current_config()),
+                            auth.needs, refused);
+    if (!who) co_return refused;
+    const daemon::token_info& token = who->token;
+    if (!daemon::grants(token.granted, auth.needs)) {
       co_return error_response(403, "forbidden",
                                "this token has scope '" +
-                                   std::string(daemon::to_string(token->granted)) + "' but " +
+                                   std::string(daemon::to_string(token.granted)) + "' but " +
                                    req.method + " " + target->path + " needs '" +
                                    std::string(daemon::to_string(auth.needs)) + "'");
     }
-    ctx.actor = token->name;
-    ctx.still_allowed = token_still_allowed(req, tokens_, auth.needs);
+    ctx.actor = token.name;
+    ctx.channel = who->channel;
+    ctx.granted = token.granted;
+    ctx.session_expires_at = who->session_expires_at;
+    ctx.still_allowed = std::move(who->still_allowed);
   } else if (auth.what == route_auth::kind::verifier) {
     if (auto refusal = auth.verify(req)) {
       co_return error_response(refusal->status, refusal->code, refusal->message);

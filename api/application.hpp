@@ -1,6 +1,7 @@
 // application turns a request into a response: it checks the target, finds
 // the route, applies the route's auth (none, a bearer token of a scope, or a
-// request verifier) and calls the handler. Every route states its policy
+// request verifier) and calls the handler. Wherever a bearer token is
+// accepted, the dashboard's session cookie is too (api/request_auth). Every route states its policy
 // where it is registered, in add_routes(). Under /api/, a path that names no
 // route still needs a valid token first, so routes are not revealed to
 // anyone without one. Handlers are thin adapters over the engine. No sockets
@@ -23,13 +24,15 @@ class engine;
 }
 namespace bluegreen::daemon {
 class token_service;
+class session_service;
 }
 
 namespace bluegreen::api {
 
 class application {
  public:
-  application(engine::engine& engine, daemon::token_service& tokens);
+  application(engine::engine& engine, daemon::token_service& tokens,
+              daemon::session_service& sessions);
 
   boost::asio::awaitable<response> handle(const request& req);
 
@@ -45,6 +48,7 @@ class application {
 
   engine::engine& engine_;
   daemon::token_service& tokens_;
+  daemon::session_service& sessions_;
   router router_;
   apps_listing apps_listing_;
 };

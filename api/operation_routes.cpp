@@ -34,7 +34,7 @@ void add_operation_routes(router& r, engine::engine& engine) {
           if (!object_body(req, {}, error)) co_return error;
           auto id = id_param(ctx, error);
           if (!id) co_return error;
-          auto cancelled = engine.cancel(*id, {ctx.actor, "api"});
+          auto cancelled = engine.cancel(*id, {ctx.actor, ctx.channel});
           if (!cancelled) co_return failure_response(cancelled.error());
           co_return accepted(cancelled.value());
         });

@@ -17,7 +17,7 @@ void add_public_routes(router& r) {
         });
 
   // The dashboard's files, embedded in the binary. Public: the pages call
-  // the API with a token of their own.
+  // the API with the session cookie their sign-in got.
   r.add(route_spec({"GET"}, "/").public_access(),
         [](const request& req, const call_context&) -> asio::awaitable<response> {
           co_return static_file_response(embedded_files(), "index.html",

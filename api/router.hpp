@@ -30,6 +30,11 @@ struct call_context {
   path_params params;
   std::map<std::string, std::string> query;
   std::string actor;  // token name, or empty for routes without a token
+  // How the caller came, recorded with what it does: "api" for a bearer
+  // token, "dashboard" for a session cookie.
+  std::string channel = "api";
+  daemon::scope granted = daemon::scope::read;    // the caller's scope, on routes with a token
+  std::optional<std::string> session_expires_at;  // when the caller's session ends
   // Whether the request's token still counts (not revoked, scope enough),
   // for streams that outlive the request; empty on routes without a token.
   std::function<bool()> still_allowed;

@@ -12,11 +12,16 @@
 #include <string>
 
 #include "api/event_stream.hpp"
+#include "api/request_auth.hpp"
 #include "api/router.hpp"
 
 namespace bluegreen::engine {
 class engine;
 }
+namespace bluegreen::daemon {
+struct config;
+class session_service;
+}  // namespace bluegreen::daemon
 
 namespace bluegreen::api {
 
@@ -35,5 +40,12 @@ void add_app_routes(router& r, engine::engine& engine, apps_listing& listing);
 void add_operation_routes(router& r, engine::engine& engine);
 // /api/v1/events: the audit log; /api/v1/events/stream: the event stream.
 void add_event_routes(router& r, engine::engine& engine, event_stream_options stream = {});
+// /api/v1/session: the dashboard's sign-in (POST), who is signed in (GET)
+// and sign-out (DELETE).
+void add_session_routes(router& r, engine::engine& engine, daemon::session_service& sessions);
+
+// Where browsers reach the daemon (server.public_url), for the session
+// cookie's Secure attribute and the Origin check.
+site_policy site_policy_of(const daemon::config& cfg);
 
 }  // namespace bluegreen::api

@@ -18,6 +18,7 @@
 
 #include "api/embedded_file.hpp"
 #include "api/error_response.hpp"
+#include "api/security_headers.hpp"
 
 namespace bluegreen::api {
 
@@ -62,13 +63,15 @@ bool is_disconnect(const beast::error_code& ec) {
 }
 
 // The header every response carries, then the handler's own headers (which
-// may replace Cache-Control).
+// may replace Cache-Control), then the security headers, which no handler
+// can weaken.
 template <class Body>
 void set_header(http::response<Body>& out, const response& r, bool keep_alive) {
   out.set(http::field::server, "bluegreend");
   if (!r.content_type.empty()) out.set(http::field::content_type, r.content_type);
   out.set(http::field::cache_control, "no-store");
   for (const auto& [name, value] : r.headers) out.set(name, value);
+  for (const auto& [name, value] : kSecurityHeaders) out.set(name, value);
   out.keep_alive(keep_alive);
 }
 
@@ -219,9 +222,12 @@ void server::impl::refuse_over_cap(tcp::socket& socket) {
                                "the daemon is serving its maximum number of connections "
                                "(server.max_connections); retry later")
                     .body;
-    return "HTTP/1.1 503 Service Unavailable\r\nServer: bluegreend\r\nContent-Type: "
-           "application/json\r\nConnection: close\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string head =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: bluegreend\r\nContent-Type: "
+        "application/json\r\nConnection: close\r\n";
+    for (const auto& [name, value] : kSecurityHeaders)
+      head += std::string(name) + ": " + std::string(value) + "\r\n";
+    return head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }();
   beast::error_code ignored;
   socket.non_blocking(true, ignored);

@@ -57,8 +57,10 @@ std::string_view content_type_of(std::string_view path) {
   return "application/octet-stream";
 }
 
-std::string_view cache_control_of(std::string_view path) {
-  return extension_of(path) == "html" ? "no-cache" : "public, max-age=86400";
+std::string_view cache_control_of(std::string_view) {
+  // Every file: asked again each time (a 304 while it is unchanged), so
+  // after a daemon upgrade no browser runs an old script against the new API.
+  return "no-cache";
 }
 
 const embedded_file* find_static_file(std::span<const embedded_file> files, std::string_view name) {
@@ -100,9 +102,8 @@ response static_file_response(std::span<const embedded_file> files, std::string_
   r.status = 200;
   r.content_type = std::string(content_type_of(file->path));
   r.file = file;
-  // What the dashboard's pages may load: only from this daemon, never in a frame.
-  r.headers.emplace_back("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  // The Content-Security-Policy and the other security headers are added
+  // by the server to every response (api/security_headers.hpp).
   return r;
 }
 

@@ -20,8 +20,8 @@ namespace bluegreen::api {
 // an extension it does not know.
 std::string_view content_type_of(std::string_view path);
 
-// HTML is revalidated on every use, so a new daemon version shows at once;
-// the other files are kept for a day.
+// "no-cache" for every file: revalidated on every use (cheap with the
+// ETag), so a new daemon version's pages and scripts show at once together.
 std::string_view cache_control_of(std::string_view path);
 
 // The embedded file named `name` (relative to the site's root), or nullptr.

@@ -62,6 +62,11 @@ void read_server(error_sink& sink, const toml::table& t, server_config& out) {
   r.duration("read_timeout", out.read_timeout, false, 1h);
   r.duration("write_timeout", out.write_timeout, false, 1h);
   r.duration("stop_timeout", out.stop_timeout, true, 24h);
+  r.duration("session_ttl", out.session_ttl, false, 30 * 24h);
+  if (out.session_ttl < 1min)
+    r.error_at("session_ttl", "\"" + format_duration(out.session_ttl) +
+                                  "\" is too short: a dashboard sign-in needs at least \"1m\"");
+  read_url(r, "public_url", out.public_url, false);
   r.finish();
 }
 

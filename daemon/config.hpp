@@ -38,6 +38,12 @@ struct server_config {
   milliseconds stop_timeout{60'000};
   // HTTP connections served at once; more are refused with 503.
   std::size_t max_connections = 512;
+  // How long a dashboard sign-in lasts.
+  milliseconds session_ttl{12 * 3600 * 1000};
+  // The URL browsers reach the daemon at, when that is not plain http://
+  // to its Host (a TLS proxy in front): its origin is accepted from the
+  // dashboard, and https here makes the session cookie Secure. Empty: none.
+  std::string public_url;
 };
 
 struct ssh_config {

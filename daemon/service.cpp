@@ -18,6 +18,7 @@
 #include "daemon/duration.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/session_service.hpp"
 #include "daemon/ssh/local_command_records.hpp"
 #include "daemon/ssh/runner.hpp"
 #include "daemon/state_dir_lock.hpp"
@@ -41,6 +42,17 @@ ssh::options ssh_options_of(const config& cfg) {
 }
 
 void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+// Runs `work` on the loop every `interval` until `timer` is cancelled.
+void repeat_every(asio::steady_timer& timer, std::chrono::steady_clock::duration interval,
+                  std::function<void()> work) {
+  timer.expires_after(interval);
+  timer.async_wait([&timer, interval, work = std::move(work)](const boost::system::error_code& ec) {
+    if (ec) return;
+    work();
+    repeat_every(timer, interval, work);
+  });
+}
 
 void print_errors(const config_result& loaded) {
   for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
@@ -120,7 +132,9 @@ int run_service(const command_line& cl) {
   }
   engine::engine& core = *core_owner;
   token_service tokens(*db);
-  api::application app(core, tokens);
+  session_service sessions(*db, tokens);
+  sessions.prune_expired();
+  api::application app(core, tokens, sessions);
 
   api::server_options options;
   options.host = cfg->server.listen_host;
@@ -180,15 +194,10 @@ int run_service(const command_line& cl) {
 
   // Requests only note when a token was used; it is written once a minute.
   asio::steady_timer token_flush(io);
-  std::function<void()> flush_tokens = [&] {
-    token_flush.expires_after(token_service::kFlushInterval);
-    token_flush.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      tokens.flush_last_use();
-      flush_tokens();
-    });
-  };
-  flush_tokens();
+  repeat_every(token_flush, token_service::kFlushInterval, [&] { tokens.flush_last_use(); });
+  // Expired sessions are refused as they come; the rest are removed hourly.
+  asio::steady_timer session_prune(io);
+  repeat_every(session_prune, session_service::kPruneInterval, [&] { sessions.prune_expired(); });
 
   asio::steady_timer stop_deadline(io);
   bool stopping = false;
@@ -243,6 +252,7 @@ int run_service(const command_line& cl) {
       http.stop();
       watchdog.cancel();
       token_flush.cancel();
+      session_prune.cancel();
       // Running operations may finish within server.stop_timeout; then they
       // are cancelled (what they run on hosts is stopped) and recorded as
       // interrupted.

@@ -7,7 +7,7 @@
 
 namespace bluegreen::daemon {
 
-std::optional<cached_token> token_cache::find(std::string_view digest) {
+void token_cache::refresh() {
   // Read before loading: a commit that lands between the two shows up as a
   // new version next time, never as a missed change.
   std::int64_t version = db_.data_version();
@@ -21,6 +21,10 @@ std::optional<cached_token> token_cache::find(std::string_view digest) {
     loaded_ = true;
     ++loads_;
   }
+}
+
+std::optional<cached_token> token_cache::find(std::string_view digest) {
+  refresh();
   const cached_token* match = nullptr;
   for (const auto& t : active_) {
     if (t.hash.size() == digest.size() &&
@@ -29,6 +33,13 @@ std::optional<cached_token> token_cache::find(std::string_view digest) {
   }
   if (!match) return std::nullopt;
   return *match;
+}
+
+std::optional<cached_token> token_cache::find_id(std::int64_t id) {
+  refresh();
+  for (const auto& t : active_)
+    if (t.id == id) return t;
+  return std::nullopt;
 }
 
 }  // namespace bluegreen::daemon

@@ -40,12 +40,17 @@ class token_cache {
   // nothing about which token came close. Throws storage::error when the
   // database cannot be read.
   std::optional<cached_token> find(std::string_view digest);
+  // The active token with that id (a session's token: not a secret).
+  std::optional<cached_token> find_id(std::int64_t id);
   // This connection changed the tokens table: load it again on next use.
   void invalidate() { loaded_ = false; }
   // How many times the tokens were loaded (for tests of the cache itself).
   std::uint64_t loads() const { return loads_; }
 
  private:
+  // Loads the active tokens again when another connection changed them.
+  void refresh();
+
   storage::database& db_;
   std::vector<cached_token> active_;
   bool loaded_ = false;

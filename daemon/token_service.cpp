@@ -87,7 +87,14 @@ result<std::string> token_service::create(std::string_view name, scope s, std::s
 
 std::optional<token_info> token_service::verify(std::string_view secret) {
   if (!secret.starts_with(kPrefix) || secret.size() > 256) return std::nullopt;
-  auto found = cache_.find(digest(secret));
+  return used(cache_.find(digest(secret)));
+}
+
+std::optional<token_info> token_service::active(std::int64_t id) {
+  return used(cache_.find_id(id));
+}
+
+std::optional<token_info> token_service::used(const std::optional<cached_token>& found) {
   if (!found) return std::nullopt;
   token_info match;
   match.id = found->id;

@@ -56,6 +56,9 @@ class token_service {
   result<std::string> create(std::string_view name, scope s, std::string_view actor);
   // The token a secret belongs to, when it is active. Reads only.
   std::optional<token_info> verify(std::string_view secret);
+  // The active token with that id, with its current scope (a session's
+  // token); notes its use as verify() does.
+  std::optional<token_info> active(std::int64_t id);
   bool revoke(std::string_view name, std::string_view actor);
   std::vector<token_info> list();
 
@@ -68,6 +71,9 @@ class token_service {
   static constexpr std::chrono::minutes kFlushInterval{1};
 
  private:
+  // The token found, its use noted for flush_last_use().
+  std::optional<token_info> used(const std::optional<cached_token>& found);
+
   storage::database& db_;
   token_cache cache_;
   // Token id -> UTC timestamp of its last use, not yet written.

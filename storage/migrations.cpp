@@ -14,7 +14,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 7> kMigrations = {
+constexpr std::array<std::string_view, 8> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -156,6 +156,18 @@ CREATE TABLE events (
     // keep their message and have no code.
     R"sql(
 ALTER TABLE operations ADD COLUMN error_code TEXT;
+)sql",
+    // 8: the dashboard's sign-in sessions. Only the SHA-256 digest of the
+    // cookie value is kept; a session counts only while its token is active.
+    R"sql(
+CREATE TABLE sessions (
+  id         INTEGER PRIMARY KEY,
+  hash       BLOB NOT NULL UNIQUE,
+  token_id   INTEGER NOT NULL REFERENCES tokens(id),
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
 )sql",
 };
 

@@ -175,6 +175,65 @@ TEST(DaemonProcess, TokensCreatedOrRevokedWhileItRunsCountAtOnce) {
   ASSERT_TRUE(daemon.wait_exit(30s));
 }
 
+// The dashboard stays signed in across a restart of the daemon (its live
+// log reconnects by itself), a token revoked by the command ends its
+// sessions at once, and neither the token nor the cookie is ever logged.
+TEST(DaemonProcess, ADashboardSessionSurvivesARestartAndEndsWithItsToken) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  std::string token = create_token(config, "alice", "deploy");
+  std::string logs;
+  std::string cookie;
+  {
+    child_process daemon({kBinary, "--config", config});
+    auto line = daemon.wait_for_stderr("listening on", 20s);
+    ASSERT_TRUE(line) << daemon.stderr_text();
+    std::uint16_t port = port_from(*line);
+    auto signed_in = http_request(port, "POST", "/api/v1/session", "",
+                                  json({{"token", token}}).dump(), "Origin: http://127.0.0.1\r\n");
+    ASSERT_TRUE(signed_in);
+    ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+    std::smatch m;
+    std::string set_cookie = signed_in->headers["set-cookie"];
+    ASSERT_TRUE(std::regex_search(set_cookie, m, std::regex("^bluegreen_session=([^;]+);")));
+    cookie = m[1].str();
+    ASSERT_EQ(http_request(port, "GET", "/api/v1/session", "", "",
+                           "Cookie: bluegreen_session=" + cookie + "\r\n")
+                  ->status,
+              200);
+    daemon.signal(SIGTERM);
+    ASSERT_TRUE(daemon.wait_exit(30s));
+    logs += daemon.stderr_text();
+  }
+  child_process daemon({kBinary, "--config", config});
+  auto line = daemon.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line) << daemon.stderr_text();
+  std::uint16_t port = port_from(*line);
+  std::string header = "Cookie: bluegreen_session=" + cookie + "\r\n";
+  auto who = http_request(port, "GET", "/api/v1/session", "", "", header);
+  ASSERT_TRUE(who);
+  ASSERT_EQ(who->status, 200) << who->body;
+  EXPECT_EQ(json::parse(who->body)["session"]["name"], "alice");
+  auto lock =
+      http_request(port, "POST", "/api/v1/apps/keepthescore/lock", "",
+                   R"({"reason":"after the restart"})", header + "Origin: http://127.0.0.1\r\n");
+  ASSERT_TRUE(lock);
+  EXPECT_EQ(lock->status, 201) << lock->body;
+
+  auto revoke = run_command({kBinary, "token", "revoke", "alice", "--config", config});
+  ASSERT_EQ(revoke.status, 0) << revoke.err;
+  auto ended = http_request(port, "GET", "/api/v1/apps", "", "", header);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->status, 401) << ended->body;
+
+  daemon.signal(SIGTERM);
+  ASSERT_TRUE(daemon.wait_exit(30s));
+  logs += daemon.stderr_text();
+  EXPECT_NE(logs.find("dashboard sign-in with token alice"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find(token), std::string::npos);
+  EXPECT_EQ(logs.find(cookie), std::string::npos);
+}
+
 TEST(DaemonProcess, ServesReloadsOnSighupAndStopsOnSigterm) {
   temp_dir dir;
   auto config = dir.write("bluegreen.toml", example_config(dir));

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <regex>
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/sse.hpp"
@@ -182,6 +183,67 @@ TEST(EventStream, TheWatchsSwitchBackIsARollbackByTheWatch) {
   int updated = find(ms, back, op_event("operation.updated", sw, "rolled_back"));
   ASSERT_GE(updated, 0);
   EXPECT_EQ(ms[updated].data["previous_state"], "succeeded");
+}
+
+}  // namespace
+
+namespace {
+
+// The dashboard's way in, with the real binary: signed in with a token, a
+// deploy started from its own page is recorded as the dashboard's, and its
+// log and the event stream follow with the cookie alone (an EventSource
+// sends cookies, never an Authorization header), and signing out ends the
+// stream.
+TEST(EventStream, TheDashboardsSessionDeploysAndFollowsTheLogWithItsCookie) {
+  world w;
+  w.commit_version("2.0.0");
+  auto signed_in = bluegreen::testing::http_request(w.api_port(), "POST", "/api/v1/session", "",
+                                                    json({{"token", w.token()}}).dump(),
+                                                    "Origin: http://127.0.0.1\r\n");
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  std::smatch m;
+  std::string set_cookie = signed_in->headers["set-cookie"];
+  ASSERT_TRUE(std::regex_search(set_cookie, m, std::regex("^(bluegreen_session=[^;]+);")));
+  std::string cookie = "Cookie: " + m[1].str() + "\r\n";
+
+  auto events = std::make_unique<http_connection>("127.0.0.1", w.api_port());
+  events->send_raw("GET /api/v1/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n" + cookie + "\r\n");
+  auto head = events->read_reply();
+  ASSERT_TRUE(head);
+  ASSERT_EQ(head->status, 200);
+
+  auto started = bluegreen::testing::http_request(
+      w.api_port(), "POST", "/api/v1/apps/demo/deployments", "", R"({"ref":"main"})",
+      cookie + "Origin: http://127.0.0.1\r\nSec-Fetch-Site: same-origin\r\n");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  auto op = json::parse(started->body)["operation"];
+  EXPECT_EQ(op["channel"], "dashboard");
+  std::int64_t id = op["id"];
+
+  http_connection log("127.0.0.1", w.api_port());
+  log.send_raw("GET /api/v1/deployments/" + std::to_string(id) +
+               "/log?follow=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n" + cookie + "\r\n");
+  std::string followed = log.read_until_closed(120s);
+  EXPECT_EQ(followed.rfind("HTTP/1.1 200", 0), 0u) << followed.substr(0, 300);
+  EXPECT_NE(followed.find("event: line"), std::string::npos) << followed.substr(0, 300);
+  auto end = followed.find("event: end");
+  ASSERT_NE(end, std::string::npos) << followed;
+  auto data = followed.find("data: ", end);
+  auto finished = json::parse(followed.substr(data + 6, followed.find('\n', data) - data - 6));
+  EXPECT_EQ(finished["state"], "ready");
+  EXPECT_EQ(finished["channel"], "dashboard");
+
+  read_until(*events, op_event("operation.updated", id, "ready"));
+
+  // Signing out ends the open stream too (at its next event or heartbeat).
+  auto out = bluegreen::testing::http_request(w.api_port(), "DELETE", "/api/v1/session", "", "",
+                                              cookie + "Origin: http://127.0.0.1\r\n");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204);
+  EXPECT_EQ(w.switch_to()["state"], "succeeded");
+  EXPECT_TRUE(events->wait_closed(60s));
 }
 
 }  // namespace

@@ -358,7 +358,7 @@ TEST_F(Server, TheDashboardIsServedWithAnETagAndRevalidated) {
   ASSERT_TRUE(css);
   EXPECT_EQ(css->status, 200);
   EXPECT_EQ(css->headers["content-type"], "text/css; charset=utf-8");
-  EXPECT_EQ(css->headers["cache-control"], "public, max-age=86400");
+  EXPECT_EQ(css->headers["cache-control"], "no-cache");
   EXPECT_NE(css->headers["etag"], etag);
   EXPECT_NE(css->body.find("body {"), std::string::npos);
 }
@@ -516,6 +516,73 @@ TEST_F(Server, TransferEncodingOtherThanChunkedIsRefusedAndTheBodyIsNeverAReques
   auto r = conn.read_reply();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201) << r->body;
+}
+
+// The headers that keep a page from running injected script, being framed
+// or leaking its address: on the dashboard's page, on its assets, on API
+// answers and errors, and on what the server refuses before any route.
+TEST_F(Server, EveryResponseCarriesTheSecurityHeaders) {
+  const std::string csp =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  std::vector<std::pair<std::string, std::optional<http_reply>>> replies;
+  replies.emplace_back("/", http_request(port_, "GET", "/"));
+  replies.emplace_back("asset", http_request(port_, "GET", "/assets/style.css"));
+  replies.emplace_back("api", http_request(port_, "GET", "/api/v1/apps", reader_));
+  replies.emplace_back("api error", http_request(port_, "GET", "/api/v1/apps/nope", reader_));
+  replies.emplace_back("no token", http_request(port_, "GET", "/api/v1/apps"));
+  replies.emplace_back("too large",
+                       http_request(port_, "POST", "/hooks/small", "", std::string(100, 'x')));
+  for (const auto& [what, r] : replies) {
+    ASSERT_TRUE(r) << what;
+    EXPECT_EQ(r->headers.at("content-security-policy"), csp) << what;
+    EXPECT_EQ(r->headers.at("x-content-type-options"), "nosniff") << what;
+    EXPECT_EQ(r->headers.at("referrer-policy"), "no-referrer") << what;
+    EXPECT_EQ(r->headers.at("x-frame-options"), "DENY") << what;
+  }
+  EXPECT_EQ(replies[1].second->headers["cache-control"], "no-cache");
+  EXPECT_EQ(replies[3].second->status, 404);
+  EXPECT_EQ(replies[5].second->status, 413);
+}
+
+// Over the wire as a browser does it: sign in, then the cookie alone opens
+// the event stream, and signing out ends it.
+TEST_F(Server, ASessionCookieOpensTheEventStreamAndSignOutEndsIt) {
+  auto signed_in =
+      http_request(port_, "POST", "/api/v1/session", "", json({{"token", deployer_}}).dump(),
+                   "Origin: http://127.0.0.1\r\n");
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  std::string set_cookie = signed_in->headers["set-cookie"];
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(set_cookie, m, std::regex("^(bluegreen_session=[A-Za-z0-9_-]{43});")))
+      << set_cookie;
+  EXPECT_NE(set_cookie.find("; HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("; SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(set_cookie.find("Secure"), std::string::npos);  // plain HTTP, no public_url
+  std::string cookie = "Cookie: " + m[1].str() + "\r\n";
+
+  // The stream's header (HEAD: the stream itself would run until the
+  // server stops; the end-to-end tests follow one with the cookie).
+  http_connection stream("127.0.0.1", port_);
+  stream.send_raw("HEAD /api/v1/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n" + cookie + "\r\n");
+  auto head = stream.read_reply();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->headers["content-type"], "text/event-stream");
+  auto without = http_request(port_, "GET", "/api/v1/events/stream");
+  ASSERT_TRUE(without);
+  EXPECT_EQ(without->status, 401);
+
+  auto out = http_request(port_, "DELETE", "/api/v1/session", "", "",
+                          cookie + "Origin: http://127.0.0.1\r\n");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204);
+  EXPECT_NE(out->headers["set-cookie"].find("Max-Age=0"), std::string::npos);
+  auto replayed = http_request(port_, "GET", "/api/v1/apps", "", "", cookie);
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->status, 401);
 }
 
 // Past max_connections a new connection is answered 503 and closed at

@@ -1,18 +1,18 @@
 // The daemon's in-process layers for tests: a state database in a temp
-// directory, the engine on a configuration, the token service and the API
-// application, with a read token and a deploy token ready.
+// directory, the engine on a configuration, the token and session services
+// and the API application, with a read token and a deploy token ready.
 #pragma once
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "api/application.hpp"
 #include "daemon/config.hpp"
 #include "daemon/engine/engine.hpp"
+#include "daemon/session_service.hpp"
 #include "daemon/ssh/runner.hpp"
 #include "daemon/token_service.hpp"
 #include "storage/database.hpp"
@@ -30,7 +30,8 @@ struct api_stack {
     runner = std::make_unique<ssh::runner>(io, ssh::options{}, 4);
     core = std::make_unique<engine::engine>(io, loaded.value, *db, *runner);
     tokens = std::make_unique<daemon::token_service>(*db);
-    app = std::make_unique<api::application>(*core, *tokens);
+    sessions = std::make_unique<daemon::session_service>(*db, *tokens);
+    app = std::make_unique<api::application>(*core, *tokens, *sessions);
     reader = token("reader", daemon::scope::read);
     deployer = token("deployer", daemon::scope::deploy);
   }
@@ -61,6 +62,7 @@ struct api_stack {
   std::unique_ptr<storage::database> db;
   std::unique_ptr<engine::engine> core;
   std::unique_ptr<daemon::token_service> tokens;
+  std::unique_ptr<daemon::session_service> sessions;
   std::unique_ptr<api::application> app;
   std::string reader, deployer;
 };

@@ -340,6 +340,7 @@ TEST(Config, EveryDurationHasACeiling) {
       {"[server]", "read_timeout", "1h", "61m"},
       {"[server]", "write_timeout", "1h", "3601s"},
       {"[server]", "stop_timeout", "1d", "25h"},
+      {"[server]", "session_ttl", "30d", "31d"},
       {"[ssh]", "connect_timeout", "10m", "601s"},
       {"[ssh]", "keepalive", "1h", "2h"},
       {"[app.deploy]", "timeout", "7d", "8d"},
@@ -376,6 +377,32 @@ TEST(Config, MaxConnectionsIsReadAndBounded) {
   EXPECT_EQ(result.value->server.max_connections, 64u);
   EXPECT_EQ(parse_config("", "t.toml").value->server.max_connections, 512u);
   EXPECT_FALSE(parse_config("[server]\nmax_connections = 0\n", "t.toml").value);
+}
+
+TEST(Config, TheDashboardSessionsLifetimeAndPublicUrlAreReadAndChecked) {
+  auto defaults = parse_config("", "t.toml");
+  ASSERT_TRUE(defaults.value);
+  EXPECT_EQ(defaults.value->server.session_ttl, std::chrono::hours(12));
+  EXPECT_EQ(defaults.value->server.public_url, "");
+
+  auto set = parse_config(
+      "[server]\nsession_ttl = \"8h\"\npublic_url = \"https://deploy.example.com\"\n", "t.toml");
+  for (const auto& e : set.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(set.value);
+  EXPECT_EQ(set.value->server.session_ttl, std::chrono::hours(8));
+  EXPECT_EQ(set.value->server.public_url, "https://deploy.example.com");
+
+  auto short_ttl = parse_config("[server]\nsession_ttl = \"30s\"\n", "t.toml");
+  EXPECT_FALSE(short_ttl.value);
+  ASSERT_EQ(short_ttl.errors.size(), 1u);
+  EXPECT_NE(short_ttl.errors[0].to_string().find("server.session_ttl: \"30s\" is too short"),
+            std::string::npos)
+      << short_ttl.errors[0].to_string();
+  EXPECT_FALSE(parse_config("[server]\nsession_ttl = \"0s\"\n", "t.toml").value);
+  auto bad_url = parse_config("[server]\npublic_url = \"deploy.example.com\"\n", "t.toml");
+  EXPECT_FALSE(bad_url.value);
+  ASSERT_EQ(bad_url.errors.size(), 1u);
+  EXPECT_NE(bad_url.errors[0].to_string().find("server.public_url"), std::string::npos);
 }
 
 // check-config once said "ok" for a directory; a FIFO would block it and

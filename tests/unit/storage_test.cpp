@@ -276,7 +276,7 @@ VALUES (6, 'web', 'switch', 'running', 'green', 'bob', 'cli');
   }
   auto db = open_db(dir / "state.db");
   ASSERT_TRUE(db);
-  EXPECT_EQ(schema_version(*db), 7);
+  EXPECT_EQ(schema_version(*db), latest_schema_version());
   operation_repository ops(*db);
   auto failed = ops.find(5);
   ASSERT_TRUE(failed);
