@@ -16,7 +16,7 @@ export function whenUnauthorized(fn) {
   onUnauthorized = fn;
 }
 
-export async function request(method, path, body, { quiet401 = false } = {}) {
+export async function request(method, path, body) {
   const init = {
     method,
     headers: { Accept: 'application/json' },
@@ -48,13 +48,13 @@ export async function request(method, path, body, { quiet401 = false } = {}) {
       err && err.code ? err.code : 'http_' + res.status,
       err && err.message ? err.message : 'The daemon answered ' + res.status + ' ' + res.statusText + '.',
     );
-    if (res.status === 401 && !quiet401) onUnauthorized(failure);
+    if (res.status === 401) onUnauthorized(failure);
     throw failure;
   }
   return data;
 }
 
-export const get = (path, options) => request('GET', path, undefined, options);
+export const get = (path) => request('GET', path);
 export const post = (path, body) => request('POST', path, body === undefined ? {} : body);
 export const del = (path) => request('DELETE', path);
 

@@ -40,11 +40,11 @@ async function boot() {
   });
   setInterval(() => refreshTimes(), 15000);
   try {
-    state.session = (await get('/api/v1/session', { quiet401: true })).session;
+    state.session = (await get('/api/v1/session')).session;
   } catch (e) {
-    if (e.status === 401) return signedOut('');
     return signedOut(e.message);
   }
+  if (!state.session) return signedOut('');
   start();
 }
 
@@ -143,18 +143,26 @@ function connectEvents() {
       // Refused (not a dropped connection, which the browser retries itself):
       // find out whether the session is still good before trying again.
       setConn('down', 'Disconnected');
-      get('/api/v1/session').then(
-        () => {
-          retryTimer = setTimeout(connectEvents, 2000);
-        },
-        (e) => {
-          if (e.status !== 401) retryTimer = setTimeout(connectEvents, 2000);
-        },
-      );
+      stillSignedIn().then((yes) => {
+        if (yes) retryTimer = setTimeout(connectEvents, 2000);
+      });
     } else {
       setConn('down', 'Reconnecting…');
     }
   });
+}
+
+// After a stream was refused: true when it is worth trying again (signed in,
+// or the daemon is unreachable for now); signs out when the session ended.
+async function stillSignedIn() {
+  try {
+    const who = await get('/api/v1/session');
+    if (who.session) return true;
+    signedOut('Your session has ended. Sign in again.');
+    return false;
+  } catch (e) {
+    return e.status !== 401;
+  }
 }
 
 function stopEvents() {
@@ -660,7 +668,7 @@ function operationLog(id) {
   let stopped = false;
 
   const showHeader = () => {
-    header.replaceChildren(h('p', {}, h('strong', {}, operationText(op)), ' · ', opSummary(op)), op.error ? h('p', { class: 'error' }, op.error) : null);
+    header.replaceChildren(h('div', {}, h('p', {}, h('strong', {}, operationText(op)), ' · ', opSummary(op)), op.error ? h('p', { class: 'error' }, op.error) : null));
   };
   const addLine = (line) => {
     if (seen.has(line.id)) return;
@@ -687,7 +695,7 @@ function operationLog(id) {
     source.addEventListener('error', () => {
       if (source.readyState !== EventSource.CLOSED || stopped || element.dataset.ended) return;
       // Refused, or the daemon went away for good: try again shortly from the last line.
-      get('/api/v1/session').then(() => setTimeout(follow, 2000), (e) => { if (e.status !== 401) setTimeout(follow, 2000); });
+      stillSignedIn().then((yes) => { if (yes) setTimeout(follow, 2000); });
     });
   };
   const readAll = async () => {
@@ -739,7 +747,10 @@ function historyList(name, selected) {
   let oldest = null;
   const load = async () => {
     const data = await get(appPath(name) + '/deployments?limit=50' + (oldest ? '&before=' + oldest : ''));
-    for (const op of data.operations) list.append(historyRow(op, op.id === selected));
+    for (const op of data.operations) {
+      // An event may have brought this operation already, while the page loaded.
+      if (!list.querySelector('li[data-id="' + op.id + '"]')) list.append(historyRow(op, op.id === selected));
+    }
     if (data.operations.length) oldest = data.operations[data.operations.length - 1].id;
     more.hidden = data.operations.length < 50;
   };
