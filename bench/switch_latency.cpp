@@ -46,8 +46,24 @@ double switch_once(world& w, const std::string& to) {
   return elapsed;
 }
 
+// After a reload nginx's master starts the new workers and tells the old
+// ones to stop only 100 ms later; until then both accept connections. The
+// next flip starts once the old colour no longer answers (what bluegreend's
+// confirmation waits for too: ten answers in a row from the new colour),
+// or its first "new" answer could come from the old workers of this flip,
+// which serve the colour the next flip goes to.
+void settle(world& w, const std::string& identity) {
+  auto end = clock_type::now() + std::chrono::seconds(30);
+  for (int in_a_row = 0; in_a_row < 10;) {
+    in_a_row = w.through_lb("/hostname") == identity ? in_a_row + 1 : 0;
+    if (clock_type::now() > end) throw std::runtime_error("nginx never settled on " + identity);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 // The same flip done by hand: write the upstream file, (nginx -t,) nginx -s
-// reload.
+// reload; it counts until the first answer from the new colour, then waits
+// until the old workers are gone, as a switch through bluegreend does.
 double by_hand_once(world& w, const std::string& to, const std::string& blue_file,
                     const std::string& green_file, bool tested) {
   std::ofstream(w.upstream_file()) << (to == "blue" ? blue_file : green_file);
@@ -61,7 +77,9 @@ double by_hand_once(world& w, const std::string& to, const std::string& blue_fil
   auto r = run_command({(w.root() / "reload.sh").string()});
   if (r.status != 0) throw std::runtime_error("reload failed: " + r.err);
   wait_for(w, to + "-production");
-  return ms_since(start);
+  double elapsed = ms_since(start);
+  settle(w, to + "-production");
+  return elapsed;
 }
 
 

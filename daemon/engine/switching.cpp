@@ -79,12 +79,14 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     event(id, "force: switching although the current routing is unknown");
     from = {};
   } else {
+    traffic_.log_lines(id, ahead);
     finish(id, operation_state::failed, now.error());
     co_return now.error();
   }
   traffic::routing to = switch_target(from, req.to, req.weights);
   auto stored = storage::app_state_repository(db_).find(app_name);
   if (auto refused = refuse_switch(from, to, stored, req.force)) {
+    traffic_.log_lines(id, ahead);
     finish(id, operation_state::failed, *refused);
     co_return *refused;
   }

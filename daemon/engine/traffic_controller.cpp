@@ -128,12 +128,20 @@ asio::awaitable<health_ahead> traffic_controller::check_ahead(std::int64_t id,
   health_ahead seen;
   if (colours.empty()) co_return seen;
   auto stored = storage::app_state_repository(db_).find(app.name);
+  // Each log line is a commit, and each commit waits for the disk: a check
+  // that passes at once keeps its lines for the commit of the switch's
+  // intent, which is then the one wait for the disk before the load
+  // balancer changes. A check that takes longer (retries) shows its lines
+  // as they come, so that whoever follows the operation sees why it waits.
+  auto keep_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  std::function<void(const std::string&)> progress = [this, id, &seen,
+                                                      keep_until](const std::string& line) {
+    seen.lines.push_back(line);
+    if (std::chrono::steady_clock::now() >= keep_until) log_lines(id, seen);
+  };
   for (colour c : colours) {
     std::string url = app.colour_of(c).url;
     auto values = values_of(app, c, stored ? state_of(*stored, c) : storage::colour_record{});
-    std::function<void(const std::string&)> progress = [this, id](const std::string& line) {
-      ops_.event(id, line);
-    };
     auto checked = co_await checks::run_checks(url, app.checks, values, false, progress);
     seen.checked.push_back(c);
     if (!checked) {
@@ -143,6 +151,11 @@ asio::awaitable<health_ahead> traffic_controller::check_ahead(std::int64_t id,
     }
   }
   co_return seen;
+}
+
+void traffic_controller::log_lines(std::int64_t id, health_ahead& seen) {
+  for (const auto& line : seen.lines) ops_.event(id, line);
+  seen.lines.clear();
 }
 
 asio::awaitable<std::optional<failure>> traffic_controller::change(
@@ -163,6 +176,7 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
   // health is written with the intent below (one commit), and only if it
   // changed.
   std::vector<colour> now_healthy;
+  std::vector<std::string> checked_lines;  // the check's lines, for the intent's commit
   if (recheck && stored) {
     std::vector<colour> gaining;
     for (const auto& [c, share] : to.weights)
@@ -173,11 +187,15 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
                   (ahead->failing || ahead->checked.size() == gaining.size()) &&
                   std::equal(ahead->checked.begin(), ahead->checked.end(), gaining.begin());
     health_ahead seen;
-    if (covers)
+    if (covers) {
       seen = std::move(*ahead);
-    else
+    } else {
+      if (ahead) log_lines(id, *ahead);
       seen = co_await check_ahead(id, app, gaining);
+    }
+    checked_lines = std::move(seen.lines);
     if (seen.failing) {
+      for (const auto& line : checked_lines) ops_.event(id, line);
       colour c = *seen.failing;
       states.set_health(app.name, to_string(c), "failing");
       co_return operation_failure("unhealthy", std::string(to_string(c)) +
@@ -186,6 +204,8 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
     }
     for (colour c : seen.checked)
       if (state_of(*stored, c).health != std::optional<std::string>("ok")) now_healthy.push_back(c);
+  } else if (ahead) {
+    log_lines(id, *ahead);
   }
 
   // 2. A durable intent, so a crash from here on is reconciled at start-up.
@@ -196,6 +216,7 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
   std::int64_t intent = 0;
   {
     storage::transaction tx(db_);
+    for (const auto& line : checked_lines) ops_.event(id, line);
     for (colour c : now_healthy) states.set_health(app.name, to_string(c), "ok");
     intent = intents.create(app.name, id, from_colour, to_string(main_colour(to)), to.encode());
     ops_.event(id, "switching " + app.name + " from " + from.describe() + " to " + to.describe());

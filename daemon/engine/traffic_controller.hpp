@@ -58,6 +58,10 @@ struct health_ahead {
   std::vector<daemon::colour> checked;    // in the order asked
   std::optional<daemon::colour> failing;  // the first that failed; not checked further
   std::string why;                        // its failure, for people
+  // Its log lines not yet in the operation's log: a quick check's lines are
+  // written in the commit of the switch's intent, not one commit each (see
+  // check_ahead).
+  std::vector<std::string> lines;
 };
 
 class traffic_controller {
@@ -82,10 +86,14 @@ class traffic_controller {
   boost::asio::awaitable<result<serving>> establish(const daemon::app_config& app, bool force,
                                                     std::optional<std::int64_t> log_to);
   // Checks the health of `colours` of the app now (each check once, its
-  // lines in operation `id`'s log). A switch runs it beside establish(), so
-  // that the two do not wait for each other.
+  // lines for operation `id`'s log). A switch runs it beside establish(), so
+  // that the two do not wait for each other. The lines of a check that
+  // passes quickly are kept in the result for the intent's commit; a slow
+  // check's lines go to the log as they come.
   boost::asio::awaitable<health_ahead> check_ahead(std::int64_t id, const daemon::app_config& app,
                                                    std::vector<daemon::colour> colours);
+  // Writes the lines `seen` still keeps to operation `id`'s log.
+  void log_lines(std::int64_t id, health_ahead& seen);
   // Moves the app's traffic from `from` to `to` for operation `id` (health
   // re-check of a colour that gets traffic when `recheck`, durable intent,
   // backend, confirmation through public_url, record). A re-check already
