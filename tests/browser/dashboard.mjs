@@ -195,6 +195,8 @@ const scenarios = {
     await cardOf(page, 'demo').getByRole('button', { name: 'Rollback' }).click();
     await confirmDialog(page, { contains: ['from green', 'back to blue'], button: 'Roll back to blue' });
     await cardOf(page, 'demo').locator('.live', { hasText: 'Live: blue' }).waitFor();
+    await page.locator('section.operation[data-ended="succeeded"]').waitFor();
+    assert.ok(page.url().endsWith('/ops/3'), 'the rollback is operation 3: ' + page.url());
     await nginxServes('blue');
     const history = page.locator('ol.history li');
     await history.filter({ hasText: 'rollback to blue' }).waitFor();
