@@ -41,7 +41,8 @@ std::string run_scenario(world& w, const std::string& scenario,
   auto steps = w.root() / "browser-steps";
   std::filesystem::create_directories(steps);
   child_process node(
-      {"/usr/bin/env", "node", std::string(BLUEGREEN_SOURCE_DIR) + "/tests/browser/dashboard.mjs", scenario},
+      {"/usr/bin/env", "node", std::string(BLUEGREEN_SOURCE_DIR) + "/tests/browser/dashboard.mjs",
+       scenario},
       {"BG_URL=http://127.0.0.1:" + std::to_string(w.api_port()), "BG_TOKEN=" + w.token(),
        "BG_READ_TOKEN=" + read_token(w), "LB_URL=http://127.0.0.1:" + std::to_string(w.lb_port()),
        "SHOTS=" + shots.string(), "STEPS=" + steps.string()});
@@ -109,7 +110,8 @@ TEST(Dashboard, SixtyAppsShowAndCanBeSearchedAndSorted) {
   for (int i = 1; i <= 59; ++i) {
     std::string name = "app" + std::string(i < 10 ? "0" : "") + std::to_string(i);
     o.extra_config +=
-        "\n[[app]]\nname = \"" + name + "\"\npublic_url = \"http://127.0.0.1:9\"\n"
+        "\n[[app]]\nname = \"" + name +
+        "\"\npublic_url = \"http://127.0.0.1:9\"\n"
         "  [app.blue]\n  hosts = [\"deploy@127.0.0.2\"]\n  url = \"http://127.0.0.2:9\"\n"
         "  [app.green]\n  hosts = [\"deploy@127.0.0.3\"]\n  url = \"http://127.0.0.3:9\"\n"
         "  [app.deploy]\n  steps = [\"true\"]\n  resolve = \"git rev-parse {ref}\"\n"
