@@ -27,7 +27,7 @@ void application::add_routes() {
   add_app_routes(router_, engine_, apps_listing_);
   add_operation_routes(router_, engine_);
   add_event_routes(router_, engine_);
-  add_session_routes(router_, engine_, sessions_);
+  add_session_routes(router_, engine_, tokens_, sessions_);
 }
 
 std::optional<std::size_t> application::body_limit(const request& head) const {

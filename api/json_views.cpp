@@ -140,8 +140,11 @@ json app_summary_json(const engine::app_view& view) {
               {"routing", optional_json(view.state.routing)},
               {"drifted", view.state.drifted},
               {"drift_reason", optional_json(view.state.drift_reason)},
+              {"previous_live", optional_json(view.state.previous_live)},
               {"recovering", view.recovering},
               {"backend", app.traffic.backend_name()},
+              {"weights", app.traffic.supports_weights()},
+              {"default_ref", app.deploy.default_ref},
               {"promote_mode",
                app.promote.mode == daemon::promote_config::mode::automatic ? "auto" : "manual"},
               {"blue", colour_json(app.blue, view.state.blue, false)},
@@ -161,6 +164,7 @@ json app_detail_json(const engine::app_view& view) {
   add_health_checked_at(out, view);
   out["deploy"] = {{"steps", app.deploy.steps},
                    {"resolve", app.deploy.resolve},
+                   {"default_ref", app.deploy.default_ref},
                    {"timeout", daemon::format_duration(app.deploy.timeout)}};
   json checks = json::array();
   for (const auto& c : app.checks) {

@@ -42,7 +42,8 @@ void add_operation_routes(router& r, engine::engine& engine);
 void add_event_routes(router& r, engine::engine& engine, event_stream_options stream = {});
 // /api/v1/session: the dashboard's sign-in (POST), who is signed in (GET)
 // and sign-out (DELETE).
-void add_session_routes(router& r, engine::engine& engine, daemon::session_service& sessions);
+void add_session_routes(router& r, engine::engine& engine, daemon::token_service& tokens,
+                        daemon::session_service& sessions);
 
 // Where browsers reach the daemon (server.public_url), for the session
 // cookie's Secure attribute and the Origin check.

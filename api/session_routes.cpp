@@ -7,6 +7,7 @@
 
 #include "api/error_response.hpp"
 #include "api/origin_check.hpp"
+#include "api/request_auth.hpp"
 #include "api/request_bodies.hpp"
 #include "api/responses.hpp"
 #include "api/routes.hpp"
@@ -46,7 +47,8 @@ site_policy site_policy_of(const daemon::config& cfg) {
   return site;
 }
 
-void add_session_routes(router& r, engine::engine& engine, daemon::session_service& sessions) {
+void add_session_routes(router& r, engine::engine& engine, daemon::token_service& tokens,
+                        daemon::session_service& sessions) {
   using daemon::scope;
 
   // Public: this is how a browser gets its credential. A sign-in another
@@ -86,12 +88,26 @@ void add_session_routes(router& r, engine::engine& engine, daemon::session_servi
           co_return out;
         });
 
-  // Who the caller is: the dashboard asks on load, with its cookie, to
-  // know whether to sign in and which actions its scope allows.
-  r.add(route_spec({"GET"}, "/api/v1/session").bearer(scope::read),
-        [](const request&, const call_context& ctx) -> asio::awaitable<response> {
-          co_return json_response(200,
-                                  session_json(ctx.actor, ctx.granted, ctx.session_expires_at));
+  // Who the caller is: the dashboard asks on every load, with its cookie, to
+  // know whether to sign in and which actions its scope allows. Public,
+  // because "nobody" is an answer here, not an error: a signed-out browser
+  // gets {"session": null} (a 401 would be an error in every signed-out
+  // page's console). A bearer token that is not valid still gets its 401.
+  r.add(route_spec({"GET"}, "/api/v1/session").public_access(),
+        [&engine, &tokens, &sessions](const request& req,
+                                      const call_context&) -> asio::awaitable<response> {
+          response refused;
+          auto who = authenticate(req, tokens, sessions, site_policy_of(*engine.current_config()),
+                                  scope::read, refused);
+          if (who)
+            co_return json_response(
+                200, session_json(who->token.name, who->token.granted, who->session_expires_at));
+          if (req.header("authorization")) co_return refused;
+          auto out = json_response(200, json{{"session", nullptr}});
+          // An ended session's cookie is cleared, as the refusal would have.
+          for (const auto& h : refused.headers)
+            if (h.first == "Set-Cookie") out.headers.push_back(h);
+          co_return out;
         });
 
   // Public, so that a browser whose session has already ended still gets

@@ -81,6 +81,8 @@ struct colour_config {
 struct deploy_config {
   std::vector<std::string> steps;
   std::string resolve;
+  // What the dashboard's Deploy offers first: the app's usual branch.
+  std::string default_ref = "main";
   milliseconds timeout{600'000};
 };
 

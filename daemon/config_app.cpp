@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 
 #include "daemon/config_sections.hpp"
 #include "daemon/net/host_port.hpp"
@@ -65,6 +66,19 @@ void read_deploy(error_sink& sink, const toml::table& t, const std::string& path
                             "a shell command that prints the commit sha of {ref}, e.g. "
                             "\"cd /srv/app && git rev-parse --verify {ref}^{commit}\""))
     out.resolve = *resolve;
+  if (auto ref = r.text("default_ref", false, "a branch or tag, e.g. \"main\"")) {
+    // The deploy checks every ref fully; here only what could never be one.
+    bool plain = !ref->empty() && ref->size() <= 200 && ref->front() != '-' &&
+                 std::all_of(ref->begin(), ref->end(), [](unsigned char c) {
+                   return std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
+                 });
+    if (plain)
+      out.default_ref = *ref;
+    else
+      r.error_at("default_ref",
+                 "must be a branch or tag of letters, digits, '.', '_', '-' and '/', e.g. "
+                 "\"main\"");
+  }
   r.duration("timeout", out.timeout, false, 24h * 7);
   r.finish();
 }

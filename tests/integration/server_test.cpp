@@ -341,7 +341,9 @@ TEST_F(Server, TheDashboardIsServedWithAnETagAndRevalidated) {
   EXPECT_EQ(page->headers["content-type"], "text/html; charset=utf-8");
   EXPECT_EQ(page->headers["cache-control"], "no-cache");
   EXPECT_EQ(page->headers["x-content-type-options"], "nosniff");
-  EXPECT_NE(page->body.find("<h1>bluegreend</h1>"), std::string::npos) << page->body;
+  EXPECT_NE(page->body.find("<script type=\"module\" src=\"/assets/app.js\"></script>"),
+            std::string::npos)
+      << page->body;
   std::string etag = page->headers["etag"];
   ASSERT_FALSE(etag.empty());
 

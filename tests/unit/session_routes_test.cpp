@@ -118,7 +118,10 @@ TEST_F(SessionRoutes, WithABearerTokenTheSessionHasNoExpiry) {
   ASSERT_EQ(who.status, 200) << who.body;
   EXPECT_EQ(json::parse(who.body),
             json::parse(R"({"session":{"name":"reader","scope":"read","expires_at":null}})"));
-  EXPECT_EQ(call("GET", "/api/v1/session").status, 401);
+  auto nobody = call("GET", "/api/v1/session");
+  EXPECT_EQ(nobody.status, 200);
+  EXPECT_EQ(json::parse(nobody.body)["session"], nullptr);
+  EXPECT_EQ(call("GET", "/api/v1/session", {{"authorization", "Bearer bgt_nope"}}).status, 401);
 }
 
 TEST_F(SessionRoutes, ABadTokenGets401AndNoCookieAndStoresNothing) {
@@ -164,7 +167,8 @@ TEST_F(SessionRoutes, SignOutEndsTheSessionEvenForAReplayedCookie) {
   auto replayed = call("GET", "/api/v1/apps", {{"cookie", cookie}});
   EXPECT_EQ(replayed.status, 401);
   EXPECT_NE(replayed.body.find("sign in again"), std::string::npos);
-  EXPECT_EQ(call("GET", "/api/v1/session", {{"cookie", cookie}}).status, 401);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/session", {{"cookie", cookie}}).body)["session"],
+            nullptr);
   EXPECT_EQ(stored_sessions(), 0);
 }
 
