@@ -409,7 +409,9 @@ function card(app, full) {
     ? ['Seen ', when(reality.seen_at), ': the load balancer routes to ' + routingText(reality.routing) + (reality.identity ? '; ' + app.public_url + ' answers as ' + reality.identity : '') + '.']
     : ['Reality not looked at since the daemon started.'];
   const headingId = 'app-' + app.name;
-  return h('article', { class: 'card' + (full ? ' full' : '') + (needsAttention(app) ? ' attention' : ''), data: { app: app.name }, 'aria-labelledby': headingId },
+  const busy = app.locks && app.locks.operation;
+  const data = busy ? { app: app.name, busy: busy.holder } : { app: app.name };
+  return h('article', { class: 'card' + (full ? ' full' : '') + (needsAttention(app) ? ' attention' : ''), data, 'aria-labelledby': headingId },
     h('header', {},
       h(full ? 'h1' : 'h2', { id: headingId }, full ? app.name : h('a', { href: '#/apps/' + encodeURIComponent(app.name) }, app.name)),
       h('span', { class: 'live ' + (isSplit(app.routing) ? 'split' : app.live || 'unknown') }, app.live && !isSplit(app.routing) ? swatch(app.live) : null, liveText(app))),

@@ -48,19 +48,24 @@ async function ask(name) {
 function watch(page) {
   const problems = [];
   let expected = [];
+  let allowed = null;
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const where = m.location() && m.location().url ? ' (' + m.location().url + ')' : '';
     const text = m.text() + where;
     const i = expected.findIndex((re) => re.test(text));
     if (i >= 0) expected.splice(i, 1);
-    else problems.push('console error: ' + text);
+    else if (!(allowed && allowed.test(text))) problems.push('console error: ' + text);
   });
   page.on('pageerror', (e) => problems.push('uncaught: ' + e.message));
   return {
     problems,
     expect(re) {
       expected.push(re);
+    },
+    // Errors matching `re` are expected for a while (null: no longer).
+    allow(re) {
+      allowed = re;
     },
     async check() {
       const violations = await page.evaluate(() => window.__cspViolations || []);
@@ -346,6 +351,82 @@ const scenarios = {
   },
 };
 
+// The daemon restarts while a deploy's log is followed: the page reconnects
+// by itself, and the log has every stored line once, to the deploy's end.
+Object.assign(scenarios, {
+  async restart(browser) {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const w = watch(page);
+    await signIn(page, env('BG_TOKEN'));
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await cardOf(page, 'demo').getByRole('button', { name: 'Deploy' }).click();
+    await confirmDialog(page, { contains: ['green'], button: 'Deploy' });
+    const operation = page.locator('section.operation');
+    await operation.locator('.line', { hasText: 'holding on 127.0.0.3' }).waitFor();
+    // While the daemon is away, the browser's reconnection attempts fail.
+    w.allow(/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED_ENCODING/);
+    await ask('restart');
+    await page.locator('section.operation[data-ended="interrupted"]').waitFor({ timeout: 60000 });
+    await page.locator('#conn.live').waitFor({ timeout: 60000 });
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+    const opId = Number(page.url().match(/ops\/(\d+)/)[1]);
+    const stored = await apiWithBearer('GET', '/api/v1/deployments/' + opId + '/log');
+    const shown = await operation.locator('.line').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
+    assert.deepEqual(shown, stored.body.lines.map((l) => l.id), 'every stored line shown once, in order');
+    assert.ok(stored.body.lines.some((l) => l.text.includes('holding on')), 'lines from before the restart');
+    // The history and the card heard of the end too, without a reload.
+    await page.locator('ol.history li[data-id="' + opId + '"]', { hasText: 'interrupted' }).waitFor();
+    w.allow(null);
+    await w.check();
+    await context.close();
+  },
+});
+
+// Canary, run task and cancel from their buttons.
+Object.assign(scenarios, {
+  async canary(browser) {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const w = watch(page);
+    await signIn(page, env('BG_TOKEN'));
+    const card = () => cardOf(page, 'demo');
+
+    // A canary of 10 % to green (deployed and ready), seen on the card; Switch completes it.
+    await card().getByRole('button', { name: 'Canary' }).click();
+    await page.locator('#f-share').fill('10');
+    await confirmDialog(page, { contains: ['10 % of live traffic goes to green', 'the rest stays on blue'], button: 'Start canary' });
+    await card().locator('.live', { hasText: 'Canary: blue 90 %, green 10 %' }).waitFor();
+    await card().getByRole('button', { name: 'Switch' }).click();
+    await confirmDialog(page, { contains: ['the canary completes', 'all live traffic goes to green'], button: 'Switch to green' });
+    await card().locator('.live', { hasText: 'Live: green' }).waitFor();
+    await nginxServes('green');
+
+    // A task on the idle colour, from the app's page.
+    await card().getByRole('button', { name: 'Run task' }).click();
+    await page.locator('#f-task').selectOption('migrate');
+    await page.locator('#f-colour').selectOption('blue');
+    await confirmDialog(page, { contains: ['Run migrate on one host'], button: 'Run' });
+    await page.locator('section.operation[data-ended="succeeded"]').waitFor();
+    await page.locator('section.operation .op-head', { hasText: 'task migrate on blue' }).waitFor();
+    // The task's end reaches the page a moment before the daemon frees the app's lock.
+    await page.locator('article.card[data-app="demo"]:not([data-busy])').waitFor();
+
+    // A deploy held at its last step, cancelled from its button.
+    await ask('hold-deploys');
+    await card().getByRole('button', { name: 'Deploy' }).click();
+    await confirmDialog(page, { contains: ['blue, the idle colour'], button: 'Deploy' });
+    await page.locator('section.operation .line', { hasText: 'holding on 127.0.0.2' }).waitFor();
+    await card().getByRole('button', { name: 'Cancel deploy' }).click();
+    await confirmDialog(page, { contains: ['its commands are stopped; live traffic does not move'], button: 'Cancel deploy' });
+    await page.locator('section.operation[data-ended="cancelled"]').waitFor();
+    await card().locator('.live', { hasText: 'Live: green' }).waitFor();
+    await nginxServes('green');
+    await w.check();
+    await context.close();
+  },
+});
+
 // Sixty apps: how long the overview takes to show them all, and that the
 // search and the sort work on them.
 Object.assign(scenarios, {
@@ -396,6 +477,11 @@ try {
 } catch (e) {
   console.error('FAILED: ' + name + ': ' + (e && e.stack ? e.stack : e));
   process.exitCode = 1;
+  // What the pages showed when it failed.
+  let n = 0;
+  for (const context of browser.contexts())
+    for (const page of context.pages())
+      await page.screenshot({ path: join(SHOTS, 'failed-' + name + '-' + ++n + '.png'), fullPage: true }).catch(() => {});
 } finally {
   for (const c of cleanups) c();
   await browser.close();

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "tests/support/file_gate.hpp"
@@ -90,6 +91,44 @@ TEST(Dashboard, LockUnlockAndADriftMadeByHandShowOnTheCard) {
   world w(o);
   run_scenario(w, "lockdrift", {{"drift", [&] { w.route_by_hand(1, "green"); }}});
   EXPECT_EQ(w.api("GET", "/api/v1/apps/demo").body["drifted"], true);
+}
+
+TEST(Dashboard, ALogFollowedAcrossADaemonRestartLosesAndRepeatsNoLine) {
+  world w;
+  w.commit_version("2.0.0");
+  file_gate hold(w.root() / "deploy-hold");
+  run_scenario(w, "restart", {{"restart", [&] {
+                                 // The daemon comes back where the page knows it.
+                                 auto port = std::to_string(w.api_port());
+                                 w.kill_daemon();
+                                 auto config = w.root() / "bluegreen.toml";
+                                 std::ifstream in(config);
+                                 std::stringstream text;
+                                 text << in.rdbuf();
+                                 std::string s = text.str();
+                                 auto at = s.find("listen = \"127.0.0.1:0\"");
+                                 ASSERT_NE(at, std::string::npos);
+                                 s.replace(at, 22, "listen = \"127.0.0.1:" + port + "\"");
+                                 std::ofstream(config) << s;
+                                 w.start_daemon();
+                                 ASSERT_EQ(std::to_string(w.api_port()), port);
+                               }}});
+}
+
+TEST(Dashboard, ACanaryATaskAndACancelFromTheirButtons) {
+  world w;
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  std::unique_ptr<file_gate> hold;
+  run_scenario(w, "canary", {{"hold-deploys", [&] {
+                                hold = std::make_unique<file_gate>(w.root() / "deploy-hold");
+                              }}});
+  // The task ran where the dashboard said, and the cancelled deploy left green live.
+  std::ifstream migrations(w.host_dir("127.0.0.2") / "migrations");
+  std::string line;
+  ASSERT_TRUE(std::getline(migrations, line));
+  EXPECT_EQ(line, "migrated blue");
+  EXPECT_EQ(w.upstream_colour(), "green");
 }
 
 TEST(Dashboard, AReadOnlyTokenSeesNoActionsAndThePageFitsAPhone) {
