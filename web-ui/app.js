@@ -486,6 +486,17 @@ function confirmAction({ heading, text, okLabel, fields = [], act }) {
   (first || ok).focus();
 }
 
+// A confirmation's text that says again what will happen whenever `field` changes.
+function followingText(field, eventName, compute) {
+  const text = h('span', {});
+  const say = () => {
+    text.textContent = compute();
+  };
+  field.addEventListener(eventName, say);
+  say();
+  return text;
+}
+
 const side = (app, colour) => colour + ' (' + releaseText(app[colour]) + ')';
 
 function confirmDeploy(app) {
@@ -530,12 +541,8 @@ function confirmSwitch(app) {
 function confirmCanary(app) {
   const idle = other(app.live);
   const share = h('input', { id: 'f-share', type: 'number', min: 1, max: 99, step: 1, required: true, value: 10 });
-  const text = h('span', {});
-  const say = () => {
-    text.textContent = 'Canary ' + app.name + ': ' + (share.value || '?') + ' % of live traffic goes to ' + side(app, idle) + ', the rest stays on ' + side(app, app.live) + '.';
-  };
-  share.addEventListener('input', say);
-  say();
+  const text = followingText(share, 'input', () =>
+    'Canary ' + app.name + ': ' + (share.value || '?') + ' % of live traffic goes to ' + side(app, idle) + ', the rest stays on ' + side(app, app.live) + '.');
   confirmAction({
     heading: 'Canary ' + app.name,
     text,
@@ -569,16 +576,13 @@ async function confirmTask(app) {
   }
   const task = h('select', { id: 'f-task' }, names.map((n) => h('option', { value: n }, n)));
   const colour = h('select', { id: 'f-colour' });
-  const text = h('span', {});
-  const say = () => {
+  const text = followingText(task, 'change', () => {
     const t = detail.tasks[task.value];
     colour.replaceChildren(
       h('option', { value: '' }, 'as configured (' + t.on + ')'),
       ...COLOURS.map((c) => h('option', { value: c }, c + (c === app.live ? ' (live)' : ' (idle)'))));
-    text.textContent = 'Run ' + task.value + ' on ' + (t.hosts === 'all' ? 'every host' : 'one host') + ' of the chosen colour: ' + t.command;
-  };
-  task.addEventListener('change', say);
-  say();
+    return 'Run ' + task.value + ' on ' + (t.hosts === 'all' ? 'every host' : 'one host') + ' of the chosen colour: ' + t.command;
+  });
   confirmAction({
     heading: 'Run a task on ' + app.name,
     text,
