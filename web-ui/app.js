@@ -409,9 +409,7 @@ function card(app, full) {
     ? ['Seen ', when(reality.seen_at), ': the load balancer routes to ' + routingText(reality.routing) + (reality.identity ? '; ' + app.public_url + ' answers as ' + reality.identity : '') + '.']
     : ['Reality not looked at since the daemon started.'];
   const headingId = 'app-' + app.name;
-  const busy = app.locks && app.locks.operation;
-  const data = busy ? { app: app.name, busy: busy.holder } : { app: app.name };
-  return h('article', { class: 'card' + (full ? ' full' : '') + (needsAttention(app) ? ' attention' : ''), data, 'aria-labelledby': headingId },
+  return h('article', { class: 'card' + (full ? ' full' : '') + (needsAttention(app) ? ' attention' : ''), data: { app: app.name }, 'aria-labelledby': headingId },
     h('header', {},
       h(full ? 'h1' : 'h2', { id: headingId }, full ? app.name : h('a', { href: '#/apps/' + encodeURIComponent(app.name) }, app.name)),
       h('span', { class: 'live ' + (isSplit(app.routing) ? 'split' : app.live || 'unknown') }, app.live && !isSplit(app.routing) ? swatch(app.live) : null, liveText(app))),
@@ -667,7 +665,7 @@ function opSummary(op) {
 function operationLog(id) {
   const header = h('div', { class: 'op-head' }, 'Loading operation #' + id + '…');
   const lines = h('ol', { class: 'log', 'aria-live': 'polite', 'aria-label': 'Log of operation ' + id });
-  const element = h('section', { class: 'operation', 'aria-labelledby': 'op-title' }, h('h2', { id: 'op-title' }, 'Operation #' + id), header, lines);
+  const element = h('section', { class: 'operation', data: { op: id }, 'aria-labelledby': 'op-title' }, h('h2', { id: 'op-title' }, 'Operation #' + id), header, lines);
   const seen = new Set();
   let op = null;
   let source = null;

@@ -110,13 +110,23 @@ async function nginxServes(colour) {
   }
 }
 
+// Waits until the page shows the operation an action opened (not the page
+// at `before`, the address before the action), ended in `state`; returns its id.
+async function operationEnds(page, before, state, timeout = TIMEOUT) {
+  await page.waitForURL((url) => url.href !== before && /\/ops\/\d+$/.test(url.href), { timeout });
+  const id = Number(page.url().match(/ops\/(\d+)$/)[1]);
+  await page.locator('section.operation[data-op="' + id + '"][data-ended="' + state + '"]').waitFor({ timeout });
+  return id;
+}
+
 async function confirmDialog(page, { contains, button }) {
   const dialog = page.locator('dialog#confirm');
   await dialog.waitFor();
   const text = await dialog.locator('#confirm-text').innerText();
   for (const c of contains) assert.ok(text.includes(c), 'the confirmation says "' + c + '": ' + text);
+  const before = page.url();
   await dialog.getByRole('button', { name: button }).click();
-  return text;
+  return before;
 }
 
 async function apiWithBearer(method, path, body) {
@@ -167,7 +177,7 @@ const scenarios = {
     await card.getByRole('button', { name: 'Deploy' }).click();
     await page.locator('#f-ref').waitFor();
     assert.equal(await page.locator('#f-ref').inputValue(), 'main');
-    await confirmDialog(page, { contains: ['green', 'idle', 'Live traffic stays on blue'], button: 'Deploy' });
+    const beforeDeploy = await confirmDialog(page, { contains: ['green', 'idle', 'Live traffic stays on blue'], button: 'Deploy' });
     const operation = page.locator('section.operation');
     await operation.locator('.line', { hasText: 'holding on 127.0.0.3' }).waitFor();
     assert.equal(await operation.getAttribute('data-ended'), null, 'the deploy still runs');
@@ -175,8 +185,7 @@ const scenarios = {
     await page.screenshot({ path: join(SHOTS, 'dashboard-deploy-running.png'), fullPage: true });
     await ask('release-deploy');
     await operation.locator('.line', { hasText: 'released on 127.0.0.3' }).waitFor();
-    await page.locator('section.operation[data-ended="ready"]').waitFor();
-    const opId = Number(page.url().match(/ops\/(\d+)/)[1]);
+    const opId = await operationEnds(page, beforeDeploy, 'ready');
     const stored = await apiWithBearer('GET', '/api/v1/deployments/' + opId + '/log');
     const shown = await operation.locator('.line').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
     assert.deepEqual(shown, stored.body.lines.map((l) => l.id), 'every stored line shown once, in order');
@@ -187,21 +196,20 @@ const scenarios = {
     const appCard = cardOf(page, 'demo');
     const green = (await apiWithBearer('GET', '/api/v1/apps/demo')).body.green;
     await appCard.getByRole('button', { name: 'Switch' }).click();
-    await confirmDialog(page, {
+    const beforeSwitch = await confirmDialog(page, {
       contains: ['live traffic moves from blue', 'to green (main, ' + green.sha.slice(0, 7) + ')'],
       button: 'Switch to green',
     });
     await cardOf(page, 'demo').locator('.live', { hasText: 'Live: green' }).waitFor();
-    await page.locator('section.operation[data-ended="succeeded"]').waitFor();
+    await operationEnds(page, beforeSwitch, 'succeeded');
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
     await nginxServes('green');
 
     // Rollback.
     await cardOf(page, 'demo').getByRole('button', { name: 'Rollback' }).click();
-    await confirmDialog(page, { contains: ['from green', 'back to blue'], button: 'Roll back to blue' });
+    const beforeRollback = await confirmDialog(page, { contains: ['from green', 'back to blue'], button: 'Roll back to blue' });
     await cardOf(page, 'demo').locator('.live', { hasText: 'Live: blue' }).waitFor();
-    await page.locator('section.operation[data-ended="succeeded"]').waitFor();
-    assert.ok(page.url().endsWith('/ops/3'), 'the rollback is operation 3: ' + page.url());
+    assert.equal(await operationEnds(page, beforeRollback, 'succeeded'), 3, 'the rollback is operation 3');
     await nginxServes('blue');
     const history = page.locator('ol.history li');
     await history.filter({ hasText: 'rollback to blue' }).waitFor();
@@ -361,16 +369,15 @@ Object.assign(scenarios, {
     await signIn(page, env('BG_TOKEN'));
     await page.evaluate(() => { window.__sameDocument = true; });
     await cardOf(page, 'demo').getByRole('button', { name: 'Deploy' }).click();
-    await confirmDialog(page, { contains: ['green'], button: 'Deploy' });
+    const beforeDeploy = await confirmDialog(page, { contains: ['green'], button: 'Deploy' });
     const operation = page.locator('section.operation');
     await operation.locator('.line', { hasText: 'holding on 127.0.0.3' }).waitFor();
     // While the daemon is away, the browser's reconnection attempts fail.
     w.allow(/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED_ENCODING/);
     await ask('restart');
-    await page.locator('section.operation[data-ended="interrupted"]').waitFor({ timeout: 60000 });
+    const opId = await operationEnds(page, beforeDeploy, 'interrupted', 60000);
     await page.locator('#conn.live').waitFor({ timeout: 60000 });
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
-    const opId = Number(page.url().match(/ops\/(\d+)/)[1]);
     const stored = await apiWithBearer('GET', '/api/v1/deployments/' + opId + '/log');
     const shown = await operation.locator('.line').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
     assert.deepEqual(shown, stored.body.lines.map((l) => l.id), 'every stored line shown once, in order');
@@ -395,31 +402,31 @@ Object.assign(scenarios, {
     // A canary of 10 % to green (deployed and ready), seen on the card; Switch completes it.
     await card().getByRole('button', { name: 'Canary' }).click();
     await page.locator('#f-share').fill('10');
-    await confirmDialog(page, { contains: ['10 % of live traffic goes to green', 'the rest stays on blue'], button: 'Start canary' });
+    const beforeCanary = await confirmDialog(page, { contains: ['10 % of live traffic goes to green', 'the rest stays on blue'], button: 'Start canary' });
     await card().locator('.live', { hasText: 'Canary: blue 90 %, green 10 %' }).waitFor();
+    await operationEnds(page, beforeCanary, 'succeeded');
     await card().getByRole('button', { name: 'Switch' }).click();
-    await confirmDialog(page, { contains: ['the canary completes', 'all live traffic goes to green'], button: 'Switch to green' });
+    const beforeSwitch = await confirmDialog(page, { contains: ['the canary completes', 'all live traffic goes to green'], button: 'Switch to green' });
     await card().locator('.live', { hasText: 'Live: green' }).waitFor();
+    await operationEnds(page, beforeSwitch, 'succeeded');
     await nginxServes('green');
 
     // A task on the idle colour, from the app's page.
     await card().getByRole('button', { name: 'Run task' }).click();
     await page.locator('#f-task').selectOption('migrate');
     await page.locator('#f-colour').selectOption('blue');
-    await confirmDialog(page, { contains: ['Run migrate on one host'], button: 'Run' });
-    await page.locator('section.operation[data-ended="succeeded"]').waitFor();
+    const beforeTask = await confirmDialog(page, { contains: ['Run migrate on one host'], button: 'Run' });
+    await operationEnds(page, beforeTask, 'succeeded');
     await page.locator('section.operation .op-head', { hasText: 'task migrate on blue' }).waitFor();
-    // The task's end reaches the page a moment before the daemon frees the app's lock.
-    await page.locator('article.card[data-app="demo"]:not([data-busy])').waitFor();
 
     // A deploy held at its last step, cancelled from its button.
     await ask('hold-deploys');
     await card().getByRole('button', { name: 'Deploy' }).click();
-    await confirmDialog(page, { contains: ['blue, the idle colour'], button: 'Deploy' });
+    const beforeDeploy = await confirmDialog(page, { contains: ['blue, the idle colour'], button: 'Deploy' });
     await page.locator('section.operation .line', { hasText: 'holding on 127.0.0.2' }).waitFor();
     await card().getByRole('button', { name: 'Cancel deploy' }).click();
     await confirmDialog(page, { contains: ['its commands are stopped; live traffic does not move'], button: 'Cancel deploy' });
-    await page.locator('section.operation[data-ended="cancelled"]').waitFor();
+    await operationEnds(page, beforeDeploy, 'cancelled');
     await card().locator('.live', { hasText: 'Live: green' }).waitFor();
     await nginxServes('green');
     await w.check();
