@@ -87,7 +87,7 @@ asio::awaitable<response> application::handle(const request& req) {
     ctx.still_allowed = std::move(who->still_allowed);
   } else if (auth.what == route_auth::kind::verifier) {
     if (auto refusal = auth.verify(req)) {
-      co_return error_response(refusal->status, refusal->code, refusal->message);
+      co_return error_response(*refusal);
     }
   }
   ctx.params = std::move(match.params);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_text.hpp"
+#include "api/route_policy.hpp"
 
 namespace bluegreen::api {
 
@@ -13,5 +14,7 @@ response error_response(int status, std::string_view code, std::string_view mess
   r.body = json_text(body) + "\n";
   return r;
 }
+
+response error_response(const refusal& r) { return error_response(r.status, r.code, r.message); }
 
 }  // namespace bluegreen::api

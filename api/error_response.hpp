@@ -8,6 +8,10 @@
 
 namespace bluegreen::api {
 
+struct refusal;
+
 response error_response(int status, std::string_view code, std::string_view message);
+// A route's refusal (auth, a verifier, the cross-site check) as sent.
+response error_response(const refusal& r);
 
 }  // namespace bluegreen::api

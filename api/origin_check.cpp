@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/header_value.hpp"
 #include "daemon/net/url.hpp"
 
 namespace bluegreen::api {
@@ -13,12 +14,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 refusal cross_origin(std::string why) {
@@ -42,16 +37,16 @@ bool is_safe_method(std::string_view method) { return method == "GET" || method 
 std::optional<refusal> cross_site_refusal(const request& req, std::string_view public_origin,
                                           bool origin_required) {
   if (const std::string* site = req.header("sec-fetch-site");
-      site && lower(trim(*site)) == "cross-site")
+      site && lower(trim_ows(*site)) == "cross-site")
     return cross_origin("the browser says this request was started by another site");
   const std::string* origin = req.header("origin");
   if (!origin) {
     if (!origin_required) return std::nullopt;
     return cross_origin("the request has no Origin header");
   }
-  std::string sent = lower(trim(*origin));
+  std::string sent = lower(trim_ows(*origin));
   const std::string* host = req.header("host");
-  std::string own_host = host ? lower(trim(*host)) : std::string();
+  std::string own_host = host ? lower(trim_ows(*host)) : std::string();
   bool own = (!own_host.empty() && sent == "http://" + own_host) ||
              (!public_origin.empty() && sent == lower(public_origin));
   if (own) return std::nullopt;

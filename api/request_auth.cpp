@@ -20,7 +20,7 @@ std::optional<caller> authenticate(const request& req, daemon::token_service& to
   }
   if (!is_safe_method(req.method)) {
     if (auto r = cross_site_refusal(req, site.public_origin, true)) {
-      refused = error_response(r->status, r->code, r->message);
+      refused = error_response(*r);
       return std::nullopt;
     }
   }

@@ -1,5 +1,6 @@
 #include "api/session_cookie.hpp"
 
+#include "api/header_value.hpp"
 #include "daemon/session_service.hpp"
 
 namespace bluegreen::api {
@@ -7,12 +8,6 @@ namespace bluegreen::api {
 namespace {
 
 constexpr std::size_t kMaxValues = 4;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
@@ -25,11 +20,11 @@ std::vector<std::string> session_cookie_values(std::string_view cookie_header) {
   while (start <= cookie_header.size() && values.size() < kMaxValues) {
     std::size_t end = cookie_header.find_first_of(";,", start);
     if (end == std::string_view::npos) end = cookie_header.size();
-    std::string_view pair = trim(cookie_header.substr(start, end - start));
+    std::string_view pair = trim_ows(cookie_header.substr(start, end - start));
     start = end + 1;
     auto eq = pair.find('=');
-    if (eq == std::string_view::npos || trim(pair.substr(0, eq)) != kSessionCookie) continue;
-    std::string_view value = trim(pair.substr(eq + 1));
+    if (eq == std::string_view::npos || trim_ows(pair.substr(0, eq)) != kSessionCookie) continue;
+    std::string_view value = trim_ows(pair.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
     if (daemon::is_session_value(value)) values.emplace_back(value);

@@ -34,8 +34,6 @@ json session_json(const std::string& name, daemon::scope granted,
             {"expires_at", expires_at ? json(*expires_at) : json(nullptr)}}}};
 }
 
-response refused_as(const refusal& r) { return error_response(r.status, r.code, r.message); }
-
 }  // namespace
 
 site_policy site_policy_of(const daemon::config& cfg) {
@@ -59,7 +57,7 @@ void add_session_routes(router& r, engine::engine& engine, daemon::token_service
           auto cfg = engine.current_config();
           site_policy site = site_policy_of(*cfg);
           if (auto refused = cross_site_refusal(req, site.public_origin, false))
-            co_return refused_as(*refused);
+            co_return error_response(*refused);
           response error;
           auto body = object_body(req, {"token"}, error);
           if (!body) co_return error;
@@ -119,7 +117,7 @@ void add_session_routes(router& r, engine::engine& engine, daemon::token_service
           auto values = cookie ? session_cookie_values(*cookie) : std::vector<std::string>{};
           if (!values.empty()) {
             if (auto refused = cross_site_refusal(req, site.public_origin, true))
-              co_return refused_as(*refused);
+              co_return error_response(*refused);
             for (const auto& value : values) sessions.end(value);
           }
           response out;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "api/error_response.hpp"
+#include "api/header_value.hpp"
 
 namespace bluegreen::api {
 
@@ -29,12 +30,6 @@ bool is_safe_name(std::string_view name) {
     start = slash + 1;
   }
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -71,12 +66,12 @@ const embedded_file* find_static_file(std::span<const embedded_file> files, std:
 }
 
 bool etag_matches(std::string_view if_none_match, std::string_view etag) {
-  if (trim(if_none_match) == "*") return true;
+  if (trim_ows(if_none_match) == "*") return true;
   size_t start = 0;
   while (start <= if_none_match.size()) {
     size_t comma = if_none_match.find(',', start);
     if (comma == std::string_view::npos) comma = if_none_match.size();
-    std::string_view tag = trim(if_none_match.substr(start, comma - start));
+    std::string_view tag = trim_ows(if_none_match.substr(start, comma - start));
     // If-None-Match compares weakly (RFC 9110, 13.1.2): W/"x" names "x".
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (!tag.empty() && tag == etag) return true;

@@ -12,17 +12,16 @@
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
-#include <thread>
 
+#include "bench/switch_figures.hpp"
 #include "tests/support/world.hpp"
 
 namespace {
 
+using bluegreen::bench::clock_type;
 using bluegreen::testing::world;
 using bluegreen::testing::world_options;
 using nlohmann::json;
-using clock_type = std::chrono::steady_clock;
-using fractional_ms = std::chrono::duration<double, std::milli>;
 
 struct counts {
   int read_ip = 0, assign = 0, read_action = 0, other = 0;
@@ -45,11 +44,6 @@ counts count_requests(world& w) {
       ++c.other;
   }
   return c;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -77,28 +71,26 @@ int main(int argc, char** argv) {
       auto start = clock_type::now();
       auto r = w.api("POST", "/api/v1/apps/demo/switch", json{{"to", to}}.dump());
       if (r.status != 202) throw std::runtime_error("switch refused: " + r.body.dump());
-      auto end = clock_type::now() + std::chrono::seconds(60);
-      while (w.through_lb("/hostname") != to + "-production") {
-        if (clock_type::now() > end) throw std::runtime_error("the IP never moved to " + to);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      answered.push_back(fractional_ms(clock_type::now() - start).count());
+      bluegreen::bench::wait_for(w, to + "-production", std::chrono::milliseconds(5),
+                                 "the reserved IP");
+      answered.push_back(bluegreen::bench::ms_since(start));
       auto done = w.follow(r.body["operation"]["id"]);
-      ended.push_back(fractional_ms(clock_type::now() - start).count());
+      ended.push_back(bluegreen::bench::ms_since(start));
       if (done["state"] != "succeeded") throw std::runtime_error("switch failed: " + done.dump());
       auto c = count_requests(w);
       if (c.total() > worst.total()) worst = c;
       if (c.total() < best.total()) best = c;
-      to = to == "green" ? "blue" : "green";
+      to = bluegreen::bench::other(to);
     }
     std::printf("digitalocean: %d switches, assign action %u ms, poll interval %.0f ms\n", switches,
                 action_ms, poll_ms);
     std::printf(
         "  POST switch -> reserved IP answered by the new colour: median %.0f ms, max %.0f ms\n",
-        median(answered), *std::max_element(answered.begin(), answered.end()));
+        bluegreen::bench::summarise(answered).median,
+        *std::max_element(answered.begin(), answered.end()));
     std::printf(
         "  POST switch -> operation succeeded (confirmed):        median %.0f ms, max %.0f ms\n",
-        median(ended), *std::max_element(ended.begin(), ended.end()));
+        bluegreen::bench::summarise(ended).median, *std::max_element(ended.begin(), ended.end()));
     std::printf("  target: action time + one poll interval = %.0f ms\n", action_ms + poll_ms);
     std::printf(
         "  API requests per switch: %d to %d (worst: %d reads of the IP, %d assign, "

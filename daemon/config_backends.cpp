@@ -18,13 +18,17 @@ namespace {
 
 constexpr std::string_view kHaproxyNames = "use letters, digits, '-', '_', '.' and ':'";
 
+// A letter, a digit, '-', '_' or '.': what names in load balancer
+// configurations (upstreams, load balancers, HAProxy's proxies) are made of.
+bool plain_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
+
 // HAProxy's own rule for proxy and server names (and no character that
 // would split a runtime API command).
 bool haproxy_name(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-           c == ':';
-  });
+  return !name.empty() && std::all_of(name.begin(), name.end(),
+                                      [](char c) { return plain_name_char(c) || c == ':'; });
 }
 
 // http://localhost, http://127.x.y.z or http://[::1]: a test server on this
@@ -93,9 +97,7 @@ void read_nginx_keys(backend_keys k, nginx_backend& b) {
     b.upstream_file = *file;
   }
   if (auto name = k.text("upstream_name", true, "the nginx upstream name")) {
-    if (!std::all_of(name->begin(), name->end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-        }))
+    if (!std::all_of(name->begin(), name->end(), plain_name_char))
       k.error_at("upstream_name", "\"" + *name +
                                       "\" is not a valid upstream name: use letters, digits, "
                                       "'_', '-' and '.'");
@@ -215,9 +217,7 @@ std::string default_name(const backend_settings& b) {
 }
 
 bool is_load_balancer_name(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), plain_name_char);
 }
 
 // Two load balancers that change the same file on the same machine would

@@ -2,11 +2,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
+#include "daemon/sha256_digest.hpp"
 #include "daemon/utc_time.hpp"
 #include "storage/error.hpp"
 #include "storage/session_repository.hpp"
@@ -35,12 +35,6 @@ std::string base64url(const unsigned char* bytes, std::size_t size) {
   return out;
 }
 
-std::string digest(std::string_view value) {
-  unsigned char out[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(value.data()), value.size(), out);
-  return std::string(reinterpret_cast<const char*>(out), sizeof out);
-}
-
 }  // namespace
 
 std::optional<opened_session> session_service::open(std::string_view token_secret,
@@ -54,13 +48,14 @@ std::optional<opened_session> session_service::open(std::string_view token_secre
   s.value = base64url(random, sizeof random);
   s.info.token = std::move(*token);
   s.info.expires_at = utc_text(std::chrono::system_clock::now() + ttl);
-  storage::session_repository(db_).insert(digest(s.value), s.info.token.id, s.info.expires_at);
+  storage::session_repository(db_).insert(sha256_digest(s.value), s.info.token.id,
+                                          s.info.expires_at);
   return s;
 }
 
 std::optional<session_info> session_service::verify(std::string_view value) {
   if (!is_session_value(value)) return std::nullopt;
-  std::string hash = digest(value);
+  std::string hash = sha256_digest(value);
   // Looked up by the digest of 256 random bits: how long the lookup takes
   // tells nothing about any stored value. The comparison is constant-time
   // all the same.
@@ -83,7 +78,7 @@ std::optional<session_info> session_service::verify(std::string_view value) {
 
 bool session_service::end(std::string_view value) {
   if (!is_session_value(value)) return false;
-  return storage::session_repository(db_).remove(digest(value));
+  return storage::session_repository(db_).remove(sha256_digest(value));
 }
 
 std::int64_t session_service::prune_expired() {

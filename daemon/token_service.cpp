@@ -1,8 +1,6 @@
 #include "daemon/token_service.hpp"
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "daemon/sha256_digest.hpp"
 #include "daemon/utc_time.hpp"
 #include "storage/audit_repository.hpp"
 #include "storage/error.hpp"
@@ -20,12 +19,6 @@ namespace bluegreen::daemon {
 namespace {
 
 constexpr std::string_view kPrefix = "bgt_";
-
-std::string digest(std::string_view secret) {
-  unsigned char out[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), out);
-  return std::string(reinterpret_cast<const char*>(out), sizeof out);
-}
 
 token_info to_info(const storage::token_record& r) {
   return token_info{r.id, r.name, parse_scope(r.scope).value_or(scope::read), r.created_at,
@@ -74,7 +67,7 @@ result<std::string> token_service::create(std::string_view name, scope s, std::s
   }
   storage::token_repository tokens(db_);
   cache_.invalidate();
-  if (!tokens.insert(name, to_string(s), digest(secret))) {
+  if (!tokens.insert(name, to_string(s), sha256_digest(secret))) {
     return failure{failure::kind::conflict, "token_exists",
                    "a token named \"" + std::string(name) +
                        "\" already exists: revoke it first or choose another name"};
@@ -87,7 +80,7 @@ result<std::string> token_service::create(std::string_view name, scope s, std::s
 
 std::optional<token_info> token_service::verify(std::string_view secret) {
   if (!secret.starts_with(kPrefix) || secret.size() > 256) return std::nullopt;
-  return used(cache_.find(digest(secret)));
+  return used(cache_.find(sha256_digest(secret)));
 }
 
 std::optional<token_info> token_service::active(std::int64_t id) {

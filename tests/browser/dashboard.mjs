@@ -11,10 +11,9 @@
 // "@@ ask NAME" and waits for STEPS/NAME.done. Exits 0 when every check
 // passed; otherwise prints what failed and exits 1.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 
 const env = (name) => {
@@ -32,20 +31,30 @@ function figure(name, value) {
   console.log('figure: ' + name + ' = ' + value);
 }
 
-// Asks the test to do something and waits (with a deadline) until it has.
-async function ask(name) {
-  console.log('@@ ask ' + name);
+// Asks the test to do something and waits (with a deadline) until it has:
+// until STEPS/NAME.done appears, told by a watch on the folder that starts
+// before the question is asked.
+function ask(name) {
   const done = join(STEPS, name + '.done');
-  const deadline = Date.now() + 60000;
-  while (!existsSync(done)) {
-    if (Date.now() > deadline) throw new Error('the test did not answer "' + name + '" within 60 s');
-    await delay(20);
-  }
+  return new Promise((resolve, reject) => {
+    const finish = (error) => {
+      clearTimeout(deadline);
+      watcher.close();
+      if (error) reject(error);
+      else resolve();
+    };
+    const watcher = watch(STEPS, () => {
+      if (existsSync(done)) finish();
+    });
+    const deadline = setTimeout(() => finish(new Error('the test did not answer "' + name + '" within 60 s')), 60000);
+    console.log('@@ ask ' + name);
+    if (existsSync(done)) finish();
+  });
 }
 
 // Every page of ours is watched: console errors, uncaught exceptions and
 // CSP violations fail the scenario unless a step says it expects them.
-function watch(page) {
+function watchPage(page) {
   const problems = [];
   let expected = [];
   let allowed = null;
@@ -106,7 +115,6 @@ async function nginxServes(colour) {
     }
     if (all) return;
     if (Date.now() > deadline) throw new Error('nginx does not serve ' + colour);
-    await delay(50);
   }
 }
 
@@ -144,7 +152,7 @@ const scenarios = {
   async buttons(browser) {
     const context = await newContext(browser);
     const page = await context.newPage();
-    const w = watch(page);
+    const w = watchPage(page);
     const first = await page.goto('/');
     const headers = first.headers();
     assert.match(headers['content-security-policy'], /default-src 'self'/);
@@ -233,7 +241,7 @@ const scenarios = {
   async lockdrift(browser) {
     const context = await newContext(browser);
     const page = await context.newPage();
-    const w = watch(page);
+    const w = watchPage(page);
     await signIn(page, env('BG_TOKEN'));
     const card = () => cardOf(page, 'demo');
     await card().getByRole('button', { name: 'Lock' }).click();
@@ -265,7 +273,7 @@ const scenarios = {
   async readonly(browser) {
     const context = await newContext(browser, { viewport: { width: 375, height: 740 }, colorScheme: 'dark' });
     const page = await context.newPage();
-    const w = watch(page);
+    const w = watchPage(page);
     const fitsPhone = async (what) => {
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 375, what + ' is ' + width + ' px wide at a 375 px phone width');
@@ -310,7 +318,7 @@ const scenarios = {
   async crosssite(browser) {
     const context = await newContext(browser);
     const page = await context.newPage();
-    const w = watch(page);
+    const w = watchPage(page);
     await signIn(page, env('BG_TOKEN'));
     await w.check();
     const lockUrl = BG + '/api/v1/apps/demo/lock';
@@ -365,7 +373,7 @@ Object.assign(scenarios, {
   async restart(browser) {
     const context = await newContext(browser);
     const page = await context.newPage();
-    const w = watch(page);
+    const w = watchPage(page);
     await signIn(page, env('BG_TOKEN'));
     await page.evaluate(() => { window.__sameDocument = true; });
     await cardOf(page, 'demo').getByRole('button', { name: 'Deploy' }).click();
@@ -395,7 +403,7 @@ Object.assign(scenarios, {
   async canary(browser) {
     const context = await newContext(browser);
     const page = await context.newPage();
-    const w = watch(page);
+    const w = watchPage(page);
     await signIn(page, env('BG_TOKEN'));
     const card = () => cardOf(page, 'demo');
 
@@ -440,7 +448,7 @@ Object.assign(scenarios, {
   async sixty(browser) {
     const context = await newContext(browser);
     const page = await context.newPage();
-    const w = watch(page);
+    const w = watchPage(page);
     await signIn(page, env('BG_TOKEN'));
     const timings = [];
     for (let i = 0; i < 5; ++i) {

@@ -22,16 +22,8 @@ namespace {
 using namespace std::chrono_literals;
 using bluegreen::testing::child_process;
 using bluegreen::testing::file_gate;
-using bluegreen::testing::run_command;
 using bluegreen::testing::world;
 using bluegreen::testing::world_options;
-
-std::string read_token(world& w) {
-  auto r = run_command({BLUEGREEN_BINARY, "token", "create", "viewer", "--scope", "read",
-                        "--config", (w.root() / "bluegreen.toml").string()});
-  if (r.status != 0) throw std::runtime_error("token create failed: " + r.err);
-  return r.out.substr(0, r.out.find('\n'));
-}
 
 // Runs `scenario`; `answers` does what the script asks for, by name, in the
 // order the script asks. Returns the script's output.
@@ -41,12 +33,12 @@ std::string run_scenario(world& w, const std::string& scenario,
   std::filesystem::create_directories(shots);
   auto steps = w.root() / "browser-steps";
   std::filesystem::create_directories(steps);
-  child_process node(
-      {"/usr/bin/env", "node", std::string(BLUEGREEN_SOURCE_DIR) + "/tests/browser/dashboard.mjs",
-       scenario},
-      {"BG_URL=http://127.0.0.1:" + std::to_string(w.api_port()), "BG_TOKEN=" + w.token(),
-       "BG_READ_TOKEN=" + read_token(w), "LB_URL=http://127.0.0.1:" + std::to_string(w.lb_port()),
-       "SHOTS=" + shots.string(), "STEPS=" + steps.string()});
+  child_process node({"/usr/bin/env", "node",
+                      std::string(BLUEGREEN_SOURCE_DIR) + "/tests/browser/dashboard.mjs", scenario},
+                     {"BG_URL=http://127.0.0.1:" + std::to_string(w.api_port()),
+                      "BG_TOKEN=" + w.token(), "BG_READ_TOKEN=" + w.create_token("viewer", "read"),
+                      "LB_URL=http://127.0.0.1:" + std::to_string(w.lb_port()),
+                      "SHOTS=" + shots.string(), "STEPS=" + steps.string()});
   for (auto& [name, act] : answers) {
     if (!node.wait_for_stdout("@@ ask " + name, 120s)) {
       node.wait_exit(5s);
@@ -102,10 +94,7 @@ TEST(Dashboard, ALogFollowedAcrossADaemonRestartLosesAndRepeatsNoLine) {
                                  auto port = std::to_string(w.api_port());
                                  w.kill_daemon();
                                  auto config = w.root() / "bluegreen.toml";
-                                 std::ifstream in(config);
-                                 std::stringstream text;
-                                 text << in.rdbuf();
-                                 std::string s = text.str();
+                                 std::string s = bluegreen::testing::read_file(config);
                                  auto at = s.find("listen = \"127.0.0.1:0\"");
                                  ASSERT_NE(at, std::string::npos);
                                  s.replace(at, 22, "listen = \"127.0.0.1:" + port + "\"");

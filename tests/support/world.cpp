@@ -145,10 +145,7 @@ world::world(world_options options) : options_(std::move(options)) {
   }
 
   dir_.write("bluegreen.toml", config_text(options_));
-  auto r = run_command({BLUEGREEN_BINARY, "token", "create", "tester", "--scope", "admin",
-                        "--config", (dir_ / "bluegreen.toml").string()});
-  if (r.status != 0) throw std::runtime_error("token create failed: " + r.err);
-  token_ = r.out.substr(0, r.out.find('\n'));
+  token_ = create_token("tester", "admin");
   start_daemon();
 }
 
@@ -465,6 +462,13 @@ std::string world::config_text(const world_options& o) const {
 
 std::string world::ssh_host(const std::string& address) const {
   return sshd_->user() + "@" + address + ":" + std::to_string(sshd_->port());
+}
+
+std::string world::create_token(const std::string& name, const std::string& scope) {
+  auto r = run_command({BLUEGREEN_BINARY, "token", "create", name, "--scope", scope, "--config",
+                        (dir_ / "bluegreen.toml").string()});
+  if (r.status != 0) throw std::runtime_error("token create failed: " + r.err);
+  return r.out.substr(0, r.out.find('\n'));
 }
 
 void world::start_daemon() {

@@ -98,6 +98,9 @@ class world {
   std::uint16_t lb_port(int lb = 1) const { return lb == 2 ? lb2_port_ : lb_port_; }
   std::uint16_t api_port() const { return api_port_; }
   const std::string& token() const { return token_; }
+  // Another API token ("read", "deploy" or "admin"), made with the CLI as an
+  // operator would; returns its secret.
+  std::string create_token(const std::string& name, const std::string& scope);
   std::vector<std::string> blue_hosts() const { return {"127.0.0.2"}; }
   std::vector<std::string> green_hosts() const { return {"127.0.0.3", "127.0.0.4", "127.0.0.5"}; }
 
