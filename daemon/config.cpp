@@ -197,6 +197,7 @@ config_result parse_config(std::string_view text, const std::filesystem::path& s
       }
     }
   }
+  read_hooks_sections(sink, root, r, *cfg);
   r.finish();
   if (!cfg->apps.empty() && !cfg->ssh.identity && !cfg->ssh.use_agent) {
     const toml::node* ssh = root.get("ssh");

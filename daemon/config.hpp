@@ -173,6 +173,20 @@ struct task_config {
   bool all_hosts = true;  // hosts = "all" (default) | "one"
 };
 
+// [app.github]: a push to `branch` of `repository` deploys the pushed
+// commit to the idle colour (with the app's promote mode).
+struct app_github_config {
+  std::string repository;  // "owner/name", compared without regard to case
+  std::string branch;      // default: deploy.default_ref
+};
+
+// [app.notify]: the app's own notification settings.
+struct app_notify_config {
+  // "Not deployed for N days": alert when the app's newest deploy is older
+  // than this at the daily alert time (notify.not_deployed_at). Unset: never.
+  std::optional<milliseconds> not_deployed_for;
+};
+
 struct app_config {
   std::string name;
   std::string public_url;
@@ -186,8 +200,62 @@ struct app_config {
   std::map<std::string, task_config> tasks;
   // Environment variables passed to deploy steps and tasks, by name.
   std::map<std::string, secret_ref> secrets;
+  std::optional<app_github_config> github;
+  app_notify_config notify;
 
   const colour_config& colour_of(colour c) const { return c == colour::blue ? blue : green; }
+};
+
+// Who may do what from chat: a request is allowed when any rule names its
+// team (or has none), its user (or "*"), its action and its app.
+struct chat_rule {
+  std::vector<std::string> teams;  // Slack workspace / Mattermost team ids; empty: any
+  std::vector<std::string> users;  // user ids, or "*" for anyone in those teams
+  // deploy, status, switch, rollback, lock, unlock, cancel; default: all.
+  std::vector<std::string> actions;
+  std::vector<std::string> apps;  // app names, or "*"; default: all
+};
+
+// [chat]: the slash commands of Slack and Mattermost.
+struct chat_config {
+  std::optional<secret_ref> slack_signing_secret;  // [chat.slack] signing_secret
+  std::optional<secret_ref> mattermost_token;      // [chat.mattermost] token
+  std::vector<chat_rule> allow;                    // [[chat.allow]]
+};
+
+// [github]: the push webhook.
+struct github_config {
+  std::optional<secret_ref> secret;  // unset: /hooks/github answers 404
+  std::size_t max_body_bytes = 5 * 1024 * 1024;
+};
+
+// [outbound]: where the daemon's own requests (notifications, chat
+// response_url) may go although the address is loopback, private or
+// link-local: host names as written ("mattermost.lan"), addresses and
+// networks ("10.0.0.0/8", "127.0.0.1", "fd00::/8").
+struct outbound_config {
+  std::vector<std::string> allow;
+};
+
+// [[notify.target]]: where the team is told what happened.
+struct notify_target {
+  enum class kind { slack, mattermost, discord, webhook };
+  std::string name;
+  enum kind kind = kind::slack;
+  secret_ref url;                     // webhook URLs carry their own credential
+  std::optional<secret_ref> secret;   // webhook: the HMAC key of X-Bluegreen-Signature-256
+  // Event names (deploy.started, deploy.ready, deploy.succeeded,
+  // deploy.failed, switch, rollback, rollback.automatic, drift.detected,
+  // drift.resolved, lock, unlock, not_deployed); default: all.
+  std::vector<std::string> events;
+  std::vector<std::string> apps;  // default: all
+};
+
+struct notify_config {
+  // Local time of day ("09:00" or "09:00:30") when "not deployed for N
+  // days" alerts go out, at most once a day per app.
+  std::chrono::seconds not_deployed_at{9 * 3600};
+  std::vector<notify_target> targets;
 };
 
 struct config {
@@ -195,6 +263,10 @@ struct config {
   server_config server;
   ssh_config ssh;
   reality_config reality;
+  chat_config chat;
+  github_config github;
+  outbound_config outbound;
+  notify_config notify;
   std::vector<app_config> apps;
 
   const app_config* find_app(std::string_view name) const;

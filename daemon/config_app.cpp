@@ -230,6 +230,7 @@ void read_app(error_sink& sink, const toml::table& t, size_t index, app_config& 
     read_tasks(sink, *sub, r.key_path("tasks"), out.tasks);
   if (auto sub = r.subtable("secrets", false, "a table [app.secrets]"))
     read_secrets(sink, *sub, r.key_path("secrets"), out.secrets);
+  read_app_hooks(r, sink, out);
   r.finish();
 
   // Rules that span keys.

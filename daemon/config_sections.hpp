@@ -26,6 +26,13 @@ std::optional<ssh_target> read_target(table_reader& r, std::string_view key, boo
 
 // The [[app]] table at `index`.
 void read_app(error_sink& sink, const toml::table& t, size_t index, app_config& out);
+// [chat], [github], [outbound] and [notify] (config_hooks.cpp), once the
+// apps are read: the names they refer to are checked.
+void read_hooks_sections(error_sink& sink, const toml::table& root, table_reader& r,
+                         config& cfg);
+// [app.github] and [app.notify], after [app.deploy] (the branch defaults to
+// deploy.default_ref).
+void read_app_hooks(table_reader& r, error_sink& sink, app_config& out);
 // [app.traffic]: the backend and its own keys.
 void read_traffic(error_sink& sink, const toml::table& t, const std::string& path,
                   traffic_config& out);

@@ -14,7 +14,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 8> kMigrations = {
+constexpr std::array<std::string_view, 9> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -168,6 +168,26 @@ CREATE TABLE sessions (
   expires_at TEXT NOT NULL
 );
 CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+)sql",
+    // 9: what inbound hooks have already delivered (a GitHub delivery id, a
+    // Slack request's signature), kept until `expires_at` so a redelivery
+    // or a replay is recognised across restarts; and when each app was last
+    // alerted for each kind of alert ("not deployed for N days").
+    R"sql(
+CREATE TABLE hook_deliveries (
+  source      TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  expires_at  TEXT NOT NULL,
+  PRIMARY KEY (source, key)
+);
+CREATE INDEX hook_deliveries_by_expiry ON hook_deliveries(expires_at);
+CREATE TABLE alerts_sent (
+  app     TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  sent_at TEXT NOT NULL,
+  PRIMARY KEY (app, kind)
+);
 )sql",
 };
 
