@@ -18,6 +18,7 @@
 #include "daemon/duration.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/hook_secrets.hpp"
 #include "daemon/session_service.hpp"
 #include "daemon/ssh/local_command_records.hpp"
 #include "daemon/ssh/runner.hpp"
@@ -134,6 +135,8 @@ int run_service(const command_line& cl) {
   token_service tokens(*db);
   session_service sessions(*db, tokens);
   sessions.prune_expired();
+  hook_secrets hooks;
+  hooks.load(*cfg);
   api::application app(core, tokens, sessions);
 
   api::server_options options;
@@ -229,6 +232,7 @@ int run_service(const command_line& cl) {
           try {
             core.reload(reloaded.value, {"system", "signal"});
             runner.set_options(ssh_options_of(*reloaded.value));
+            hooks.load(*reloaded.value);
             spdlog::info("configuration reloaded from {}: {} app(s)", cl.config_path.string(),
                          reloaded.value->apps.size());
           } catch (const std::exception& e) {
