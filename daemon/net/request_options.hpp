@@ -10,7 +10,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
+
+#include "daemon/net/address_policy.hpp"
 
 namespace bluegreen::net {
 
@@ -20,6 +23,11 @@ struct request_options {
   std::size_t max_body_bytes = 1024 * 1024;
   unsigned max_redirects = 0;
   std::string ca_file;  // PEM; empty: the system store only
+  // Set for URLs that came from outside (notifications, a chat command's
+  // response_url): every address the host names or resolves to must pass
+  // it, and redirects are never followed. Unset: the operator's own URLs
+  // (smoke checks, identity probes, the DigitalOcean API) go anywhere.
+  std::shared_ptr<const address_policy> outbound;
 };
 
 }  // namespace bluegreen::net
