@@ -86,7 +86,11 @@ void event_hub::sync() {
         changed.push_back({"app.changed", name, std::nullopt, app_changed_data(changes)});
     }
     if (!changed.empty()) {
-      storage::transaction tx(db_);  // one commit for all of them
+      // One commit for all of them, without waiting for the disk: they are
+      // derived from state already committed durably, and the next durable
+      // commit (an operation's) syncs them too. A switch's reload waits for
+      // no sync of its lock's event.
+      storage::transaction tx(db_, storage::transaction::durability::relaxed);
       for (const auto& e : changed) store(e);
       tx.commit();
     }

@@ -173,6 +173,38 @@ TEST(Storage, ATransactionRollsBackUnlessCommitted) {
   EXPECT_FALSE(app_state_repository(*db).find("web")->live);
 }
 
+int synchronous_of(database& db) {
+  statement sync(db, "PRAGMA synchronous");
+  sync.step();
+  return static_cast<int>(sync.column_int(0));
+}
+
+// Only a relaxed transaction's own commit skips the wait for the disk:
+// every commit after it, committed or rolled back, is durable again.
+TEST(Storage, ARelaxedTransactionLeavesLaterCommitsDurable) {
+  testing::temp_dir dir;
+  auto db = open_db(dir / "state.db");
+  app_state_repository(*db).ensure("web");
+  {
+    transaction tx(*db, transaction::durability::relaxed);
+    statement(*db, "UPDATE apps SET live = 'green' WHERE name = 'web'").run();
+    {
+      transaction inner(*db);  // a savepoint inside it
+      statement(*db, "UPDATE apps SET previous_live = 'blue' WHERE name = 'web'").run();
+      inner.commit();
+    }
+    tx.commit();
+  }
+  EXPECT_EQ(synchronous_of(*db), 2);  // FULL
+  EXPECT_EQ(app_state_repository(*db).find("web")->live, "green");
+  {
+    transaction tx(*db, transaction::durability::relaxed);
+    statement(*db, "UPDATE apps SET live = 'blue' WHERE name = 'web'").run();
+  }
+  EXPECT_EQ(synchronous_of(*db), 2);
+  EXPECT_EQ(app_state_repository(*db).find("web")->live, "green");
+}
+
 TEST(Storage, LocksNameTheirHolder) {
   testing::temp_dir dir;
   auto db = open_db(dir / "state.db");
