@@ -86,12 +86,12 @@ std::optional<std::string> special_v6(const ip_address& a) {
     if (ipv4_value(a, 12) == 1) return "the IPv6 loopback address";
     return "a deprecated IPv4-compatible address";
   }
-  if (is_mapped(a))
-    return special_embedded("an IPv4-mapped address", embedded_v4(a, 12));
+  if (is_mapped(a)) return special_embedded("an IPv4-mapped address", embedded_v4(a, 12));
   if (starts_with_bytes(a, {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0}))
     return special_embedded("a NAT64 address", embedded_v4(a, 12));
   if (starts_with_bytes(a, {0, 0x64, 0xff, 0x9b, 0, 1})) return "a local-use NAT64 address";
-  if (starts_with_bytes(a, {0x20, 0x02})) return special_embedded("a 6to4 address", embedded_v4(a, 2));
+  if (starts_with_bytes(a, {0x20, 0x02}))
+    return special_embedded("a 6to4 address", embedded_v4(a, 2));
   if ((a.bytes[0] & 0xfe) == 0xfc) return "a unique local (private) address";
   if (a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80) return "a link-local address";
   if (a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0xc0) return "a site-local address";
@@ -124,7 +124,8 @@ bool ends_in_number(std::string_view name) {
   if (std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return true;
   return label.size() >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X') &&
-         std::all_of(label.begin() + 2, label.end(), [](char c) { return digit_value(c, 16) >= 0; });
+         std::all_of(label.begin() + 2, label.end(),
+                     [](char c) { return digit_value(c, 16) >= 0; });
 }
 
 }  // namespace
@@ -194,11 +195,13 @@ allow_entry parse_allow_entry(std::string_view text) {
   if (slash != std::string_view::npos) {
     auto address = parse_ip_literal(text.substr(0, slash));
     auto bits = text.substr(slash + 1);
-    bool numeric = !bits.empty() && bits.size() <= 3 &&
-                   std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool numeric =
+        !bits.empty() && bits.size() <= 3 &&
+        std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!address || !numeric) {
-      out.error = quoted + " is not a network: write an address, '/' and the prefix length in bits, "
-                           "such as \"10.0.0.0/8\" or \"fd00::/8\"";
+      out.error = quoted +
+                  " is not a network: write an address, '/' and the prefix length in bits, "
+                  "such as \"10.0.0.0/8\" or \"fd00::/8\"";
       return out;
     }
     unsigned prefix = static_cast<unsigned>(std::stoi(std::string(bits)));
@@ -226,13 +229,13 @@ allow_entry parse_allow_entry(std::string_view text) {
     return out;
   }
   if (!is_host_name(text) || text.starts_with('.') || text.find("..") != std::string_view::npos) {
-    out.error = quoted +
-                " is not a host name, an address or a network such as \"10.0.0.0/8\"";
+    out.error = quoted + " is not a host name, an address or a network such as \"10.0.0.0/8\"";
     return out;
   }
   if (ends_in_number(text)) {
-    out.error = quoted + " is not an address, and a host name cannot end in a number: write an "
-                         "address such as \"127.0.0.1\" or a network such as \"10.0.0.0/8\"";
+    out.error = quoted +
+                " is not an address, and a host name cannot end in a number: write an "
+                "address such as \"127.0.0.1\" or a network such as \"10.0.0.0/8\"";
     return out;
   }
   out.host = comparable_name(text);
@@ -259,8 +262,7 @@ bool address_policy::allowed_address(const ip_address& address) const {
   // An IPv4-mapped address is the IPv4 address to the kernel, so an
   // allowance of either form covers both.
   std::optional<ip_address> mapped;
-  if (is_mapped(address))
-    mapped = embedded_v4(address, 12);
+  if (is_mapped(address)) mapped = embedded_v4(address, 12);
   return std::any_of(networks_.begin(), networks_.end(), [&](const allow_entry& n) {
     auto inside = [&](const ip_address& a) {
       return a.v6 == n.network.v6 && same_prefix(a, n.network, n.prefix);
@@ -270,7 +272,7 @@ bool address_policy::allowed_address(const ip_address& address) const {
 }
 
 std::optional<std::string> address_policy::refuse(std::string_view host,
-                                                   std::string_view address) const {
+                                                  std::string_view address) const {
   auto parsed = parse_ip_literal(address);
   if (!parsed)
     return "\"" + std::string(address) + "\" (for " + std::string(host) +

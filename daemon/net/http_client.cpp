@@ -84,9 +84,8 @@ asio::awaitable<void> run_lookup(std::shared_ptr<lookup> state, std::string host
 
 asio::ip::address to_asio(const ip_address& address) {
   if (!address.v6)
-    return asio::ip::address_v4(
-        asio::ip::address_v4::bytes_type{address.bytes[0], address.bytes[1], address.bytes[2],
-                                         address.bytes[3]});
+    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{
+        address.bytes[0], address.bytes[1], address.bytes[2], address.bytes[3]});
   return asio::ip::address_v6(address.bytes);
 }
 

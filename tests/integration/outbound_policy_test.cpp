@@ -138,7 +138,8 @@ TEST_F(OutboundPolicy, AnAllowedHostNameLetsWhatItResolvesToThrough) {
   ASSERT_TRUE(result.ok()) << describe(result);
   EXPECT_EQ(result.response().status, 200);
   ASSERT_TRUE(receiver_.wait_for(1));
-  EXPECT_EQ(receiver_.requests()[0].headers["host"], "localhost:" + std::to_string(receiver_.port()));
+  EXPECT_EQ(receiver_.requests()[0].headers["host"],
+            "localhost:" + std::to_string(receiver_.port()));
   // The name allows the name only, not its address written out.
   auto literal = post(at("127.0.0.1"), {"localhost"});
   ASSERT_FALSE(literal.ok());

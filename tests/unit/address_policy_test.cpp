@@ -26,11 +26,10 @@ std::optional<std::string> refusal_of(const address_policy& policy, const std::s
 
 const std::vector<std::string> kRefused = {
     // Loopback, in every spelling the resolver accepts.
-    "http://127.0.0.1/", "http://127.0.0.1:8080/hook", "http://2130706433/",
-    "http://0177.0.0.1/", "http://0x7f.1/", "http://0X7F.0.0.1/", "http://127.1/",
-    "http://127.0.1/", "http://0x7f000001/", "http://017700000001/", "http://127.255.255.254/",
-    "http://[::1]/", "http://[0:0:0:0:0:0:0:1]/", "http://[::ffff:127.0.0.1]/",
-    "http://[::ffff:7f00:1]/",
+    "http://127.0.0.1/", "http://127.0.0.1:8080/hook", "http://2130706433/", "http://0177.0.0.1/",
+    "http://0x7f.1/", "http://0X7F.0.0.1/", "http://127.1/", "http://127.0.1/",
+    "http://0x7f000001/", "http://017700000001/", "http://127.255.255.254/", "http://[::1]/",
+    "http://[0:0:0:0:0:0:0:1]/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/",
     // "This host".
     "http://0.0.0.0/", "http://0/", "http://0x0/", "http://000/", "http://0.1.2.3/", "http://[::]/",
     // Cloud metadata and other link-local addresses.
@@ -70,13 +69,46 @@ TEST(AddressPolicy, LetsPublicAddressesThrough) {
 }
 
 TEST(AddressPolicy, ReadsIpv4TextExactlyAsTheCLibraryDoes) {
-  for (const std::string text :
-       {"127.0.0.1", "2130706433", "0177.0.0.1", "0x7f.1", "0X7F.0X0.0.01", "127.1", "127.0.1", "0",
-        "0x", "0x.1", "08", "09.1", "0x1g", "1.2.3.4.5", "1.2.3.", ".1.2.3", "1..2", "256.1.1.1",
-        "1.256.1.1", "1.2.65536", "1.16777216", "4294967296", "4294967295", "0xffffffff",
-        "0x100000000", "00000000000000000000177.1", "0x0000000000000000007f.1", "1.2.3.256",
-        "1.2.3.0377", "1.2.3.0400", "99999999999999999999999", "-1", "+1", "1.-1", "a.b.c.d", "",
-        ".", "1.", "1e1", "0x7f.0x0.0x0.0x1"}) {
+  for (const std::string text : {"127.0.0.1",
+                                 "2130706433",
+                                 "0177.0.0.1",
+                                 "0x7f.1",
+                                 "0X7F.0X0.0.01",
+                                 "127.1",
+                                 "127.0.1",
+                                 "0",
+                                 "0x",
+                                 "0x.1",
+                                 "08",
+                                 "09.1",
+                                 "0x1g",
+                                 "1.2.3.4.5",
+                                 "1.2.3.",
+                                 ".1.2.3",
+                                 "1..2",
+                                 "256.1.1.1",
+                                 "1.256.1.1",
+                                 "1.2.65536",
+                                 "1.16777216",
+                                 "4294967296",
+                                 "4294967295",
+                                 "0xffffffff",
+                                 "0x100000000",
+                                 "00000000000000000000177.1",
+                                 "0x0000000000000000007f.1",
+                                 "1.2.3.256",
+                                 "1.2.3.0377",
+                                 "1.2.3.0400",
+                                 "99999999999999999999999",
+                                 "-1",
+                                 "+1",
+                                 "1.-1",
+                                 "a.b.c.d",
+                                 "",
+                                 ".",
+                                 "1.",
+                                 "1e1",
+                                 "0x7f.0x0.0x0.0x1"}) {
     in_addr expected{};
     bool c_library = inet_aton(text.c_str(), &expected) != 0;
     auto ours = parse_ipv4_any(text);
@@ -103,8 +135,7 @@ TEST(AddressPolicy, SaysWhatTheAddressIsAndWhatToAdd) {
   EXPECT_NE(metadata->find("cloud metadata"), std::string::npos) << *metadata;
   auto mapped = policy.refuse("::ffff:127.0.0.1", "::ffff:127.0.0.1");
   ASSERT_TRUE(mapped);
-  EXPECT_NE(mapped->find("IPv4-mapped address of 127.0.0.1, a loopback address"),
-            std::string::npos)
+  EXPECT_NE(mapped->find("IPv4-mapped address of 127.0.0.1, a loopback address"), std::string::npos)
       << *mapped;
   EXPECT_TRUE(policy.refuse("example.com", "not an address"));
 }
@@ -160,9 +191,9 @@ TEST(AddressPolicy, AllowEntriesAreAddressesNetworksOrHostNames) {
   EXPECT_EQ(parse_allow_entry("10.0.0.1/8").error,
             "\"10.0.0.1/8\" has bits set after its prefix: write the network's first address, "
             "\"10.0.0.0/8\"");
-  for (const std::string bad : {"", "10.0.0.0/33", "fd00::/129", "10.0.0.0/", "/8", "10.0.0.0/x",
-                                "host/8", "300.1.1.1", "1.2.3.256", "host.0x1f", "bad host",
-                                "a..b", ".lan", "http://x", "[::1]", "x:80"})
+  for (const std::string bad :
+       {"", "10.0.0.0/33", "fd00::/129", "10.0.0.0/", "/8", "10.0.0.0/x", "host/8", "300.1.1.1",
+        "1.2.3.256", "host.0x1f", "bad host", "a..b", ".lan", "http://x", "[::1]", "x:80"})
     EXPECT_NE(parse_allow_entry(bad).error, "") << "\"" << bad << "\"";
 }
 
