@@ -1,12 +1,11 @@
 // The configuration of chat-ops, webhooks and notifications: [chat],
 // [github], [outbound], [notify] and each app's [app.github] and
 // [app.notify].
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 
 #include "daemon/config_sections.hpp"
+#include "daemon/net/address_policy.hpp"
 
 namespace bluegreen::daemon {
 
@@ -38,30 +37,13 @@ std::vector<std::string> read_choices(table_reader& r, std::string_view key, con
   return *values;
 }
 
-// An entry of outbound.allow: an IPv4 or IPv6 address, a network in CIDR
-// form, or a host name.
-bool is_allow_entry(std::string_view entry) {
-  std::string text(entry);
-  std::string address = text;
-  auto slash = text.find('/');
-  int prefix = -1;
-  if (slash != std::string::npos) {
-    address = text.substr(0, slash);
-    std::string bits = text.substr(slash + 1);
-    if (bits.empty() || bits.size() > 3 ||
-        !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return false;
-    prefix = std::stoi(bits);
-  }
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, address.c_str(), buf) == 1) return prefix <= 32;
-  if (inet_pton(AF_INET6, address.c_str(), buf) == 1) return prefix <= 128;
-  if (prefix >= 0 || address.empty() || address.size() > 253) return false;
-  // A host name: letters, digits, '-' and '.'.
-  return std::all_of(address.begin(), address.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.';
-  });
+// Why an entry of outbound.allow is not an IPv4 or IPv6 address, a network
+// in CIDR form or a host name; nullopt when it is one. The address policy
+// reads the entries with the same parser.
+std::optional<std::string> is_allow_entry(std::string_view entry) {
+  auto parsed = net::parse_allow_entry(entry);
+  if (parsed.error.empty()) return std::nullopt;
+  return parsed.error;
 }
 
 // "HH:MM" or "HH:MM:SS", local time of day.
@@ -129,10 +111,8 @@ void read_outbound(error_sink& sink, const toml::table& t, outbound_config& out)
   table_reader r(sink, t, "outbound");
   if (auto allow = r.strings("allow", false, "a list of host names, addresses and networks")) {
     for (const auto& entry : *allow) {
-      if (!is_allow_entry(entry)) {
-        r.error_at("allow", "\"" + entry +
-                                "\" is not a host name, an address or a network such as "
-                                "\"10.0.0.0/8\"");
+      if (auto why = is_allow_entry(entry)) {
+        r.error_at("allow", *why);
         return;
       }
     }

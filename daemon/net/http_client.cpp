@@ -13,6 +13,7 @@
 #include <boost/beast/ssl.hpp>
 #include <variant>
 
+#include "daemon/net/address_policy.hpp"
 #include "daemon/net/redirect.hpp"
 #include "daemon/net/tls_context_native.hpp"
 #include "daemon/net/url.hpp"
@@ -81,8 +82,49 @@ asio::awaitable<void> run_lookup(std::shared_ptr<lookup> state, std::string host
   state->done_or_deadline.cancel();
 }
 
+asio::ip::address to_asio(const ip_address& address) {
+  if (!address.v6)
+    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{
+        address.bytes[0], address.bytes[1], address.bytes[2], address.bytes[3]});
+  return asio::ip::address_v6(address.bytes);
+}
+
+http_error refusal(const std::string& why) {
+  return {error_kind::refused, "refused to send the request: " + why};
+}
+
+// With an outbound policy, every address the host spells or resolves to must
+// pass it, or nothing is sent; the connection then goes only to those
+// addresses. The host is read as the resolver would (any inet_aton form of
+// IPv4), so no spelling of an address reaches the resolver unchecked.
+std::optional<http_error> check_outbound(const url& target, const request_options& options,
+                                         const endpoints& addresses) {
+  for (const auto& endpoint : addresses) {
+    auto address = endpoint.address();
+    ip_address checked;
+    if (address.is_v6()) {
+      // Without the scope id: the policy judges the address itself.
+      checked.v6 = true;
+      checked.bytes = address.to_v6().to_bytes();
+    } else {
+      auto bytes = address.to_v4().to_bytes();
+      std::copy(bytes.begin(), bytes.end(), checked.bytes.begin());
+    }
+    if (auto why = options.outbound->refuse(target.host, checked.text())) return refusal(*why);
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<std::variant<endpoints, http_error>> addresses_of(const url& target,
+                                                                  const request_options& options,
                                                                   steady::time_point deadline) {
+  if (options.outbound) {
+    if (auto literal = parse_ip_literal(target.host)) {
+      if (auto why = options.outbound->refuse(target.host, literal->text()))
+        co_return refusal(*why);
+      co_return endpoints{tcp::endpoint(to_asio(*literal), target.port)};
+    }
+  }
   boost::system::error_code literal_ec;
   auto literal = asio::ip::make_address(target.host, literal_ec);
   if (!literal_ec) co_return endpoints{tcp::endpoint(literal, target.port)};
@@ -115,13 +157,16 @@ asio::awaitable<std::variant<endpoints, http_error>> addresses_of(const url& tar
     co_return http_error{error_kind::dns,
                          "cannot resolve " + target.host + ": " +
                              (state->error ? state->error.message() : std::string("no address"))};
+  if (options.outbound) {
+    if (auto refused = check_outbound(target, options, state->found)) co_return *refused;
+  }
   co_return std::move(state->found);
 }
 
 asio::awaitable<std::optional<http_error>> connect(beast::tcp_stream& stream, const url& target,
                                                    const request_options& options,
                                                    steady::time_point deadline) {
-  auto addresses = co_await addresses_of(target, deadline);
+  auto addresses = co_await addresses_of(target, options, deadline);
   if (auto* failed = std::get_if<http_error>(&addresses)) co_return *failed;
   stream.expires_at(std::min(steady::now() + options.connect_timeout, deadline));
   auto [ec, endpoint] = co_await stream.async_connect(std::get<endpoints>(addresses), use_tuple);
@@ -251,7 +296,10 @@ asio::awaitable<http_result> http_client::send(http_request request,
   if (auto invalid = check_request(request)) co_return *invalid;
   for (unsigned followed = 0;; ++followed) {
     auto result = co_await exchange_once(*tls_, *target, request, options, deadline);
-    if (!result.ok() || options.max_redirects == 0 || !is_redirect(result.response().status))
+    // A redirect could lead anywhere the policy refuses, so with one the
+    // 3xx itself is the answer.
+    if (!result.ok() || options.max_redirects == 0 || options.outbound ||
+        !is_redirect(result.response().status))
       co_return result;
     auto location = result.response().header("Location");
     if (!location) co_return result;

@@ -22,6 +22,8 @@ std::string_view to_string(error_kind kind) {
       return "protocol";
     case error_kind::redirects:
       return "redirects";
+    case error_kind::refused:
+      return "refused";
   }
   return "unknown";
 }

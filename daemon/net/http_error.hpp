@@ -20,6 +20,7 @@ enum class error_kind {
   io,               // the connection failed while sending or reading
   protocol,         // the answer is not valid HTTP, or a redirect cannot be followed
   redirects,        // more redirects than allowed
+  refused,          // the outbound address policy refused the host (nothing was sent)
 };
 
 std::string_view to_string(error_kind kind);
