@@ -1,10 +1,10 @@
 #include "api/github_push.hpp"
 
-#include <algorithm>
 #include <cctype>
 
 #include "api/target.hpp"
 #include "daemon/config.hpp"
+#include "daemon/engine/refs.hpp"
 
 namespace bluegreen::api {
 
@@ -31,12 +31,6 @@ std::string media_type(std::string_view content_type) {
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
   return lower(type);
-}
-
-bool is_commit_id(std::string_view text) {
-  return text.size() == 40 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-         });
 }
 
 // The string at `key` of `object`; a failure when it is absent (and
@@ -104,9 +98,10 @@ daemon::result<github_push> parse_github_push(const json& payload) {
   out.ref = std::move(*ref);
   auto after = string_field(payload, "after", "after", true);
   if (!after) return after.error();
-  if (!is_commit_id(*after)) return invalid("\"after\" must be a commit id of 40 hex digits");
   out.after = lower(*after);
-  out.deleted = out.after == std::string(40, '0');
+  if (!engine::is_commit_id(out.after))
+    return invalid("\"after\" must be a commit id of 40 hex digits");
+  out.deleted = out.after.find_first_not_of('0') == std::string::npos;
   if (auto deleted = payload.find("deleted"); deleted != payload.end() && !deleted->is_null()) {
     if (!deleted->is_boolean()) return invalid("\"deleted\" must be true or false");
     out.deleted = out.deleted || deleted->get<bool>();

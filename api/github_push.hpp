@@ -30,7 +30,7 @@ daemon::result<nlohmann::json> github_payload(std::string_view content_type,
 
 struct github_push {
   std::string ref;         // "refs/heads/main", "refs/tags/v1"
-  std::string after;       // the pushed commit: 40 lower-case hex digits
+  std::string after;       // the pushed commit: 40 (or 64) lower-case hex digits
   bool deleted = false;    // the ref was deleted (`deleted`, or `after` all zeros)
   std::string repository;  // repository.full_name, "owner/name"
   std::string pusher;      // pusher.name, else sender.login, else empty

@@ -2,16 +2,17 @@
 // and the demo apps, deliveries signed as GitHub signs them.
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <fstream>
 
 #include "api/hmac_signature.hpp"
+#include "tests/support/github_fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/world.hpp"
 
 namespace {
 
+using bluegreen::testing::form_encode;
 using bluegreen::testing::http_connection;
 using bluegreen::testing::http_reply;
 using bluegreen::testing::temp_dir;
@@ -49,23 +50,6 @@ json push_payload(const std::string& ref, const std::string& after, bool deleted
            {{"full_name", "Acme/Demo"}, {"default_branch", "main"}, {"pushed_at", 1700000000}}},
           {"pusher", {{"name", "alice"}, {"email", "alice@example.com"}}},
           {"sender", {{"login", "alice"}}}};
-}
-
-std::string form_encode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '*') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
 }
 
 struct delivery {

@@ -6,6 +6,7 @@
 
 #include "api/hmac_signature.hpp"
 #include "daemon/config.hpp"
+#include "tests/support/github_fixtures.hpp"
 
 namespace bluegreen::api {
 namespace {
@@ -34,24 +35,6 @@ json push_payload(const std::string& ref = "refs/heads/main", const std::string&
   })");
 }
 
-std::string form_encode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '*') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
-
 TEST(GithubPush, PublishedSignatureVectorHolds) {
   // integrations.md §4: GitHub's documented example.
   std::string signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
@@ -71,7 +54,7 @@ TEST(GithubPush, ReadsAJsonBody) {
 }
 
 TEST(GithubPush, ReadsTheJsonOfAFormBodysPayloadField) {
-  std::string body = "payload=" + form_encode(push_payload().dump());
+  std::string body = "payload=" + testing::form_encode(push_payload().dump());
   for (const char* type : {"application/x-www-form-urlencoded",
                            "Application/X-WWW-Form-Urlencoded; charset=utf-8"}) {
     auto payload = github_payload(type, body);
@@ -176,38 +159,7 @@ TEST(GithubPush, PusherFallsBackToTheSenderAndUpperCaseShaIsLowered) {
 
 // Three apps: two deploy Acme/Shop (main and staging), one another repository.
 daemon::config apps_config() {
-  std::string app_template = R"(
-[[app]]
-name = "NAME"
-public_url = "https://example.com"
-  [app.blue]
-  hosts = ["deploy@10.0.0.2"]
-  url = "http://10.0.0.2:8000"
-  [app.green]
-  hosts = ["deploy@10.0.0.3"]
-  url = "http://10.0.0.3:8000"
-  [app.deploy]
-  steps = ["true"]
-  resolve = "echo {ref}"
-  [app.traffic]
-  backend = "nginx"
-  upstream_file = "/etc/nginx/bluegreen/NAME.conf"
-  upstream_name = "NAME"
-  [app.github]
-  GITHUB
-)";
-  auto app = [&](const std::string& name, const std::string& github) {
-    std::string text = app_template;
-    for (std::string::size_type at; (at = text.find("NAME")) != std::string::npos;)
-      text.replace(at, 4, name);
-    text.replace(text.find("GITHUB"), 6, github);
-    return text;
-  };
-  std::string text = "[server]\nstate_dir = \"/var/lib/bluegreen\"\n[ssh]\nidentity = \"/k\"\n" +
-                     app("shop", "repository = \"acme/shop\"") +
-                     app("shop-staging", "repository = \"Acme/Shop\"\n  branch = \"staging\"") +
-                     app("blog", "repository = \"acme/blog\"");
-  auto loaded = daemon::parse_config(text, "t.toml");
+  auto loaded = daemon::parse_config(testing::github_apps_config_text(), "t.toml");
   if (!loaded.value) {
     for (const auto& e : loaded.errors) ADD_FAILURE() << e.to_string();
     return {};
