@@ -13,6 +13,7 @@
 #include "daemon/hook_secrets.hpp"
 #include "storage/audit_repository.hpp"
 #include "tests/support/api_stack.hpp"
+#include "tests/support/file_gate.hpp"
 
 namespace bluegreen::api {
 namespace {
@@ -139,6 +140,67 @@ TEST_F(GithubRoute, APushOfAnUnconfiguredRepositoryIsIgnored) {
   auto bad = deliver(R"({"ref": 1})", "push", "another");
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_EQ(body(bad)["error"]["code"], "invalid_payload");
+}
+
+// GitHub waits 10 s for an answer: a deploy the engine has not answered
+// within the bound is reported pending and goes on; its refusal, when it
+// comes, is in the audit log.
+TEST(GithubRouteBound, AnAnswerComesWithinTheBoundAndTheDeployGoesOn) {
+  testing::temp_dir dir;
+  std::ofstream(dir / "github-secret") << "s3cret\n";
+  // Reading the load balancer waits at the gate, then fails.
+  testing::file_gate gate(dir / "gate");
+  std::ofstream(dir / "bluegreen.toml")
+      << "[ssh]\nidentity = \"/k\"\n[github]\nsecret = { file = \""
+      << (dir / "github-secret").string()
+      << "\" }\n[[app]]\nname = \"slow\"\npublic_url = \"https://example.com\"\n"
+         "  [app.blue]\n  hosts = [\"deploy@10.0.0.2\"]\n  url = \"http://10.0.0.2:8000\"\n"
+         "  [app.green]\n  hosts = [\"deploy@10.0.0.3\"]\n  url = \"http://10.0.0.3:8000\"\n"
+         "  [app.deploy]\n  steps = [\"true\"]\n  resolve = \"echo {ref}\"\n"
+         "  [app.traffic]\n  backend = \"command\"\n  switch_command = \"true\"\n"
+         "  current_command = \""
+      << gate.wait_command() << "; exit 3\"\n  [app.github]\n  repository = \"acme/slow\"\n";
+  testing::api_stack stack(dir / "bluegreen.toml");
+  daemon::hook_secrets secrets;
+  secrets.load(*stack.core->current_config());
+  engine::task_group tasks(stack.io);
+  add_github_routes(*stack.app, *stack.core, *stack.db, secrets, tasks,
+                    {.answer_within = std::chrono::milliseconds(200)});
+
+  std::string push = R"({"ref": "refs/heads/main",
+    "after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    "repository": {"full_name": "acme/slow"}, "pusher": {"name": "alice"}})";
+  request req;
+  req.method = "POST";
+  req.target = "/hooks/github";
+  req.body = push;
+  req.headers = {{"content-type", "application/json"},
+                 {"x-github-event", "push"},
+                 {"x-github-delivery", "slow-1"},
+                 {"x-hub-signature-256", "sha256=" + hmac_sha256_hex("s3cret", push)}};
+  auto r = stack.call(req);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto answer = json::parse(r.body);
+  EXPECT_EQ(answer["pending"], json::array({"slow"})) << r.body;
+  EXPECT_TRUE(answer["deployments"].empty());
+
+  gate.open();
+  auto refused = [&] {
+    for (const auto& e : storage::audit_repository(*stack.db).list(100))
+      if (e.action == "github.push.refused") return std::optional(e);
+    return std::optional<storage::audit_event>();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  stack.io.restart();
+  while (!refused() && std::chrono::steady_clock::now() < deadline)
+    stack.io.run_one_for(std::chrono::milliseconds(100));
+  auto event = refused();
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->actor, "alice (GitHub delivery slow-1)");
+  EXPECT_EQ(event->channel, "github");
+  EXPECT_EQ(event->app, "slow");
+  EXPECT_NE(event->detail->find("6113728f27ae82c7b1a177c8d03f9e96e0adf246"), std::string::npos);
+  EXPECT_EQ(tasks.running(), 0u);
 }
 
 }  // namespace
