@@ -25,8 +25,7 @@ namespace bluegreen::api {
 // "unsupported_content_type") for a content type GitHub does not send, kind
 // invalid (code "invalid_payload") for a form without `payload`, text that
 // is not JSON, or JSON that is not an object.
-daemon::result<nlohmann::json> github_payload(std::string_view content_type,
-                                              std::string_view body);
+daemon::result<nlohmann::json> github_payload(std::string_view content_type, std::string_view body);
 
 struct github_push {
   std::string ref;         // "refs/heads/main", "refs/tags/v1"

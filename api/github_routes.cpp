@@ -37,8 +37,8 @@ constexpr std::string_view kSource = "github";
 bool is_delivery_id(std::string_view id) {
   if (id.empty() || id.size() > 100) return false;
   for (char c : id)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          c == '-' || c == '_' || c == '.'))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+          c == '_' || c == '.'))
       return false;
   return true;
 }
@@ -130,13 +130,12 @@ class github_hook {
     }
 
     if (!remember(*delivery)) {
-      spdlog::info("GitHub delivery {} ({}) was already handled: nothing done", *delivery,
-                   *event);
+      spdlog::info("GitHub delivery {} ({}) was already handled: nothing done", *delivery, *event);
       co_return json_response(
           200, {{"delivery", *delivery},
                 {"already_handled", true},
-                {"message", "delivery " + *delivery +
-                                " was already handled; a redelivery does nothing"}});
+                {"message",
+                 "delivery " + *delivery + " was already handled; a redelivery does nothing"}});
     }
     if (!push) {
       spdlog::info("GitHub delivery {}: ping", *delivery);
@@ -214,9 +213,8 @@ class github_hook {
       } else if (*outcome) {
         deployments.push_back({{"app", app}, {"operation", operation_json(outcome->value())}});
       } else {
-        refused.push_back({{"app", app},
-                           {"code", outcome->error().code},
-                           {"message", outcome->error().message}});
+        refused.push_back(
+            {{"app", app}, {"code", outcome->error().code}, {"message", outcome->error().message}});
       }
     }
     json body = {{"delivery", delivery},

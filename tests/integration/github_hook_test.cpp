@@ -29,9 +29,10 @@ struct github_setup {
   github_setup() { std::ofstream(dir / "github-secret") << kSecret << "\n"; }
   world_options options() const {
     world_options o;
-    o.extra_config = "  [app.github]\n  repository = \"acme/demo\"\n  branch = \"main\"\n"
-                     "[github]\nsecret = { file = \"" +
-                     (dir / "github-secret").string() + "\" }\n";
+    o.extra_config =
+        "  [app.github]\n  repository = \"acme/demo\"\n  branch = \"main\"\n"
+        "[github]\nsecret = { file = \"" +
+        (dir / "github-secret").string() + "\" }\n";
     return o;
   }
   temp_dir dir;
@@ -70,10 +71,11 @@ struct delivery {
 
 http_reply deliver(world& w, const delivery& d) {
   http_connection conn("127.0.0.1", w.api_port());
-  std::string req = "POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                    "User-Agent: GitHub-Hookshot/044aadd\r\nContent-Type: " +
-                    d.content_type + "\r\nContent-Length: " + std::to_string(d.body.size()) +
-                    "\r\nX-GitHub-Event: " + d.event + "\r\n";
+  std::string req =
+      "POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "User-Agent: GitHub-Hookshot/044aadd\r\nContent-Type: " +
+      d.content_type + "\r\nContent-Length: " + std::to_string(d.body.size()) +
+      "\r\nX-GitHub-Event: " + d.event + "\r\n";
   if (!d.id.empty()) req += "X-GitHub-Delivery: " + d.id + "\r\n";
   if (d.signature != "-")
     req += "X-Hub-Signature-256: " +
@@ -118,9 +120,9 @@ TEST(GithubHook, ASignedPushDeploysItsShaToTheIdleColourOnceEvenAfterARestart) {
   // The audit log says who and how.
   bool recorded = false;
   for (const auto& e : audit_log(w))
-    recorded = recorded || (e["action"] == "operation.deploy" && e["operation_id"] == op &&
-                            e["actor"] == "alice (GitHub delivery " + id + ")" &&
-                            e["channel"] == "github");
+    recorded = recorded ||
+               (e["action"] == "operation.deploy" && e["operation_id"] == op &&
+                e["actor"] == "alice (GitHub delivery " + id + ")" && e["channel"] == "github");
   EXPECT_TRUE(recorded) << audit_log(w).dump();
 
   // Redelivered: nothing happens, and the answer says so.
@@ -183,17 +185,18 @@ TEST(GithubHook, OtherDeliveriesAreAnsweredAndRefusedOnesChangeNothing) {
   EXPECT_EQ(no_id.status, 400) << no_id.body;
 
   // Ping is answered; deleted and other branches are ignored with why.
-  auto ping = deliver(w, delivery{"ping", "ping-1", R"({"zen":"Speak like a human.","hook_id":1})"});
+  auto ping =
+      deliver(w, delivery{"ping", "ping-1", R"({"zen":"Speak like a human.","hook_id":1})"});
   EXPECT_EQ(ping.status, 200) << ping.body;
   EXPECT_EQ(body_of(ping)["ok"], true);
-  auto deleted = deliver(w, delivery{"push", "deleted-1",
-                                     push_payload("refs/heads/main", kZeros, true).dump()});
+  auto deleted = deliver(
+      w, delivery{"push", "deleted-1", push_payload("refs/heads/main", kZeros, true).dump()});
   EXPECT_EQ(deleted.status, 200) << deleted.body;
   EXPECT_NE(body_of(deleted)["ignored"].get<std::string>().find("deleted refs/heads/main"),
             std::string::npos)
       << deleted.body;
-  auto other = deliver(w, delivery{"push", "feature-1",
-                                   push_payload("refs/heads/feature", sha).dump()});
+  auto other =
+      deliver(w, delivery{"push", "feature-1", push_payload("refs/heads/feature", sha).dump()});
   EXPECT_EQ(other.status, 200) << other.body;
   EXPECT_NE(body_of(other)["ignored"].get<std::string>().find("branch 'feature'"),
             std::string::npos)

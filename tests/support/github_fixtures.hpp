@@ -39,8 +39,7 @@ inline std::string github_apps_config_text() {
            "  [app.green]\n  hosts = [\"deploy@10.0.0.3\"]\n  url = \"http://10.0.0.3:8000\"\n"
            "  [app.deploy]\n  steps = [\"true\"]\n  resolve = \"echo {ref}\"\n"
            "  [app.traffic]\n  backend = \"nginx\"\n  upstream_file = \"/etc/nginx/" +
-           name + ".conf\"\n  upstream_name = \"" + name + "\"\n  [app.github]\n  " + github +
-           "\n";
+           name + ".conf\"\n  upstream_name = \"" + name + "\"\n  [app.github]\n  " + github + "\n";
   };
   return "[server]\nstate_dir = \"/var/lib/bluegreen\"\n[ssh]\nidentity = \"/k\"\n" +
          app("shop", "repository = \"acme/shop\"") +

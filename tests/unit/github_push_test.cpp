@@ -19,13 +19,17 @@ const std::string kZeros(40, '0');
 // As GitHub sends it (trimmed): note the Unix times beside ISO text.
 json push_payload(const std::string& ref = "refs/heads/main", const std::string& after = kSha) {
   return json::parse(R"({
-    "ref": ")" + ref + R"(",
+    "ref": ")" + ref +
+                     R"(",
     "before": "0000000000000000000000000000000000000000",
-    "after": ")" + after + R"(",
+    "after": ")" + after +
+                     R"(",
     "created": true, "deleted": false, "forced": false, "base_ref": null,
     "compare": "https://github.com/Acme/Shop/compare/main",
-    "commits": [{"id": ")" + kSha + R"(", "message": "Ship it", "distinct": true}],
-    "head_commit": {"id": ")" + kSha + R"(", "message": "Ship it",
+    "commits": [{"id": ")" +
+                     kSha + R"(", "message": "Ship it", "distinct": true}],
+    "head_commit": {"id": ")" +
+                     kSha + R"(", "message": "Ship it",
                     "author": {"name": "Alice", "email": "alice@example.com"}},
     "repository": {"id": 1296269, "name": "Shop", "full_name": "Acme/Shop",
                    "default_branch": "main", "created_at": 1700000000,
@@ -55,8 +59,8 @@ TEST(GithubPush, ReadsAJsonBody) {
 
 TEST(GithubPush, ReadsTheJsonOfAFormBodysPayloadField) {
   std::string body = "payload=" + testing::form_encode(push_payload().dump());
-  for (const char* type : {"application/x-www-form-urlencoded",
-                           "Application/X-WWW-Form-Urlencoded; charset=utf-8"}) {
+  for (const char* type :
+       {"application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded; charset=utf-8"}) {
     auto payload = github_payload(type, body);
     ASSERT_TRUE(payload) << payload.error().message;
     auto push = parse_github_push(*payload);

@@ -27,9 +27,8 @@ class GithubRoute : public ::testing::Test {
     std::ifstream example(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
     std::string text((std::istreambuf_iterator<char>(example)), std::istreambuf_iterator<char>());
     std::ofstream(dir_ / "without.toml") << text;
-    std::ofstream(dir_ / "with.toml")
-        << text << "\n[github]\nsecret = { file = \"" << (dir_ / "github-secret").string()
-        << "\" }\n";
+    std::ofstream(dir_ / "with.toml") << text << "\n[github]\nsecret = { file = \""
+                                      << (dir_ / "github-secret").string() << "\" }\n";
   }
 
   void load_secrets(const std::string& file) {
@@ -54,7 +53,9 @@ class GithubRoute : public ::testing::Test {
   }
 
   static json body(const response& r) { return json::parse(r.body); }
-  std::size_t audit_size() { return storage::audit_repository(*stack_.db).list(1000, {}, {}).size(); }
+  std::size_t audit_size() {
+    return storage::audit_repository(*stack_.db).list(1000, {}, {}).size();
+  }
 
   testing::temp_dir dir_;
   testing::api_stack stack_{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
@@ -79,9 +80,8 @@ TEST_F(GithubRoute, TheSecretIsTheOneLoadedNow) {
   load_secrets("with.toml");
   // GitHub's published example verifies: past the signature, the body
   // is refused only for not being JSON.
-  auto example = deliver(
-      "Hello, World!", "push", "1",
-      "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+  auto example = deliver("Hello, World!", "push", "1",
+                         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
   EXPECT_EQ(example.status, 400) << example.body;
   EXPECT_EQ(body(example)["error"]["code"], "invalid_payload");
   EXPECT_EQ(deliver("{}").status, 200);
