@@ -1,6 +1,7 @@
 // GitHub's push webhook end to end: the real bluegreend with sshd, nginx
 // and the demo apps, deliveries signed as GitHub signs them.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
 
@@ -233,6 +234,22 @@ TEST(GithubHook, OtherDeliveriesAreAnsweredAndRefusedOnesChangeNothing) {
   auto too_large = conn.read_reply();
   ASSERT_TRUE(too_large);
   EXPECT_EQ(too_large->status, 413) << too_large->body;
+
+  // A new secret, taken at a reload: what the old one signs is refused.
+  const std::string renewed = "the renewed webhook secret";
+  std::ofstream(setup.dir / "github-secret") << renewed << "\n";
+  w.daemon().signal(SIGHUP);
+  ASSERT_TRUE(w.daemon().wait_for_stderr("configuration reloaded", std::chrono::seconds(20)));
+  std::string ping_body = R"({"zen":"Half measures are as bad as nothing at all."})";
+  auto old_secret = deliver(w, delivery{"ping", "ping-2", ping_body});
+  EXPECT_EQ(old_secret.status, 401) << old_secret.body;
+  auto new_secret =
+      deliver(w, delivery{"ping", "ping-2", ping_body, "application/json",
+                          "sha256=" + bluegreen::api::hmac_sha256_hex(renewed, ping_body)});
+  EXPECT_EQ(new_secret.status, 200) << new_secret.body;
+  // No secret ever reached the daemon's log.
+  EXPECT_EQ(w.daemon().stderr_text().find(kSecret), std::string::npos);
+  EXPECT_EQ(w.daemon().stderr_text().find(renewed), std::string::npos);
 }
 
 }  // namespace
