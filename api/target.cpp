@@ -38,6 +38,10 @@ daemon::failure bad_path(std::string message) {
   return daemon::failure{daemon::failure::kind::invalid, "bad_path", std::move(message)};
 }
 
+daemon::failure bad_form(std::string message) {
+  return daemon::failure{daemon::failure::kind::invalid, "bad_form", std::move(message)};
+}
+
 }  // namespace
 
 daemon::result<parsed_target> parse_target(std::string_view target) {
@@ -77,22 +81,29 @@ daemon::result<parsed_target> parse_target(std::string_view target) {
   for (const auto& s : out.segments) out.path += "/" + s;
   if (out.path.empty()) out.path.push_back('/');
 
+  auto query = parse_form(raw_query, "the query");
+  if (!query) return bad_path(query.error().message);
+  out.query = std::move(*query);
+  return out;
+}
+
+daemon::result<std::map<std::string, std::string>> parse_form(std::string_view text,
+                                                              std::string_view what) {
+  std::map<std::string, std::string> out;
   size_t pos = 0;
-  while (pos < raw_query.size()) {
-    size_t amp = raw_query.find('&', pos);
-    if (amp == std::string_view::npos) amp = raw_query.size();
-    std::string_view pair = raw_query.substr(pos, amp - pos);
+  while (pos < text.size()) {
+    size_t amp = text.find('&', pos);
+    if (amp == std::string_view::npos) amp = text.size();
+    std::string_view pair = text.substr(pos, amp - pos);
     if (!pair.empty()) {
       auto eq = pair.find('=');
       auto key = decode(pair.substr(0, eq), true);
       auto value = decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-      if (!key || !value) {
-        return bad_path("malformed percent-encoding in the query");
-      }
-      if (!daemon::utf8::is_valid(*key) || !daemon::utf8::is_valid(*value)) {
-        return bad_path("the query must be UTF-8 (percent-encoded bytes such as %ff are not)");
-      }
-      out.query[*key] = *value;
+      if (!key || !value) return bad_form("malformed percent-encoding in " + std::string(what));
+      if (!daemon::utf8::is_valid(*key) || !daemon::utf8::is_valid(*value))
+        return bad_form(std::string(what) +
+                        " must be UTF-8 (percent-encoded bytes such as %ff are not)");
+      out[*key] = std::move(*value);
     }
     pos = amp + 1;
   }

@@ -23,4 +23,12 @@ struct parsed_target {
 // saying what is wrong with it.
 daemon::result<parsed_target> parse_target(std::string_view target);
 
+// The fields of application/x-www-form-urlencoded text - a query, or a form
+// body such as a webhook's: name=value pairs joined by '&', '+' for a space,
+// percent-encoding decoded; a repeated name keeps its last value. Malformed
+// percent-encoding or text that is not UTF-8 is a failure (kind invalid,
+// code "bad_form") whose message names `what` ("the query").
+daemon::result<std::map<std::string, std::string>> parse_form(std::string_view text,
+                                                              std::string_view what);
+
 }  // namespace bluegreen::api

@@ -225,7 +225,7 @@ struct chat_config {
 
 // [github]: the push webhook.
 struct github_config {
-  std::optional<secret_ref> secret;  // unset: /hooks/github answers 404
+  std::optional<secret_ref> secret;  // unset: /hooks/github answers 503
   std::size_t max_body_bytes = 5 * 1024 * 1024;
 };
 

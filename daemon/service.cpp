@@ -13,10 +13,12 @@
 #include <functional>
 
 #include "api/application.hpp"
+#include "api/github_routes.hpp"
 #include "api/server.hpp"
 #include "daemon/config.hpp"
 #include "daemon/duration.hpp"
 #include "daemon/engine/engine.hpp"
+#include "daemon/engine/task_group.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/hook_secrets.hpp"
 #include "daemon/session_service.hpp"
@@ -138,6 +140,9 @@ int run_service(const command_line& cl) {
   hook_secrets hooks;
   hooks.load(*cfg);
   api::application app(core, tokens, sessions);
+  engine::task_group hook_tasks(io);
+  api::add_github_routes(app, core, *db, hooks, hook_tasks,
+                         {.max_body_bytes = cfg->github.max_body_bytes});
 
   api::server_options options;
   options.host = cfg->server.listen_host;
@@ -228,6 +233,8 @@ int run_service(const command_line& cl) {
                 "changes to server.listen, state_dir, max_body_bytes, max_header_bytes, "
                 "max_connections, read_timeout and write_timeout take effect at the "
                 "next restart");
+          if (reloaded.value->github.max_body_bytes != cfg->github.max_body_bytes)
+            spdlog::warn("a change to github.max_body_bytes takes effect at the next restart");
           if (!cl.log_level) setup_logging(next.log_level);
           try {
             core.reload(reloaded.value, {"system", "signal"});
@@ -257,6 +264,7 @@ int run_service(const command_line& cl) {
       watchdog.cancel();
       token_flush.cancel();
       session_prune.cancel();
+      hook_tasks.stop();
       // Running operations may finish within server.stop_timeout; then they
       // are cancelled (what they run on hosts is stopped) and recorded as
       // interrupted.

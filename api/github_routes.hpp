@@ -1,0 +1,48 @@
+// POST /hooks/github: GitHub's push webhook. A delivery is verified by its
+// X-Hub-Signature-256 over the raw body, under the [github] secret as
+// loaded now (it changes on reload); without a secret every delivery is
+// refused with 503 saying what to configure. Each X-GitHub-Delivery is acted
+// on once: it is remembered in the state database (so also across
+// restarts) for `keep_deliveries`, and a redelivery does nothing and says
+// so. `ping` is answered; a `push` to an app's [app.github] repository and
+// branch deploys the pushed commit to its idle colour as the pusher (audit
+// channel "github"); everything else is answered 2xx with why it was
+// ignored. The answer comes within `answer_within` (GitHub waits 10 s):
+// deploys the engine has not accepted by then go on in `tasks`, and a
+// refusal is recorded in the audit log whenever it comes.
+//
+// Thread-safety: register and handle on the io_context thread that owns the
+// engine and the database.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace bluegreen::engine {
+class engine;
+class task_group;
+}  // namespace bluegreen::engine
+namespace bluegreen::daemon {
+class hook_secrets;
+}
+namespace bluegreen::storage {
+class database;
+}
+
+namespace bluegreen::api {
+
+class application;
+
+struct github_route_options {
+  std::size_t max_body_bytes = 5 * 1024 * 1024;  // [github] max_body_bytes
+  std::chrono::milliseconds answer_within{5000};
+  std::chrono::hours keep_deliveries{24 * 30};
+  // How often remembered deliveries past their time are removed.
+  std::chrono::minutes prune_every{60};
+};
+
+void add_github_routes(application& app, engine::engine& engine, storage::database& db,
+                       const daemon::hook_secrets& secrets, engine::task_group& tasks,
+                       github_route_options options);
+
+}  // namespace bluegreen::api

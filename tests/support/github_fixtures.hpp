@@ -1,0 +1,50 @@
+// What the tests of GitHub's push webhook share (unit, integration and fuzz
+// tests): a body form-encoded as GitHub encodes `payload=`, and a
+// configuration whose apps deploy pushes - "shop" from acme/shop's main,
+// "shop-staging" from its staging branch, "blog" from acme/blog's main.
+// Header-only and free of the daemon's libraries, so the fuzz build can use
+// it. Pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace bluegreen::testing {
+
+// application/x-www-form-urlencoded: unreserved bytes as they are, ' ' as
+// '+', everything else %XX.
+inline std::string form_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '*') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+inline std::string github_apps_config_text() {
+  auto app = [](const std::string& name, const std::string& github) {
+    return "\n[[app]]\nname = \"" + name +
+           "\"\npublic_url = \"https://example.com\"\n"
+           "  [app.blue]\n  hosts = [\"deploy@10.0.0.2\"]\n  url = \"http://10.0.0.2:8000\"\n"
+           "  [app.green]\n  hosts = [\"deploy@10.0.0.3\"]\n  url = \"http://10.0.0.3:8000\"\n"
+           "  [app.deploy]\n  steps = [\"true\"]\n  resolve = \"echo {ref}\"\n"
+           "  [app.traffic]\n  backend = \"nginx\"\n  upstream_file = \"/etc/nginx/" +
+           name + ".conf\"\n  upstream_name = \"" + name + "\"\n  [app.github]\n  " + github + "\n";
+  };
+  return "[server]\nstate_dir = \"/var/lib/bluegreen\"\n[ssh]\nidentity = \"/k\"\n" +
+         app("shop", "repository = \"acme/shop\"") +
+         app("shop-staging", "repository = \"Acme/Shop\"\n  branch = \"staging\"") +
+         app("blog", "repository = \"acme/blog\"");
+}
+
+}  // namespace bluegreen::testing

@@ -1,0 +1,207 @@
+// POST /hooks/github in process: who is let in (the secret as loaded now),
+// what a delivery must carry, ping, and a delivery acted on only once.
+// The push's deploy end to end is in tests/integration/github_hook_test.cpp.
+#include "api/github_routes.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "api/hmac_signature.hpp"
+#include "daemon/engine/task_group.hpp"
+#include "daemon/hook_secrets.hpp"
+#include "storage/audit_repository.hpp"
+#include "tests/support/api_stack.hpp"
+#include "tests/support/file_gate.hpp"
+
+namespace bluegreen::api {
+namespace {
+
+using nlohmann::json;
+
+class GithubRoute : public ::testing::Test {
+ protected:
+  GithubRoute() {
+    std::ofstream(dir_ / "github-secret") << "It's a Secret to Everybody\n";
+    std::ifstream example(BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml");
+    std::string text((std::istreambuf_iterator<char>(example)), std::istreambuf_iterator<char>());
+    std::ofstream(dir_ / "without.toml") << text;
+    std::ofstream(dir_ / "with.toml") << text << "\n[github]\nsecret = { file = \""
+                                      << (dir_ / "github-secret").string() << "\" }\n";
+  }
+
+  void load_secrets(const std::string& file) {
+    auto loaded = daemon::load_config(dir_ / file);
+    ASSERT_TRUE(loaded.value);
+    secrets_.load(*loaded.value);
+  }
+
+  response deliver(const std::string& body, const std::string& event = "ping",
+                   const std::string& delivery = "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+                   std::optional<std::string> signature = std::nullopt) {
+    request req;
+    req.method = "POST";
+    req.target = "/hooks/github";
+    req.body = body;
+    req.headers["content-type"] = "application/json";
+    req.headers["x-github-event"] = event;
+    if (!delivery.empty()) req.headers["x-github-delivery"] = delivery;
+    req.headers["x-hub-signature-256"] =
+        signature.value_or("sha256=" + hmac_sha256_hex("It's a Secret to Everybody", body));
+    return stack_.call(req);
+  }
+
+  static json body(const response& r) { return json::parse(r.body); }
+  std::size_t audit_size() {
+    return storage::audit_repository(*stack_.db).list(1000, {}, {}).size();
+  }
+
+  testing::temp_dir dir_;
+  testing::api_stack stack_{BLUEGREEN_SOURCE_DIR "/examples/bluegreen.toml"};
+  daemon::hook_secrets secrets_;
+  engine::task_group tasks_{stack_.io};
+  bool added_ = [this] {
+    add_github_routes(*stack_.app, *stack_.core, *stack_.db, secrets_, tasks_, {});
+    return true;
+  }();
+};
+
+TEST_F(GithubRoute, WithoutASecretEveryDeliveryIsRefusedSayingWhatToConfigure) {
+  load_secrets("without.toml");
+  auto r = deliver(R"({"zen": "Keep it logically awesome."})");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(body(r)["error"]["code"], "not_configured");
+  EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("[github] secret"),
+            std::string::npos);
+}
+
+TEST_F(GithubRoute, TheSecretIsTheOneLoadedNow) {
+  load_secrets("with.toml");
+  // GitHub's published example verifies: past the signature, the body
+  // is refused only for not being JSON.
+  auto example = deliver("Hello, World!", "push", "1",
+                         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+  EXPECT_EQ(example.status, 400) << example.body;
+  EXPECT_EQ(body(example)["error"]["code"], "invalid_payload");
+  EXPECT_EQ(deliver("{}").status, 200);
+  // A new secret after a reload: what the old one signed is refused.
+  std::ofstream(dir_ / "github-secret") << "a new secret\n";
+  load_secrets("with.toml");
+  auto refused = deliver("{}", "ping", "2");
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_EQ(refused.body.find("Secret to Everybody"), std::string::npos);
+  // Removed from the configuration: refused as not configured.
+  load_secrets("without.toml");
+  EXPECT_EQ(deliver("{}", "ping", "3").status, 503);
+}
+
+TEST_F(GithubRoute, ADeliveryNeedsItsIdAndEvent) {
+  load_secrets("with.toml");
+  auto no_id = deliver("{}", "ping", "");
+  EXPECT_EQ(no_id.status, 400) << no_id.body;
+  EXPECT_EQ(body(no_id)["error"]["code"], "invalid_delivery");
+  EXPECT_NE(body(no_id)["error"]["message"].get<std::string>().find("X-GitHub-Delivery"),
+            std::string::npos);
+  EXPECT_EQ(deliver("{}", "ping", "not a guid\n").status, 400);
+  auto no_event = deliver("{}", "");
+  EXPECT_EQ(no_event.status, 400) << no_event.body;
+  EXPECT_EQ(body(no_event)["error"]["code"], "invalid_event");
+}
+
+TEST_F(GithubRoute, PingIsAnsweredAndARedeliveryDoesNothing) {
+  load_secrets("with.toml");
+  auto before = audit_size();
+  auto ping = deliver(R"({"zen": "Design for failure.", "hook_id": 1})");
+  EXPECT_EQ(ping.status, 200) << ping.body;
+  EXPECT_EQ(body(ping)["ok"], true);
+  auto again = deliver(R"({"zen": "Design for failure.", "hook_id": 1})");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(body(again)["already_handled"], true);
+  EXPECT_EQ(audit_size(), before);
+}
+
+TEST_F(GithubRoute, OtherEventsAreIgnoredWithTheirReason) {
+  load_secrets("with.toml");
+  auto r = deliver(R"({"action": "opened"})", "issues");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(body(r)["ignored"].get<std::string>().find("'issues'"), std::string::npos);
+}
+
+TEST_F(GithubRoute, APushOfAnUnconfiguredRepositoryIsIgnored) {
+  load_secrets("with.toml");
+  std::string push = R"({"ref": "refs/heads/main",
+    "after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    "repository": {"full_name": "someone/else"}, "pusher": {"name": "mallory"}})";
+  auto r = deliver(push, "push");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(body(r)["ignored"].get<std::string>().find("no app deploys repository someone/else"),
+            std::string::npos);
+  auto bad = deliver(R"({"ref": 1})", "push", "another");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(body(bad)["error"]["code"], "invalid_payload");
+}
+
+// GitHub waits 10 s for an answer: a deploy the engine has not answered
+// within the bound is reported pending and goes on; its refusal, when it
+// comes, is in the audit log.
+TEST(GithubRouteBound, AnAnswerComesWithinTheBoundAndTheDeployGoesOn) {
+  testing::temp_dir dir;
+  std::ofstream(dir / "github-secret") << "s3cret\n";
+  // Reading the load balancer waits at the gate, then fails.
+  testing::file_gate gate(dir / "gate");
+  std::ofstream(dir / "bluegreen.toml")
+      << "[ssh]\nidentity = \"/k\"\n[github]\nsecret = { file = \""
+      << (dir / "github-secret").string()
+      << "\" }\n[[app]]\nname = \"slow\"\npublic_url = \"https://example.com\"\n"
+         "  [app.blue]\n  hosts = [\"deploy@10.0.0.2\"]\n  url = \"http://10.0.0.2:8000\"\n"
+         "  [app.green]\n  hosts = [\"deploy@10.0.0.3\"]\n  url = \"http://10.0.0.3:8000\"\n"
+         "  [app.deploy]\n  steps = [\"true\"]\n  resolve = \"echo {ref}\"\n"
+         "  [app.traffic]\n  backend = \"command\"\n  switch_command = \"true\"\n"
+         "  current_command = \""
+      << gate.wait_command() << "; exit 3\"\n  [app.github]\n  repository = \"acme/slow\"\n";
+  testing::api_stack stack(dir / "bluegreen.toml");
+  daemon::hook_secrets secrets;
+  secrets.load(*stack.core->current_config());
+  engine::task_group tasks(stack.io);
+  add_github_routes(*stack.app, *stack.core, *stack.db, secrets, tasks,
+                    {.answer_within = std::chrono::milliseconds(200)});
+
+  std::string push = R"({"ref": "refs/heads/main",
+    "after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    "repository": {"full_name": "acme/slow"}, "pusher": {"name": "alice"}})";
+  request req;
+  req.method = "POST";
+  req.target = "/hooks/github";
+  req.body = push;
+  req.headers = {{"content-type", "application/json"},
+                 {"x-github-event", "push"},
+                 {"x-github-delivery", "slow-1"},
+                 {"x-hub-signature-256", "sha256=" + hmac_sha256_hex("s3cret", push)}};
+  auto r = stack.call(req);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto answer = json::parse(r.body);
+  EXPECT_EQ(answer["pending"], json::array({"slow"})) << r.body;
+  EXPECT_TRUE(answer["deployments"].empty());
+
+  gate.open();
+  auto refused = [&] {
+    for (const auto& e : storage::audit_repository(*stack.db).list(100))
+      if (e.action == "github.push.refused") return std::optional(e);
+    return std::optional<storage::audit_event>();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  stack.io.restart();
+  while (!refused() && std::chrono::steady_clock::now() < deadline)
+    stack.io.run_one_for(std::chrono::milliseconds(100));
+  auto event = refused();
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->actor, "alice (GitHub delivery slow-1)");
+  EXPECT_EQ(event->channel, "github");
+  EXPECT_EQ(event->app, "slow");
+  EXPECT_NE(event->detail->find("6113728f27ae82c7b1a177c8d03f9e96e0adf246"), std::string::npos);
+  EXPECT_EQ(tasks.running(), 0u);
+}
+
+}  // namespace
+}  // namespace bluegreen::api
