@@ -189,7 +189,8 @@ class github_hook {
     std::vector<bool> spawned(plan.apps.size(), false);
     for (std::size_t i = 0; i < plan.apps.size(); ++i) {
       spawned[i] = tasks_.spawn("GitHub delivery " + delivery + ": deploy of " + plan.apps[i],
-                                deploy_pushed(engine_, run, i, plan.apps[i], push.after, who));
+                                deploy_pushed(engine_, run, i, plan.apps[i], push.after, who),
+                                engine::task_group::on_stop::finish);
       if (spawned[i]) ++run->waiting;
     }
     // GitHub gives up after 10 s; the engine reads the load balancer
