@@ -13,7 +13,9 @@
 #include <functional>
 
 #include "api/application.hpp"
+#include "api/chat_routes.hpp"
 #include "api/server.hpp"
+#include "daemon/chat/chat_service.hpp"
 #include "daemon/config.hpp"
 #include "daemon/duration.hpp"
 #include "daemon/engine/engine.hpp"
@@ -138,6 +140,8 @@ int run_service(const command_line& cl) {
   hook_secrets hooks;
   hooks.load(*cfg);
   api::application app(core, tokens, sessions);
+  chat::chat_service chat(io, core);
+  api::add_chat_routes(app, chat, core, hooks, *db);
 
   api::server_options options;
   options.host = cfg->server.listen_host;
@@ -254,6 +258,7 @@ int run_service(const command_line& cl) {
       stopping = true;
       spdlog::info("received {}, stopping", name);
       http.stop();
+      chat.stop();
       watchdog.cancel();
       token_flush.cancel();
       session_prune.cancel();
