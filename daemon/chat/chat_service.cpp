@@ -234,6 +234,9 @@ asio::awaitable<void> chat_service::operate(slash_request req, command c, engine
     pending->wake.cancel();
   }
   co_await asio::this_coro::reset_cancellation_state();
+  // A stop that came while the engine accepted ends the task here: a
+  // graceful stop never waits for a chat.
+  if (tasks_.stopping()) co_return;
   if (pending->handed_off) {
     // Posted in the channel either way: a post cannot be ephemeral to a
     // user the daemon does not know.

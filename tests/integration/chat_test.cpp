@@ -284,8 +284,9 @@ TEST_F(Chat, MattermostCommandsCarryTheirTokenAndAlwaysSayTheirResponseType) {
 
   auto answer = mattermost("demo main");
   auto body = json::parse(answer.body);
-  if (!body.value("text", "").starts_with("Working on it"))
+  if (!body.value("text", "").starts_with("Working on it")) {
     EXPECT_EQ(text_of(answer, "in_channel").find("Deploying demo main to green"), 0u);
+  }
   ASSERT_TRUE(posted("/mattermost", "is ready on green", 120s));
 
   // A weighted switch, then the whole switch.
