@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "api/hmac_signature.hpp"
+#include "tests/support/file_gate.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/http_receiver.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -91,7 +93,7 @@ class Chat : public ::testing::Test {
   void SetUp() override {
     auto slack = secrets_.write("slack-signing-secret", kSlackSecret + "\n");
     auto mattermost = secrets_.write("mattermost-token", kMattermostToken + "\n");
-    world_options o;
+    world_options o = options_;
     o.extra_config = "\n[chat.slack]\nsigning_secret = { file = \"" + slack.string() +
                      "\" }\n[chat.mattermost]\ntoken = { file = \"" + mattermost.string() +
                      "\" }\n[[chat.allow]]\nteams = [\"T1\"]\nusers = [\"U1\"]\n"
@@ -132,6 +134,7 @@ class Chat : public ::testing::Test {
     return w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"].size();
   }
 
+  world_options options_;
   temp_dir secrets_;
   http_receiver receiver_;
   std::unique_ptr<world> w_;
@@ -302,6 +305,33 @@ TEST_F(Chat, MattermostCommandsCarryTheirTokenAndAlwaysSayTheirResponseType) {
   ASSERT_FALSE(ops.empty());
   EXPECT_EQ(ops[0]["channel"], "mattermost");
   EXPECT_EQ(ops[0]["actor"], "alice (U1)");
+}
+
+// The load balancer is read through operator scripts, and the test holds
+// the next reading: acceptance takes as long as the test wants.
+class ChatSlowBalancer : public Chat {
+ protected:
+  ChatSlowBalancer() {
+    options_.command_backend = true;
+    options_.reality_interval = "0s";  // no look between operations reads it first
+  }
+};
+
+TEST_F(ChatSlowBalancer, ACommandWhoseAcceptanceIsSlowIsAnsweredAndItsOutcomePostedLater) {
+  bluegreen::testing::file_gate hold(w_->root() / "current-hold");
+  // Answered while the load balancer's reading still waits at the gate.
+  std::string waiting = text_of(slack("demo main"), "ephemeral");
+  EXPECT_EQ(waiting.find("Working on it"), 0u) << waiting;
+  EXPECT_TRUE(std::filesystem::exists(w_->root() / "current-waiting"));
+  EXPECT_EQ(receiver_.requests().size(), 0u);
+  hold.open();
+  ASSERT_TRUE(posted("/slack", "Deploying demo main to green (operation ", 60s));
+  ASSERT_TRUE(posted("/slack", "is ready on green", 120s));
+  auto posts = receiver_.requests();
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_EQ(json::parse(posts[0].body)["response_type"], "in_channel");
+  EXPECT_NE(json::parse(posts[0].body)["text"].get<std::string>().find("asked by alice"),
+            std::string::npos);
 }
 
 }  // namespace
