@@ -3,6 +3,7 @@
 // (or carrying Mattermost's token), and a local receiver standing in for
 // the command's response_url.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <filesystem>
@@ -272,6 +273,19 @@ TEST_F(Chat, ForgedStaleAndReplayedSlackRequestsAreRefusedAndChangeNothing) {
   ASSERT_TRUE(check);
   EXPECT_EQ(check->status, 200);
   EXPECT_EQ(events().size(), audited);
+
+  // A new signing secret takes effect with a reload; the old one is refused.
+  secrets_.write("slack-signing-secret", "a rotated secret\n");
+  w_->daemon().signal(SIGHUP);
+  ASSERT_TRUE(w_->daemon().wait_for_stderr("configuration reloaded", 20s));
+  auto old_secret = post_form(w_->api_port(), "/hooks/slack", unlock, slack_headers(unlock));
+  ASSERT_TRUE(old_secret);
+  EXPECT_EQ(old_secret->status, 401) << old_secret->body;
+  auto rotated = post_form(w_->api_port(), "/hooks/slack", unlock,
+                           slack_headers(unlock, unix_now(), "a rotated secret"));
+  ASSERT_TRUE(rotated);
+  EXPECT_NE(text_of(*rotated, "in_channel").find("demo is unlocked"), std::string::npos)
+      << rotated->body;
 }
 
 TEST_F(Chat, MattermostCommandsCarryTheirTokenAndAlwaysSayTheirResponseType) {
