@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "api/hmac_signature.hpp"
@@ -346,6 +347,27 @@ TEST_F(ChatSlowBalancer, ACommandWhoseAcceptanceIsSlowIsAnsweredAndItsOutcomePos
   EXPECT_EQ(json::parse(posts[0].body)["response_type"], "in_channel");
   EXPECT_NE(json::parse(posts[0].body)["text"].get<std::string>().find("asked by alice"),
             std::string::npos);
+}
+
+// Running operations are cancelled at once when the daemon stops.
+class ChatStopping : public Chat {
+ protected:
+  ChatStopping() { options_.stop_timeout = "0s"; }
+};
+
+TEST_F(ChatStopping, AStopDoesNotWaitForTheChatFollowingAnOperation) {
+  for (const auto& h : w_->green_hosts()) std::ofstream(w_->host_dir(h) / "slow-deploy");
+  auto answer = slack("demo main");
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto ops = w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"];
+        return !ops.empty() &&
+               w_->log_text(ops[0]["id"]).find("sleeping on") != std::string::npos;
+      },
+      60s));
+  w_->daemon().signal(SIGTERM);
+  EXPECT_EQ(w_->daemon().wait_exit(60s), 0) << w_->daemon().stderr_text();
 }
 
 }  // namespace
