@@ -322,6 +322,18 @@ TEST_F(Chat, MattermostCommandsCarryTheirTokenAndAlwaysSayTheirResponseType) {
   EXPECT_EQ(ops[0]["actor"], "alice (U1)");
 }
 
+TEST_F(Chat, AFailedDeployIsPostedWithItsReasonAndTrafficStays) {
+  std::ofstream(w_->host_dir("127.0.0.4") / "fail-deploy");
+  auto answer = slack("demo main");
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  ASSERT_TRUE(posted("/slack", "Failed: deploy of demo main", 120s));
+  EXPECT_TRUE(posted("/slack", "127.0.0.4", 1s));
+  EXPECT_EQ(w_->upstream_colour(), "blue");
+  // Status still says blue is live.
+  std::string status = text_of(slack("status demo"), "ephemeral");
+  EXPECT_NE(status.find("live blue"), std::string::npos) << status;
+}
+
 // The load balancer is read through operator scripts, and the test holds
 // the next reading: acceptance takes as long as the test wants.
 class ChatSlowBalancer : public Chat {
