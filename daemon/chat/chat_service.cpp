@@ -11,6 +11,7 @@
 #include "daemon/engine/engine.hpp"
 #include "daemon/net/address_policy.hpp"
 #include "daemon/net/url.hpp"
+#include "daemon/one_line_text.hpp"
 
 namespace bluegreen::chat {
 
@@ -60,6 +61,7 @@ chat_service::chat_service(asio::io_context& io, engine::engine& core, chat_opti
 chat_service::~chat_service() { tasks_.stop(); }
 
 asio::awaitable<reply> chat_service::handle(slash_request req) {
+  if (req.command.empty()) req.command = "/deploy";
   try {
     std::string text = req.platform == platform::slack ? unescape_slack(req.text) : req.text;
     auto parsed = parse_command(text);
@@ -97,7 +99,8 @@ asio::awaitable<reply> chat_service::run(const slash_request& req, const command
                          ": no [[chat.allow]] rule allows user " + req.from.user_id +
                          " of team " + req.from.team_id;
     core_.record(who, "chat.refused", app, detail);
-    spdlog::info("{} command refused: {} may not {}", channel_of(req.platform), who.name, detail);
+    spdlog::info("{} command refused: {} may not {}", channel_of(req.platform),
+                 daemon::escape_one_line(who.name), daemon::escape_one_line(detail));
     co_return ephemeral(why);
   }
   if (!every_app && !cfg->find_app(c.app)) co_return ephemeral(unknown_app_text(*cfg, c.app));
@@ -125,7 +128,7 @@ asio::awaitable<reply> chat_service::run(const slash_request& req, const command
     case action::rollback: {
       slash_request copy = req;
       command cmd = c;
-      co_return co_await start_operation(std::move(copy), std::move(cmd), std::move(who));
+      co_return co_await start_operation(copy, cmd, who);
     }
   }
   co_return ephemeral(usage(req.command));
@@ -279,7 +282,15 @@ asio::awaitable<void> chat_service::follow(std::int64_t id, operation_state told
 
 asio::awaitable<void> chat_service::post(std::shared_ptr<response_budget> budget, reply r) {
   if (budget->left == 0 || std::chrono::steady_clock::now() >= budget->until) {
-    spdlog::debug("chat: not posting \"{}\": the response_url's posts are used up", r.text);
+    spdlog::debug("chat: not posting \"{}\": the response_url's posts are used up",
+                  daemon::escape_one_line(r.text));
+    co_return;
+  }
+  // The URL is a credential to post in the channel: never in the log.
+  if (!net::parse_url(budget->url)) {
+    spdlog::warn("chat: the command's response_url is not an http:// or https:// URL; its "
+                 "progress is not posted");
+    budget->left = 0;
     co_return;
   }
   --budget->left;
