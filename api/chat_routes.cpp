@@ -28,7 +28,8 @@ refusal unavailable(bool configured, std::string_view what, std::string_view key
                        " (a file or a systemd credential) in its configuration and reloads it"};
   return refusal{503, "secret_unavailable",
                  std::string(what) + " are configured, but the daemon could not read " +
-                     std::string(key) + "; its log says where it looked. Fix the file, then "
+                     std::string(key) +
+                     "; its log says where it looked. Fix the file, then "
                      "reload the daemon"};
 }
 
@@ -83,9 +84,8 @@ void add_chat_routes(application& app, chat::chat_service& chat, engine::engine&
                     return secrets.mattermost_token();
                   },
                   [&engine] {
-                    return unavailable(
-                        engine.current_config()->chat.mattermost_token.has_value(),
-                        "Mattermost slash commands", "[chat.mattermost] token");
+                    return unavailable(engine.current_config()->chat.mattermost_token.has_value(),
+                                       "Mattermost slash commands", "[chat.mattermost] token");
                   }))
               .max_body_bytes(kMaxBody),
           [&chat](const request& req, const call_context&) {

@@ -3,9 +3,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
 #include <array>
-#include <strings.h>
 
 namespace bluegreen::api {
 

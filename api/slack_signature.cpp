@@ -84,8 +84,7 @@ std::optional<refusal> check_slack_signature(std::string_view secret, std::strin
   std::string_view presented(*signature);
   if (!presented.starts_with(kVersion) || presented.size() != kVersion.size() + 64 ||
       !is_hex(presented.substr(kVersion.size())))
-    return refuse("malformed " + sig_header +
-                  " header: expected 'v0=' followed by 64 hex digits");
+    return refuse("malformed " + sig_header + " header: expected 'v0=' followed by 64 hex digits");
   std::string expected = slack_signature(secret, *timestamp, body);
   std::string given = lower(presented);
   // Same length here (checked above); the content compared in constant time.
@@ -113,20 +112,20 @@ request_verifier slack_request_verifier(slack_verifier_options options) {
       if (form && form_value(*form, "ssl_check") == "1") return std::nullopt;
     }
     auto now = options.now();
-    auto refused = check_slack_signature(*secret, req.body, timestamp, signature,
-                                         unix_seconds(now));
+    auto refused =
+        check_slack_signature(*secret, req.body, timestamp, signature, unix_seconds(now));
     if (!refused) {
       std::int64_t ts = *parse_timestamp(*timestamp);
-      auto expires = std::chrono::system_clock::time_point(
-          std::chrono::seconds(ts + kSlackWindowSeconds));
+      auto expires =
+          std::chrono::system_clock::time_point(std::chrono::seconds(ts + kSlackWindowSeconds));
       try {
         storage::delivery_repository deliveries(*options.db);
         std::string at = daemon::utc_text(now);
         deliveries.remove_expired(at);
         if (!deliveries.remember("slack", lower(*signature), at, daemon::utc_text(expires)))
-          refused = refuse("this request was already received (same " +
-                           std::string(kSlackSignatureHeader) +
-                           "): a replayed request is not run again");
+          refused =
+              refuse("this request was already received (same " +
+                     std::string(kSlackSignatureHeader) + "): a replayed request is not run again");
       } catch (const storage::error& e) {
         spdlog::error("cannot record a Slack request's signature against replays: {}", e.what());
         return refusal{503, "unavailable",

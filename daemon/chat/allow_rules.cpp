@@ -57,8 +57,8 @@ std::optional<std::string> refusal(const std::vector<daemon::chat_rule>& rules, 
          " may not " + what + ": " + why +
          ". To allow it, the daemon's operator adds a rule like this to its configuration and "
          "reloads it (systemctl reload bluegreend):\n```\n[[chat.allow]]\nteams = [" +
-         toml_string(who.team_id) + "]\nusers = [" + toml_string(who.user_id) +
-         "]\nactions = [" + toml_string(action_name(a)) + "]\napps = [" +
+         toml_string(who.team_id) + "]\nusers = [" + toml_string(who.user_id) + "]\nactions = [" +
+         toml_string(action_name(a)) + "]\napps = [" +
          toml_string(app.empty() ? std::string_view("*") : app) + "]\n```";
 }
 

@@ -65,8 +65,7 @@ asio::awaitable<reply> chat_service::handle(slash_request req) {
   try {
     std::string text = req.platform == platform::slack ? unescape_slack(req.text) : req.text;
     auto parsed = parse_command(text);
-    if (!parsed)
-      co_return ephemeral(parsed.error().message + "\n" + usage(req.command));
+    if (!parsed) co_return ephemeral(parsed.error().message + "\n" + usage(req.command));
     command c = parsed.value();
     co_return co_await run(req, c);
   } catch (const std::exception& e) {
@@ -79,9 +78,8 @@ asio::awaitable<reply> chat_service::run(const slash_request& req, const command
   if (c.action == action::help) co_return ephemeral(usage(req.command));
   auto cfg = core_.current_config();
   // Slack is phasing user_name out; the id alone then names the user.
-  engine::actor who{req.from.user_name.empty()
-                        ? req.from.user_id
-                        : req.from.user_name + " (" + req.from.user_id + ")",
+  engine::actor who{req.from.user_name.empty() ? req.from.user_id
+                                               : req.from.user_name + " (" + req.from.user_id + ")",
                     std::string(channel_of(req.platform))};
   // Status without an app shows the apps the caller may see; refused only
   // when that is none.
@@ -96,8 +94,8 @@ asio::awaitable<reply> chat_service::run(const slash_request& req, const command
     if (cfg->find_app(c.app)) app = c.app;
     std::string detail = std::string(action_name(c.action)) + " " +
                          (c.app.empty() ? std::string("(every app)") : c.app) +
-                         ": no [[chat.allow]] rule allows user " + req.from.user_id +
-                         " of team " + req.from.team_id;
+                         ": no [[chat.allow]] rule allows user " + req.from.user_id + " of team " +
+                         req.from.team_id;
     core_.record(who, "chat.refused", app, detail);
     spdlog::info("{} command refused: {} may not {}", channel_of(req.platform),
                  daemon::escape_one_line(who.name), daemon::escape_one_line(detail));
@@ -165,9 +163,8 @@ reply chat_service::cancel(const command& c, const engine::actor& who) {
   if (!id) return ephemeral("Nothing to cancel: no operation of " + c.app + " is running.");
   auto cancelled = core_.cancel(*id, who);
   if (!cancelled) return ephemeral(cancelled.error().message);
-  return reply{true, "Cancelling " + std::string(storage::to_string(cancelled->kind)) +
-                         " of " + c.app + " (operation " + std::to_string(*id) + ") — asked by " +
-                         who.name};
+  return reply{true, "Cancelling " + std::string(storage::to_string(cancelled->kind)) + " of " +
+                         c.app + " (operation " + std::to_string(*id) + ") — asked by " + who.name};
 }
 
 asio::awaitable<reply> chat_service::start_operation(slash_request req, command c,
@@ -250,8 +247,8 @@ asio::awaitable<void> chat_service::operate(slash_request req, command c, engine
   co_await follow(started->id, started->state, req.command, target, budget);
 }
 
-asio::awaitable<void> chat_service::follow(std::int64_t id, operation_state told,
-                                           std::string slash, std::string target,
+asio::awaitable<void> chat_service::follow(std::int64_t id, operation_state told, std::string slash,
+                                           std::string target,
                                            std::shared_ptr<response_budget> budget) {
   auto& events = core_.event_stream();
   std::int64_t cursor = events.newest();
@@ -288,8 +285,9 @@ asio::awaitable<void> chat_service::post(std::shared_ptr<response_budget> budget
   }
   // The URL is a credential to post in the channel: never in the log.
   if (!net::parse_url(budget->url)) {
-    spdlog::warn("chat: the command's response_url is not an http:// or https:// URL; its "
-                 "progress is not posted");
+    spdlog::warn(
+        "chat: the command's response_url is not an http:// or https:// URL; its "
+        "progress is not posted");
     budget->left = 0;
     co_return;
   }
@@ -301,8 +299,8 @@ asio::awaitable<void> chat_service::post(std::shared_ptr<response_budget> budget
   request.headers = {{"Content-Type", "application/json"}};
   request.body = reply_json(r);
   net::request_options options;
-  options.connect_timeout = std::min<std::chrono::milliseconds>(options_.post_timeout,
-                                                                std::chrono::seconds(3));
+  options.connect_timeout =
+      std::min<std::chrono::milliseconds>(options_.post_timeout, std::chrono::seconds(3));
   options.total_timeout = options_.post_timeout;
   options.max_body_bytes = 64 * 1024;
   options.outbound = std::make_shared<const net::address_policy>(cfg->outbound.allow);

@@ -113,8 +113,8 @@ daemon::result<command> switch_target(command c, std::string_view word) {
   bool numeric = !digits.empty() && digits.size() <= 3;
   int percent = 0;
   for (char d : numeric ? digits : std::string_view()) {
-    if (d < '0' || d > '9') numeric = false;
-    else percent = percent * 10 + (d - '0');
+    numeric = numeric && d >= '0' && d <= '9';
+    percent = percent * 10 + (d - '0');
   }
   if (!numeric || percent > 100)
     return malformed(quoted(word) +
@@ -130,14 +130,22 @@ daemon::result<command> switch_target(command c, std::string_view word) {
 
 std::string_view action_name(action a) {
   switch (a) {
-    case action::deploy: return "deploy";
-    case action::status: return "status";
-    case action::switch_traffic: return "switch";
-    case action::rollback: return "rollback";
-    case action::lock: return "lock";
-    case action::unlock: return "unlock";
-    case action::cancel: return "cancel";
-    case action::help: return "help";
+    case action::deploy:
+      return "deploy";
+    case action::status:
+      return "status";
+    case action::switch_traffic:
+      return "switch";
+    case action::rollback:
+      return "rollback";
+    case action::lock:
+      return "lock";
+    case action::unlock:
+      return "unlock";
+    case action::cancel:
+      return "cancel";
+    case action::help:
+      return "help";
   }
   return "help";
 }
@@ -202,18 +210,23 @@ daemon::result<command> parse_command(std::string_view text) {
 }
 
 std::string usage(std::string_view slash) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kLines = {{
+      {"<app> [ref]",
+       "deploy a branch, tag or commit (default: the app's default_ref) to the idle colour"},
+      {"status [app]", "the live colour and what each colour runs"},
+      {"switch <app> [colour | colour=percent]",
+       "send the traffic to the idle colour (or the one named), or a share of it (green=10)"},
+      {"rollback <app>", "back to the colour that was live before the last switch"},
+      {"lock <app> <reason>", "stop deploys and switches of the app until unlocked"},
+      {"unlock <app>", "lift the lock"},
+      {"cancel <app>", "cancel the app's running deploy or task"},
+      {"help", "this text"},
+  }};
   std::string s(slash.empty() ? "/deploy" : slash);
-  return "Usage:\n"
-         "`" + s + " <app> [ref]` deploy a branch, tag or commit (default: the app's "
-         "default_ref) to the idle colour\n"
-         "`" + s + " status [app]` the live colour and what each colour runs\n"
-         "`" + s + " switch <app> [colour | colour=percent]` send the traffic to the idle colour "
-         "(or the one named), or a share of it (green=10)\n"
-         "`" + s + " rollback <app>` back to the colour that was live before the last switch\n"
-         "`" + s + " lock <app> <reason>` stop deploys and switches of the app until unlocked\n"
-         "`" + s + " unlock <app>` lift the lock\n"
-         "`" + s + " cancel <app>` cancel the app's running deploy or task\n"
-         "`" + s + " help` this text";
+  std::string out = "Usage:";
+  for (const auto& [syntax, what] : kLines)
+    out += "\n`" + s + " " + std::string(syntax) + "` " + std::string(what);
+  return out;
 }
 
 std::string unescape_slack(std::string_view text) {

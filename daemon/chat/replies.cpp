@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/traffic/routing.hpp"
+#include "daemon/utf8.hpp"
 
 namespace bluegreen::chat {
 
@@ -51,8 +52,14 @@ std::string colour_line(const storage::colour_record& c, bool live) {
 }  // namespace
 
 std::string reply_json(const reply& r) {
+  // Mattermost takes at most 16,383 characters in a post; a status of
+  // many apps could pass that.
+  constexpr std::size_t kMaxText = 16000;
+  std::string text = r.text;
+  if (text.size() > kMaxText)
+    text = text.substr(0, daemon::utf8::boundary_at_or_before(text, kMaxText)) + "…";
   nlohmann::json body = {{"response_type", r.in_channel ? "in_channel" : "ephemeral"},
-                         {"text", r.text}};
+                         {"text", text}};
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -80,8 +87,7 @@ std::string accepted_text(const storage::operation_record& op, std::string_view 
 std::optional<std::string> progress_text(const storage::operation_record& op,
                                          std::string_view slash, std::string_view target) {
   std::string s(slash.empty() ? "/deploy" : slash);
-  std::string colour =
-      target.empty() ? colour_or(op, "the idle colour") : std::string(target);
+  std::string colour = target.empty() ? colour_or(op, "the idle colour") : std::string(target);
   switch (op.state) {
     case operation_state::queued:
     case operation_state::running:
@@ -98,8 +104,8 @@ std::optional<std::string> progress_text(const storage::operation_record& op,
         case operation_kind::rollback:
           return "Rolled " + op.app + " back to " + colour + " (" + number(op) + ").";
         case operation_kind::task:
-          return "Task " + op.task.value_or("?") + " of " + op.app + " succeeded (" +
-                 number(op) + ").";
+          return "Task " + op.task.value_or("?") + " of " + op.app + " succeeded (" + number(op) +
+                 ").";
       }
       return std::nullopt;
     case operation_state::failed:
@@ -109,9 +115,8 @@ std::optional<std::string> progress_text(const storage::operation_record& op,
       return "Cancelled: " + std::string(storage::to_string(op.kind)) + " of " + release_of(op) +
              " (" + number(op) + ")" + why(op);
     case operation_state::interrupted:
-      return "Interrupted: " + std::string(storage::to_string(op.kind)) + " of " +
-             release_of(op) + " (" + number(op) +
-             ") stopped when the daemon stopped or restarted" + why(op);
+      return "Interrupted: " + std::string(storage::to_string(op.kind)) + " of " + release_of(op) +
+             " (" + number(op) + ") stopped when the daemon stopped or restarted" + why(op);
     case operation_state::rolled_back:
       return "Switched back: the switch of " + op.app + " to " + colour + " (" + number(op) +
              ") was rolled back" + why(op);

@@ -374,8 +374,7 @@ TEST_F(ChatStopping, AStopDoesNotWaitForTheChatFollowingAnOperation) {
   ASSERT_TRUE(eventually(
       [&] {
         auto ops = w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"];
-        return !ops.empty() &&
-               w_->log_text(ops[0]["id"]).find("sleeping on") != std::string::npos;
+        return !ops.empty() && w_->log_text(ops[0]["id"]).find("sleeping on") != std::string::npos;
       },
       60s));
   w_->daemon().signal(SIGTERM);

@@ -2,6 +2,8 @@
 // what the chat is told.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "daemon/chat/allow_rules.hpp"
 #include "daemon/chat/command.hpp"
 #include "daemon/chat/replies.hpp"
@@ -69,9 +71,9 @@ TEST(ChatCommand, SwitchWholeToAColourOrAShare) {
   EXPECT_EQ(parsed("switch demo green=100").weights->encode(), "green:100");
   EXPECT_EQ(parsed("switch demo green=0").weights->encode(), "blue:100");
   EXPECT_NE(refused("switch demo red").find("not a colour"), std::string::npos);
-  for (std::string_view bad : {"switch demo green=101", "switch demo green=", "switch demo green=-1",
-                               "switch demo green=1x", "switch demo green=0010",
-                               "switch demo green=99999999999999999999"})
+  for (std::string_view bad :
+       {"switch demo green=101", "switch demo green=", "switch demo green=-1",
+        "switch demo green=1x", "switch demo green=0010", "switch demo green=99999999999999999999"})
     EXPECT_NE(refused(bad).find("whole percent"), std::string::npos) << bad;
   EXPECT_FALSE(parse_command("switch"));
   EXPECT_FALSE(parse_command("switch demo green now"));
@@ -95,7 +97,9 @@ TEST(ChatCommand, RollbackUnlockAndCancelTakeOneApp) {
 }
 
 TEST(ChatCommand, NoBreakSpacesSeparateWords) {
-  command c = parsed("switch\xC2\xA0" "demo\xC2\xA0green");
+  command c = parsed(
+      "switch\xC2\xA0"
+      "demo\xC2\xA0green");
   EXPECT_EQ(c.app, "demo");
   EXPECT_EQ(c.to, colour::green);
 }
@@ -160,9 +164,9 @@ TEST(ChatAllowRules, ARefusalSaysWhoWhatAndTheRuleToAdd) {
   std::vector rules = {rule({"T1"}, {"U1"}, {"status"})};
   auto why = refusal(rules, kBob, action::switch_traffic, "demo");
   ASSERT_TRUE(why);
-  for (std::string_view part : {"user U2 (bob) of team T1", "may not switch demo",
-                                "no [[chat.allow]] rule allows it", "teams = [\"T1\"]",
-                                "users = [\"U2\"]", "actions = [\"switch\"]", "apps = [\"demo\"]"})
+  for (std::string_view part :
+       {"user U2 (bob) of team T1", "may not switch demo", "no [[chat.allow]] rule allows it",
+        "teams = [\"T1\"]", "users = [\"U2\"]", "actions = [\"switch\"]", "apps = [\"demo\"]"})
     EXPECT_NE(why->find(part), std::string::npos) << part << " in " << *why;
   EXPECT_FALSE(refusal(rules, kAlice, action::status, "demo"));
   // What the caller typed is quoted safely in the rule shown.
@@ -206,6 +210,10 @@ TEST(ChatReplies, JsonAlwaysHasAResponseTypeAndSurvivesAnyBytes) {
   EXPECT_EQ(reply_json(reply{true, "ok"}), R"({"response_type":"in_channel","text":"ok"})");
   EXPECT_EQ(reply_json(reply{false, "bad \xff byte"}),
             "{\"response_type\":\"ephemeral\",\"text\":\"bad \xEF\xBF\xBD byte\"}");
+  // Within what Mattermost takes in one post, cut between characters.
+  std::string long_text = std::string(15999, 'a') + "\xC3\xA9" + std::string(100, 'b');
+  auto cut = nlohmann::json::parse(reply_json(reply{true, long_text}))["text"].get<std::string>();
+  EXPECT_EQ(cut, std::string(15999, 'a') + "…");
 }
 
 }  // namespace

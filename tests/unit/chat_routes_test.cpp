@@ -2,11 +2,12 @@
 // when they are not configured, when their secret cannot be read, and to
 // commands that run nothing (help, status, bad text, a body that is not a
 // form). End to end with deploys: tests/integration/chat_test.cpp.
+#include "api/chat_routes.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "api/chat_routes.hpp"
 #include "api/slack_signature.hpp"
 #include "daemon/chat/chat_service.hpp"
 #include "daemon/hook_secrets.hpp"
@@ -87,8 +88,8 @@ TEST(ChatRoutes, UnconfiguredRoutesSayWhatToConfigure) {
 
 TEST(ChatRoutes, AnUnreadableSecretIs503AndNamesTheKey) {
   testing::temp_dir dir;
-  chat_stack s(config_with(dir, "[chat.slack]\nsigning_secret = { file = \"" +
-                                    (dir / "absent").string() + "\" }\n"));
+  chat_stack s(config_with(
+      dir, "[chat.slack]\nsigning_secret = { file = \"" + (dir / "absent").string() + "\" }\n"));
   auto r = s.slack(command("help"));
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(json::parse(r.body)["error"]["code"], "secret_unavailable");
@@ -144,8 +145,7 @@ TEST_F(ChatRoutesConfigured, ALockFromChatIsTheAppsLockWithTheChatUserAsHolder) 
   // A deploy is refused by the lock as the API's is, only to the caller.
   auto refused = reply_of(s_.slack(command("keepthescore+main")));
   EXPECT_EQ(refused["response_type"], "ephemeral");
-  EXPECT_NE(refused["text"].get<std::string>().find("lock"), std::string::npos)
-      << refused["text"];
+  EXPECT_NE(refused["text"].get<std::string>().find("lock"), std::string::npos) << refused["text"];
   auto unlocked = reply_of(s_.slack(command("unlock+keepthescore")));
   EXPECT_EQ(unlocked["response_type"], "in_channel");
   EXPECT_FALSE(s_.stack.core->app("keepthescore")->manual_lock);

@@ -20,7 +20,8 @@ const std::string kBody =
     "collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%"
     "2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121."
     "803a0bc887a14d10d2c447fce8b6703c";
-const std::string kSignature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+const std::string kSignature =
+    "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
 const std::int64_t kThen = 1531420618;
 
 TEST(SlackSignature, TheDocumentedExampleVerifies) {
@@ -159,8 +160,9 @@ TEST(MattermostToken, RightWrongAndMissing) {
   EXPECT_FALSE(check_mattermost_token(token, &right));
   std::string lower_scheme = "token " + token;
   EXPECT_FALSE(check_mattermost_token(token, &lower_scheme));
-  for (std::string wrong : {"Token " + token + "x", "Token " + token.substr(1), std::string("Token "),
-                            "Bearer " + token, token, std::string("Token")}) {
+  for (std::string wrong :
+       {"Token " + token + "x", "Token " + token.substr(1), std::string("Token "),
+        "Bearer " + token, token, std::string("Token")}) {
     auto r = check_mattermost_token(token, &wrong);
     ASSERT_TRUE(r) << wrong;
     EXPECT_EQ(r->status, 401);
@@ -173,7 +175,9 @@ TEST(MattermostToken, RightWrongAndMissing) {
   std::optional<std::string> configured;
   auto verify = mattermost_token_verifier(
       [&]() -> const std::optional<std::string>& { return configured; },
-      [] { return refusal{404, "not_configured", "set [chat.mattermost] token"}; });
+      [] {
+        return refusal{404, "not_configured", "set [chat.mattermost] token"};
+      });
   request req;
   req.headers["authorization"] = right;
   EXPECT_EQ(verify(req)->status, 404);
