@@ -237,12 +237,9 @@ asio::awaitable<void> chat_service::operate(slash_request req, command c, engine
   // A stop that came while the engine accepted ends the task here: a
   // graceful stop never waits for a chat.
   if (tasks_.stopping()) co_return;
-  if (pending->handed_off) {
-    // Posted in the channel either way: a post cannot be ephemeral to a
-    // user the daemon does not know.
-    answer.in_channel = true;
-    co_await post(budget, answer);
-  }
+  // As the answer would have been: an acceptance in the channel, a
+  // refusal only to the one who asked (response_url posts may be either).
+  if (pending->handed_off) co_await post(budget, answer);
   if (!started) co_return;
   co_await follow(started->id, started->state, req.command, target, budget);
 }
