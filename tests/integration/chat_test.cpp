@@ -197,6 +197,12 @@ TEST_F(Chat, ASlackDeployIsAnsweredAtOnceAndItsProgressPostedToTheResponseUrl) {
   ASSERT_TRUE(posted("/slack", "Switched demo to green", 60s));
   EXPECT_EQ(w_->upstream_colour(), "green");
   EXPECT_NE(text_of(slack("status"), "ephemeral").find("live green"), std::string::npos);
+
+  // And a rollback from chat rolls back.
+  std::string rolling = text_of(slack("rollback demo"), "in_channel");
+  EXPECT_EQ(rolling.find("Rolling demo back to blue (operation "), 0u) << rolling;
+  ASSERT_TRUE(posted("/slack", "Rolled demo back to blue", 60s));
+  EXPECT_EQ(w_->upstream_colour(), "blue");
 }
 
 TEST_F(Chat, AUserNoRuleAllowsIsRefusedNothingRunsAndTheRefusalIsAudited) {
@@ -332,6 +338,28 @@ TEST_F(Chat, AFailedDeployIsPostedWithItsReasonAndTrafficStays) {
   // Status still says blue is live.
   std::string status = text_of(slack("status demo"), "ephemeral");
   EXPECT_NE(status.find("live blue"), std::string::npos) << status;
+}
+
+TEST_F(Chat, CancelStopsTheAppsRunningDeploy) {
+  EXPECT_NE(text_of(slack("cancel demo"), "ephemeral").find("Nothing to cancel"),
+            std::string::npos);
+  for (const auto& h : w_->green_hosts()) std::ofstream(w_->host_dir(h) / "slow-deploy");
+  EXPECT_EQ(slack("demo main").status, 200);
+  std::int64_t id = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto ops = w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"];
+        if (ops.empty()) return false;
+        id = ops[0]["id"];
+        return w_->log_text(id).find("sleeping on") != std::string::npos;
+      },
+      60s));
+  std::string cancelling = text_of(slack("cancel demo"), "in_channel");
+  EXPECT_EQ(cancelling.find("Cancelling deploy of demo (operation " + std::to_string(id) + ")"), 0u)
+      << cancelling;
+  ASSERT_TRUE(posted("/slack", "Cancelled: deploy of demo main", 60s));
+  EXPECT_EQ(w_->api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"]["state"],
+            "cancelled");
 }
 
 // The load balancer is read through operator scripts, and the test holds
