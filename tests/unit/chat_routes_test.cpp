@@ -156,6 +156,27 @@ TEST_F(ChatRoutesConfigured, ALockFromChatIsTheAppsLockWithTheChatUserAsHolder) 
   EXPECT_EQ(events[1].actor, "alice (U1)");
 }
 
+TEST_F(ChatRoutesConfigured, OthersMayAskForHelpOnlyAndEveryRefusalIsAudited) {
+  auto audited = s_.stack.core->events(100, std::nullopt, std::nullopt).size();
+  auto help = reply_of(s_.slack(command("help", "U9")));
+  EXPECT_NE(help["text"].get<std::string>().find("Usage:"), std::string::npos);
+  for (std::string text :
+       {"status", "status+keepthescore", "keepthescore", "unlock+keepthescore"}) {
+    auto refused = reply_of(s_.slack(command(text, "U9")));
+    EXPECT_EQ(refused["response_type"], "ephemeral");
+    EXPECT_NE(refused["text"].get<std::string>().find("Not allowed: user U9 (alice) of team T1"),
+              std::string::npos)
+        << refused["text"];
+  }
+  auto events = s_.stack.core->events(100, std::nullopt, std::nullopt);
+  ASSERT_EQ(events.size(), audited + 4);
+  EXPECT_EQ(events[0].action, "chat.refused");
+  EXPECT_EQ(events[0].actor, "alice (U9)");
+  EXPECT_EQ(events[0].app, "keepthescore");
+  EXPECT_FALSE(events[3].app);  // status of every app
+  EXPECT_NE(events[3].detail.value_or("").find("status (every app)"), std::string::npos);
+}
+
 TEST_F(ChatRoutesConfigured, ABodyThatIsNotAFormIsRefusedAndSlacksCertificateCheckAnswered) {
   auto bad = s_.slack("text=%zz");
   EXPECT_EQ(bad.status, 400) << bad.body;
