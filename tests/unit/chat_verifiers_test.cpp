@@ -2,6 +2,8 @@
 // window and replays) and Mattermost's token; and the form both send.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "api/form_body.hpp"
 #include "api/mattermost_token.hpp"
 #include "api/slack_signature.hpp"
@@ -111,6 +113,13 @@ TEST_F(SlackVerifier, ARequestIsAcceptedOnceAndItsReplayRefusedEvenAfterARestart
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 401);
   EXPECT_NE(again->message.find("already received"), std::string::npos);
+  // The same signature in upper case is the same request.
+  request upper = signed_request();
+  for (auto& c : upper.headers["x-slack-signature"]) c = static_cast<char>(std::toupper(c));
+  upper.headers["x-slack-signature"].replace(0, 3, "v0=");
+  auto shouted = verify(upper);
+  ASSERT_TRUE(shouted);
+  EXPECT_NE(shouted->message.find("already received"), std::string::npos);
   // Another verifier over the same database: what a restarted daemon has.
   now_ += 200;
   EXPECT_TRUE(verifier()(signed_request()));
