@@ -14,7 +14,9 @@
 
 #include "api/application.hpp"
 #include "api/github_routes.hpp"
+#include "api/chat_routes.hpp"
 #include "api/server.hpp"
+#include "daemon/chat/chat_service.hpp"
 #include "daemon/config.hpp"
 #include "daemon/duration.hpp"
 #include "daemon/engine/engine.hpp"
@@ -143,6 +145,8 @@ int run_service(const command_line& cl) {
   engine::task_group hook_tasks(io);
   api::add_github_routes(app, core, *db, hooks, hook_tasks,
                          {.max_body_bytes = cfg->github.max_body_bytes});
+  chat::chat_service chat(io, core);
+  api::add_chat_routes(app, chat, core, hooks, *db);
 
   api::server_options options;
   options.host = cfg->server.listen_host;
@@ -261,6 +265,7 @@ int run_service(const command_line& cl) {
       stopping = true;
       spdlog::info("received {}, stopping", name);
       http.stop();
+      chat.stop();
       watchdog.cancel();
       token_flush.cancel();
       session_prune.cancel();
