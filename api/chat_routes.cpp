@@ -2,7 +2,7 @@
 
 #include "api/application.hpp"
 #include "api/error_response.hpp"
-#include "api/form_body.hpp"
+#include "api/target.hpp"
 #include "api/mattermost_token.hpp"
 #include "api/slack_signature.hpp"
 #include "daemon/chat/chat_service.hpp"
@@ -35,11 +35,8 @@ refusal unavailable(bool configured, std::string_view what, std::string_view key
 
 asio::awaitable<response> answer(chat::chat_service& chat, chat::platform from,
                                  const request& req) {
-  auto form = parse_form(req.body);
-  if (!form)
-    co_return error_response(400, "invalid_form",
-                             "the body is not a well-formed application/x-www-form-urlencoded "
-                             "form");
+  auto form = parse_form(req.body, "the body (an application/x-www-form-urlencoded form)");
+  if (!form) co_return error_response(400, "invalid_form", form.error().message);
   response r;
   if (from == chat::platform::slack && form_value(*form, "ssl_check") == "1") {
     // Slack checking the certificate: nothing to run.

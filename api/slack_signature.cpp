@@ -5,7 +5,7 @@
 
 #include <cctype>
 
-#include "api/form_body.hpp"
+#include "api/target.hpp"
 #include "api/hmac_signature.hpp"
 #include "daemon/utc_time.hpp"
 #include "storage/delivery_repository.hpp"
@@ -108,7 +108,7 @@ request_verifier slack_request_verifier(slack_verifier_options options) {
     if (!signature && !timestamp) {
       // Slack's certificate check carries no command; its handler only
       // answers 200.
-      auto form = parse_form(req.body);
+      auto form = parse_form(req.body, "the body");
       if (form && form_value(*form, "ssl_check") == "1") return std::nullopt;
     }
     auto now = options.now();

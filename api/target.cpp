@@ -110,4 +110,9 @@ daemon::result<std::map<std::string, std::string>> parse_form(std::string_view t
   return out;
 }
 
+std::string form_value(const std::map<std::string, std::string>& fields, const std::string& name) {
+  auto it = fields.find(name);
+  return it == fields.end() ? std::string() : it->second;
+}
+
 }  // namespace bluegreen::api

@@ -31,4 +31,7 @@ daemon::result<parsed_target> parse_target(std::string_view target);
 daemon::result<std::map<std::string, std::string>> parse_form(std::string_view text,
                                                               std::string_view what);
 
+// The value of `name` in parsed form fields, or "" when absent.
+std::string form_value(const std::map<std::string, std::string>& fields, const std::string& name);
+
 }  // namespace bluegreen::api

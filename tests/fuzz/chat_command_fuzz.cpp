@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/form_body.hpp"
+#include "api/target.hpp"
 #include "daemon/chat/command.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
@@ -81,12 +81,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(unescaped.size() <= input.size());
   check_command(unescaped);
 
-  auto form = bluegreen::api::parse_form(input);
+  auto form = bluegreen::api::parse_form(input, "the body");
   if (!form) return 0;
   std::string again;
   for (const auto& [name, value] : *form)
     again += (again.empty() ? "" : "&") + encode(name) + "=" + encode(value);
-  auto reparsed = bluegreen::api::parse_form(again);
+  auto reparsed = bluegreen::api::parse_form(again, "the body");
   FUZZ_CHECK(reparsed && *reparsed == *form);
   check_command(bluegreen::api::form_value(*form, "text"));
   return 0;

@@ -4,7 +4,7 @@
 
 #include <cctype>
 
-#include "api/form_body.hpp"
+#include "api/target.hpp"
 #include "api/mattermost_token.hpp"
 #include "api/slack_signature.hpp"
 #include "storage/database.hpp"
@@ -195,22 +195,23 @@ TEST(MattermostToken, RightWrongAndMissing) {
 }
 
 TEST(FormBody, DecodesWhatSlackSends) {
-  auto form = parse_form(kBody);
+  auto form = parse_form(kBody, "the body");
   ASSERT_TRUE(form);
   EXPECT_EQ(form_value(*form, "command"), "/webhook-collect");
   EXPECT_EQ(form_value(*form, "text"), "");
   EXPECT_EQ(form_value(*form, "response_url"),
             "https://hooks.slack.com/commands/T1DC2JH3J/397700885554/96rGlfmibIGlgcZRskXaIFfN");
   EXPECT_EQ(form_value(*form, "absent"), "");
-  auto spaced = parse_form("text=demo+main%20now&a=%e2%9c%93&&b&a=second&=x");
+  auto spaced = parse_form("text=demo+main%20now&a=%e2%9c%93&&b&c=%e2%9c%93&c=second&=x", "the body");
   ASSERT_TRUE(spaced);
   EXPECT_EQ(form_value(*spaced, "text"), "demo main now");
-  EXPECT_EQ(form_value(*spaced, "a"), "\xe2\x9c\x93");  // the first value counts
+  EXPECT_EQ(form_value(*spaced, "a"), "\xe2\x9c\x93");
+  EXPECT_EQ(form_value(*spaced, "c"), "second");  // the last value counts
   EXPECT_TRUE(spaced->count("b"));
   EXPECT_EQ(form_value(*spaced, ""), "x");
-  EXPECT_TRUE(parse_form(""));
-  for (std::string_view bad : {"text=%", "text=%4", "text=%zz", "a%=1", "text=100%25%"})
-    EXPECT_FALSE(parse_form(bad)) << bad;
+  EXPECT_TRUE(parse_form("", "the body"));
+  for (std::string_view bad : {"text=%", "text=%4", "text=%zz", "a%=1", "text=100%25%", "text=%ff"})
+    EXPECT_FALSE(parse_form(bad, "the body")) << bad;
 }
 
 }  // namespace

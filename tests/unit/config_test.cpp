@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
         invalid_case{"syntax", with("listen = \"127.0.0.1:8765\"", "listen = 127.0.0.1:8765"), 2,
                      "", "invalid TOML"},
         invalid_case{"unknown_top_key", "colour = \"blue\"\n", 1, "colour",
-                     "unknown key; expected one of: app, reality, server, ssh"},
+                     "unknown key; expected one of: app, chat, github, notify, outbound, reality, server, ssh"},
         invalid_case{"unknown_server_key", with("state_dir", "lisen = \"x\"\nstate_dir"), 3,
                      "server.lisen", "unknown key"},
         invalid_case{"listen_without_port", with("127.0.0.1:8765", "127.0.0.1"), 2, "server.listen",
