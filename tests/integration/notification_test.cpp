@@ -165,11 +165,11 @@ TEST(Notifications, ADeployASwitchAndTheWatchsSwitchBackArriveInEachFormat) {
     EXPECT_EQ(log.find(path), std::string::npos) << path;
 }
 
-TEST(Notifications, AReceiverThatAnswers429GetsTheMessageAfterRetryAfter) {
+TEST(Notifications, A429IsRetriedAfterRetryAfterReloadsRereadTargetsAndAStopEndsRetries) {
   temp_dir secrets;
   http_receiver hook;
   hook.answer_next({429, {{"Retry-After", "1"}}, R"({"message":"slow down","retry_after":1.0})"});
-  auto hook_url = secrets.write("hook-url", hook.url("/in"));
+  auto hook_url = secrets.write("hook-url", hook.url("/first-secret-path"));
   world_options o;
   o.extra_config = "\n[outbound]\nallow = [\"127.0.0.1\"]\n\n" +
                    target("ops-hook", "webhook", hook_url, "events = [\"lock\", \"unlock\"]\n");
@@ -190,6 +190,38 @@ TEST(Notifications, AReceiverThatAnswers429GetsTheMessageAfterRetryAfter) {
   EXPECT_FALSE(got[1].headers.count("x-bluegreen-signature-256"));
   EXPECT_NE(w.daemon().stderr_text().find("not delivered (HTTP 429); trying again in 1.0s"),
             std::string::npos);
+
+  // A reload reads the URLs again: the target's new URL gets the next
+  // message; a target whose URL cannot be read is named in the log and
+  // skipped, and the others go on.
+  http_receiver moved;
+  secrets.write("hook-url", moved.url("/second-secret-path"));
+  auto config_file = w.root() / "bluegreen.toml";
+  std::ofstream(config_file, std::ios::app)
+      << target("broken", "slack", secrets / "no-such-file");
+  w.daemon().signal(SIGHUP);
+  ASSERT_TRUE(w.daemon().wait_for_stderr("configuration reloaded", 30s));
+  ASSERT_EQ(w.api("POST", "/api/v1/apps/demo/lock", R"({"reason": "again"})").status, 201);
+  ASSERT_TRUE(moved.wait_for(1, 60s));
+  EXPECT_EQ(moved.requests()[0].target, "/second-secret-path");
+  EXPECT_EQ(hook.requests().size(), 3u);
+  std::string log = w.daemon().stderr_text();
+  EXPECT_NE(log.find("notification target broken: "), std::string::npos) << log;
+
+  // A receiver that keeps failing is retried until the daemon stops; the
+  // stop does not wait for it.
+  moved.answer_with([](const received_request&) { return receiver_answer{503, {}, "down"}; });
+  ASSERT_EQ(w.api("DELETE", "/api/v1/apps/demo/lock").status, 200);
+  ASSERT_TRUE(w.daemon().wait_for_stderr("not delivered (HTTP 503); trying again", 60s));
+  w.daemon().signal(SIGTERM);
+  auto status = w.daemon().wait_exit(60s);
+  ASSERT_TRUE(status) << "still running after SIGTERM";
+  EXPECT_EQ(*status, 0);
+  log = w.daemon().stderr_text();
+  EXPECT_NE(log.find("gave up on unlock of demo"), std::string::npos) << log;
+  EXPECT_NE(log.find("the daemon is stopping"), std::string::npos) << log;
+  for (const char* path : {"first-secret-path", "second-secret-path"})
+    EXPECT_EQ(log.find(path), std::string::npos) << path;
 }
 
 TEST(Notifications, TheNotDeployedAlertFiresOnceAtItsTimeAndNotAgainAfterARestart) {
