@@ -1,9 +1,8 @@
 #include "daemon/notify/delivery_policy.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 namespace bluegreen::notify {
 

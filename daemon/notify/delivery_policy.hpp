@@ -24,7 +24,7 @@ constexpr std::chrono::milliseconds kFirstBackoff = std::chrono::seconds(1);
 
 // What came of one attempt.
 struct attempt_outcome {
-  std::optional<int> status;  // nothing: no answer
+  std::optional<int> status;               // nothing: no answer
   std::optional<std::string> retry_after;  // the Retry-After header
   std::string body;
   std::string error;  // why there was no answer

@@ -101,9 +101,8 @@ std::optional<notification> of_deploy(const storage::event_record& e, const json
   if (e.type == "operation.updated" && state == "ready") {
     std::string t = with_took(op, e.at, " in");
     return make("deploy.ready", app + ": deploy " + number + " of " + release + " is ready on " +
-                                    colour + ": it passed its smoke checks" + t +
-                                    ". Switch to " + colour + " when you are (" + who_of(op) +
-                                    ").");
+                                    colour + ": it passed its smoke checks" + t + ". Switch to " +
+                                    colour + " when you are (" + who_of(op) + ").");
   }
   if (e.type != "operation.finished") return std::nullopt;
   if (state == "succeeded")
@@ -146,8 +145,8 @@ std::optional<notification> of_rollback(const storage::event_record& e, const js
                           : app + ": the automatic switch back to " + colour + " failed";
     if (!detail.empty()) text += " " + detail;
     if (!ok && !error.empty()) text += ": " + error;
-    text += ok ? with_took(op, finished_at, " (took") + (took(op, finished_at) ? ")" : "") + "."
-               : ".";
+    text +=
+        ok ? with_took(op, finished_at, " (took") + (took(op, finished_at) ? ")" : "") + "." : ".";
     return operation_notification(e, op, "rollback.automatic", text, public_url);
   }
   std::string what = detail.empty() ? "to " + colour : detail;
@@ -276,7 +275,8 @@ std::string human_duration(std::chrono::milliseconds value) {
   if (s < 60) return std::to_string(s) + "s";
   if (s < 3600) return std::to_string(s / 60) + "m" + (s % 60 ? std::to_string(s % 60) + "s" : "");
   if (s < 2 * 86400)
-    return std::to_string(s / 3600) + "h" + (s % 3600 / 60 ? std::to_string(s % 3600 / 60) + "m" : "");
+    return std::to_string(s / 3600) + "h" +
+           (s % 3600 / 60 ? std::to_string(s % 3600 / 60) + "m" : "");
   return std::to_string(s / 86400) + " days";
 }
 

@@ -26,10 +26,14 @@ std::size_t characters(std::string_view valid) {
 std::string slack_escaped(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
   }
   return out;
 }
@@ -81,9 +85,8 @@ std::string mattermost_body(const notification& n) {
 std::string discord_body(const notification& n) {
   // <url> keeps Discord from unfurling the dashboard into an embed.
   std::string link = n.link ? " <" + *n.link + ">" : std::string();
-  std::size_t room = kDiscordContentLimit > characters(link)
-                         ? kDiscordContentLimit - characters(link)
-                         : 0;
+  std::size_t room =
+      kDiscordContentLimit > characters(link) ? kDiscordContentLimit - characters(link) : 0;
   std::string content = cut_to_characters(n.text, room) + link;
   if (characters(content) > kDiscordContentLimit)
     content = cut_to_characters(content, kDiscordContentLimit);

@@ -48,9 +48,9 @@ bool takes(const daemon::notify_target& t, const notification& n) {
 // quote them: webhook URLs carry their credential.
 std::string without_url(std::string message, const std::string& url) {
   auto parsed = net::parse_url(url);
-  for (const std::string& secret : {url, parsed ? parsed->text() : std::string(),
-                                    parsed && parsed->target.size() > 1 ? parsed->target
-                                                                        : std::string()}) {
+  for (const std::string& secret :
+       {url, parsed ? parsed->text() : std::string(),
+        parsed && parsed->target.size() > 1 ? parsed->target : std::string()}) {
     if (secret.empty()) continue;
     for (auto at = message.find(secret); at != std::string::npos; at = message.find(secret))
       message.replace(at, secret.size(), "<url>");
@@ -81,13 +81,7 @@ struct notifier::target {
 };
 
 notifier::notifier(asio::io_context& io, engine::engine& core, storage::database& db)
-    : io_(io),
-      core_(core),
-      db_(db),
-      stop_wait_(io),
-      alert_timer_(io),
-      grace_(io),
-      tasks_(io) {}
+    : io_(io), core_(core), db_(db), stop_wait_(io), alert_timer_(io), grace_(io), tasks_(io) {}
 
 notifier::~notifier() { *alive_ = false; }
 
@@ -177,9 +171,10 @@ void notifier::load_targets(const daemon::config& cfg) {
   for (auto& [name, t] : targets_) {
     if (next.count(name)) continue;
     if (!t->queue.empty())
-      spdlog::warn("notification target {} was removed: {} notification(s) it was still to get "
-                   "are dropped",
-                   name, t->queue.size());
+      spdlog::warn(
+          "notification target {} was removed: {} notification(s) it was still to get "
+          "are dropped",
+          name, t->queue.size());
     dropped_ += t->queue.size();
     t->queue.clear();
     t->removed = true;
@@ -194,9 +189,10 @@ void notifier::enqueue(const notification& n) {
     if (!takes(t->settings, n)) continue;
     if (t->queue.size() >= kQueueLimit) {
       const notification& oldest = t->queue.front();
-      spdlog::warn("notification target {}: {} notifications are waiting; dropped the oldest, {} "
-                   "of {} ({})",
-                   name, t->queue.size(), oldest.event, oldest.app, oldest.id);
+      spdlog::warn(
+          "notification target {}: {} notifications are waiting; dropped the oldest, {} "
+          "of {} ({})",
+          name, t->queue.size(), oldest.event, oldest.app, oldest.id);
       t->queue.pop_front();
       ++dropped_;
     }
@@ -276,9 +272,8 @@ asio::awaitable<void> notifier::watch_deploy_age() {
     if (next) {
       auto until = std::chrono::duration_cast<milliseconds>(*next - now);
       // Never a busy loop, should an alert stay due (a failing database).
-      wait = std::clamp<milliseconds>(until, until.count() > 0 ? milliseconds(0)
-                                                               : milliseconds(1000),
-                                      kLongestSleep);
+      wait = std::clamp<milliseconds>(
+          until, until.count() > 0 ? milliseconds(0) : milliseconds(1000), kLongestSleep);
     }
     alert_timer_.expires_after(wait);
     co_await alert_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -357,9 +352,10 @@ asio::awaitable<void> notifier::deliver(std::shared_ptr<target> t, notification 
     if (t->removed) co_return;
     if (stopping_) {
       ++failed_;
-      spdlog::error("notification target {}: gave up on {} of {} ({}) after {} attempt(s): {}; "
-                    "the daemon is stopping",
-                    name, n.event, n.app, n.id, attempt, v.why);
+      spdlog::error(
+          "notification target {}: gave up on {} of {} ({}) after {} attempt(s): {}; "
+          "the daemon is stopping",
+          name, n.event, n.app, n.id, attempt, v.why);
       co_return;
     }
   }

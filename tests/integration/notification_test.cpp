@@ -144,7 +144,8 @@ TEST(Notifications, ADeployASwitchAndTheWatchsSwitchBackArriveInEachFormat) {
   std::set<std::string> events;
   for (const auto& req : hook.requests()) {
     ASSERT_TRUE(req.headers.count("x-bluegreen-signature-256")) << req.body;
-    EXPECT_EQ(req.headers.at("x-bluegreen-signature-256"), "sha256=" + hmac_hex(kHookSecret, req.body));
+    EXPECT_EQ(req.headers.at("x-bluegreen-signature-256"),
+              "sha256=" + hmac_hex(kHookSecret, req.body));
     json body = json::parse(req.body);
     EXPECT_EQ(req.headers.at("x-bluegreen-event"), body["event"]);
     EXPECT_EQ(body["app"], "demo");
@@ -156,8 +157,8 @@ TEST(Notifications, ADeployASwitchAndTheWatchsSwitchBackArriveInEachFormat) {
       EXPECT_EQ(body["operation"]["channel"], "system");
     }
   }
-  for (const char* e : {"deploy.started", "deploy.ready", "switch", "deploy.succeeded",
-                        "rollback.automatic"})
+  for (const char* e :
+       {"deploy.started", "deploy.ready", "switch", "deploy.succeeded", "rollback.automatic"})
     EXPECT_TRUE(events.count(e)) << e;
   // The URLs are credentials: never in the log.
   std::string log = w.daemon().stderr_text();
@@ -197,8 +198,7 @@ TEST(Notifications, A429IsRetriedAfterRetryAfterReloadsRereadTargetsAndAStopEnds
   http_receiver moved;
   secrets.write("hook-url", moved.url("/second-secret-path"));
   auto config_file = w.root() / "bluegreen.toml";
-  std::ofstream(config_file, std::ios::app)
-      << target("broken", "slack", secrets / "no-such-file");
+  std::ofstream(config_file, std::ios::app) << target("broken", "slack", secrets / "no-such-file");
   w.daemon().signal(SIGHUP);
   ASSERT_TRUE(w.daemon().wait_for_stderr("configuration reloaded", 30s));
   ASSERT_EQ(w.api("POST", "/api/v1/apps/demo/lock", R"({"reason": "again"})").status, 201);
@@ -231,10 +231,12 @@ TEST(Notifications, TheNotDeployedAlertFiresOnceAtItsTimeAndNotAgainAfterARestar
   world_options o;
   // Two hours ago: the app was never deployed then, so nothing is due.
   std::string first_time = local_time_of_day(-2h);
-  o.extra_config = "  [app.notify]\n  not_deployed_for = \"1s\"\n"
-                   "\n[outbound]\nallow = [\"127.0.0.1\"]\n\n"
-                   "[notify]\nnot_deployed_at = \"" + first_time + "\"\n" +
-                   target("ops-hook", "webhook", hook_url, "events = [\"not_deployed\", \"lock\"]\n");
+  o.extra_config =
+      "  [app.notify]\n  not_deployed_for = \"1s\"\n"
+      "\n[outbound]\nallow = [\"127.0.0.1\"]\n\n"
+      "[notify]\nnot_deployed_at = \"" +
+      first_time + "\"\n" +
+      target("ops-hook", "webhook", hook_url, "events = [\"not_deployed\", \"lock\"]\n");
   world w(o);
   w.commit_version("2.0.0");
   ASSERT_EQ(w.deploy("main")["state"], "ready");
@@ -261,7 +263,9 @@ TEST(Notifications, TheNotDeployedAlertFiresOnceAtItsTimeAndNotAgainAfterARestar
   w.start_daemon();
   ASSERT_EQ(w.api("POST", "/api/v1/apps/demo/lock", R"({"reason": "checking"})").status, 201);
   ASSERT_TRUE(hook.wait_until(
-      [](const received_request& r) { return r.body.find("\"event\":\"lock\"") != std::string::npos; },
+      [](const received_request& r) {
+        return r.body.find("\"event\":\"lock\"") != std::string::npos;
+      },
       60s));
   int alerts = 0;
   for (const auto& r : hook.requests())

@@ -46,7 +46,11 @@ storage::event_record event_of(std::string type, const storage::operation_record
 }
 
 storage::event_record app_event(const engine::stored_app& before, const engine::stored_app& after) {
-  return {8, "2026-11-30T10:00:00.000Z", "app.changed", "shop", std::nullopt,
+  return {8,
+          "2026-11-30T10:00:00.000Z",
+          "app.changed",
+          "shop",
+          std::nullopt,
           engine::app_changed_data(engine::app_changes(before, after))};
 }
 
@@ -63,8 +67,8 @@ TEST(NotificationFor, ADeployTellsItStartedWasReadySucceededAndFailedInWords) {
   EXPECT_EQ(started->operation["id"], 12);
 
   op = deploy_op(operation_state::ready);
-  auto ready = notification_for(event_of("operation.updated", op, operation_state::running),
-                                kDashboard);
+  auto ready =
+      notification_for(event_of("operation.updated", op, operation_state::running), kDashboard);
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->event, "deploy.ready");
   EXPECT_NE(ready->text.find("main (1a2b3c4) is ready on green"), std::string::npos) << ready->text;
@@ -80,13 +84,13 @@ TEST(NotificationFor, ADeployTellsItStartedWasReadySucceededAndFailedInWords) {
             "3m5s).");
   EXPECT_FALSE(done->link) << "no public_url, no link";
 
-  for (auto state : {operation_state::failed, operation_state::cancelled,
-                     operation_state::interrupted}) {
+  for (auto state :
+       {operation_state::failed, operation_state::cancelled, operation_state::interrupted}) {
     op = deploy_op(state);
     op.finished_at = "2026-11-30T09:00:09.000Z";
     op.error = "smoke checks failed: GET /health answered 500";
-    auto failed = notification_for(event_of("operation.finished", op, operation_state::running),
-                                   kDashboard);
+    auto failed =
+        notification_for(event_of("operation.finished", op, operation_state::running), kDashboard);
     ASSERT_TRUE(failed);
     EXPECT_EQ(failed->event, "deploy.failed");
     EXPECT_NE(failed->text.find("after 9.0s"), std::string::npos) << failed->text;
@@ -110,12 +114,13 @@ TEST(NotificationFor, ASwitchSaysFromWhatToWhatAndAManualRollbackWho) {
   op.sha.reset();
   op.detail = "from blue to green 90%, blue 10%";
   op.finished_at = "2026-11-30T09:00:02.500Z";
-  auto sw = notification_for(event_of("operation.finished", op, operation_state::running),
-                             kDashboard);
+  auto sw =
+      notification_for(event_of("operation.finished", op, operation_state::running), kDashboard);
   ASSERT_TRUE(sw);
   EXPECT_EQ(sw->event, "switch");
-  EXPECT_EQ(sw->text, "shop: traffic switched from blue to green 90%, blue 10% by alice via api, "
-                      "took 2.5s.");
+  EXPECT_EQ(sw->text,
+            "shop: traffic switched from blue to green 90%, blue 10% by alice via api, "
+            "took 2.5s.");
   // A failed switch changed nothing: the deploy's own failure says enough.
   op.state = operation_state::failed;
   EXPECT_FALSE(notification_for(event_of("operation.finished", op, operation_state::running), ""));
@@ -141,10 +146,11 @@ TEST(NotificationFor, TheWatchsSwitchBackIsAutomaticWithItsReason) {
   op.sha.reset();
   op.actor = "watch";
   op.channel = "system";
-  op.detail = "after watch saw 3 failed probes after the switch (GET /health: HTTP 500) "
-              "(operation #12)";
-  auto auto_back = notification_for(
-      event_of("operation.finished", op, operation_state::running), kDashboard);
+  op.detail =
+      "after watch saw 3 failed probes after the switch (GET /health: HTTP 500) "
+      "(operation #12)";
+  auto auto_back =
+      notification_for(event_of("operation.finished", op, operation_state::running), kDashboard);
   ASSERT_TRUE(auto_back);
   EXPECT_EQ(auto_back->event, "rollback.automatic");
   EXPECT_NE(auto_back->text.find("switched back to blue automatically after watch saw 3 failed "
@@ -156,13 +162,13 @@ TEST(NotificationFor, TheWatchsSwitchBackIsAutomaticWithItsReason) {
   // The switch it undid becomes rolled_back: no second message.
   storage::operation_record undone = deploy_op(operation_state::rolled_back);
   undone.kind = operation_kind::switch_traffic;
-  EXPECT_FALSE(notification_for(
-      event_of("operation.updated", undone, operation_state::succeeded), kDashboard));
+  EXPECT_FALSE(notification_for(event_of("operation.updated", undone, operation_state::succeeded),
+                                kDashboard));
   // Tasks tell nothing.
   storage::operation_record task = deploy_op(operation_state::succeeded);
   task.kind = operation_kind::task;
-  EXPECT_FALSE(notification_for(event_of("operation.finished", task, operation_state::running),
-                                kDashboard));
+  EXPECT_FALSE(
+      notification_for(event_of("operation.finished", task, operation_state::running), kDashboard));
 }
 
 TEST(NotificationFor, DriftAndLocksComeFromTheAppsChanges) {
@@ -186,8 +192,8 @@ TEST(NotificationFor, DriftAndLocksComeFromTheAppsChanges) {
   EXPECT_FALSE(notification_for(app_event(drifted, still), kDashboard));
 
   engine::stored_app locked;
-  locked.manual_lock = storage::lock_record{"shop", "manual", "carol", "release freeze",
-                                            std::nullopt, "2026-11-30T10:00:00.000Z"};
+  locked.manual_lock = storage::lock_record{
+      "shop", "manual", "carol", "release freeze", std::nullopt, "2026-11-30T10:00:00.000Z"};
   auto lock = notification_for(app_event(calm, locked), "");
   ASSERT_TRUE(lock);
   EXPECT_EQ(lock->event, "lock");
@@ -199,8 +205,8 @@ TEST(NotificationFor, DriftAndLocksComeFromTheAppsChanges) {
 
   // The operation lock and health come and go with every operation.
   engine::stored_app busy;
-  busy.operation_lock = storage::lock_record{"shop", "operation", "deploy #1 by alice",
-                                             std::nullopt, 1, "2026-11-30T10:00:00.000Z"};
+  busy.operation_lock = storage::lock_record{"shop",       "operation", "deploy #1 by alice",
+                                             std::nullopt, 1,           "2026-11-30T10:00:00.000Z"};
   busy.state.blue.health = "ok";
   EXPECT_FALSE(notification_for(app_event(calm, busy), kDashboard));
 }
@@ -239,16 +245,19 @@ std::size_t code_points(const std::string& s) {
 TEST(MessageFormat, EachTargetGetsItsOwnJson) {
   auto n = sample("shop: deploy #12 failed: <!channel> & @all");
   json slack = json::parse(slack_body(n));
-  EXPECT_EQ(slack, json({{"text", "shop: deploy #12 failed: &lt;!channel&gt; &amp; @all "
-                                  "<https://deploy.example.com/#/apps/shop/ops/12|view in the "
-                                  "dashboard>"}}));
+  EXPECT_EQ(slack, json({{"text",
+                          "shop: deploy #12 failed: &lt;!channel&gt; &amp; @all "
+                          "<https://deploy.example.com/#/apps/shop/ops/12|view in the "
+                          "dashboard>"}}));
   json mm = json::parse(mattermost_body(n));
   EXPECT_EQ(mm["username"], "bluegreen");
-  EXPECT_EQ(mm["text"], "shop: deploy #12 failed: <!channel> & @\u200ball [view in the "
-                        "dashboard](https://deploy.example.com/#/apps/shop/ops/12)");
+  EXPECT_EQ(mm["text"],
+            "shop: deploy #12 failed: <!channel> & @\u200ball [view in the "
+            "dashboard](https://deploy.example.com/#/apps/shop/ops/12)");
   json discord = json::parse(discord_body(n));
-  EXPECT_EQ(discord["content"], "shop: deploy #12 failed: <!channel> & @all "
-                                "<https://deploy.example.com/#/apps/shop/ops/12>");
+  EXPECT_EQ(discord["content"],
+            "shop: deploy #12 failed: <!channel> & @all "
+            "<https://deploy.example.com/#/apps/shop/ops/12>");
   EXPECT_EQ(discord["allowed_mentions"], json({{"parse", json::array()}}));
   json hook = json::parse(webhook_body(n));
   EXPECT_EQ(hook["event"], "deploy.failed");
@@ -322,10 +331,10 @@ TEST(DeliveryPolicy, SuccessRetriesAndGivingUp) {
   auto limited = judge({429, std::string("7"), "", ""}, 1, 0ms);
   EXPECT_EQ(limited.what, verdict::action::retry);
   EXPECT_EQ(limited.wait, 7s);
-  auto discord = judge(
-      {429, std::nullopt, R"({"message":"You are being rate limited.","retry_after":64.57,"global":false})",
-       ""},
-      1, 0ms);
+  auto discord =
+      judge({429, std::nullopt,
+             R"({"message":"You are being rate limited.","retry_after":64.57,"global":false})", ""},
+            1, 0ms);
   EXPECT_EQ(discord.wait, 64570ms);
   EXPECT_EQ(judge({429, std::string("65"), R"({"retry_after":64.57})", ""}, 1, 0ms).wait, 65s);
   EXPECT_EQ(judge({429, std::string("Wed, 21 Oct 2026 07:28:00 GMT"), "", ""}, 2, 0ms).wait, 2s);
@@ -344,9 +353,12 @@ time_point at(const char* utc) { return *daemon::parse_utc_text(utc); }
 
 TEST(NotDeployedRule, TheSlotIsTheLatestLocalTimeOfDayAtOrBeforeNow) {
   daily_slot nine{9h, 0s};
-  EXPECT_EQ(latest_slot(at("2026-11-30T10:00:00.000Z"), nine.at, 0s), at("2026-11-30T09:00:00.000Z"));
-  EXPECT_EQ(latest_slot(at("2026-11-30T09:00:00.000Z"), nine.at, 0s), at("2026-11-30T09:00:00.000Z"));
-  EXPECT_EQ(latest_slot(at("2026-11-30T08:59:59.999Z"), nine.at, 0s), at("2026-11-29T09:00:00.000Z"));
+  EXPECT_EQ(latest_slot(at("2026-11-30T10:00:00.000Z"), nine.at, 0s),
+            at("2026-11-30T09:00:00.000Z"));
+  EXPECT_EQ(latest_slot(at("2026-11-30T09:00:00.000Z"), nine.at, 0s),
+            at("2026-11-30T09:00:00.000Z"));
+  EXPECT_EQ(latest_slot(at("2026-11-30T08:59:59.999Z"), nine.at, 0s),
+            at("2026-11-29T09:00:00.000Z"));
   // Local time UTC+2: 09:00 local is 07:00 UTC; UTC-5: 14:00 UTC.
   EXPECT_EQ(latest_slot(at("2026-11-30T08:00:00.000Z"), 9h, 2h), at("2026-11-30T07:00:00.000Z"));
   EXPECT_EQ(latest_slot(at("2026-11-30T08:00:00.000Z"), 9h, -5h), at("2026-11-29T14:00:00.000Z"));
@@ -411,15 +423,17 @@ TEST(NotDeployedRule, TheMessageNamesTheNewestRelease) {
   auto n = not_deployed_notification("shop", *newest, 72h, at("2026-11-30T09:00:00.500Z"),
                                      at("2026-11-30T09:00:00.000Z"), "https://d.example");
   EXPECT_EQ(n.event, "not_deployed");
-  EXPECT_EQ(n.text, "shop has not been deployed for 4 days (the alert's threshold is 3d): the "
-                    "newest deploy put v2.1 (abcdef0) on green at 2026-11-26T09:00:00.000Z (by "
-                    "alice).");
+  EXPECT_EQ(n.text,
+            "shop has not been deployed for 4 days (the alert's threshold is 3d): the "
+            "newest deploy put v2.1 (abcdef0) on green at 2026-11-26T09:00:00.000Z (by "
+            "alice).");
   EXPECT_EQ(n.link, "https://d.example/#/apps/shop");
   EXPECT_EQ(n.id, "not_deployed-shop-2026-11-30T09:00:00.000Z");
 }
 
 TEST(UtcText, ReadsWhatItWrites) {
-  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   EXPECT_EQ(daemon::parse_utc_text(daemon::utc_text(now)), now);
   EXPECT_EQ(daemon::parse_utc_text("2026-11-30T09:07:59Z"), at("2026-11-30T09:07:59.000Z"));
   for (const char* bad : {"", "2026-11-30", "2026-13-30T09:07:59.123Z", "2026-02-30T09:07:59.123Z",
