@@ -51,7 +51,7 @@ verdict judge(const attempt_outcome& outcome, int attempt, std::chrono::millisec
   std::optional<std::chrono::milliseconds> wait;
   if (!outcome.status) {
     v.why = outcome.error.empty() ? std::string("no answer") : outcome.error;
-    wait = backoff(attempt);
+    if (outcome.transient) wait = backoff(attempt);
   } else {
     v.why = "HTTP " + std::to_string(*outcome.status);
     if (*outcome.status == 429)

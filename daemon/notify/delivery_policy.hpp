@@ -4,7 +4,8 @@
 // or a 5xx is retried with exponential backoff; a 429 is retried after its
 // Retry-After (seconds) or Discord's "retry_after" (float seconds in the
 // body); any other answer (a 4xx, a redirect, which is never followed) is
-// given up at once, as trying again would change nothing. At most
+// given up at once, as trying again would change nothing; so is a request
+// that got no answer for a reason that would not change either. At most
 // kMaxAttempts attempts, and never a wait that ends after kGiveUpAfter from
 // the first.
 //
@@ -28,6 +29,10 @@ struct attempt_outcome {
   std::optional<std::string> retry_after;  // the Retry-After header
   std::string body;
   std::string error;  // why there was no answer
+  // No answer, but one may come next time (a refused connection, a
+  // timeout); false for what would fail the same way again (a request the
+  // client or the [outbound] policy refuses).
+  bool transient = true;
 };
 
 struct verdict {

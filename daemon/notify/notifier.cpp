@@ -326,6 +326,12 @@ asio::awaitable<void> notifier::deliver(std::shared_ptr<target> t, notification 
     } else {
       outcome.error = std::string(net::to_string(result.error().kind)) + ": " +
                       without_url(result.error().message, t->url);
+      auto kind = result.error().kind;
+      // Only what may answer next time is tried again; any other kind (a
+      // URL the outbound policy refuses, say) would fail the same way.
+      outcome.transient = kind == net::error_kind::dns || kind == net::error_kind::connect ||
+                          kind == net::error_kind::timeout || kind == net::error_kind::io ||
+                          kind == net::error_kind::tls;
     }
     auto elapsed =
         std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - first);

@@ -326,6 +326,10 @@ TEST(DeliveryPolicy, SuccessRetriesAndGivingUp) {
   EXPECT_EQ(judge(refused, 3, 5s).wait, 4s);
   EXPECT_EQ(judge({503, {}, "", ""}, 2, 1s).wait, 2s);
   EXPECT_EQ(judge(refused, kMaxAttempts, 20s).what, verdict::action::give_up);
+  attempt_outcome forbidden = refused;
+  forbidden.error = "invalid_request: 10.0.0.1 is a private address";
+  forbidden.transient = false;
+  EXPECT_EQ(judge(forbidden, 1, 0ms).what, verdict::action::give_up);
 
   // Retry-After in seconds, or Discord's float in the body.
   auto limited = judge({429, std::string("7"), "", ""}, 1, 0ms);
