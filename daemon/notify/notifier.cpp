@@ -202,9 +202,15 @@ void notifier::enqueue(const notification& n) {
 }
 
 void notifier::handle(const storage::event_record& event) {
-  if (auto n = notification_for(event, cfg_->server.public_url)) enqueue(*n);
-  // A deploy moves when its app can next be "not deployed for N days".
-  if (changes_deploy_time(event)) alert_timer_.cancel();
+  // One odd event must not end the reader, which would end every
+  // notification after it.
+  try {
+    if (auto n = notification_for(event, cfg_->server.public_url)) enqueue(*n);
+    // A deploy moves when its app can next be "not deployed for N days".
+    if (changes_deploy_time(event)) alert_timer_.cancel();
+  } catch (const std::exception& e) {
+    spdlog::error("notifications: cannot read event {} ({}): {}", event.id, event.type, e.what());
+  }
 }
 
 std::optional<time_point> notifier::queue_due_alerts() {
@@ -290,7 +296,18 @@ asio::awaitable<void> notifier::work(std::shared_ptr<target> t) {
     }
     notification n = std::move(t->queue.front());
     t->queue.pop_front();
-    co_await deliver(t, std::move(n));
+    std::string what = n.event + " of " + n.app + " (" + n.id + ")";
+    try {
+      co_await deliver(t, std::move(n));
+    } catch (const std::exception& e) {
+      // A stop's cancellation ends the worker; anything else ends only this
+      // notification, and the next one is still delivered.
+      auto* system = dynamic_cast<const boost::system::system_error*>(&e);
+      if (system && system->code() == asio::error::operation_aborted) throw;
+      ++failed_;
+      spdlog::error("notification target {}: could not send {}: {}", t->settings.name, what,
+                    e.what());
+    }
   }
 }
 
