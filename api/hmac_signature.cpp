@@ -1,11 +1,12 @@
 #include "api/hmac_signature.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <array>
 #include <cctype>
+#include <cstring>
+
+#include "daemon/hmac_sha256.hpp"
 
 namespace bluegreen::api {
 
@@ -18,12 +19,8 @@ using digest = std::array<unsigned char, kDigestBytes>;
 
 digest hmac_sha256(std::string_view secret, std::string_view body) {
   digest out{};
-  unsigned int length = 0;
-  // An empty view may hold a null pointer; OpenSSL wants a readable one.
-  static const unsigned char kEmpty = 0;
-  const auto* data = body.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(body.data());
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), data, body.size(), out.data(),
-       &length);
+  std::string raw = daemon::hmac_sha256(secret, body);
+  std::memcpy(out.data(), raw.data(), kDigestBytes);
   return out;
 }
 
@@ -49,16 +46,6 @@ std::optional<digest> parse_hex_digest(std::string_view hex) {
 refusal refuse(std::string message) { return refusal{401, "unauthorized", std::move(message)}; }
 
 }  // namespace
-
-std::string hmac_sha256_hex(std::string_view secret, std::string_view body) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char byte : hmac_sha256(secret, body)) {
-    out += kHex[byte >> 4];
-    out += kHex[byte & 0xf];
-  }
-  return out;
-}
 
 std::optional<refusal> check_hmac_sha256(std::string_view secret, std::string_view body,
                                          const std::string* signature,

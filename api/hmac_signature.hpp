@@ -10,13 +10,15 @@
 #include <string_view>
 
 #include "api/route_policy.hpp"
+#include "daemon/hmac_sha256.hpp"
 
 namespace bluegreen::api {
 
 constexpr std::string_view kGithubSignatureHeader = "X-Hub-Signature-256";
 
-// The HMAC-SHA256 of `body` under `secret`, as lower-case hex.
-std::string hmac_sha256_hex(std::string_view secret, std::string_view body);
+// The HMAC-SHA256 of `body` under `secret`, as lower-case hex (the daemon
+// core's, so that signing and verifying share one digest).
+using daemon::hmac_sha256_hex;
 
 // nullopt when `signature` (the header's value; nullptr when the header is
 // absent) is "sha256=" and the HMAC-SHA256 of `body` under `secret`, in hex

@@ -23,6 +23,7 @@
 #include "daemon/engine/task_group.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/hook_secrets.hpp"
+#include "daemon/notify/notifier.hpp"
 #include "daemon/session_service.hpp"
 #include "daemon/ssh/local_command_records.hpp"
 #include "daemon/ssh/runner.hpp"
@@ -147,6 +148,10 @@ int run_service(const command_line& cl) {
                          {.max_body_bytes = cfg->github.max_body_bytes});
   chat::chat_service chat(io, core);
   api::add_chat_routes(app, chat, core, hooks, *db);
+  // Notifications follow the event stream from here: what recovery records
+  // (operations interrupted by the last stop) is told too.
+  notify::notifier notifier(io, core, *db);
+  notifier.start(cfg);
 
   api::server_options options;
   options.host = cfg->server.listen_host;
@@ -244,6 +249,7 @@ int run_service(const command_line& cl) {
             core.reload(reloaded.value, {"system", "signal"});
             runner.set_options(ssh_options_of(*reloaded.value));
             hooks.load(*reloaded.value);
+            notifier.reload(reloaded.value);
             spdlog::info("configuration reloaded from {}: {} app(s)", cl.config_path.string(),
                          reloaded.value->apps.size());
           } catch (const std::exception& e) {
@@ -287,6 +293,7 @@ int run_service(const command_line& cl) {
       core.begin_stop([&] {
         stop_deadline.cancel();
         signals.cancel();
+        notifier.stop();  // after the last operation's end is stored
       });
     });
   };

@@ -132,6 +132,13 @@ void operation_repository::set_colour(std::int64_t id, std::string_view colour) 
       .run();
 }
 
+void operation_repository::set_detail(std::int64_t id, std::string_view detail) {
+  statement(db_, "UPDATE operations SET detail = ?2 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, detail)
+      .run();
+}
+
 void operation_repository::set_remote_marker(std::int64_t id,
                                              std::optional<std::string_view> marker,
                                              std::string_view hosts) {

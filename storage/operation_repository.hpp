@@ -88,6 +88,9 @@ class operation_repository {
                  const std::optional<operation_error>& error = std::nullopt);
   void set_sha(std::int64_t id, std::string_view sha);
   void set_colour(std::int64_t id, std::string_view colour);
+  // What an operation did, in words, once it is known (a switch's "from
+  // blue to green").
+  void set_detail(std::int64_t id, std::string_view detail);
   // The marker given to the operation's remote commands and the hosts they
   // run on (opaque text, the engine's); nothing once what they may have
   // left running is stopped.

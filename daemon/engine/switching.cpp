@@ -91,6 +91,8 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     co_return *refused;
   }
   if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
+  // What the switch does, for the event stream's readers (notifications).
+  storage::operation_repository(db_).set_detail(id, "from " + from.describe() + " to " + to.describe());
   watches_.cancel(app_name);
   // Read before the hand-over: from here on the operation is the
   // supervisor's, and a failure here must not end it a second time.
@@ -122,6 +124,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
   colour target = plan->to;
   auto op = new_operation_for(app_name, operation_kind::rollback, who);
   op.colour = std::string(to_string(target));
+  op.detail = "from " + from.describe() + " to " + std::string(to_string(target));
   auto begun = begin(*app, op, false);
   if (!begun) co_return begun.error();
   id = begun.value().id;

@@ -429,7 +429,7 @@ std::string world::config_text(const world_options& o) const {
               (o.nginx_over_ssh ? "  host = " + host("127.0.0.2") + "\n" : std::string());
   }
   return "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" + r + "/state\"\nlog_level = \"debug\"\n"
-         "stop_timeout = \"" + o.stop_timeout + "\"\n\n"
+         "stop_timeout = \"" + o.stop_timeout + "\"\n" + o.server_extra + "\n"
          "[ssh]\nidentity = \"" + sshd_->user_key().string() + "\"\nknown_hosts = \"" +
          sshd_->known_hosts().string() + "\"\nconnect_timeout = \"10s\"\n" +
          (o.ssh_workers ? "workers = " + std::to_string(o.ssh_workers) + "\n" : std::string()) +

@@ -53,6 +53,8 @@ struct world_options {
   std::string haproxy_socket_level = "admin";
   // TOML added after the demo app, e.g. a second [[app]].
   std::string extra_config{};
+  // TOML added to [server], e.g. "public_url = \"https://deploy.example.com\"\n".
+  std::string server_extra{};
   // Two nginx load balancers, "lb1" (the first, which public_url goes
   // through) and "lb2", each its own nginx on loopback with its own
   // upstream file; the marker file nginx2-test-fails fails lb2's `nginx -t`.
