@@ -13,6 +13,7 @@
 #include "api/hmac_signature.hpp"
 #include "tests/support/file_gate.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/form_encode.hpp"
 #include "tests/support/http_receiver.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/world.hpp"
@@ -27,27 +28,11 @@ using bluegreen::testing::received_request;
 using bluegreen::testing::temp_dir;
 using bluegreen::testing::world;
 using bluegreen::testing::world_options;
+using bluegreen::testing::form_encode;
 using nlohmann::json;
 
 const std::string kSlackSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 const std::string kMattermostToken = "xr3j5x3p4pfk7e3qyfwm7e9mah";
-
-std::string form_escape(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 struct chat_user {
   std::string team = "T1";
@@ -58,9 +43,9 @@ struct chat_user {
 std::string command_body(const std::string& text, const std::string& response_url,
                          const chat_user& who = {}) {
   return "token=unused&team_id=" + who.team + "&team_domain=example&channel_id=C1" +
-         "&channel_name=deploys&user_id=" + who.id + "&user_name=" + form_escape(who.name) +
-         "&command=%2Fdeploy&text=" + form_escape(text) +
-         "&response_url=" + form_escape(response_url) + "&trigger_id=1.2.3";
+         "&channel_name=deploys&user_id=" + who.id + "&user_name=" + form_encode(who.name) +
+         "&command=%2Fdeploy&text=" + form_encode(text) +
+         "&response_url=" + form_encode(response_url) + "&trigger_id=1.2.3";
 }
 
 std::int64_t unix_now() {

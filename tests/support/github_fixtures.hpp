@@ -1,7 +1,7 @@
 // What the tests of GitHub's push webhook share (unit, integration and fuzz
-// tests): a body form-encoded as GitHub encodes `payload=`, and a
-// configuration whose apps deploy pushes - "shop" from acme/shop's main,
-// "shop-staging" from its staging branch, "blog" from acme/blog's main.
+// tests): a configuration whose apps deploy pushes - "shop" from acme/shop's
+// main, "shop-staging" from its staging branch, "blog" from acme/blog's main.
+// (Bodies are form-encoded with tests/support/form_encode.hpp.)
 // Header-only and free of the daemon's libraries, so the fuzz build can use
 // it. Pure functions.
 #pragma once
@@ -9,27 +9,9 @@
 #include <string>
 #include <string_view>
 
-namespace bluegreen::testing {
+#include "tests/support/form_encode.hpp"
 
-// application/x-www-form-urlencoded: unreserved bytes as they are, ' ' as
-// '+', everything else %XX.
-inline std::string form_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '*') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
+namespace bluegreen::testing {
 
 inline std::string github_apps_config_text() {
   auto app = [](const std::string& name, const std::string& github) {
