@@ -47,8 +47,7 @@ bool is_delivery_id(std::string_view id) {
 // operation can be traced back to GitHub's "Recent Deliveries".
 engine::actor actor_of(const github_push& push, const std::string& delivery) {
   std::string pusher = push.pusher.empty() ? "unknown pusher" : push.pusher;
-  if (pusher.size() > 100) pusher.resize(100);
-  return {daemon::escape_one_line(pusher) + " (GitHub delivery " + delivery + ")", "github"};
+  return {daemon::one_line_name(pusher, 100) + " (GitHub delivery " + delivery + ")", "github"};
 }
 
 // The deploys of one push: answered by the engine, or still waited for.
