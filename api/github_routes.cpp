@@ -128,6 +128,13 @@ class github_hook {
       push = std::move(*parsed);
     }
 
+    // A push that came while the daemon stops deploys nothing, and is not
+    // remembered: its redelivery, once the daemon is back, deploys.
+    if (push && tasks_.stopping()) {
+      spdlog::warn("GitHub delivery {}: refused, the daemon is stopping", *delivery);
+      co_return error_response(503, "stopping",
+                               "the daemon is stopping; redeliver this delivery once it is back");
+    }
     if (!remember(*delivery)) {
       spdlog::info("GitHub delivery {} ({}) was already handled: nothing done", *delivery, *event);
       co_return json_response(

@@ -12,6 +12,7 @@
 #include "daemon/engine/task_group.hpp"
 #include "daemon/hook_secrets.hpp"
 #include "storage/audit_repository.hpp"
+#include "storage/delivery_repository.hpp"
 #include "tests/support/api_stack.hpp"
 #include "tests/support/file_gate.hpp"
 
@@ -240,6 +241,25 @@ TEST(GithubRouteActor, APushersNameIsCutBetweenCharactersAndKeptOnOneLine) {
   EXPECT_EQ(events[1].actor, std::string(99, 'a') + " (GitHub delivery long-1)");
   EXPECT_EQ(events[0].actor,
             "mallory\\n2026-01-01T00:00:00.000 error: x (GitHub delivery forged-1)");
+}
+
+// A push that arrives while the daemon stops (its request was being read)
+// runs nothing, and its redelivery once the daemon is back still deploys.
+TEST(GithubRouteStopping, APushDuringAStopIsRefusedAndNotRemembered) {
+  testing::temp_dir dir;
+  testing::api_stack stack(slow_app_config(dir, "exit 3"));
+  daemon::hook_secrets secrets;
+  secrets.load(*stack.core->current_config());
+  engine::task_group tasks(stack.io);
+  add_github_routes(*stack.app, *stack.core, *stack.db, secrets, tasks, {});
+  tasks.stop();
+
+  auto r = stack.call(slow_push("during-stop"));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "stopping") << r.body;
+  EXPECT_NE(r.body.find("redeliver"), std::string::npos) << r.body;
+  EXPECT_TRUE(storage::delivery_repository(*stack.db).remember(
+      "github", "during-stop", "2026-01-01T00:00:00.000Z", "2099-01-01T00:00:00.000Z"));
 }
 
 }  // namespace
