@@ -132,6 +132,12 @@ class Chat : public ::testing::Test {
   }
 
   json events() { return w_->api("GET", "/api/v1/events?limit=1000").body["events"]; }
+  // The id of demo's newest operation, if it has one.
+  std::optional<std::int64_t> newest_operation() {
+    auto ops = w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"];
+    if (ops.empty()) return std::nullopt;
+    return ops[0]["id"].get<std::int64_t>();
+  }
   std::size_t operations() {
     return w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"].size();
   }
@@ -349,10 +355,9 @@ TEST_F(Chat, CancelStopsTheAppsRunningDeploy) {
   std::int64_t id = 0;
   ASSERT_TRUE(eventually(
       [&] {
-        auto ops = w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"];
-        if (ops.empty()) return false;
-        id = ops[0]["id"];
-        return w_->log_text(id).find("sleeping on") != std::string::npos;
+        auto newest = newest_operation();
+        id = newest.value_or(0);
+        return newest && w_->log_text(id).find("sleeping on") != std::string::npos;
       },
       60s));
   std::string cancelling = text_of(slack("cancel demo"), "in_channel");
@@ -376,16 +381,8 @@ TEST_F(ChatWithoutAllowance, AResponseUrlOnLoopbackIsRefusedWhileTheCommandStill
   EXPECT_EQ(answer.status, 200) << answer.body;
   // Answered in the channel, or "working on it" with the acceptance posted.
   bool handed_off = json::parse(answer.body).value("text", "").starts_with("Working on it");
-  std::int64_t id = 0;
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto ops = w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"];
-        if (ops.empty()) return false;
-        id = ops[0]["id"];
-        return true;
-      },
-      60s));
-  EXPECT_EQ(w_->follow(id)["state"], "ready");
+  ASSERT_TRUE(eventually([&] { return newest_operation().has_value(); }, 60s));
+  EXPECT_EQ(w_->follow(*newest_operation())["state"], "ready");
   // The "ready" post (and the acceptance, when handed off) is tried once
   // the operation has ended: each attempt is a line of the daemon's log.
   for (int post = 0; post < (handed_off ? 2 : 1); ++post) {

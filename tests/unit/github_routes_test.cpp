@@ -218,24 +218,34 @@ TEST(GithubRouteBound, AnAnswerComesWithinTheBoundAndTheDeployGoesOn) {
   EXPECT_EQ(tasks.running(), 0u);
 }
 
+// The app "slow" of slow_app_config with the routes as the daemon adds
+// them; its load balancer cannot be read.
+class GithubSlowApp : public ::testing::Test {
+ protected:
+  GithubSlowApp() {
+    secrets_.load(*stack_.core->current_config());
+    add_github_routes(*stack_.app, *stack_.core, *stack_.db, secrets_, tasks_, {});
+  }
+
+  testing::temp_dir dir_;
+  testing::api_stack stack_{slow_app_config(dir_, "exit 3")};
+  daemon::hook_secrets secrets_;
+  engine::task_group tasks_{stack_.io};
+};
+
 // The pusher's name is GitHub's to choose: the audit log (and the log, and
 // every refusal that names who holds the app) gets it on one line, cut
 // short between characters.
-TEST(GithubRouteActor, APushersNameIsCutBetweenCharactersAndKeptOnOneLine) {
-  testing::temp_dir dir;
-  testing::api_stack stack(slow_app_config(dir, "exit 3"));
-  daemon::hook_secrets secrets;
-  secrets.load(*stack.core->current_config());
-  engine::task_group tasks(stack.io);
-  add_github_routes(*stack.app, *stack.core, *stack.db, secrets, tasks, {});
-  ASSERT_TRUE(stack.core->lock("slow", "release freeze", {"ops", "api"}));
+TEST_F(GithubSlowApp, APushersNameIsCutBetweenCharactersAndKeptOnOneLine) {
+  ASSERT_TRUE(stack_.core->lock("slow", "release freeze", {"ops", "api"}));
 
-  auto cut = stack.call(slow_push("long-1", "\"" + std::string(99, 'a') + "\u00e9 and more\""));
+  auto cut = stack_.call(slow_push("long-1", "\"" + std::string(99, 'a') + "\u00e9 and more\""));
   EXPECT_EQ(cut.status, 409) << cut.body;
-  auto forged = stack.call(slow_push("forged-1", R"("mallory\n2026-01-01T00:00:00.000 error: x")"));
+  auto forged =
+      stack_.call(slow_push("forged-1", R"("mallory\n2026-01-01T00:00:00.000 error: x")"));
   EXPECT_EQ(forged.status, 409) << forged.body;
 
-  auto events = storage::audit_repository(*stack.db).list(100);
+  auto events = storage::audit_repository(*stack_.db).list(100);
   ASSERT_GE(events.size(), 2u);
   EXPECT_EQ(events[1].action, "github.push.refused");
   EXPECT_EQ(events[1].actor, std::string(99, 'a') + " (GitHub delivery long-1)");
@@ -245,21 +255,16 @@ TEST(GithubRouteActor, APushersNameIsCutBetweenCharactersAndKeptOnOneLine) {
 
 // A push that arrives while the daemon stops (its request was being read)
 // runs nothing, and its redelivery once the daemon is back still deploys.
-TEST(GithubRouteStopping, APushDuringAStopIsRefusedAndNotRemembered) {
-  testing::temp_dir dir;
-  testing::api_stack stack(slow_app_config(dir, "exit 3"));
-  daemon::hook_secrets secrets;
-  secrets.load(*stack.core->current_config());
-  engine::task_group tasks(stack.io);
-  add_github_routes(*stack.app, *stack.core, *stack.db, secrets, tasks, {});
-  tasks.stop();
+TEST_F(GithubSlowApp, APushDuringAStopIsRefusedAndNotRemembered) {
+  tasks_.stop();
 
-  auto r = stack.call(slow_push("during-stop"));
+  auto r = stack_.call(slow_push("during-stop"));
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(json::parse(r.body)["error"]["code"], "stopping") << r.body;
   EXPECT_NE(r.body.find("redeliver"), std::string::npos) << r.body;
-  EXPECT_TRUE(storage::delivery_repository(*stack.db).remember(
-      "github", "during-stop", "2026-01-01T00:00:00.000Z", "2099-01-01T00:00:00.000Z"));
+  EXPECT_TRUE(storage::delivery_repository(*stack_.db)
+                  .remember("github", "during-stop", "2026-01-01T00:00:00.000Z",
+                            "2099-01-01T00:00:00.000Z"));
 }
 
 }  // namespace
