@@ -47,8 +47,7 @@ bool is_delivery_id(std::string_view id) {
 // operation can be traced back to GitHub's "Recent Deliveries".
 engine::actor actor_of(const github_push& push, const std::string& delivery) {
   std::string pusher = push.pusher.empty() ? "unknown pusher" : push.pusher;
-  if (pusher.size() > 100) pusher.resize(100);
-  return {daemon::escape_one_line(pusher) + " (GitHub delivery " + delivery + ")", "github"};
+  return {daemon::one_line_name(pusher, 100) + " (GitHub delivery " + delivery + ")", "github"};
 }
 
 // The deploys of one push: answered by the engine, or still waited for.
@@ -129,6 +128,13 @@ class github_hook {
       push = std::move(*parsed);
     }
 
+    // A push that came while the daemon stops deploys nothing, and is not
+    // remembered: its redelivery, once the daemon is back, deploys.
+    if (push && tasks_.stopping()) {
+      spdlog::warn("GitHub delivery {}: refused, the daemon is stopping", *delivery);
+      co_return error_response(503, "stopping",
+                               "the daemon is stopping; redeliver this delivery once it is back");
+    }
     if (!remember(*delivery)) {
       spdlog::info("GitHub delivery {} ({}) was already handled: nothing done", *delivery, *event);
       co_return json_response(

@@ -19,6 +19,7 @@
 #include "api/embedded_file.hpp"
 #include "api/error_response.hpp"
 #include "api/security_headers.hpp"
+#include "daemon/one_line_text.hpp"
 
 namespace bluegreen::api {
 
@@ -486,17 +487,21 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn) {
       res.log_note = crash;
     }
     if (res.stream) {
-      spdlog::info("{} {} {} -> {} (streaming)", remote, req.method, req.target, res.status);
+      spdlog::info("{} {} {} -> {} (streaming)", remote, req.method,
+                   daemon::escape_one_line(req.target), res.status);
       bool head_only = req.method == "HEAD";
       co_await stream_response(conn, res, version, head_only);
       break;
     }
     auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                              started);
+    // The target is the client's: bytes that spell a line break (U+2028,
+    // NEL) must not start a line of the log.
+    std::string target = daemon::escape_one_line(req.target);
     if (!res.log_note.empty())
-      spdlog::error("{} {} {} -> {}: {}", remote, req.method, req.target, res.status, res.log_note);
+      spdlog::error("{} {} {} -> {}: {}", remote, req.method, target, res.status, res.log_note);
     else
-      spdlog::info("{} {} {} -> {} ({:.1f} ms)", remote, req.method, req.target, res.status,
+      spdlog::info("{} {} {} -> {} ({:.1f} ms)", remote, req.method, target, res.status,
                    elapsed.count());
     bool keep_alive = msg.keep_alive() && !stopping;
     bool head_only = req.method == "HEAD";

@@ -7,6 +7,8 @@
 #include <optional>
 #include <utility>
 
+#include "daemon/utf8.hpp"
+
 namespace bluegreen::daemon {
 
 namespace {
@@ -100,6 +102,10 @@ std::string escape_one_line(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string one_line_name(std::string_view text, std::size_t max_bytes) {
+  return escape_one_line(text.substr(0, utf8::boundary_at_or_before(text, max_bytes)));
 }
 
 }  // namespace bluegreen::daemon

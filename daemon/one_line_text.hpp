@@ -20,4 +20,10 @@ bool is_one_line_text(std::string_view text);
 // are not UTF-8 become \xff, so echoed input can never start a line of its own.
 std::string escape_one_line(std::string_view text);
 
+// A name a client chose (a chat user's, a GitHub pusher's), as the daemon
+// writes it into its log, the audit log and the messages that quote it:
+// at most `max_bytes` of it, never cut inside a character, then escaped as
+// escape_one_line does.
+std::string one_line_name(std::string_view text, std::size_t max_bytes);
+
 }  // namespace bluegreen::daemon

@@ -36,6 +36,17 @@ std::string host_of(const std::string& url) {
   return parsed ? parsed->host : std::string("an unreadable URL");
 }
 
+// Who the audit log, locks and operations name: "alice (U0123ABCD)", or
+// the id alone (Slack is phasing user_name out). What the chat sent is
+// quoted on one line and cut short: these names reach the daemon's log in
+// the messages of other refusals ("locked by ...").
+std::string actor_name(const caller& from) {
+  constexpr std::size_t kMax = 100;
+  std::string id = daemon::one_line_name(from.user_id, kMax);
+  if (from.user_name.empty()) return id;
+  return daemon::one_line_name(from.user_name, kMax) + " (" + id + ")";
+}
+
 }  // namespace
 
 std::string_view channel_of(platform p) { return p == platform::slack ? "slack" : "mattermost"; }
@@ -77,10 +88,7 @@ asio::awaitable<reply> chat_service::handle(slash_request req) {
 asio::awaitable<reply> chat_service::run(const slash_request& req, const command& c) {
   if (c.action == action::help) co_return ephemeral(usage(req.command));
   auto cfg = core_.current_config();
-  // Slack is phasing user_name out; the id alone then names the user.
-  engine::actor who{req.from.user_name.empty() ? req.from.user_id
-                                               : req.from.user_name + " (" + req.from.user_id + ")",
-                    std::string(channel_of(req.platform))};
+  engine::actor who{actor_name(req.from), std::string(channel_of(req.platform))};
   // Status without an app shows the apps the caller may see; refused only
   // when that is none.
   bool every_app = c.action == action::status && c.app.empty();
@@ -97,8 +105,8 @@ asio::awaitable<reply> chat_service::run(const slash_request& req, const command
                          ": no [[chat.allow]] rule allows user " + req.from.user_id + " of team " +
                          req.from.team_id;
     core_.record(who, "chat.refused", app, detail);
-    spdlog::info("{} command refused: {} may not {}", channel_of(req.platform),
-                 daemon::escape_one_line(who.name), daemon::escape_one_line(detail));
+    spdlog::info("{} command refused: {} may not {}", channel_of(req.platform), who.name,
+                 daemon::escape_one_line(detail));
     co_return ephemeral(why);
   }
   if (!every_app && !cfg->find_app(c.app)) co_return ephemeral(unknown_app_text(*cfg, c.app));

@@ -84,8 +84,8 @@ class Chat : public ::testing::Test {
     o.extra_config = "\n[chat.slack]\nsigning_secret = { file = \"" + slack.string() +
                      "\" }\n[chat.mattermost]\ntoken = { file = \"" + mattermost.string() +
                      "\" }\n[[chat.allow]]\nteams = [\"T1\"]\nusers = [\"U1\"]\n"
-                     "[[chat.allow]]\nusers = [\"U2\"]\nactions = [\"status\"]\n"
-                     "\n[outbound]\nallow = [\"127.0.0.1\"]\n";
+                     "[[chat.allow]]\nusers = [\"U2\"]\nactions = [\"status\"]\n" +
+                     (allow_receivers_ ? "\n[outbound]\nallow = [\"127.0.0.1\"]\n" : "");
     w_ = std::make_unique<world>(o);
     w_->start_daemon();
   }
@@ -117,11 +117,18 @@ class Chat : public ::testing::Test {
   }
 
   json events() { return w_->api("GET", "/api/v1/events?limit=1000").body["events"]; }
+  // The id of demo's newest operation, if it has one.
+  std::optional<std::int64_t> newest_operation() {
+    auto ops = w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"];
+    if (ops.empty()) return std::nullopt;
+    return ops[0]["id"].get<std::int64_t>();
+  }
   std::size_t operations() {
     return w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"].size();
   }
 
   world_options options_;
+  bool allow_receivers_ = true;  // the receivers' address in [outbound] allow
   temp_dir secrets_;
   http_receiver receiver_;
   std::unique_ptr<world> w_;
@@ -333,10 +340,9 @@ TEST_F(Chat, CancelStopsTheAppsRunningDeploy) {
   std::int64_t id = 0;
   ASSERT_TRUE(eventually(
       [&] {
-        auto ops = w_->api("GET", "/api/v1/apps/demo/deployments").body["operations"];
-        if (ops.empty()) return false;
-        id = ops[0]["id"];
-        return w_->log_text(id).find("sleeping on") != std::string::npos;
+        auto newest = newest_operation();
+        id = newest.value_or(0);
+        return newest && w_->log_text(id).find("sleeping on") != std::string::npos;
       },
       60s));
   std::string cancelling = text_of(slack("cancel demo"), "in_channel");
@@ -345,6 +351,37 @@ TEST_F(Chat, CancelStopsTheAppsRunningDeploy) {
   ASSERT_TRUE(posted("/slack", "Cancelled: deploy of demo main", 60s));
   EXPECT_EQ(w_->api("GET", "/api/v1/deployments/" + std::to_string(id)).body["operation"]["state"],
             "cancelled");
+}
+
+// The same daemon without the receivers' address in [outbound] allow: a
+// response_url on loopback is what an attacker would send to reach the
+// daemon's own machine.
+class ChatWithoutAllowance : public Chat {
+ protected:
+  ChatWithoutAllowance() { allow_receivers_ = false; }
+};
+
+TEST_F(ChatWithoutAllowance, AResponseUrlOnLoopbackIsRefusedWhileTheCommandStillRuns) {
+  auto answer = slack("demo main");
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  // Answered in the channel, or "working on it" with the acceptance posted.
+  bool handed_off = json::parse(answer.body).value("text", "").starts_with("Working on it");
+  ASSERT_TRUE(eventually([&] { return newest_operation().has_value(); }, 60s));
+  EXPECT_EQ(w_->follow(*newest_operation())["state"], "ready");
+  // The "ready" post (and the acceptance, when handed off) is tried once
+  // the operation has ended: each attempt is a line of the daemon's log.
+  for (int post = 0; post < (handed_off ? 2 : 1); ++post) {
+    auto line = w_->daemon().wait_for_stderr("response_url", 60s);
+    ASSERT_TRUE(line) << w_->daemon().stderr_text();
+    EXPECT_NE(line->find("refused to send the request: 127.0.0.1 is a loopback address; add "
+                         "\"127.0.0.1\" to [outbound] allow"),
+              std::string::npos)
+        << *line;
+  }
+  EXPECT_EQ(receiver_.connections(), 0u);
+  EXPECT_TRUE(receiver_.requests().empty());
+  // The URL's path is the credential to post in the channel.
+  EXPECT_EQ(w_->daemon().stderr_text().find(receiver_.url("/slack")), std::string::npos);
 }
 
 // The load balancer is read through operator scripts, and the test holds

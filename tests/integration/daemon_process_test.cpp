@@ -289,6 +289,27 @@ TEST(DaemonProcess, StopsPromptlyWithAnIdleKeepAliveClient) {
   EXPECT_TRUE(idle.wait_closed(20s));
 }
 
+// Anyone may send a request: the access log quotes its target on one line,
+// whatever line or paragraph separator its bytes spell (U+2028, NEL).
+TEST(DaemonProcess, TheAccessLogKeepsARequestTargetOnOneLine) {
+  temp_dir dir;
+  auto config = dir.write("bluegreen.toml", example_config(dir));
+  child_process daemon({kBinary, "--config", config});
+  auto line = daemon.wait_for_stderr("listening on", 20s);
+  ASSERT_TRUE(line) << daemon.stderr_text();
+  bluegreen::testing::http_connection conn("127.0.0.1", port_from(*line));
+  conn.send_raw(
+      "POST /hooks/slack\xe2\x80\xa8"
+      "forged\xc2\x85line HTTP/1.1\r\n"
+      "Host: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(conn.read_reply());
+  auto logged = daemon.wait_for_stderr("POST /hooks/slack", 20s);
+  ASSERT_TRUE(logged) << daemon.stderr_text();
+  EXPECT_NE(logged->find("/hooks/slack\\u{2028}forged\\u{0085}line"), std::string::npos) << *logged;
+  daemon.signal(SIGTERM);
+  EXPECT_TRUE(daemon.wait_exit(20s));
+}
+
 TEST(DaemonProcess, RefusesToStartOnACorruptStateFile) {
   temp_dir dir;
   auto config = dir.write("bluegreen.toml", example_config(dir));

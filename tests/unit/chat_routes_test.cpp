@@ -156,6 +156,27 @@ TEST_F(ChatRoutesConfigured, ALockFromChatIsTheAppsLockWithTheChatUserAsHolder) 
   EXPECT_EQ(events[1].actor, "alice (U1)");
 }
 
+// The user's name is the chat's to choose; the lock's holder (which every
+// refusal quotes, in answers and in the daemon's log) and the audit log get
+// it on one line, cut short between characters.
+TEST_F(ChatRoutesConfigured, AChatUsersNameIsKeptOnOneLineAndCutShort) {
+  auto locked = reply_of(
+      s_.slack("team_id=T1&user_id=U1&user_name=eve%0A2026-01-01T00%3A00%3A00.000+error%3A+x"
+               "&command=%2Fdeploy&text=lock+keepthescore+freeze&response_url="));
+  EXPECT_EQ(locked["response_type"], "in_channel") << locked;
+  auto view = s_.stack.core->app("keepthescore");
+  ASSERT_TRUE(view && view->manual_lock);
+  EXPECT_EQ(view->manual_lock->holder, "eve\\n2026-01-01T00:00:00.000 error: x (U1)");
+  EXPECT_EQ(s_.stack.core->events(1, std::nullopt, std::nullopt)[0].actor,
+            view->manual_lock->holder);
+
+  std::string long_name = std::string(99, 'b') + "%C3%A9" + std::string(300, 'b');
+  reply_of(s_.slack("team_id=T1&user_id=U1&user_name=" + long_name +
+                    "&command=%2Fdeploy&text=unlock+keepthescore&response_url="));
+  EXPECT_EQ(s_.stack.core->events(1, std::nullopt, std::nullopt)[0].actor,
+            std::string(99, 'b') + " (U1)");
+}
+
 TEST_F(ChatRoutesConfigured, OthersMayAskForHelpOnlyAndEveryRefusalIsAudited) {
   auto audited = s_.stack.core->events(100, std::nullopt, std::nullopt).size();
   auto help = reply_of(s_.slack(command("help", "U9")));

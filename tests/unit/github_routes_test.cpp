@@ -12,6 +12,7 @@
 #include "daemon/engine/task_group.hpp"
 #include "daemon/hook_secrets.hpp"
 #include "storage/audit_repository.hpp"
+#include "storage/delivery_repository.hpp"
 #include "tests/support/api_stack.hpp"
 #include "tests/support/file_gate.hpp"
 
@@ -142,14 +143,12 @@ TEST_F(GithubRoute, APushOfAnUnconfiguredRepositoryIsIgnored) {
   EXPECT_EQ(body(bad)["error"]["code"], "invalid_payload");
 }
 
-// GitHub waits 10 s for an answer: a deploy the engine has not answered
-// within the bound is reported pending and goes on; its refusal, when it
-// comes, is in the audit log.
-TEST(GithubRouteBound, AnAnswerComesWithinTheBoundAndTheDeployGoesOn) {
-  testing::temp_dir dir;
+// A configuration with the secret "s3cret" and one app, "slow", deployed
+// by pushes to main of acme/slow, whose load balancer is read with
+// `current_command`.
+std::filesystem::path slow_app_config(const testing::temp_dir& dir,
+                                      const std::string& current_command) {
   std::ofstream(dir / "github-secret") << "s3cret\n";
-  // Reading the load balancer waits at the gate, then fails.
-  testing::file_gate gate(dir / "gate");
   std::ofstream(dir / "bluegreen.toml")
       << "[ssh]\nidentity = \"/k\"\n[github]\nsecret = { file = \""
       << (dir / "github-secret").string()
@@ -159,26 +158,42 @@ TEST(GithubRouteBound, AnAnswerComesWithinTheBoundAndTheDeployGoesOn) {
          "  [app.deploy]\n  steps = [\"true\"]\n  resolve = \"echo {ref}\"\n"
          "  [app.traffic]\n  backend = \"command\"\n  switch_command = \"true\"\n"
          "  current_command = \""
-      << gate.wait_command() << "; exit 3\"\n  [app.github]\n  repository = \"acme/slow\"\n";
-  testing::api_stack stack(dir / "bluegreen.toml");
-  daemon::hook_secrets secrets;
-  secrets.load(*stack.core->current_config());
-  engine::task_group tasks(stack.io);
-  add_github_routes(*stack.app, *stack.core, *stack.db, secrets, tasks,
-                    {.answer_within = std::chrono::milliseconds(200)});
+      << current_command << "\"\n  [app.github]\n  repository = \"acme/slow\"\n";
+  return dir / "bluegreen.toml";
+}
 
+// A push to main of acme/slow by `pusher` (a JSON string), signed.
+request slow_push(const std::string& delivery, const std::string& pusher = "\"alice\"") {
   std::string push = R"({"ref": "refs/heads/main",
     "after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
-    "repository": {"full_name": "acme/slow"}, "pusher": {"name": "alice"}})";
+    "repository": {"full_name": "acme/slow"}, "pusher": {"name": )" +
+                     pusher + "}}";
   request req;
   req.method = "POST";
   req.target = "/hooks/github";
   req.body = push;
   req.headers = {{"content-type", "application/json"},
                  {"x-github-event", "push"},
-                 {"x-github-delivery", "slow-1"},
+                 {"x-github-delivery", delivery},
                  {"x-hub-signature-256", "sha256=" + hmac_sha256_hex("s3cret", push)}};
-  auto r = stack.call(req);
+  return req;
+}
+
+// GitHub waits 10 s for an answer: a deploy the engine has not answered
+// within the bound is reported pending and goes on; its refusal, when it
+// comes, is in the audit log.
+TEST(GithubRouteBound, AnAnswerComesWithinTheBoundAndTheDeployGoesOn) {
+  testing::temp_dir dir;
+  // Reading the load balancer waits at the gate, then fails.
+  testing::file_gate gate(dir / "gate");
+  testing::api_stack stack(slow_app_config(dir, gate.wait_command() + "; exit 3"));
+  daemon::hook_secrets secrets;
+  secrets.load(*stack.core->current_config());
+  engine::task_group tasks(stack.io);
+  add_github_routes(*stack.app, *stack.core, *stack.db, secrets, tasks,
+                    {.answer_within = std::chrono::milliseconds(200)});
+
+  auto r = stack.call(slow_push("slow-1"));
   ASSERT_EQ(r.status, 202) << r.body;
   auto answer = json::parse(r.body);
   EXPECT_EQ(answer["pending"], json::array({"slow"})) << r.body;
@@ -201,6 +216,55 @@ TEST(GithubRouteBound, AnAnswerComesWithinTheBoundAndTheDeployGoesOn) {
   EXPECT_EQ(event->app, "slow");
   EXPECT_NE(event->detail->find("6113728f27ae82c7b1a177c8d03f9e96e0adf246"), std::string::npos);
   EXPECT_EQ(tasks.running(), 0u);
+}
+
+// The app "slow" of slow_app_config with the routes as the daemon adds
+// them; its load balancer cannot be read.
+class GithubSlowApp : public ::testing::Test {
+ protected:
+  GithubSlowApp() {
+    secrets_.load(*stack_.core->current_config());
+    add_github_routes(*stack_.app, *stack_.core, *stack_.db, secrets_, tasks_, {});
+  }
+
+  testing::temp_dir dir_;
+  testing::api_stack stack_{slow_app_config(dir_, "exit 3")};
+  daemon::hook_secrets secrets_;
+  engine::task_group tasks_{stack_.io};
+};
+
+// The pusher's name is GitHub's to choose: the audit log (and the log, and
+// every refusal that names who holds the app) gets it on one line, cut
+// short between characters.
+TEST_F(GithubSlowApp, APushersNameIsCutBetweenCharactersAndKeptOnOneLine) {
+  ASSERT_TRUE(stack_.core->lock("slow", "release freeze", {"ops", "api"}));
+
+  auto cut = stack_.call(slow_push("long-1", "\"" + std::string(99, 'a') + "\u00e9 and more\""));
+  EXPECT_EQ(cut.status, 409) << cut.body;
+  auto forged =
+      stack_.call(slow_push("forged-1", R"("mallory\n2026-01-01T00:00:00.000 error: x")"));
+  EXPECT_EQ(forged.status, 409) << forged.body;
+
+  auto events = storage::audit_repository(*stack_.db).list(100);
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[1].action, "github.push.refused");
+  EXPECT_EQ(events[1].actor, std::string(99, 'a') + " (GitHub delivery long-1)");
+  EXPECT_EQ(events[0].actor,
+            "mallory\\n2026-01-01T00:00:00.000 error: x (GitHub delivery forged-1)");
+}
+
+// A push that arrives while the daemon stops (its request was being read)
+// runs nothing, and its redelivery once the daemon is back still deploys.
+TEST_F(GithubSlowApp, APushDuringAStopIsRefusedAndNotRemembered) {
+  tasks_.stop();
+
+  auto r = stack_.call(slow_push("during-stop"));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "stopping") << r.body;
+  EXPECT_NE(r.body.find("redeliver"), std::string::npos) << r.body;
+  EXPECT_TRUE(storage::delivery_repository(*stack_.db)
+                  .remember("github", "during-stop", "2026-01-01T00:00:00.000Z",
+                            "2099-01-01T00:00:00.000Z"));
 }
 
 }  // namespace
