@@ -2,9 +2,9 @@
 
 #include "api/application.hpp"
 #include "api/error_response.hpp"
-#include "api/target.hpp"
 #include "api/mattermost_token.hpp"
 #include "api/slack_signature.hpp"
+#include "api/target.hpp"
 #include "daemon/chat/chat_service.hpp"
 #include "daemon/engine/engine.hpp"
 #include "daemon/hook_secrets.hpp"
@@ -51,7 +51,7 @@ asio::awaitable<response> answer(chat::chat_service& chat, chat::platform from,
   slash.text = form_value(*form, "text");
   slash.response_url = form_value(*form, "response_url");
   auto said = co_await chat.handle(slash);
-  r.body = chat::reply_json(said);
+  r.body = chat::reply_json(said, from);
   co_return r;
 }
 

@@ -5,8 +5,8 @@
 
 #include <cctype>
 
-#include "api/target.hpp"
 #include "api/hmac_signature.hpp"
+#include "api/target.hpp"
 #include "daemon/utc_time.hpp"
 #include "storage/delivery_repository.hpp"
 #include "storage/error.hpp"
@@ -116,8 +116,10 @@ request_verifier slack_request_verifier(slack_verifier_options options) {
         check_slack_signature(*secret, req.body, timestamp, signature, unix_seconds(now));
     if (!refused) {
       std::int64_t ts = *parse_timestamp(*timestamp);
+      // The window is checked in whole seconds: a request is fresh until
+      // now reaches ts + 301 s, so its record is kept that long.
       auto expires =
-          std::chrono::system_clock::time_point(std::chrono::seconds(ts + kSlackWindowSeconds));
+          std::chrono::system_clock::time_point(std::chrono::seconds(ts + kSlackWindowSeconds + 1));
       try {
         storage::delivery_repository deliveries(*options.db);
         std::string at = daemon::utc_text(now);

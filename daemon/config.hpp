@@ -206,9 +206,14 @@ struct app_config {
   const colour_config& colour_of(colour c) const { return c == colour::blue ? blue : green; }
 };
 
-// Who may do what from chat: a request is allowed when any rule names its
-// team (or has none), its user (or "*"), its action and its app.
+// Who may do what from chat: a request is allowed when any rule is for its
+// chat and names its team (or has none), its user (or "*"), its action and
+// its app.
 struct chat_rule {
+  // "slack" or "mattermost": required, because ids are checked differently
+  // (Slack's are signed; Mattermost's are fields any holder of its token
+  // sets), so no rule may apply to both.
+  std::string platform;
   std::vector<std::string> teams;  // Slack workspace / Mattermost team ids; empty: any
   std::vector<std::string> users;  // user ids, or "*" for anyone in those teams
   // deploy, status, switch, rollback, lock, unlock, cancel; default: all.

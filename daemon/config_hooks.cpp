@@ -62,6 +62,14 @@ std::optional<std::chrono::seconds> parse_time_of_day(std::string_view text) {
 void read_chat_rule(error_sink& sink, const toml::table& t, const std::string& path,
                     chat_rule& out) {
   table_reader r(sink, t, path);
+  constexpr std::string_view kPlatforms = "\"slack\" or \"mattermost\", the chat the rule is for";
+  if (auto platform = r.string("platform", true, kPlatforms)) {
+    if (*platform == "slack" || *platform == "mattermost")
+      out.platform = *platform;
+    else
+      r.error_at("platform",
+                 "\"" + *platform + "\" is not a chat: expected " + std::string(kPlatforms));
+  }
   if (auto teams = r.strings("teams", false, "a list of Slack workspace or Mattermost team ids"))
     out.teams = *teams;
   if (auto users = r.strings("users", true, "a list of user ids, or [\"*\"] for anyone"))

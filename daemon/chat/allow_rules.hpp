@@ -1,5 +1,7 @@
 // allow_rules decides who may do what from chat, from the configuration's
-// [[chat.allow]] rules: a command is allowed when one rule names the
+// [[chat.allow]] rules: a command is allowed when one rule is for the
+// caller's chat (its platform: a Mattermost caller's ids are only fields
+// anyone with the token sets, so they never match a Slack rule), names the
 // caller's team (or names no team), the caller's user id (or "*"), the
 // action (or names no actions) and the app (or names no apps, or "*").
 // `help` is always allowed; with no rules nothing else is. A refusal says
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "daemon/chat/command.hpp"
+#include "daemon/chat/platform.hpp"
 #include "daemon/config.hpp"
 
 namespace bluegreen::chat {
@@ -25,12 +28,12 @@ struct caller {
   std::string user_name;
 };
 
-bool allows(const std::vector<daemon::chat_rule>& rules, const caller& who, action a,
+bool allows(const std::vector<daemon::chat_rule>& rules, platform chat, const caller& who, action a,
             std::string_view app);
 
 // nullopt when allowed; otherwise why not, for the caller, with the rule
 // that would allow it. An empty `app` is every app (status without one).
-std::optional<std::string> refusal(const std::vector<daemon::chat_rule>& rules, const caller& who,
-                                   action a, std::string_view app);
+std::optional<std::string> refusal(const std::vector<daemon::chat_rule>& rules, platform chat,
+                                   const caller& who, action a, std::string_view app);
 
 }  // namespace bluegreen::chat

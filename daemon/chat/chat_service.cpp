@@ -49,8 +49,6 @@ std::string actor_name(const caller& from) {
 
 }  // namespace
 
-std::string_view channel_of(platform p) { return p == platform::slack ? "slack" : "mattermost"; }
-
 // The answer of a request that waits for its operation's acceptance.
 struct chat_service::pending_answer {
   explicit pending_answer(asio::io_context& io) : wake(io) {}
@@ -62,6 +60,7 @@ struct chat_service::pending_answer {
 // What may still be posted to a command's response_url.
 struct chat_service::response_budget {
   std::string url;
+  platform chat = platform::slack;  // how the posts' texts are made inert
   std::chrono::steady_clock::time_point until;
   std::size_t left = 0;
 };
@@ -92,12 +91,17 @@ asio::awaitable<reply> chat_service::run(const slash_request& req, const command
   // Status without an app shows the apps the caller may see; refused only
   // when that is none.
   bool every_app = c.action == action::status && c.app.empty();
-  bool allowed = !every_app ? allows(cfg->chat.allow, req.from, c.action, c.app)
-                            : std::any_of(cfg->apps.begin(), cfg->apps.end(), [&](const auto& a) {
-                                return allows(cfg->chat.allow, req.from, c.action, a.name);
-                              });
+  bool allowed = !every_app
+                     ? allows(cfg->chat.allow, req.platform, req.from, c.action, c.app)
+                     : std::any_of(cfg->apps.begin(), cfg->apps.end(), [&](const auto& a) {
+                         return allows(cfg->chat.allow, req.platform, req.from, c.action, a.name);
+                       });
+  // With no apps configured, status of every app is refused by the check
+  // above although a rule may allow it: say so rather than refuse.
+  auto why =
+      allowed ? std::nullopt : refusal(cfg->chat.allow, req.platform, req.from, c.action, c.app);
+  if (!allowed && !why) co_return ephemeral("The daemon's configuration has no apps yet.");
   if (!allowed) {
-    std::string why = *refusal(cfg->chat.allow, req.from, c.action, c.app);
     std::optional<std::string_view> app;
     if (cfg->find_app(c.app)) app = c.app;
     std::string detail = std::string(action_name(c.action)) + " " +
@@ -107,7 +111,7 @@ asio::awaitable<reply> chat_service::run(const slash_request& req, const command
     core_.record(who, "chat.refused", app, detail);
     spdlog::info("{} command refused: {} may not {}", channel_of(req.platform), who.name,
                  daemon::escape_one_line(detail));
-    co_return ephemeral(why);
+    co_return ephemeral(*why);
   }
   if (!every_app && !cfg->find_app(c.app)) co_return ephemeral(unknown_app_text(*cfg, c.app));
 
@@ -149,7 +153,7 @@ reply chat_service::status(const slash_request& req, const command& c) {
   }
   std::string text;
   for (const auto& view : core_.apps()) {
-    if (!allows(cfg->chat.allow, req.from, action::status, view.app->name)) continue;
+    if (!allows(cfg->chat.allow, req.platform, req.from, action::status, view.app->name)) continue;
     text += (text.empty() ? "" : "\n") + status_text(view);
   }
   return ephemeral(text);
@@ -180,6 +184,7 @@ asio::awaitable<reply> chat_service::start_operation(slash_request req, command 
   auto pending = std::make_shared<pending_answer>(io_);
   auto budget = std::make_shared<response_budget>();
   budget->url = req.response_url;
+  budget->chat = req.platform;
   budget->until = std::chrono::steady_clock::now() + options_.post_window;
   budget->left = req.response_url.empty() ? 0 : options_.max_posts;
   pending->wake.expires_after(options_.answer_within);
@@ -302,7 +307,7 @@ asio::awaitable<void> chat_service::post(std::shared_ptr<response_budget> budget
   request.method = "POST";
   request.url = budget->url;
   request.headers = {{"Content-Type", "application/json"}};
-  request.body = reply_json(r);
+  request.body = reply_json(r, budget->chat);
   net::request_options options;
   options.connect_timeout =
       std::min<std::chrono::milliseconds>(options_.post_timeout, std::chrono::seconds(3));

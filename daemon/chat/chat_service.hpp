@@ -37,11 +37,6 @@ class io_context;
 
 namespace bluegreen::chat {
 
-enum class platform { slack, mattermost };
-
-// The audit log's channel: "slack" or "mattermost".
-std::string_view channel_of(platform p);
-
 // A slash command as the chat sent it.
 struct slash_request {
   enum platform platform = platform::slack;

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "daemon/utf8.hpp"
+
 namespace bluegreen::chat {
 
 namespace {
@@ -71,9 +73,7 @@ std::string lower(std::string_view text) {
 std::string quoted(std::string_view word) {
   constexpr std::size_t kMax = 40;
   if (word.size() <= kMax) return "\"" + std::string(word) + "\"";
-  std::size_t cut = kMax;
-  // Never inside a UTF-8 character.
-  while (cut > 0 && (static_cast<unsigned char>(word[cut]) & 0xC0) == 0x80) --cut;
+  std::size_t cut = daemon::utf8::boundary_at_or_before(word, kMax);
   return "\"" + std::string(word.substr(0, cut)) + "…\"";
 }
 

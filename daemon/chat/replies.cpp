@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/chat_markup.hpp"
 #include "daemon/traffic/routing.hpp"
 #include "daemon/utf8.hpp"
 
@@ -51,11 +52,12 @@ std::string colour_line(const storage::colour_record& c, bool live) {
 
 }  // namespace
 
-std::string reply_json(const reply& r) {
+std::string reply_json(const reply& r, platform chat) {
   // Mattermost takes at most 16,383 characters in a post; a status of
   // many apps could pass that.
   constexpr std::size_t kMaxText = 16000;
-  std::string text = r.text;
+  std::string text = chat == platform::slack ? daemon::slack_escaped(r.text)
+                                             : daemon::mattermost_mentions_broken(r.text);
   if (text.size() > kMaxText)
     text = text.substr(0, daemon::utf8::boundary_at_or_before(text, kMaxText)) + "…";
   nlohmann::json body = {{"response_type", r.in_channel ? "in_channel" : "ephemeral"},

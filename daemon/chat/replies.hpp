@@ -3,7 +3,11 @@
 // acceptance, progress and end, of an app's status, as JSON bodies in the
 // format Slack and Mattermost both read ({"response_type", "text"}). Texts
 // hold what hosts printed (a failed step's error), so the JSON written
-// replaces invalid UTF-8 and never fails.
+// replaces invalid UTF-8 and never fails. The texts hold no markup of
+// their own that uses &, <, > or @, so the whole text is made inert for
+// the chat it goes to: Slack's control characters escaped, Mattermost's
+// @-mentions broken (daemon/chat_markup.hpp), and a lock reason or an
+// error cannot ping the channel or show a link.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -12,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/chat/platform.hpp"
 #include "daemon/engine/engine.hpp"
 #include "storage/operation_repository.hpp"
 
@@ -24,8 +29,9 @@ struct reply {
   bool operator==(const reply&) const = default;
 };
 
-// {"response_type":"in_channel"|"ephemeral","text":"..."}
-std::string reply_json(const reply& r);
+// {"response_type":"in_channel"|"ephemeral","text":"..."}, the text made
+// inert for `chat`.
+std::string reply_json(const reply& r, platform chat);
 
 // "Deploying demo main to green (operation 12) — asked by alice".
 // `target`, when given, says where a switch sends the traffic instead of

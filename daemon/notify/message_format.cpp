@@ -1,5 +1,6 @@
 #include "daemon/notify/message_format.hpp"
 
+#include "daemon/chat_markup.hpp"
 #include "daemon/hmac_sha256.hpp"
 #include "daemon/utf8.hpp"
 
@@ -18,36 +19,6 @@ std::size_t characters(std::string_view valid) {
   for (char c : valid)
     if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
   return n;
-}
-
-// Slack's control characters in text: <, > and & are written as entities
-// (api.slack.com/reference/surfaces/formatting#escaping), so nothing in an
-// error can become <!channel> or a link.
-std::string slack_escaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else
-      out += c;
-  }
-  return out;
-}
-
-// Mattermost's incoming webhooks have no switch for mentions: a zero-width
-// space after each '@' keeps "@channel" or "@all" in an error from
-// notifying anybody.
-std::string mentions_broken(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    out += c;
-    if (c == '@') out += "\u200b";
-  }
-  return out;
 }
 
 }  // namespace
@@ -70,14 +41,14 @@ std::string cut_to_characters(std::string_view text, std::size_t max_characters)
 
 std::string slack_body(const notification& n) {
   std::string link = n.link ? " <" + *n.link + "|view in the dashboard>" : std::string();
-  std::string text = slack_escaped(daemon::utf8::repair(n.text));
+  std::string text = daemon::slack_escaped(daemon::utf8::repair(n.text));
   text = cut_to_characters(text, kSlackTextLimit - characters(link)) + link;
   return dumped({{"text", text}});
 }
 
 std::string mattermost_body(const notification& n) {
   std::string link = n.link ? " [view in the dashboard](" + *n.link + ")" : std::string();
-  std::string text = mentions_broken(daemon::utf8::repair(n.text));
+  std::string text = daemon::mattermost_mentions_broken(daemon::utf8::repair(n.text));
   text = cut_to_characters(text, kMattermostTextLimit - characters(link)) + link;
   return dumped({{"text", text}, {"username", "bluegreen"}});
 }

@@ -117,8 +117,10 @@ TEST(ChatCommand, SlackEscapesAreUndone) {
 }
 
 daemon::chat_rule rule(std::vector<std::string> teams, std::vector<std::string> users,
-                       std::vector<std::string> actions = {}, std::vector<std::string> apps = {}) {
-  return daemon::chat_rule{std::move(teams), std::move(users), std::move(actions), std::move(apps)};
+                       std::vector<std::string> actions = {}, std::vector<std::string> apps = {},
+                       std::string platform = "slack") {
+  return daemon::chat_rule{std::move(platform), std::move(teams), std::move(users),
+                           std::move(actions), std::move(apps)};
 }
 
 const caller kAlice{"T1", "U1", "alice"};
@@ -126,51 +128,67 @@ const caller kBob{"T1", "U2", "bob"};
 const caller kMallory{"T9", "U1", "mallory"};
 
 TEST(ChatAllowRules, NoRulesAllowOnlyHelp) {
-  EXPECT_TRUE(allows({}, kAlice, action::help, ""));
-  EXPECT_FALSE(allows({}, kAlice, action::status, "demo"));
-  auto why = refusal({}, kAlice, action::deploy, "demo");
+  EXPECT_TRUE(allows({}, platform::slack, kAlice, action::help, ""));
+  EXPECT_FALSE(allows({}, platform::slack, kAlice, action::status, "demo"));
+  auto why = refusal({}, platform::slack, kAlice, action::deploy, "demo");
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("no [[chat.allow]] rule is configured"), std::string::npos) << *why;
 }
 
 TEST(ChatAllowRules, ARuleNamesTeamsUsersActionsAndApps) {
   std::vector rules = {rule({"T1"}, {"U1"}, {"deploy", "status"}, {"demo"})};
-  EXPECT_TRUE(allows(rules, kAlice, action::deploy, "demo"));
-  EXPECT_TRUE(allows(rules, kAlice, action::status, "demo"));
-  EXPECT_FALSE(allows(rules, kAlice, action::switch_traffic, "demo"));  // action
-  EXPECT_FALSE(allows(rules, kAlice, action::deploy, "api"));           // app
-  EXPECT_FALSE(allows(rules, kBob, action::deploy, "demo"));            // user
-  EXPECT_FALSE(allows(rules, kMallory, action::deploy, "demo"));        // team
-  EXPECT_TRUE(allows(rules, kMallory, action::help, ""));
+  EXPECT_TRUE(allows(rules, platform::slack, kAlice, action::deploy, "demo"));
+  EXPECT_TRUE(allows(rules, platform::slack, kAlice, action::status, "demo"));
+  EXPECT_FALSE(allows(rules, platform::slack, kAlice, action::switch_traffic, "demo"));  // action
+  EXPECT_FALSE(allows(rules, platform::slack, kAlice, action::deploy, "api"));           // app
+  EXPECT_FALSE(allows(rules, platform::slack, kBob, action::deploy, "demo"));            // user
+  EXPECT_FALSE(allows(rules, platform::slack, kMallory, action::deploy, "demo"));        // team
+  EXPECT_TRUE(allows(rules, platform::slack, kMallory, action::help, ""));
 }
 
 TEST(ChatAllowRules, DefaultsAndStars) {
   // No teams: any team; "*": any user; no actions: all; no apps: all.
   std::vector anyone = {rule({}, {"*"})};
-  EXPECT_TRUE(allows(anyone, kMallory, action::rollback, "api"));
-  EXPECT_TRUE(allows(anyone, kBob, action::lock, "demo"));
+  EXPECT_TRUE(allows(anyone, platform::slack, kMallory, action::rollback, "api"));
+  EXPECT_TRUE(allows(anyone, platform::slack, kBob, action::lock, "demo"));
   std::vector team_only = {rule({"T1"}, {"*"}, {"status"}, {"*"})};
-  EXPECT_TRUE(allows(team_only, kBob, action::status, "anything"));
-  EXPECT_FALSE(allows(team_only, kMallory, action::status, "demo"));
-  EXPECT_FALSE(allows(team_only, kBob, action::cancel, "demo"));
+  EXPECT_TRUE(allows(team_only, platform::slack, kBob, action::status, "anything"));
+  EXPECT_FALSE(allows(team_only, platform::slack, kMallory, action::status, "demo"));
+  EXPECT_FALSE(allows(team_only, platform::slack, kBob, action::cancel, "demo"));
   // Any one rule is enough.
   std::vector two = {rule({"T1"}, {"U2"}, {"status"}), rule({}, {"U1"}, {"switch"}, {"demo"})};
-  EXPECT_TRUE(allows(two, kBob, action::status, "demo"));
-  EXPECT_TRUE(allows(two, kMallory, action::switch_traffic, "demo"));
-  EXPECT_FALSE(allows(two, kBob, action::switch_traffic, "demo"));
+  EXPECT_TRUE(allows(two, platform::slack, kBob, action::status, "demo"));
+  EXPECT_TRUE(allows(two, platform::slack, kMallory, action::switch_traffic, "demo"));
+  EXPECT_FALSE(allows(two, platform::slack, kBob, action::switch_traffic, "demo"));
+}
+
+// Mattermost's team and user ids are form fields that anyone holding its
+// token may set; Slack's are signed. A rule is for one chat only.
+TEST(ChatAllowRules, ARuleAppliesOnlyToItsOwnChat) {
+  std::vector slack_only = {rule({"T1"}, {"U1"})};
+  EXPECT_TRUE(allows(slack_only, platform::slack, kAlice, action::deploy, "demo"));
+  EXPECT_FALSE(allows(slack_only, platform::mattermost, kAlice, action::deploy, "demo"));
+  auto why = refusal(slack_only, platform::mattermost, kAlice, action::deploy, "demo");
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("mattermost user U1"), std::string::npos) << *why;
+  EXPECT_NE(why->find("platform = \"mattermost\""), std::string::npos) << *why;
+  std::vector mattermost_only = {rule({"T1"}, {"U1"}, {}, {}, "mattermost")};
+  EXPECT_TRUE(allows(mattermost_only, platform::mattermost, kAlice, action::deploy, "demo"));
+  EXPECT_FALSE(allows(mattermost_only, platform::slack, kAlice, action::deploy, "demo"));
 }
 
 TEST(ChatAllowRules, ARefusalSaysWhoWhatAndTheRuleToAdd) {
   std::vector rules = {rule({"T1"}, {"U1"}, {"status"})};
-  auto why = refusal(rules, kBob, action::switch_traffic, "demo");
+  auto why = refusal(rules, platform::slack, kBob, action::switch_traffic, "demo");
   ASSERT_TRUE(why);
   for (std::string_view part :
-       {"user U2 (bob) of team T1", "may not switch demo", "no [[chat.allow]] rule allows it",
-        "teams = [\"T1\"]", "users = [\"U2\"]", "actions = [\"switch\"]", "apps = [\"demo\"]"})
+       {"user U2 (bob) of team T1", "may not switch demo",
+        "no [[chat.allow]] rule for slack allows it", "platform = \"slack\"", "teams = [\"T1\"]",
+        "users = [\"U2\"]", "actions = [\"switch\"]", "apps = [\"demo\"]"})
     EXPECT_NE(why->find(part), std::string::npos) << part << " in " << *why;
-  EXPECT_FALSE(refusal(rules, kAlice, action::status, "demo"));
+  EXPECT_FALSE(refusal(rules, platform::slack, kAlice, action::status, "demo"));
   // What the caller typed is quoted safely in the rule shown.
-  auto odd = refusal(rules, kBob, action::deploy, "a\"b\\c");
+  auto odd = refusal(rules, platform::slack, kBob, action::deploy, "a\"b\\c");
   EXPECT_NE(odd->find("apps = [\"a\\\"b\\\\c\"]"), std::string::npos) << *odd;
 }
 
@@ -207,12 +225,14 @@ TEST(ChatReplies, AcceptanceProgressAndEnds) {
 }
 
 TEST(ChatReplies, JsonAlwaysHasAResponseTypeAndSurvivesAnyBytes) {
-  EXPECT_EQ(reply_json(reply{true, "ok"}), R"({"response_type":"in_channel","text":"ok"})");
-  EXPECT_EQ(reply_json(reply{false, "bad \xff byte"}),
+  EXPECT_EQ(reply_json(reply{true, "ok"}, platform::slack),
+            R"({"response_type":"in_channel","text":"ok"})");
+  EXPECT_EQ(reply_json(reply{false, "bad \xff byte"}, platform::slack),
             "{\"response_type\":\"ephemeral\",\"text\":\"bad \xEF\xBF\xBD byte\"}");
   // Within what Mattermost takes in one post, cut between characters.
   std::string long_text = std::string(15999, 'a') + "\xC3\xA9" + std::string(100, 'b');
-  auto cut = nlohmann::json::parse(reply_json(reply{true, long_text}))["text"].get<std::string>();
+  auto cut = nlohmann::json::parse(reply_json(reply{true, long_text}, platform::slack))["text"]
+                 .get<std::string>();
   EXPECT_EQ(cut, std::string(15999, 'a') + "…");
 }
 

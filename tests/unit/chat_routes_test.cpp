@@ -102,8 +102,11 @@ class ChatRoutesConfigured : public ::testing::Test {
       : s_(config_with(dir_, "[chat.slack]\nsigning_secret = { file = \"" +
                                  dir_.write("slack", kSecret + "\n").string() +
                                  "\" }\n[chat.mattermost]\ntoken = { file = \"" +
-                                 dir_.write("mattermost", kToken).string() +
-                                 "\" }\n[[chat.allow]]\nteams = [\"T1\"]\nusers = [\"U1\"]\n")) {}
+                                 dir_.write("mattermost", kToken).string() + "\" }\n" + kRules)) {}
+
+  static constexpr const char* kRules =
+      "[[chat.allow]]\nplatform = \"slack\"\nteams = [\"T1\"]\nusers = [\"U1\"]\n"
+      "[[chat.allow]]\nplatform = \"mattermost\"\nteams = [\"T1\"]\nusers = [\"U1\"]\n";
 
   testing::temp_dir dir_;
   chat_stack s_;
@@ -156,6 +159,59 @@ TEST_F(ChatRoutesConfigured, ALockFromChatIsTheAppsLockWithTheChatUserAsHolder) 
   EXPECT_EQ(events[1].actor, "alice (U1)");
 }
 
+// A lock reason is the user's text, shown again in every status and
+// refusal: it cannot ping the channel or show a link, in either chat.
+TEST_F(ChatRoutesConfigured, QuotedTextCannotMentionEveryoneOrLink) {
+  auto locked = reply_of(s_.slack(
+      command("lock+keepthescore+%3C%21channel%3E+%3Chttps%3A%2F%2Fevil%7Cclick%3E+%40all")));
+  EXPECT_EQ(locked["response_type"], "in_channel");
+  auto in_slack = locked["text"].get<std::string>();
+  EXPECT_NE(in_slack.find("&lt;!channel&gt; &lt;https://evil|click&gt; @all"), std::string::npos)
+      << in_slack;
+  EXPECT_EQ(in_slack.find("<!channel>"), std::string::npos) << in_slack;
+  // The daemon's own markup is untouched.
+  EXPECT_NE(in_slack.find("`/deploy unlock keepthescore`"), std::string::npos) << in_slack;
+  auto status = reply_of(s_.mattermost(command("status+keepthescore")))["text"].get<std::string>();
+  EXPECT_NE(status.find("<!channel> <https://evil|click> @\u200ball"), std::string::npos) << status;
+  EXPECT_EQ(status.find("@all"), std::string::npos) << status;
+}
+
+// Whoever holds Mattermost's one token may write any team and user ids in
+// the form; a rule for Slack's signed ids never lets them in.
+TEST(ChatRoutes, ARuleForSlackDoesNotAllowTheSameIdsFromMattermost) {
+  testing::temp_dir dir;
+  chat_stack s(config_with(dir, "[chat.slack]\nsigning_secret = { file = \"" +
+                                    dir.write("slack", kSecret).string() +
+                                    "\" }\n[chat.mattermost]\ntoken = { file = \"" +
+                                    dir.write("mattermost", kToken).string() +
+                                    "\" }\n[[chat.allow]]\nplatform = \"slack\"\n"
+                                    "teams = [\"T1\"]\nusers = [\"U1\"]\n"));
+  auto from_slack = reply_of(s.slack(command("lock+keepthescore+freeze")));
+  EXPECT_EQ(from_slack["response_type"], "in_channel") << from_slack;
+  auto from_mattermost = reply_of(s.mattermost(command("unlock+keepthescore")));
+  EXPECT_EQ(from_mattermost["response_type"], "ephemeral");
+  EXPECT_NE(from_mattermost["text"].get<std::string>().find("Not allowed: mattermost user U1"),
+            std::string::npos)
+      << from_mattermost;
+  EXPECT_TRUE(s.stack.core->app("keepthescore")->manual_lock);
+}
+
+// A daemon with no apps yet: status of every app, allowed by a rule for
+// every app, says so.
+TEST(ChatRoutes, StatusWithNoAppsConfiguredSaysSo) {
+  testing::temp_dir dir;
+  std::string base = testing::read_file(kExample);
+  base = base.substr(0, base.find("[[app]]"));
+  auto config = dir.write("bluegreen.toml", base + "[chat.slack]\nsigning_secret = { file = \"" +
+                                                dir.write("slack", kSecret).string() +
+                                                "\" }\n[[chat.allow]]\nplatform = \"slack\"\n"
+                                                "users = [\"*\"]\n");
+  chat_stack s(config);
+  auto status = reply_of(s.slack(command("status")));
+  EXPECT_EQ(status["response_type"], "ephemeral");
+  EXPECT_NE(status["text"].get<std::string>().find("no apps"), std::string::npos) << status;
+}
+
 // The user's name is the chat's to choose; the lock's holder (which every
 // refusal quotes, in answers and in the daemon's log) and the audit log get
 // it on one line, cut short between characters.
@@ -185,8 +241,9 @@ TEST_F(ChatRoutesConfigured, OthersMayAskForHelpOnlyAndEveryRefusalIsAudited) {
        {"status", "status+keepthescore", "keepthescore", "unlock+keepthescore"}) {
     auto refused = reply_of(s_.slack(command(text, "U9")));
     EXPECT_EQ(refused["response_type"], "ephemeral");
-    EXPECT_NE(refused["text"].get<std::string>().find("Not allowed: user U9 (alice) of team T1"),
-              std::string::npos)
+    EXPECT_NE(
+        refused["text"].get<std::string>().find("Not allowed: slack user U9 (alice) of team T1"),
+        std::string::npos)
         << refused["text"];
   }
   auto events = s_.stack.core->events(100, std::nullopt, std::nullopt);

@@ -4,9 +4,9 @@
 
 #include <cctype>
 
-#include "api/target.hpp"
 #include "api/mattermost_token.hpp"
 #include "api/slack_signature.hpp"
+#include "api/target.hpp"
 #include "storage/database.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -86,7 +86,9 @@ class SlackVerifier : public ::testing::Test {
     o.secret = [this]() -> const std::optional<std::string>& { return secret_; };
     o.unavailable = [] { return refusal{404, "not_configured", "set [chat.slack]"}; };
     o.db = db_.get();
-    o.now = [this] { return std::chrono::system_clock::time_point(std::chrono::seconds(now_)); };
+    o.now = [this] {
+      return std::chrono::system_clock::time_point(std::chrono::seconds(now_)) + now_fraction_;
+    };
     return slack_request_verifier(std::move(o));
   }
 
@@ -104,6 +106,7 @@ class SlackVerifier : public ::testing::Test {
   std::unique_ptr<storage::database> db_;
   std::optional<std::string> secret_ = kSecret;
   std::int64_t now_ = kThen + 10;
+  std::chrono::milliseconds now_fraction_{0};
 };
 
 TEST_F(SlackVerifier, ARequestIsAcceptedOnceAndItsReplayRefusedEvenAfterARestart) {
@@ -130,6 +133,18 @@ TEST_F(SlackVerifier, ARequestIsAcceptedOnceAndItsReplayRefusedEvenAfterARestart
   auto stale = verify(signed_request());
   ASSERT_TRUE(stale);
   EXPECT_NE(stale->message.find("in the past"), std::string::npos);
+}
+
+TEST_F(SlackVerifier, AReplayInTheLastSecondOfTheWindowIsRefused) {
+  auto verify = verifier();
+  EXPECT_FALSE(verify(signed_request()));
+  // 300.5 s after the timestamp: still within the window in whole seconds,
+  // so the record of the first request must still be there.
+  now_ = kThen + 300;
+  now_fraction_ = std::chrono::milliseconds(500);
+  auto replay = verify(signed_request());
+  ASSERT_TRUE(replay);
+  EXPECT_NE(replay->message.find("already received"), std::string::npos);
 }
 
 TEST_F(SlackVerifier, ARefusedRequestIsNotRememberedAsSeen) {
@@ -202,7 +217,8 @@ TEST(FormBody, DecodesWhatSlackSends) {
   EXPECT_EQ(form_value(*form, "response_url"),
             "https://hooks.slack.com/commands/T1DC2JH3J/397700885554/96rGlfmibIGlgcZRskXaIFfN");
   EXPECT_EQ(form_value(*form, "absent"), "");
-  auto spaced = parse_form("text=demo+main%20now&a=%e2%9c%93&&b&c=%e2%9c%93&c=second&=x", "the body");
+  auto spaced =
+      parse_form("text=demo+main%20now&a=%e2%9c%93&&b&c=%e2%9c%93&c=second&=x", "the body");
   ASSERT_TRUE(spaced);
   EXPECT_EQ(form_value(*spaced, "text"), "demo main now");
   EXPECT_EQ(form_value(*spaced, "a"), "\xe2\x9c\x93");

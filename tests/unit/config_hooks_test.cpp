@@ -53,11 +53,13 @@ signing_secret = { file = "/etc/bluegreen/slack" }
 [chat.mattermost]
 token = { credential = "mattermost" }
 [[chat.allow]]
+platform = "slack"
 teams = ["T1"]
 users = ["U1", "U2"]
 actions = ["deploy", "status"]
 apps = ["web"]
 [[chat.allow]]
+platform = "mattermost"
 users = ["*"]
 
 [github]
@@ -94,6 +96,8 @@ secret = { file = "/etc/bluegreen/hook-key" }
   ASSERT_EQ(c.chat.allow.size(), 2u);
   EXPECT_EQ(c.chat.allow[0].actions, (std::vector<std::string>{"deploy", "status"}));
   EXPECT_TRUE(c.chat.allow[1].actions.empty());  // all
+  EXPECT_EQ(c.chat.allow[0].platform, "slack");
+  EXPECT_EQ(c.chat.allow[1].platform, "mattermost");
   EXPECT_EQ(c.github.max_body_bytes, 2097152u);
   EXPECT_EQ(c.outbound.allow.size(), 4u);
   EXPECT_EQ(c.notify.not_deployed_at, std::chrono::seconds(8 * 3600 + 30 * 60 + 15));
@@ -121,9 +125,16 @@ struct bad_case {
 TEST(ConfigHooks, MistakesAreNamedWithWhatToWrite) {
   const std::vector<bad_case> cases = {
       {"[chat.slack]\nsigning_secret = \"xoxb\"\n", "chat.slack.signing_secret: secrets are never"},
-      {"[[chat.allow]]\nactions = [\"deploy\"]\n", "chat.allow[0].users: required key is missing"},
-      {"[[chat.allow]]\nusers = [\"U1\"]\nactions = [\"nuke\"]\n", "\"nuke\" is not one of"},
-      {"[[chat.allow]]\nusers = [\"U1\"]\napps = [\"api\"]\n", "no app is named \"api\""},
+      {"[[chat.allow]]\nplatform = \"slack\"\nactions = [\"deploy\"]\n",
+       "chat.allow[0].users: required key is missing"},
+      {"[[chat.allow]]\nusers = [\"U1\"]\n",
+       "chat.allow[0].platform: required key is missing: expected \"slack\" or \"mattermost\""},
+      {"[[chat.allow]]\nplatform = \"teams\"\nusers = [\"U1\"]\n",
+       "\"teams\" is not a chat: expected \"slack\" or \"mattermost\""},
+      {"[[chat.allow]]\nplatform = \"slack\"\nusers = [\"U1\"]\nactions = [\"nuke\"]\n",
+       "\"nuke\" is not one of"},
+      {"[[chat.allow]]\nplatform = \"slack\"\nusers = [\"U1\"]\napps = [\"api\"]\n",
+       "no app is named \"api\""},
       {"[github]\nmax_body_bytes = 2048\n", "github.secret: required key is missing"},
       {"[outbound]\nallow = [\"10.0.0.0/33\"]\n", "an IPv4 prefix is at most 32 bits"},
       {"[outbound]\nallow = [\"http://x\"]\n", "\"http://x\" is not a network"},
@@ -165,8 +176,10 @@ TEST(HookDeliveries, ARepeatIsRecognisedUntilItExpiresAndAfterReopening) {
   {
     auto db = open_db(dir.path() / "state.db");
     storage::delivery_repository deliveries(*db);
-    EXPECT_TRUE(deliveries.remember("github", "d1", "2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z"));
-    EXPECT_FALSE(deliveries.remember("github", "d1", "2026-01-02T00:00:00Z", "2026-02-01T00:00:00Z"));
+    EXPECT_TRUE(
+        deliveries.remember("github", "d1", "2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z"));
+    EXPECT_FALSE(
+        deliveries.remember("github", "d1", "2026-01-02T00:00:00Z", "2026-02-01T00:00:00Z"));
     // Another source's key of the same text is its own.
     EXPECT_TRUE(deliveries.remember("slack", "d1", "2026-01-02T00:00:00Z", "2026-01-02T00:05:00Z"));
   }
