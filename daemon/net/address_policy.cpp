@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "daemon/ascii_case.hpp"
 #include "daemon/net/host_port.hpp"
 
 namespace bluegreen::net {
@@ -101,18 +102,11 @@ std::optional<std::string> special_v6(const ip_address& a) {
   return std::nullopt;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // A host name as compared with [outbound] allow: lower case, without the
 // trailing dot of a fully qualified name.
 std::string comparable_name(std::string_view host) {
   if (host.ends_with('.')) host.remove_suffix(1);
-  return lower(host);
+  return daemon::ascii_lower(host);
 }
 
 // The last label is a number (decimal, or 0x hexadecimal): the resolver

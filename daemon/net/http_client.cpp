@@ -292,7 +292,7 @@ asio::awaitable<http_result> http_client::send(http_request request,
   auto target = parse_url(request.url);
   if (!target)
     co_return http_error{error_kind::invalid_request,
-                         "not an http:// or https:// URL: " + request.url};
+                         "not a URL this client can send to: " + url_problem(request.url)};
   if (auto invalid = check_request(request)) co_return *invalid;
   for (unsigned followed = 0;; ++followed) {
     auto result = co_await exchange_once(*tls_, *target, request, options, deadline);
@@ -306,12 +306,12 @@ asio::awaitable<http_result> http_client::send(http_request request,
     if (followed == options.max_redirects)
       co_return http_error{error_kind::redirects,
                            "more than " + std::to_string(options.max_redirects) +
-                               " redirect(s); the last one came from " + target->text()};
+                               " redirect(s); the last one came from " + target->origin()};
     auto next = resolve_reference(*target, *location);
     if (!next)
       co_return http_error{
           error_kind::protocol,
-          target->text() + " redirects to a location that is not an http:// or https:// URL"};
+          target->origin() + " redirects to a location that is not an http:// or https:// URL"};
     request = redirected_request(request, *target, *next, result.response().status);
     target = next;
   }

@@ -5,6 +5,7 @@
 // Thread-safety: plain values and pure functions.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,5 +23,10 @@ std::optional<std::string> find_header(const std::vector<http_header>& headers,
                                        std::string_view name);
 
 bool header_name_is(std::string_view name, std::string_view expected);
+
+// A field value that is a non-negative decimal integer, with optional spaces
+// or tabs around it: Retry-After's delay-seconds, RateLimit-Remaining and
+// the like. Nothing for anything else (an HTTP date, a sign, an overflow).
+std::optional<std::int64_t> decimal_value(std::string_view value);
 
 }  // namespace bluegreen::net

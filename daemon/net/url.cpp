@@ -1,22 +1,31 @@
 #include "daemon/net/url.hpp"
 
 #include <algorithm>
-#include <cctype>
+#include <utility>
 
+#include "daemon/ascii_case.hpp"
 #include "daemon/net/host_port.hpp"
 
 namespace bluegreen::net {
 
 namespace {
 
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return a == std::tolower(static_cast<unsigned char>(b));
-         });
+std::uint16_t default_port(std::string_view scheme) { return scheme == "https" ? 443 : 80; }
+
+bool has_space_or_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; });
 }
 
-std::uint16_t default_port(std::string_view scheme) { return scheme == "https" ? 443 : 80; }
+// The scheme in lower case and what follows "://"; nothing for other schemes.
+std::optional<std::pair<std::string, std::string_view>> split_scheme(std::string_view text) {
+  for (std::string_view scheme : {"http", "https"}) {
+    std::string prefix = std::string(scheme) + "://";
+    if (daemon::starts_with_ignoring_ascii_case(text, prefix))
+      return std::pair{std::string(scheme), text.substr(prefix.size())};
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -32,25 +41,19 @@ std::string url::endpoint() const {
 
 std::string url::text() const { return scheme + "://" + authority() + target; }
 
+std::string url::origin() const { return scheme + "://" + authority(); }
+
 bool url::same_origin(const url& other) const {
   return scheme == other.scheme && host == other.host && port == other.port;
 }
 
 std::optional<url> parse_url(std::string_view text) {
-  if (std::any_of(text.begin(), text.end(),
-                  [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; }))
-    return std::nullopt;
+  if (has_space_or_control(text)) return std::nullopt;
+  auto split = split_scheme(text);
+  if (!split) return std::nullopt;
   url out;
-  std::string_view rest;
-  if (starts_with_nocase(text, "http://")) {
-    out.scheme = "http";
-    rest = text.substr(7);
-  } else if (starts_with_nocase(text, "https://")) {
-    out.scheme = "https";
-    rest = text.substr(8);
-  } else {
-    return std::nullopt;
-  }
+  out.scheme = split->first;
+  std::string_view rest = split->second;
   out.port = default_port(out.scheme);
   auto end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
@@ -68,9 +71,25 @@ std::optional<url> parse_url(std::string_view text) {
   return out;
 }
 
+std::string url_problem(std::string_view text) {
+  auto split = split_scheme(text);
+  if (!split) return "the URL does not start with http:// or https://";
+  if (has_space_or_control(text)) return "the URL contains a space or a control character";
+  std::string_view rest = split->second;
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos)
+    return "the URL has user information (\"user@\" before the host), which is not "
+           "supported; remove it";
+  if (authority.starts_with('[') && authority.find('%') != std::string_view::npos)
+    return "the URL's IPv6 address has a zone id (\"%\"), which is not supported; use an "
+           "address without one";
+  // Not quoted: what does not parse as host and port may be a password
+  // written without its "@".
+  return "the URL's host or port is not valid (a host name or address, and a port 1-65535)";
+}
+
 std::optional<url> resolve_reference(const url& base, std::string_view reference) {
-  if (starts_with_nocase(reference, "http://") || starts_with_nocase(reference, "https://"))
-    return parse_url(reference);
+  if (split_scheme(reference)) return parse_url(reference);
   if (reference.starts_with("//")) return parse_url(base.scheme + ":" + std::string(reference));
   if (reference.find(':') < reference.find_first_of("/?#")) return std::nullopt;  // another scheme
   std::string path = base.target.substr(0, base.target.find('?'));

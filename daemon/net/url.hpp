@@ -27,11 +27,18 @@ struct url {
   // host:port, for messages.
   std::string endpoint() const;
   std::string text() const;
+  // scheme://host[:port]: all of the URL an error message may show, since a
+  // path, query or user information can be a credential (webhook URLs).
+  std::string origin() const;
   // Same scheme, host and port: credentials may follow a redirect only then.
   bool same_origin(const url& other) const;
 };
 
 std::optional<url> parse_url(std::string_view text);
+
+// Why parse_url refuses `text`, for an error message: what is wrong, quoting
+// at most the scheme, host and port.
+std::string url_problem(std::string_view text);
 
 // `reference` (a Location header: an absolute URL, "//host/path", "/path",
 // "?query" or a relative path) resolved against `base`.

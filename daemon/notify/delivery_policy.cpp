@@ -4,23 +4,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "daemon/net/http_header.hpp"
+
 namespace bluegreen::notify {
-
-namespace {
-
-std::optional<std::chrono::milliseconds> whole_seconds(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  long long seconds = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;  // an HTTP date: not used by these services
-    seconds = seconds * 10 + (c - '0');
-  }
-  return std::chrono::seconds(seconds);
-}
-
-}  // namespace
 
 std::chrono::milliseconds backoff(int attempt) {
   int doublings = std::clamp(attempt - 1, 0, 6);
@@ -30,8 +16,11 @@ std::chrono::milliseconds backoff(int attempt) {
 
 std::optional<std::chrono::milliseconds> asked_wait(const std::optional<std::string>& header,
                                                     std::string_view body) {
+  // Up to about 31 years: larger is no wait anyone will keep anyway, and
+  // stays clear of overflow in milliseconds.
   if (header)
-    if (auto s = whole_seconds(*header)) return s;
+    if (auto s = net::decimal_value(*header); s && *s < 1'000'000'000)
+      return std::chrono::seconds(*s);
   auto parsed = nlohmann::json::parse(body, nullptr, false);
   if (parsed.is_object() && parsed.contains("retry_after") && parsed["retry_after"].is_number()) {
     double seconds = parsed["retry_after"].get<double>();

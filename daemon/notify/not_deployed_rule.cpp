@@ -9,11 +9,16 @@ namespace bluegreen::notify {
 namespace {
 
 constexpr std::chrono::hours kDay{24};
+// Slots this close to the last alert's are skipped: a reload that moves the
+// time of day later, or a slot in the hour a fall-back repeats, would
+// otherwise alert twice the same day. 23 h, not 24: the day a clock springs
+// forward is 23 h long.
+constexpr std::chrono::hours kMinimumGap{23};
 
 bool due_at_slot(const not_deployed_facts& facts, time_point slot) {
   if (!facts.newest_deploy) return false;
   if (*facts.newest_deploy + facts.threshold > slot) return false;
-  return !facts.last_sent || *facts.last_sent < slot;
+  return !facts.last_sent || *facts.last_sent + kMinimumGap <= slot;
 }
 
 }  // namespace
@@ -43,8 +48,7 @@ std::optional<time_point> not_deployed_next(const not_deployed_facts& facts, tim
     next = latest_slot(old_enough, slot.at, slot.utc_offset);
     if (next < old_enough) next += kDay;
   }
-  if (facts.last_sent && *facts.last_sent >= next)
-    next = latest_slot(*facts.last_sent, slot.at, slot.utc_offset) + kDay;
+  while (facts.last_sent && *facts.last_sent + kMinimumGap > next) next += kDay;
   return next;
 }
 

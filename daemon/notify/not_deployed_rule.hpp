@@ -2,8 +2,10 @@
 // a day, at notify.not_deployed_at local time (the daily slot), an app whose
 // newest deploy (the later of its colours' deployed_at) plus its threshold
 // ([app.notify] not_deployed_for) is at or before that slot is alerted,
-// unless it was already alerted since that slot. An app never deployed is
-// never alerted. Local time is UTC plus `utc_offset` (the caller passes the
+// unless its last alert was for a slot less than 23 h before this one (so at
+// most one alert a day, even when a reload moves the time of day later or a
+// daylight saving fall-back repeats the slot's hour). An app never deployed
+// is never alerted. Local time is UTC plus `utc_offset` (the caller passes the
 // zone's offset now: no daylight saving change within a computation).
 //
 // The alert's message names the release the newest deploy put on its colour.
@@ -28,7 +30,7 @@ time_point latest_slot(time_point now, std::chrono::seconds at, std::chrono::sec
 struct not_deployed_facts {
   std::optional<time_point> newest_deploy;  // nothing: never deployed
   std::chrono::milliseconds threshold{0};
-  std::optional<time_point> last_sent;  // the last alert of the app
+  std::optional<time_point> last_sent;  // the slot the app's last alert was for
 };
 
 struct daily_slot {

@@ -44,20 +44,6 @@ bool takes(const daemon::notify_target& t, const notification& n) {
   return listed(t.events, n.event) && listed(t.apps, n.app);
 }
 
-// An error of the HTTP client, without the target's URL or path should it
-// quote them: webhook URLs carry their credential.
-std::string without_url(std::string message, const std::string& url) {
-  auto parsed = net::parse_url(url);
-  for (const std::string& secret :
-       {url, parsed ? parsed->text() : std::string(),
-        parsed && parsed->target.size() > 1 ? parsed->target : std::string()}) {
-    if (secret.empty()) continue;
-    for (auto at = message.find(secret); at != std::string::npos; at = message.find(secret))
-      message.replace(at, secret.size(), "<url>");
-  }
-  return message;
-}
-
 // A task's end by cancellation (a stop's grace ran out) is no failure.
 asio::awaitable<void> quietly(asio::awaitable<void> work) {
   try {
@@ -138,9 +124,9 @@ void notifier::load_targets(const daemon::config& cfg) {
       text.pop_back();
     if (!net::parse_url(text)) {
       spdlog::error(
-          "notification target {}: its url is not an http:// or https:// URL; it gets no "
-          "notifications until it is (fix it, then reload)",
-          settings.name);
+          "notification target {}: its url cannot be used: {}; it gets no notifications until "
+          "it can (fix it, then reload)",
+          settings.name, net::url_problem(text));
       continue;
     }
     std::optional<std::string> secret;
@@ -234,9 +220,10 @@ std::optional<time_point> notifier::queue_due_alerts() {
       if (newest && not_deployed_due(facts, now, slot)) {
         auto at = latest_slot(now, slot.at, slot.utc_offset);
         // Recorded first: an alert is sent at most once a day, even if the
-        // daemon stops before it is delivered.
-        alerts.set_sent(app.name, kAlertKind, daemon::utc_text(now));
-        facts.last_sent = now;
+        // daemon stops before it is delivered. The slot, not now: a slot
+        // caught up late must not push the next day's slot aside.
+        alerts.set_sent(app.name, kAlertKind, daemon::utc_text(at));
+        facts.last_sent = at;
         enqueue(not_deployed_notification(app.name, *newest, facts.threshold, now, at,
                                           cfg->server.public_url));
       }
@@ -341,8 +328,8 @@ asio::awaitable<void> notifier::deliver(std::shared_ptr<target> t, notification 
       outcome.retry_after = result.response().header("Retry-After");
       outcome.body = result.response().body;
     } else {
-      outcome.error = std::string(net::to_string(result.error().kind)) + ": " +
-                      without_url(result.error().message, t->url);
+      outcome.error =
+          std::string(net::to_string(result.error().kind)) + ": " + result.error().message;
       auto kind = result.error().kind;
       // Only what may answer next time is tried again; any other kind (a
       // URL the outbound policy refuses, say) would fail the same way.

@@ -11,10 +11,14 @@
 // state database when each app was last alerted, waking on a timer at the
 // next moment one can become due.
 //
-// Nothing here blocks: requests are the HTTP client's, on the io thread,
-// with short timeouts. Targets' URLs and secrets are read from their secret
-// references at start and at every reload. A graceful stop reads what was
-// stored until then and gives the queues kStopGrace to be delivered.
+// Deliveries do not block: requests are the HTTP client's, asynchronous on
+// the io thread, with short timeouts. Two things do block the io thread,
+// briefly: at start and at every reload, the targets' URLs and secrets are
+// read from their secret references (small local files or credentials, as
+// the daemon reads its configuration and hook secrets); and the daily alert
+// reads and records when apps were last alerted in the state database, as
+// the engine's own reads do. A graceful stop reads what was stored until
+// then and gives the queues kStopGrace to be delivered.
 //
 // Thread-safety: the io thread.
 #pragma once

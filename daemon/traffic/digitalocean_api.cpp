@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "daemon/one_line_text.hpp"
@@ -16,14 +15,7 @@ namespace {
 std::optional<std::int64_t> header_number(const std::vector<net::http_header>& headers,
                                           std::string_view name) {
   auto text = net::find_header(headers, name);
-  if (!text) return std::nullopt;
-  std::string_view v = *text;
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-  std::int64_t n = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || end != v.data() + v.size() || n < 0) return std::nullopt;
-  return n;
+  return text ? net::decimal_value(*text) : std::nullopt;
 }
 
 }  // namespace

@@ -411,7 +411,8 @@ TEST_F(HttpClient, ARequestThatCannotBeSentIsRefusedWithoutConnecting) {
   auto bad_url = get("ftp://127.0.0.1/");
   ASSERT_FALSE(bad_url.ok());
   EXPECT_EQ(bad_url.error().kind, error_kind::invalid_request);
-  EXPECT_EQ(bad_url.error().message, "not an http:// or https:// URL: ftp://127.0.0.1/");
+  EXPECT_EQ(bad_url.error().message,
+            "not a URL this client can send to: the URL does not start with http:// or https://");
 
   http_request injected;
   injected.url = server.url("/");
@@ -484,7 +485,8 @@ TEST_F(HttpClient, TheProbeReportsTheAnswerOrWhyThereWasNone) {
   auto not_http = probe(io_, "ftp://127.0.0.1/");
   ASSERT_FALSE(not_http.ok());
   EXPECT_EQ(not_http.error().code, "invalid_request");
-  EXPECT_EQ(not_http.error().message, "not an http:// or https:// URL: ftp://127.0.0.1/");
+  EXPECT_EQ(not_http.error().message,
+            "not a URL this client can send to: the URL does not start with http:// or https://");
 }
 
 TEST_F(HttpClient, AProbeOfAServerThatNeverAnswersFailsAsATimeout) {

@@ -274,3 +274,28 @@ TEST(Notifications, TheNotDeployedAlertFiresOnceAtItsTimeAndNotAgainAfterARestar
 }
 
 }  // namespace
+
+// The negative of the allowance the tests above give: without it, the same
+// loopback receiver gets no connection at all, and the log says which
+// target and what to add, never its URL.
+TEST(Notifications, ALoopbackTargetWithoutAnOutboundAllowanceGetsNothingAndTheLogSaysWhatToAdd) {
+  temp_dir secrets;
+  http_receiver hook;
+  auto hook_url = secrets.write("hook-url", hook.url("/services/T000/very-secret-path"));
+  world_options o;
+  o.extra_config = "\n" + target("ops-hook", "webhook", hook_url);
+  world w(o);
+  w.commit_version("2.0.0");
+  auto deployed = w.deploy("main");
+  ASSERT_EQ(deployed["state"], "ready");
+  // deploy.ready is the operation's last notification: the queue is in order.
+  ASSERT_TRUE(
+      w.daemon().wait_for_stderr("notification target ops-hook: gave up on deploy.ready", 60s))
+      << w.daemon().stderr_text();
+  EXPECT_EQ(hook.connections(), 0u);
+  EXPECT_TRUE(hook.requests().empty());
+  std::string log = w.daemon().stderr_text();
+  EXPECT_NE(log.find("add \"127.0.0.1\" to [outbound] allow"), std::string::npos) << log;
+  EXPECT_EQ(log.find("very-secret-path"), std::string::npos) << log;
+  EXPECT_EQ(log.find("T000"), std::string::npos) << log;
+}

@@ -9,6 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "daemon/net/http_client.hpp"
 #include "tests/support/http_receiver.hpp"
@@ -38,6 +40,11 @@ class OutboundPolicy : public ::testing::Test {
     request_options options;
     options.max_redirects = max_redirects;
     options.outbound = std::make_shared<const address_policy>(std::move(allow));
+    return run(request, options);
+  }
+
+  // Runs the client until it answers (never longer than a minute).
+  http_result run(const http_request& request, const request_options& options) {
     std::optional<http_result> out;
     bool done = false;
     io_.restart();
@@ -156,6 +163,44 @@ TEST_F(OutboundPolicy, ARedirectIsNeverFollowed) {
   ASSERT_TRUE(receiver_.wait_for(1));
   EXPECT_EQ(elsewhere.connections(), 0u);
   EXPECT_EQ(elsewhere.requests().size(), 0u);
+}
+
+TEST_F(OutboundPolicy, AnUnusableUrlSaysWhatIsWrongAndNeverQuotesItsPathOrCredentials) {
+  const std::string secret = "XXXXsecret";
+  struct bad {
+    std::string url;
+    std::string says;
+  };
+  for (const auto& [url, says] : std::vector<bad>{
+           {"http://admin:" + secret + "@" + at("127.0.0.1", "/T000/" + secret).substr(7),
+            "user information"},
+           {"http://admin:" + secret + "/T000/" + secret, "host or port"},
+           {"http://[fe80::1%25eth0]:" + std::to_string(receiver_.port()) + "/" + secret,
+            "zone id"},
+           {"ftp://127.0.0.1/" + secret, "http:// or https://"},
+           {"http://bad_host!:80/" + secret + "?token=" + secret, "host or port"},
+       }) {
+    auto result = post(url, {"127.0.0.1", "fe80::/10"});
+    ASSERT_FALSE(result.ok()) << url;
+    EXPECT_EQ(result.error().kind, error_kind::invalid_request) << describe(result);
+    EXPECT_NE(result.error().message.find(says), std::string::npos) << describe(result);
+    EXPECT_EQ(result.error().message.find(secret), std::string::npos) << describe(result);
+    EXPECT_EQ(result.error().message.find("admin"), std::string::npos) << describe(result);
+  }
+  EXPECT_EQ(receiver_.connections(), 0u);
+}
+
+TEST_F(OutboundPolicy, ARedirectErrorNamesTheOriginNotThePath) {
+  http_request request;
+  request.url = at("127.0.0.1", "/services/T000/secret");
+  receiver_.answer_next({302, {{"Location", "gopher://elsewhere/"}}, ""});
+  request_options options;
+  options.max_redirects = 3;  // no policy: redirects are followed
+  auto out = run(request, options);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().message, "http://127.0.0.1:" + std::to_string(receiver_.port()) +
+                                     " redirects to a location that is not an http:// or "
+                                     "https:// URL");
 }
 
 }  // namespace

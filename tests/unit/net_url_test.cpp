@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/net/host_port.hpp"
+#include "daemon/net/http_header.hpp"
 #include "daemon/net/redirect.hpp"
 #include "daemon/net/url.hpp"
 
@@ -127,6 +128,15 @@ TEST(NetHostPort, UrlsFollowTheSameRules) {
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->host, "::1");
   EXPECT_EQ(ok->port, 8080);
+}
+
+TEST(NetHttpHeader, DecimalValuesAreNonNegativeIntegersWithOptionalSpaceAround) {
+  EXPECT_EQ(decimal_value("65"), 65);
+  EXPECT_EQ(decimal_value(" \t120 "), 120);
+  EXPECT_EQ(decimal_value("0"), 0);
+  for (const char* bad :
+       {"", " ", "-1", "+1", "1.5", "Wed, 21 Oct 2026 07:28:00 GMT", "99999999999999999999"})
+    EXPECT_FALSE(decimal_value(bad)) << bad;
 }
 
 }  // namespace

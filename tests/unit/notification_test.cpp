@@ -411,6 +411,45 @@ TEST(NotDeployedRule, DueOnceADayWhenTheNewestDeployIsOlderThanTheThreshold) {
   EXPECT_TRUE(not_deployed_due(quick, at("2026-12-01T00:00:03.000Z"), three));
 }
 
+TEST(NotDeployedRule, AReloadThatMovesTheTimeLaterDoesNotAlertTwiceTheSameDay) {
+  not_deployed_facts facts;
+  facts.threshold = 72h;
+  facts.newest_deploy = at("2026-11-20T08:00:00.000Z");
+  facts.last_sent = at("2026-11-30T09:00:00.000Z");  // alerted at 09:00
+  daily_slot five_pm{17h, 0s};                       // then reloaded with 17:00
+  EXPECT_FALSE(not_deployed_due(facts, at("2026-11-30T17:00:00.000Z"), five_pm));
+  EXPECT_FALSE(not_deployed_due(facts, at("2026-11-30T23:59:59.000Z"), five_pm));
+  EXPECT_EQ(not_deployed_next(facts, at("2026-11-30T17:00:00.000Z"), five_pm),
+            at("2026-12-01T17:00:00.000Z"));
+  EXPECT_TRUE(not_deployed_due(facts, at("2026-12-01T17:00:00.000Z"), five_pm));
+}
+
+TEST(NotDeployedRule, ASlotInTheHourAFallBackRepeatsAlertsOnce) {
+  // Europe/Berlin, 2026-10-25: 03:00 CEST (UTC+2) becomes 02:00 CET (UTC+1),
+  // so 02:30 local happens at 00:30 UTC and again at 01:30 UTC.
+  not_deployed_facts facts;
+  facts.threshold = 72h;
+  facts.newest_deploy = at("2026-10-01T08:00:00.000Z");
+  daily_slot summer{2h + 30min, 2h};
+  ASSERT_TRUE(not_deployed_due(facts, at("2026-10-25T00:30:00.000Z"), summer));
+  facts.last_sent = latest_slot(at("2026-10-25T00:30:00.000Z"), summer.at, summer.utc_offset);
+  daily_slot winter{2h + 30min, 1h};
+  EXPECT_FALSE(not_deployed_due(facts, at("2026-10-25T01:30:00.000Z"), winter));
+  EXPECT_EQ(not_deployed_next(facts, at("2026-10-25T01:30:00.000Z"), winter),
+            at("2026-10-26T01:30:00.000Z"));
+}
+
+TEST(NotDeployedRule, ASlotCaughtUpLateKeepsTheNextDaysAlert) {
+  not_deployed_facts facts;
+  facts.threshold = 72h;
+  facts.newest_deploy = at("2026-11-20T08:00:00.000Z");
+  daily_slot nine{9h, 0s};
+  // The daemon was down at 09:00 and caught the slot up at 20:00: what is
+  // recorded is the slot the alert was for.
+  facts.last_sent = latest_slot(at("2026-11-30T20:00:00.000Z"), nine.at, nine.utc_offset);
+  EXPECT_TRUE(not_deployed_due(facts, at("2026-12-01T09:00:00.000Z"), nine));
+}
+
 TEST(NotDeployedRule, TheMessageNamesTheNewestRelease) {
   storage::app_record app;
   app.blue.colour = "blue";
