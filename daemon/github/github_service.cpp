@@ -40,6 +40,18 @@ struct push_run {
   std::vector<std::optional<engine::result<storage::operation_record>>> outcomes;
   // Called once every deploy is answered, when none was accepted.
   std::function<void()> none_accepted;
+  bool settled = false;
+
+  // Once nothing is waited for: wakes the answer, and forgets a push no
+  // app took.
+  void settle() {
+    if (waiting > 0 || settled) return;
+    settled = true;
+    answered.cancel();
+    bool accepted = false;
+    for (const auto& outcome : outcomes) accepted = accepted || (outcome && *outcome);
+    if (!accepted && none_accepted) none_accepted();
+  }
 };
 
 asio::awaitable<void> deploy_pushed(engine::engine& engine, std::shared_ptr<push_run> run,
@@ -61,11 +73,8 @@ asio::awaitable<void> deploy_pushed(engine::engine& engine, std::shared_ptr<push
                  why.message);
   }
   run->outcomes[index] = std::move(started);
-  if (--run->waiting > 0) co_return;
-  run->answered.cancel();
-  bool accepted = false;
-  for (const auto& outcome : run->outcomes) accepted = accepted || (outcome && *outcome);
-  if (!accepted && run->none_accepted) run->none_accepted();
+  --run->waiting;
+  run->settle();
 }
 
 }  // namespace
@@ -110,12 +119,15 @@ asio::awaitable<push_outcome> github_service::deploy(std::string delivery, push 
     if (*alive) forget(delivery);
   };
   std::vector<bool> spawned(plan.apps.size(), false);
+  // Counted before spawning: a deploy the engine refuses at once ends
+  // inside spawn().
+  run->waiting = plan.apps.size();
   for (std::size_t i = 0; i < plan.apps.size(); ++i) {
     spawned[i] = tasks_.spawn("GitHub delivery " + delivery + ": deploy of " + plan.apps[i],
                               deploy_pushed(engine_, run, i, plan.apps[i], pushed.after, who));
-    if (spawned[i]) ++run->waiting;
+    if (!spawned[i]) --run->waiting;
   }
-  if (run->waiting == 0) forget(delivery);
+  run->settle();
   // GitHub gives up after 10 s; the engine reads the load balancer
   // before it accepts, which may take a while. What is not answered
   // by then goes on, and its outcome reaches the audit log.
