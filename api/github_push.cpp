@@ -3,7 +3,6 @@
 #include <cctype>
 
 #include "api/target.hpp"
-#include "daemon/config.hpp"
 #include "daemon/engine/refs.hpp"
 
 namespace bluegreen::api {
@@ -11,8 +10,6 @@ namespace bluegreen::api {
 using nlohmann::json;
 
 namespace {
-
-constexpr std::string_view kBranchPrefix = "refs/heads/";
 
 daemon::failure invalid(std::string message) {
   return daemon::failure{daemon::failure::kind::invalid, "invalid_payload", std::move(message)};
@@ -57,11 +54,29 @@ daemon::result<const json*> object_field(const json& object, const char* key, bo
   return &*it;
 }
 
-std::string branches_of(const std::vector<const daemon::app_config*>& apps) {
-  std::string out;
-  for (const auto* app : apps)
-    out += (out.empty() ? "" : ", ") + app->name + " deploys '" + app->github->branch + "'";
-  return out;
+// True when the brackets of `text` (outside its strings) nest deeper than
+// `limit`. Checked before parsing: parsing millions of nested brackets,
+// however well signed, would keep the io thread busy for seconds.
+bool nests_deeper_than(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -84,15 +99,18 @@ daemon::result<json> github_payload(std::string_view content_type, std::string_v
         "the content type must be application/json or application/x-www-form-urlencoded, not \"" +
             std::string(type) + "\": set the webhook's content type to application/json"};
   }
+  if (nests_deeper_than(text, kMaxPayloadDepth))
+    return invalid("the payload nests JSON deeper than " + std::to_string(kMaxPayloadDepth) +
+                   " levels; a GitHub push nests a few levels, so this is not one");
   json parsed = json::parse(text, nullptr, false);
   if (parsed.is_discarded()) return invalid("the payload is not valid JSON");
   if (!parsed.is_object()) return invalid("the payload must be a JSON object");
   return parsed;
 }
 
-daemon::result<github_push> parse_github_push(const json& payload) {
+daemon::result<github::push> parse_github_push(const json& payload) {
   if (!payload.is_object()) return invalid("the payload must be a JSON object");
-  github_push out;
+  github::push out;
   auto ref = string_field(payload, "ref", "ref", true);
   if (!ref) return ref.error();
   out.ref = std::move(*ref);
@@ -100,7 +118,7 @@ daemon::result<github_push> parse_github_push(const json& payload) {
   if (!after) return after.error();
   out.after = lower(*after);
   if (!engine::is_commit_id(out.after))
-    return invalid("\"after\" must be a commit id of 40 hex digits");
+    return invalid("\"after\" must be a commit id of 40 (SHA-1) or 64 (SHA-256) hex digits");
   out.deleted = out.after.find_first_not_of('0') == std::string::npos;
   if (auto deleted = payload.find("deleted"); deleted != payload.end() && !deleted->is_null()) {
     if (!deleted->is_boolean()) return invalid("\"deleted\" must be true or false");
@@ -126,35 +144,6 @@ daemon::result<github_push> parse_github_push(const json& payload) {
     out.pusher = std::move(*login);
   }
   return out;
-}
-
-push_plan plan_push(const github_push& push, const daemon::config& cfg) {
-  push_plan plan;
-  std::vector<const daemon::app_config*> of_repository;
-  std::string repository = lower(push.repository);
-  for (const auto& app : cfg.apps)
-    if (app.github && lower(app.github->repository) == repository) of_repository.push_back(&app);
-  if (of_repository.empty()) {
-    plan.ignored = "no app deploys repository " + push.repository +
-                   " (an app's [app.github] repository names the repository it deploys)";
-    return plan;
-  }
-  if (push.deleted) {
-    plan.ignored = "the push deleted " + push.ref + ": there is nothing to deploy";
-    return plan;
-  }
-  if (!push.ref.starts_with(kBranchPrefix)) {
-    plan.ignored = push.ref + " is not a branch: only pushes to a branch deploy (" +
-                   branches_of(of_repository) + ")";
-    return plan;
-  }
-  std::string branch = push.ref.substr(kBranchPrefix.size());
-  for (const auto* app : of_repository)
-    if (app->github->branch == branch) plan.apps.push_back(app->name);
-  if (plan.apps.empty())
-    plan.ignored = "branch '" + branch + "' of " + push.repository + " deploys no app (" +
-                   branches_of(of_repository) + ")";
-  return plan;
 }
 
 }  // namespace bluegreen::api

@@ -2,13 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <memory>
 #include <optional>
-#include <vector>
 
 #include "api/application.hpp"
 #include "api/error_response.hpp"
@@ -17,11 +12,9 @@
 #include "api/json_views.hpp"
 #include "api/responses.hpp"
 #include "daemon/engine/engine.hpp"
-#include "daemon/engine/task_group.hpp"
+#include "daemon/github/github_service.hpp"
 #include "daemon/hook_secrets.hpp"
 #include "daemon/one_line_text.hpp"
-#include "daemon/utc_time.hpp"
-#include "storage/delivery_repository.hpp"
 
 namespace bluegreen::api {
 
@@ -29,9 +22,6 @@ namespace asio = boost::asio;
 using nlohmann::json;
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::string_view kSource = "github";
 
 // GitHub's delivery ids are GUIDs; anything this plain is kept as sent.
 bool is_delivery_id(std::string_view id) {
@@ -43,52 +33,30 @@ bool is_delivery_id(std::string_view id) {
   return true;
 }
 
-// Who the audit log names: the pusher and the delivery, so that an
-// operation can be traced back to GitHub's "Recent Deliveries".
-engine::actor actor_of(const github_push& push, const std::string& delivery) {
-  std::string pusher = push.pusher.empty() ? "unknown pusher" : push.pusher;
-  return {daemon::one_line_name(pusher, 100) + " (GitHub delivery " + delivery + ")", "github"};
-}
-
-// The deploys of one push: answered by the engine, or still waited for.
-struct push_run {
-  push_run(asio::any_io_executor ex, std::size_t apps) : answered(ex), outcomes(apps) {}
-  asio::steady_timer answered;  // cancelled when the last deploy is answered
-  std::size_t waiting = 0;
-  std::vector<std::optional<engine::result<storage::operation_record>>> outcomes;
-};
-
-asio::awaitable<void> deploy_pushed(engine::engine& engine, std::shared_ptr<push_run> run,
-                                    std::size_t index, std::string app, std::string sha,
-                                    engine::actor who) {
-  engine::deploy_request req{sha, false};
-  auto started = co_await engine.deploy(app, req, who);
-  if (started) {
-    spdlog::info("{}: deploying {} of {} as operation #{}", who.name, sha, app, started->id);
-  } else {
-    const auto& why = started.error();
-    // Refusals happen before any operation exists: only this records them.
-    engine.record(who, "github.push.refused", app,
-                  "deploy of " + sha + " refused (" + why.code + "): " + why.message);
-    spdlog::warn("{}: deploy of {} to {} refused ({}): {}", who.name, sha, app, why.code,
-                 why.message);
-  }
-  run->outcomes[index] = std::move(started);
-  if (--run->waiting == 0) run->answered.cancel();
-}
-
 class github_hook {
  public:
   github_hook(engine::engine& engine, storage::database& db, const daemon::hook_secrets& secrets,
-              engine::task_group& tasks, github_route_options options)
-      : engine_(engine), db_(db), secrets_(secrets), tasks_(tasks), options_(options) {}
+              engine::task_group& tasks, const github_route_options& options)
+      : engine_(engine),
+        secrets_(secrets),
+        service_(engine, db, tasks,
+                 {.answer_within = options.answer_within,
+                  .keep_deliveries = options.keep_deliveries,
+                  .prune_every = options.prune_every}) {}
 
   std::optional<refusal> verify(const request& req) const {
     const auto& secret = secrets_.github_secret();
     if (!secret) {
-      spdlog::warn("refused a GitHub delivery from {}: no [github] secret is configured",
-                   req.remote);
-      return refusal{503, "not_configured",
+      bool configured = engine_.current_config()->github.secret.has_value();
+      spdlog::warn("refused a GitHub delivery from {}: {}", req.remote,
+                   configured ? "the [github] secret could not be read"
+                              : "no [github] secret is configured");
+      if (configured)
+        return refusal{503, "secret_unavailable",
+                       "the GitHub webhook is configured, but the daemon could not read its "
+                       "[github] secret; its log says where it looked. Fix the file, then "
+                       "reload the daemon"};
+      return refusal{404, "not_configured",
                      "the GitHub webhook is not configured on this daemon: its operator must "
                      "set [github] secret = { file = \"...\" } (or a systemd credential) to "
                      "the webhook's secret, then reload"};
@@ -121,7 +89,7 @@ class github_hook {
     const std::string* content_type = req.header("content-type");
     auto payload = github_payload(content_type ? *content_type : "", req.body);
     if (!payload) co_return refused_payload(*delivery, payload.error());
-    std::optional<github_push> push;
+    std::optional<github::push> push;
     if (*event == "push") {
       auto parsed = parse_github_push(*payload);
       if (!parsed) co_return refused_payload(*delivery, parsed.error());
@@ -130,12 +98,12 @@ class github_hook {
 
     // A push that came while the daemon stops deploys nothing, and is not
     // remembered: its redelivery, once the daemon is back, deploys.
-    if (push && tasks_.stopping()) {
+    if (push && service_.stopping()) {
       spdlog::warn("GitHub delivery {}: refused, the daemon is stopping", *delivery);
       co_return error_response(503, "stopping",
                                "the daemon is stopping; redeliver this delivery once it is back");
     }
-    if (!remember(*delivery)) {
+    if (!service_.remember(*delivery)) {
       spdlog::info("GitHub delivery {} ({}) was already handled: nothing done", *delivery, *event);
       co_return json_response(
           200, {{"delivery", *delivery},
@@ -150,7 +118,11 @@ class github_hook {
                 {"ok", true},
                 {"message", "pong: the webhook reaches bluegreend and its signature is right"}});
     }
-    co_return co_await deploy(*delivery, *push);
+    std::string sha = push->after;
+    std::string ref = push->ref;
+    auto outcome = co_await service_.deploy(*delivery, std::move(*push));
+    if (outcome.deploys.empty()) co_return ignored(*delivery, outcome.ignored);
+    co_return answer(*delivery, sha, ref, outcome);
   }
 
  private:
@@ -170,86 +142,43 @@ class github_hook {
     return error_response(status, why.code, why.message);
   }
 
-  // False when the delivery was already handled (also before a restart).
-  bool remember(const std::string& delivery) {
-    auto now = std::chrono::system_clock::now();
-    std::string now_text = daemon::utc_text(now);
-    storage::delivery_repository deliveries(db_);
-    auto steady = std::chrono::steady_clock::now();
-    if (!pruned_at_ || steady - *pruned_at_ >= options_.prune_every) {
-      pruned_at_ = steady;
-      if (auto removed = deliveries.remove_expired(now_text))
-        spdlog::debug("forgot {} GitHub deliveries past their time", removed);
-    }
-    return deliveries.remember(kSource, delivery, now_text,
-                               daemon::utc_text(now + options_.keep_deliveries));
-  }
-
-  asio::awaitable<response> deploy(std::string delivery, github_push push) {
-    push_plan plan = plan_push(push, *engine_.current_config());
-    if (plan.apps.empty()) co_return ignored(delivery, plan.ignored);
-
-    engine::actor who = actor_of(push, delivery);
-    auto executor = co_await asio::this_coro::executor;
-    auto run = std::make_shared<push_run>(executor, plan.apps.size());
-    std::vector<bool> spawned(plan.apps.size(), false);
-    for (std::size_t i = 0; i < plan.apps.size(); ++i) {
-      spawned[i] = tasks_.spawn("GitHub delivery " + delivery + ": deploy of " + plan.apps[i],
-                                deploy_pushed(engine_, run, i, plan.apps[i], push.after, who),
-                                engine::task_group::on_stop::finish);
-      if (spawned[i]) ++run->waiting;
-    }
-    // GitHub gives up after 10 s; the engine reads the load balancer
-    // before it accepts, which may take a while. What is not answered
-    // by then goes on, and its outcome reaches the audit log.
-    run->answered.expires_after(options_.answer_within);
-    if (run->waiting > 0) co_await run->answered.async_wait(use_tuple);
-
+  static response answer(const std::string& delivery, const std::string& sha,
+                         const std::string& ref, const github::push_outcome& outcome) {
+    using state = github::deploy_outcome::state;
     json deployments = json::array();
     json refused = json::array();
     json pending = json::array();
-    for (std::size_t i = 0; i < plan.apps.size(); ++i) {
-      const std::string& app = plan.apps[i];
-      const auto& outcome = run->outcomes[i];
-      if (!spawned[i]) {
-        refused.push_back({{"app", app},
-                           {"code", "stopping"},
-                           {"message", "the daemon is stopping; redeliver once it is back"}});
-      } else if (!outcome) {
-        pending.push_back(app);
-      } else if (*outcome) {
-        deployments.push_back({{"app", app}, {"operation", operation_json(outcome->value())}});
-      } else {
-        refused.push_back(
-            {{"app", app}, {"code", outcome->error().code}, {"message", outcome->error().message}});
-      }
+    for (const auto& d : outcome.deploys) {
+      if (d.what == state::pending)
+        pending.push_back(d.app);
+      else if (d.what == state::started)
+        deployments.push_back({{"app", d.app}, {"operation", operation_json(*d.operation)}});
+      else
+        refused.push_back({{"app", d.app}, {"code", d.code}, {"message", d.message}});
     }
     json body = {{"delivery", delivery},
-                 {"sha", push.after},
+                 {"sha", sha},
                  {"deployments", deployments},
                  {"pending", pending},
                  {"refused", refused}};
     if (deployments.empty() && pending.empty()) {
-      std::string message = "the push to " + push.ref + " deploys nothing:";
+      std::string message = "the push to " + ref + " deploys nothing:";
       for (const auto& r : refused)
         message += " " + r["app"].get<std::string>() + ": " + r["message"].get<std::string>();
       body["error"] = {{"code", refused.size() == 1 ? refused[0]["code"] : json("refused")},
                        {"message", message}};
-      co_return json_response(409, body);
+      return json_response(409, body);
     }
     if (!pending.empty())
       body["message"] =
           "accepted; the deploy goes on, and its outcome is in the audit log "
           "(GET /api/v1/events)";
-    co_return json_response(202, body);
+    return json_response(202, body);
   }
 
   engine::engine& engine_;
-  storage::database& db_;
   const daemon::hook_secrets& secrets_;
-  engine::task_group& tasks_;
-  github_route_options options_;
-  std::optional<std::chrono::steady_clock::time_point> pruned_at_;
+  github::github_service service_;
 };
 
 }  // namespace

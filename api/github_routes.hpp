@@ -1,15 +1,11 @@
-// POST /hooks/github: GitHub's push webhook. A delivery is verified by its
-// X-Hub-Signature-256 over the raw body, under the [github] secret as
-// loaded now (it changes on reload); without a secret every delivery is
-// refused with 503 saying what to configure. Each X-GitHub-Delivery is acted
-// on once: it is remembered in the state database (so also across
-// restarts) for `keep_deliveries`, and a redelivery does nothing and says
-// so. `ping` is answered; a `push` to an app's [app.github] repository and
-// branch deploys the pushed commit to its idle colour as the pusher (audit
-// channel "github"); everything else is answered 2xx with why it was
-// ignored. The answer comes within `answer_within` (GitHub waits 10 s):
-// deploys the engine has not accepted by then go on in `tasks`, and a
-// refusal is recorded in the audit log whenever it comes.
+// POST /hooks/github: GitHub's push webhook, the HTTP side of
+// github::github_service. A delivery is verified by its X-Hub-Signature-256
+// over the raw body, under the [github] secret as loaded now (it changes on
+// reload); without a [github] secret every delivery is refused with 404
+// saying what to configure, with one that could not be read with 503. The
+// headers and the payload are read here; `ping` is answered, a `push` goes
+// to the service (once per X-GitHub-Delivery; deploys go on in `tasks`),
+// everything else is answered 2xx with why it was ignored.
 //
 // Thread-safety: register and handle on the io_context thread that owns the
 // engine and the database.

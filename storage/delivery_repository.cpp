@@ -21,6 +21,13 @@ bool delivery_repository::remember(std::string_view source, std::string_view key
   return db_.changes() > 0;
 }
 
+void delivery_repository::forget(std::string_view source, std::string_view key) {
+  statement(db_, "DELETE FROM hook_deliveries WHERE source = ?1 AND key = ?2")
+      .bind(1, source)
+      .bind(2, key)
+      .run();
+}
+
 std::int64_t delivery_repository::remove_expired(std::string_view now) {
   statement(db_, "DELETE FROM hook_deliveries WHERE expires_at <= ?1").bind(1, now).run();
   return db_.changes();

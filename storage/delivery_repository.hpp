@@ -21,6 +21,8 @@ class delivery_repository {
   // recorded and not expired (a repeat); an expired record is replaced.
   bool remember(std::string_view source, std::string_view key, std::string_view now,
                 std::string_view expires_at);
+  // Removes the record of `key` of `source`, so that it is new again.
+  void forget(std::string_view source, std::string_view key);
   // Removes the records that expired at or before `now`; returns how many.
   std::int64_t remove_expired(std::string_view now);
 

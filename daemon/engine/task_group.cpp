@@ -15,11 +15,11 @@ task_group::~task_group() {
   stop();
 }
 
-bool task_group::spawn(std::string name, asio::awaitable<void> work, on_stop when) {
+bool task_group::spawn(std::string name, asio::awaitable<void> work) {
   if (stopping_) return false;
   std::uint64_t id = next_++;
   auto signal = std::make_shared<asio::cancellation_signal>();
-  running_.emplace(id, when == on_stop::cancel ? signal : nullptr);
+  running_.emplace(id, signal);
   asio::co_spawn(io_, std::move(work),
                  asio::bind_cancellation_slot(
                      signal->slot(), [this, alive = alive_, id, name = std::move(name),
@@ -42,8 +42,7 @@ void task_group::stop() {
   stopping_ = true;
   // Emitting may end a task at once, which erases it: emit over a copy.
   auto running = running_;
-  for (auto& [id, signal] : running)
-    if (signal) signal->emit(asio::cancellation_type::terminal);
+  for (auto& [id, signal] : running) signal->emit(asio::cancellation_type::terminal);
 }
 
 }  // namespace bluegreen::engine

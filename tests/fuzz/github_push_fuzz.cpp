@@ -12,6 +12,7 @@
 #include "api/github_push.hpp"
 #include "daemon/config.hpp"
 #include "daemon/engine/refs.hpp"
+#include "daemon/github/push_plan.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/support/github_fixtures.hpp"
 
@@ -52,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(engine::is_commit_id(push->after));
   FUZZ_CHECK(!engine::check_ref(push->after));
-  auto plan = api::plan_push(*push, apps());
+  auto plan = github::plan_push(*push, apps());
   FUZZ_CHECK(plan.apps.empty() != plan.ignored.empty());
   for (const auto& name : plan.apps) {
     const auto* app = apps().find_app(name);

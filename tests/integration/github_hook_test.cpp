@@ -220,6 +220,14 @@ TEST(GithubHook, OtherDeliveriesAreAnsweredAndRefusedOnesChangeNothing) {
   EXPECT_EQ(newest["actor"], "alice (GitHub delivery while-locked)");
   EXPECT_EQ(newest["channel"], "github");
   EXPECT_NE(newest["detail"].get<std::string>().find("locked"), std::string::npos);
+  // The refused push is not remembered: once unlocked, GitHub's "Redeliver"
+  // of the same delivery deploys.
+  ASSERT_EQ(w.api("DELETE", "/api/v1/apps/demo/lock").status, 200);
+  auto redelivered = deliver(w, delivery{"push", "while-locked", body});
+  ASSERT_EQ(redelivered.status, 202) << redelivered.body;
+  auto after_unlock = w.follow(body_of(redelivered)["deployments"][0]["operation"]["id"]);
+  EXPECT_EQ(after_unlock["state"], "ready");
+  EXPECT_EQ(after_unlock["sha"], sha);
 
   // The route's own body limit (5 MiB by default): more than the API's
   // 1 MiB is taken, more than 5 MiB is refused as soon as it is announced.

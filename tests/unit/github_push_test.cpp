@@ -6,6 +6,7 @@
 
 #include "api/hmac_signature.hpp"
 #include "daemon/config.hpp"
+#include "daemon/github/push_plan.hpp"
 #include "tests/support/github_fixtures.hpp"
 
 namespace bluegreen::api {
@@ -91,6 +92,26 @@ TEST(GithubPush, RefusesBodiesThatCarryNoJsonObject) {
   }
 }
 
+// A signed body of deeply nested brackets is refused before it is parsed;
+// brackets inside strings do not count.
+TEST(GithubPush, RefusesJsonNestedTooDeeply) {
+  std::string deep =
+      std::string(kMaxPayloadDepth + 1, '[') + std::string(kMaxPayloadDepth + 1, ']');
+  auto refused = github_payload("application/json", R"({"a":)" + deep + "}");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "invalid_payload");
+  EXPECT_NE(refused.error().message.find("deeper than 64"), std::string::npos)
+      << refused.error().message;
+  std::string millions(2'000'000, '[');
+  EXPECT_FALSE(github_payload("application/json", millions));
+
+  std::string at_limit =
+      std::string(kMaxPayloadDepth - 1, '[') + std::string(kMaxPayloadDepth - 1, ']');
+  EXPECT_TRUE(github_payload("application/json", R"({"a":)" + at_limit + "}"));
+  EXPECT_TRUE(
+      github_payload("application/json", R"({"a":")" + std::string(1000, '[') + R"(\"[{"})"));
+}
+
 TEST(GithubPush, ADeletedBranchIsDeleted) {
   auto flagged = push_payload();
   flagged["deleted"] = true;
@@ -133,9 +154,9 @@ TEST(GithubPush, RefusesMissingFieldsAndWrongTypesNamingTheField) {
       {without("repository"), "\"repository\""},
       {with("ref", 42), "\"ref\" must be a string"},
       {with("after", json::array()), "\"after\" must be a string"},
-      {with("after", "main"), "40 hex digits"},
-      {with("after", kSha + "0"), "40 hex digits"},
-      {with("after", kSha.substr(0, 39) + "g"), "40 hex digits"},
+      {with("after", "main"), "40 (SHA-1) or 64 (SHA-256) hex digits"},
+      {with("after", kSha + "0"), "40 (SHA-1) or 64 (SHA-256) hex digits"},
+      {with("after", kSha.substr(0, 39) + "g"), "40 (SHA-1) or 64 (SHA-256) hex digits"},
       {with("deleted", "yes"), "\"deleted\" must be true or false"},
       {with("repository", "Acme/Shop"), "\"repository\" must be an object"},
       {repository_with(nullptr), "\"repository.full_name\" must be a string"},
@@ -159,6 +180,11 @@ TEST(GithubPush, PusherFallsBackToTheSenderAndUpperCaseShaIsLowered) {
   ASSERT_TRUE(push) << push.error().message;
   EXPECT_EQ(push->pusher, "alice");
   EXPECT_EQ(push->after, kSha);
+  // A SHA-256 repository's commit ids have 64 hex digits.
+  std::string sha256(64, 'c');
+  auto long_id = parse_github_push(push_payload("refs/heads/main", sha256));
+  ASSERT_TRUE(long_id) << long_id.error().message;
+  EXPECT_EQ(long_id->after, sha256);
 }
 
 // Three apps: two deploy Acme/Shop (main and staging), one another repository.
@@ -171,16 +197,16 @@ daemon::config apps_config() {
   return *loaded.value;
 }
 
-github_push push_to(const std::string& ref, const std::string& repository = "Acme/Shop") {
-  return github_push{ref, kSha, false, repository, "alice"};
+github::push push_to(const std::string& ref, const std::string& repository = "Acme/Shop") {
+  return github::push{ref, kSha, false, repository, "alice"};
 }
 
 TEST(GithubPush, APushDeploysTheAppsOfItsRepositoryAndBranch) {
   auto cfg = apps_config();
-  auto main = plan_push(push_to("refs/heads/main"), cfg);
+  auto main = github::plan_push(push_to("refs/heads/main"), cfg);
   EXPECT_EQ(main.apps, std::vector<std::string>{"shop"}) << main.ignored;
   EXPECT_TRUE(main.ignored.empty());
-  auto staging = plan_push(push_to("refs/heads/staging", "ACME/SHOP"), cfg);
+  auto staging = github::plan_push(push_to("refs/heads/staging", "ACME/SHOP"), cfg);
   EXPECT_EQ(staging.apps, std::vector<std::string>{"shop-staging"}) << staging.ignored;
 }
 
@@ -190,7 +216,7 @@ TEST(GithubPush, OtherBranchesTagsDeletionsAndRepositoriesDeployNothingAndSayWhy
   deleted.deleted = true;
   deleted.after = kZeros;
   struct ignored_case {
-    github_push push;
+    github::push push;
     std::string says;
   } cases[] = {
       {push_to("refs/heads/feature"), "branch 'feature' of Acme/Shop deploys no app"},
@@ -199,12 +225,12 @@ TEST(GithubPush, OtherBranchesTagsDeletionsAndRepositoriesDeployNothingAndSayWhy
       {push_to("refs/heads/main", "acme/other"), "no app deploys repository acme/other"},
   };
   for (const auto& c : cases) {
-    auto plan = plan_push(c.push, cfg);
+    auto plan = github::plan_push(c.push, cfg);
     EXPECT_TRUE(plan.apps.empty()) << c.push.ref;
     EXPECT_NE(plan.ignored.find(c.says), std::string::npos) << plan.ignored;
   }
   // The reason names the branches that do deploy.
-  auto feature = plan_push(push_to("refs/heads/feature"), cfg);
+  auto feature = github::plan_push(push_to("refs/heads/feature"), cfg);
   EXPECT_NE(feature.ignored.find("shop deploys 'main'"), std::string::npos) << feature.ignored;
   EXPECT_NE(feature.ignored.find("shop-staging deploys 'staging'"), std::string::npos);
 }

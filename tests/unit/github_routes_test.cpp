@@ -71,7 +71,7 @@ class GithubRoute : public ::testing::Test {
 TEST_F(GithubRoute, WithoutASecretEveryDeliveryIsRefusedSayingWhatToConfigure) {
   load_secrets("without.toml");
   auto r = deliver(R"({"zen": "Keep it logically awesome."})");
-  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.status, 404) << r.body;
   EXPECT_EQ(body(r)["error"]["code"], "not_configured");
   EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("[github] secret"),
             std::string::npos);
@@ -94,7 +94,7 @@ TEST_F(GithubRoute, TheSecretIsTheOneLoadedNow) {
   EXPECT_EQ(refused.body.find("Secret to Everybody"), std::string::npos);
   // Removed from the configuration: refused as not configured.
   load_secrets("without.toml");
-  EXPECT_EQ(deliver("{}", "ping", "3").status, 503);
+  EXPECT_EQ(deliver("{}", "ping", "3").status, 404);
 }
 
 TEST_F(GithubRoute, ADeliveryNeedsItsIdAndEvent) {
@@ -251,6 +251,34 @@ TEST_F(GithubSlowApp, APushersNameIsCutBetweenCharactersAndKeptOnOneLine) {
   EXPECT_EQ(events[1].actor, std::string(99, 'a') + " (GitHub delivery long-1)");
   EXPECT_EQ(events[0].actor,
             "mallory\\n2026-01-01T00:00:00.000 error: x (GitHub delivery forged-1)");
+}
+
+// A configured secret whose file cannot be read is not "not configured":
+// the operator is told to fix the file, as chat's routes tell.
+TEST_F(GithubSlowApp, AnUnreadableSecretIsRefusedAsUnavailable) {
+  std::filesystem::remove(dir_ / "github-secret");
+  secrets_.load(*stack_.core->current_config());
+  auto r = stack_.call(slow_push("unreadable-1"));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "secret_unavailable") << r.body;
+  EXPECT_NE(r.body.find("could not read"), std::string::npos) << r.body;
+}
+
+// A push every app refused is not remembered: once the lock is gone,
+// GitHub's "Redeliver" of the same delivery is acted on, not answered
+// "already handled".
+TEST_F(GithubSlowApp, APushNoAppTookIsActedOnWhenRedelivered) {
+  ASSERT_TRUE(stack_.core->lock("slow", "release freeze", {"ops", "api"}));
+  auto locked = stack_.call(slow_push("refused-1"));
+  ASSERT_EQ(locked.status, 409) << locked.body;
+  EXPECT_EQ(json::parse(locked.body)["refused"][0]["code"], "locked") << locked.body;
+  ASSERT_TRUE(stack_.core->unlock("slow", {"ops", "api"}));
+
+  auto again = stack_.call(slow_push("refused-1"));
+  EXPECT_FALSE(json::parse(again.body).contains("already_handled")) << again.body;
+  // This app's load balancer cannot be read: refused again, for that.
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(json::parse(again.body)["refused"][0]["code"], "locked") << again.body;
 }
 
 // A push that arrives while the daemon stops (its request was being read)

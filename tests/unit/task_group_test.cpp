@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <stdexcept>
@@ -23,8 +25,11 @@ asio::awaitable<void> wait_long(bool& cancelled, bool& ended) {
   ended = true;
 }
 
-// Ends when its timer expires, not before.
-asio::awaitable<void> wait_briefly(bool& expired) {
+// Ends when its timer expires, not before, unless cancelled; a task that
+// disables cancellation itself runs to its end.
+asio::awaitable<void> wait_briefly(bool& expired, bool cancellable = true) {
+  if (!cancellable)
+    co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
   asio::steady_timer timer(co_await asio::this_coro::executor, 50ms);
   auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   expired = !ec;
@@ -35,12 +40,12 @@ asio::awaitable<void> fail() {
   co_return;
 }
 
-TEST(TaskGroup, StopCancelsWhatMayBeCancelledAndLetsTheRestFinish) {
+TEST(TaskGroup, StopCancelsTasksAndOnesThatDisableCancellationFinish) {
   asio::io_context io;
   task_group tasks(io);
   bool cancelled = false, long_ended = false, brief_expired = false, late_ran = false;
   ASSERT_TRUE(tasks.spawn("long wait", wait_long(cancelled, long_ended)));
-  ASSERT_TRUE(tasks.spawn("brief wait", wait_briefly(brief_expired), task_group::on_stop::finish));
+  ASSERT_TRUE(tasks.spawn("brief wait", wait_briefly(brief_expired, false)));
   ASSERT_TRUE(tasks.spawn("failing", fail()));
   io.poll();
   EXPECT_EQ(tasks.running(), 2u);  // the failing one ended, logged
