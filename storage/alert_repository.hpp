@@ -1,6 +1,7 @@
-// alert_repository keeps when each app was last alerted for each kind of
-// alert ("not_deployed"), so an alert sent once a day stays once a day
-// across restarts. Times are UTC text as the rest of the schema writes them.
+// alert_repository keeps, for each app and kind of alert, the alert time of
+// the last one sent ("not_deployed": its daily slot), so an alert sent once
+// a day stays once a day across restarts. Times are UTC text as the rest of
+// the schema writes them.
 //
 // Thread-safety: same as the database it uses.
 #pragma once
