@@ -93,7 +93,8 @@ TEST(OutputBytes, TaskOutputIsReadableAndItsSecretRedactedEverywhere) {
   EXPECT_EQ(w.api("GET", "/api/v1/apps/%ff").status, 400);
   ASSERT_TRUE(w.daemon().wait_for_stderr("/api/v1/apps/%ff", std::chrono::seconds(20)));
   std::string journal = w.daemon().stderr_text();
-  EXPECT_NE(journal.find("/api/v1/apps/\xef\xbf\xbd\xef\xbf\xbd"), std::string::npos);
+  // The access log writes the bytes as escapes.
+  EXPECT_NE(journal.find("/api/v1/apps/\\xff\\xfe"), std::string::npos);
   EXPECT_TRUE(bluegreen::daemon::utf8::is_valid(journal));
 }
 
