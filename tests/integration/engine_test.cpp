@@ -278,15 +278,14 @@ TEST(Engine, AHandEditedUpstreamIsDriftAndForceAcceptsIt) {
                                    << "    server 127.0.0.3:" << port << ";\n"
                                    << "    server 127.0.0.4:" << port << ";\n"
                                    << "    server 127.0.0.5:" << port << ";\n}\n";
+  auto old_workers = w.nginx_workers();
+  ASSERT_FALSE(old_workers.empty());
   auto reload = bluegreen::testing::run_command({(w.root() / "reload.sh").string()});
   ASSERT_EQ(reload.status, 0) << reload.err;
-  // nginx's old worker may answer for a moment after a reload: wait until
-  // green answers every time.
-  ASSERT_TRUE(eventually([&] {
-    for (int i = 0; i < 10; ++i)
-      if (w.through_lb("/hostname") != "green-production") return false;
-    return true;
-  }));
+  // nginx's old worker may still take a new connection, and answer blue,
+  // until it has exited.
+  ASSERT_TRUE(w.wait_workers_gone(old_workers));
+  ASSERT_EQ(w.through_lb("/hostname"), "green-production");
 
   auto refused = w.api("POST", "/api/v1/apps/demo/deployments", R"({"ref": "main"})");
   EXPECT_EQ(refused.status, 409);

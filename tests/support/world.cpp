@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <sstream>
 #include <regex>
 #include <thread>
 
@@ -589,6 +591,38 @@ std::string world::upstream_colour(int lb) const {
 }  // namespace bluegreen::testing
 
 namespace bluegreen::testing {
+
+std::vector<pid_t> world::nginx_workers(int lb) const {
+  const auto& master = lb == 2 ? nginx2_ : nginx_;
+  std::vector<pid_t> out;
+  if (!master) return out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    // /proc/PID/stat: "pid (comm) state ppid ...", comm may hold spaces.
+    std::string stat = proc_file(name, "stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == master->pid()) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+bool world::wait_workers_gone(const std::vector<pid_t>& old,
+                              std::chrono::milliseconds deadline) const {
+  return eventually(
+      [&] {
+        for (pid_t pid : old)
+          if (::kill(pid, 0) == 0 && proc_file(std::to_string(pid), "stat").find(") Z") ==
+                                          std::string::npos)
+            return false;
+        return true;
+      },
+      deadline);
+}
 
 void world::route_by_hand(int lb, const std::string& colour) {
   std::string port = std::to_string(app_port_);

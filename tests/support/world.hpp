@@ -149,6 +149,13 @@ class world {
   // Rewrites lb's upstream file to route to `colour` and reloads that
   // nginx, as an operator would by hand.
   void route_by_hand(int lb, const std::string& colour);
+  // The process ids of nginx's workers (the children of its master) for lb.
+  // After a reload, the old ones may still accept a new connection until
+  // they have exited: a test that edits routing by hand waits for that.
+  std::vector<pid_t> nginx_workers(int lb = 1) const;
+  // Waits until none of `old` is running; false at the deadline.
+  bool wait_workers_gone(const std::vector<pid_t>& old,
+                         std::chrono::milliseconds deadline = std::chrono::seconds(20)) const;
 
   // HAProxy's reply to one line on its admin socket (with haproxy; lb 2
   // with two_haproxy).
