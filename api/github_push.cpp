@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "api/target.hpp"
+#include "daemon/ascii_case.hpp"
 #include "daemon/engine/refs.hpp"
 
 namespace bluegreen::api {
@@ -15,19 +16,13 @@ daemon::failure invalid(std::string message) {
   return daemon::failure{daemon::failure::kind::invalid, "invalid_payload", std::move(message)};
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // "application/json; charset=utf-8" -> "application/json".
 std::string media_type(std::string_view content_type) {
   auto end = content_type.find(';');
   std::string_view type = content_type.substr(0, end);
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-  return lower(type);
+  return daemon::ascii_lower(type);
 }
 
 // The string at `key` of `object`; a failure when it is absent (and
@@ -116,7 +111,7 @@ daemon::result<github::push> parse_github_push(const json& payload) {
   out.ref = std::move(*ref);
   auto after = string_field(payload, "after", "after", true);
   if (!after) return after.error();
-  out.after = lower(*after);
+  out.after = daemon::ascii_lower(*after);
   if (!engine::is_commit_id(out.after))
     return invalid("\"after\" must be a commit id of 40 (SHA-1) or 64 (SHA-256) hex digits");
   out.deleted = out.after.find_first_not_of('0') == std::string::npos;

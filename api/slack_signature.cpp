@@ -7,6 +7,7 @@
 
 #include "api/hmac_signature.hpp"
 #include "api/target.hpp"
+#include "daemon/ascii_case.hpp"
 #include "daemon/utc_time.hpp"
 #include "storage/delivery_repository.hpp"
 #include "storage/error.hpp"
@@ -30,19 +31,13 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
   return value;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool is_hex(std::string_view text) {
   for (char c : text)
     if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
   return true;
 }
 
-std::string header_key(std::string_view name) { return lower(name); }
+std::string header_key(std::string_view name) { return daemon::ascii_lower(name); }
 
 std::int64_t unix_seconds(std::chrono::system_clock::time_point at) {
   return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
@@ -86,7 +81,7 @@ std::optional<refusal> check_slack_signature(std::string_view secret, std::strin
       !is_hex(presented.substr(kVersion.size())))
     return refuse("malformed " + sig_header + " header: expected 'v0=' followed by 64 hex digits");
   std::string expected = slack_signature(secret, *timestamp, body);
-  std::string given = lower(presented);
+  std::string given = daemon::ascii_lower(presented);
   // Same length here (checked above); the content compared in constant time.
   if (CRYPTO_memcmp(expected.data(), given.data(), expected.size()) != 0)
     return refuse("the " + sig_header +
@@ -124,7 +119,7 @@ request_verifier slack_request_verifier(slack_verifier_options options) {
         storage::delivery_repository deliveries(*options.db);
         std::string at = daemon::utc_text(now);
         deliveries.remove_expired(at);
-        if (!deliveries.remember("slack", lower(*signature), at, daemon::utc_text(expires)))
+        if (!deliveries.remember("slack", daemon::ascii_lower(*signature), at, daemon::utc_text(expires)))
           refused =
               refuse("this request was already received (same " +
                      std::string(kSlackSignatureHeader) + "): a replayed request is not run again");

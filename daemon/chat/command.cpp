@@ -4,6 +4,7 @@
 #include <cctype>
 #include <vector>
 
+#include "daemon/ascii_case.hpp"
 #include "daemon/utf8.hpp"
 
 namespace bluegreen::chat {
@@ -63,12 +64,6 @@ std::vector<std::string_view> words_of(std::string_view text) {
   }
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // What a word was, quoted for a message: cut short, as typed.
 std::string quoted(std::string_view word) {
   constexpr std::size_t kMax = 40;
@@ -89,7 +84,7 @@ constexpr std::array<std::pair<std::string_view, action>, 8> kKeywords = {{
 }};
 
 std::optional<action> keyword(std::string_view word) {
-  std::string w = lower(word);
+  std::string w = daemon::ascii_lower(word);
   for (const auto& [name, a] : kKeywords)
     if (w == name) return a;
   return std::nullopt;
@@ -98,7 +93,7 @@ std::optional<action> keyword(std::string_view word) {
 // "green=10": 10% to green, the rest to the other colour.
 daemon::result<command> switch_target(command c, std::string_view word) {
   auto eq = word.find('=');
-  auto colour = daemon::parse_colour(lower(word.substr(0, eq)));
+  auto colour = daemon::parse_colour(daemon::ascii_lower(word.substr(0, eq)));
   if (!colour)
     return malformed(quoted(word.substr(0, eq)) +
                      " is not a colour: switch to blue or green, or send a share such as "

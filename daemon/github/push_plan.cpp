@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "daemon/ascii_case.hpp"
 #include "daemon/config.hpp"
 
 namespace bluegreen::github {
@@ -13,10 +14,7 @@ constexpr std::string_view kBranchPrefix = "refs/heads/";
 
 // GitHub treats "Acme/Shop" and "acme/shop" as one repository.
 bool same_repository(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
+  return daemon::equal_ignoring_ascii_case(a, b);
 }
 
 std::string branches_of(const std::vector<const daemon::app_config*>& apps) {
