@@ -133,7 +133,7 @@ async function confirmDialog(page, { contains, button }) {
   const text = await dialog.locator('#confirm-text').innerText();
   for (const c of contains) assert.ok(text.includes(c), 'the confirmation says "' + c + '": ' + text);
   const before = page.url();
-  await dialog.getByRole('button', { name: button }).click();
+  await dialog.getByRole('button', { name: button, exact: true }).click();
   return before;
 }
 
@@ -244,7 +244,7 @@ const scenarios = {
     const w = watchPage(page);
     await signIn(page, env('BG_TOKEN'));
     const card = () => cardOf(page, 'demo');
-    await card().getByRole('button', { name: 'Lock' }).click();
+    await card().getByRole('button', { name: 'Lock', exact: true }).click();
     await page.locator('#f-reason').fill('release freeze');
     await confirmDialog(page, { contains: ['deploys, switches and tasks are refused'], button: 'Lock' });
     await card().locator('.alert.lock', { hasText: 'tester: release freeze' }).waitFor();
@@ -258,7 +258,7 @@ const scenarios = {
 
     await card().getByRole('button', { name: 'Unlock' }).click();
     await confirmDialog(page, { contains: ['release freeze'], button: 'Unlock' });
-    await card().getByRole('button', { name: 'Lock' }).waitFor();
+    await card().getByRole('button', { name: 'Lock', exact: true }).waitFor();
     assert.equal((await apiWithBearer('GET', '/api/v1/apps/demo')).body.locks.manual, null);
 
     await ask('drift');
