@@ -42,6 +42,8 @@ class application {
 
   // Registers another route after the built-in ones (e.g. a webhook).
   void add(route_spec spec, handler h) { router_.add(std::move(spec), std::move(h)); }
+  // The routes registered so far, built-in ones first.
+  const router& route_table() const { return router_; }
 
  private:
   void add_routes();

@@ -60,6 +60,26 @@ bool route::answers(const std::string& method) const {
   return has(method) || (method == "HEAD" && has("GET"));
 }
 
+std::string route::methods_text() const {
+  std::string out;
+  for (const auto& m : spec.methods()) out += (out.empty() ? "" : ",") + m;
+  if (answers("HEAD") && out.find("HEAD") == std::string::npos) out += ",HEAD";
+  return out;
+}
+
+std::string route::auth_text() const {
+  switch (spec.auth().what) {
+    case route_auth::kind::none:
+      return "anyone";
+    case route_auth::kind::bearer:
+      return "a token of scope " + std::string(daemon::to_string(spec.auth().needs));
+    case route_auth::kind::verifier:
+      return "a request its verifier accepts";
+    default:
+      return "nobody";
+  }
+}
+
 void router::add(route_spec spec, handler h) {
   const std::string path = spec.path();
   if (spec.methods().empty()) throw std::logic_error("route " + path + " states no method");

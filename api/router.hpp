@@ -50,6 +50,11 @@ struct route {
 
   // GET also answers HEAD.
   bool answers(const std::string& method) const;
+  // The methods it answers, HEAD included where GET is ("GET,HEAD").
+  std::string methods_text() const;
+  // Who may call it, for people: "anyone", "a token of scope deploy" or
+  // "a request its verifier accepts" (a webhook's signature).
+  std::string auth_text() const;
 };
 
 struct route_match {
@@ -68,6 +73,8 @@ class router {
   void add(std::string method, std::string_view pattern, std::optional<daemon::scope> needs,
            handler h);
   route_match match(const std::string& method, const std::vector<std::string>& segments) const;
+  // Every route, in the order registered (the order they are matched in).
+  const std::vector<route>& routes() const { return routes_; }
 
  private:
   std::vector<route> routes_;

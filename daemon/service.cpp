@@ -180,6 +180,11 @@ int run_service(const command_line& cl) {
   // waits for it is queued, never the default action (which would end the
   // daemon without its graceful stop).
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  // What the API serves and who may call each route, for an operator
+  // checking what is exposed (and for the test that keeps docs/openapi.yaml
+  // true to it).
+  for (const auto& r : app.route_table().routes())
+    spdlog::debug("serving {} {} ({})", r.methods_text(), r.spec.path(), r.auth_text());
   auto listening = http.start();
   if (!listening) {
     spdlog::error("{}", listening.error().message);

@@ -50,6 +50,28 @@ TEST(Router, ReportsAllowedMethodsForAKnownPath) {
   EXPECT_TRUE(r.match("GET", segments("/nothing")).allowed.empty());
 }
 
+TEST(Router, ListsItsRoutesInOrderWithTheirMethodsAndWhoMayCallThem) {
+  router r;
+  r.add("GET", "/api/v1/apps", daemon::scope::read, nothing());
+  r.add(route_spec({"POST", "DELETE"}, "/api/v1/apps/{app}/lock").bearer(daemon::scope::deploy),
+        nothing());
+  r.add(route_spec({"GET"}, "/assets/{path...}").public_access(), nothing());
+  r.add(route_spec({"POST"}, "/hooks/github").verified_by([](const request&) {
+    return std::optional<refusal>();
+  }),
+        nothing());
+  std::vector<std::string> listed;
+  for (const auto& route : r.routes())
+    listed.push_back(route.methods_text() + " " + route.spec.path() + " (" + route.auth_text() +
+                     ")");
+  EXPECT_EQ(listed, (std::vector<std::string>{
+                        "GET,HEAD /api/v1/apps (a token of scope read)",
+                        "POST,DELETE /api/v1/apps/{app}/lock (a token of scope deploy)",
+                        "GET,HEAD /assets/{path...} (anyone)",
+                        "POST /hooks/github (a request its verifier accepts)",
+                    }));
+}
+
 TEST(Router, WildcardTakesTheRestOfThePathDecodedAndRejoined) {
   router r;
   r.add(route_spec({"GET"}, "/assets/{path...}").public_access(), nothing());
