@@ -76,6 +76,14 @@ answer parse_answer(const std::string& text) {
   return a;
 }
 
+// The value of header `name` in `headers` ("Name: value\r\n" lines), or "".
+std::string header_value(const std::string& headers, const std::string& name) {
+  auto at = headers.find(name + ": ");
+  if (at == std::string::npos) return "";
+  at += name.size() + 2;
+  return headers.substr(at, headers.find("\r\n", at) - at);
+}
+
 // The world, once for the suite: the demo app, GitHub's webhook for it,
 // Slack and Mattermost slash commands, and a second app routed by the
 // command backend (which cannot weight traffic).
@@ -144,7 +152,9 @@ class OpenApi : public ::testing::Test {
          {"status", a.status},
          {"content_type", a.headers.count("content-type") ? a.headers["content-type"] : ""},
          {"headers", a.headers},
-         {"body", a.body}});
+         {"body", a.body},
+         {"request_body", body},
+         {"request_content_type", header_value(headers, "Content-Type")}});
     return a;
   }
 

@@ -12,10 +12,13 @@ python3-jsonschema (Draft 2020-12, the dialect of OpenAPI 3.1).
       authentication.
   openapi_check.py responses OPENAPI.yaml EXCHANGES.json
       Each recorded exchange ({"method", "route", "target", "status",
-      "content_type", "headers", "body"}) is allowed by the file: its status
-      is listed for the route, its content type is described, and its body
-      (each Server-Sent Event's data, for a stream) and headers validate
-      against their schemas.
+      "content_type", "headers", "body", "request_body",
+      "request_content_type"}) is allowed by the file: its status is listed
+      for the route, its content type is described, its body (each
+      Server-Sent Event's data, for a stream) and headers validate against
+      their schemas, and a JSON request body the daemon took validates
+      against the route's request schema while one it refused for its
+      content does not.
 
 Exits 1 with one line per violation, 0 when there is none.
 """
@@ -244,6 +247,41 @@ def media_type(content, sent):
     return None
 
 
+# The refusals of a request body the route's schema should refuse as well.
+BODY_REFUSALS = ("invalid_json", "unknown_field", "invalid_field", "invalid_ref",
+                 "invalid_weights", "invalid_reason")
+
+
+def check_request_body(doc, op, x, where):
+    """The file's request schema agrees with the daemon on the body sent: an
+    accepted JSON body validates, a body refused for its content does not."""
+    if "requestBody" not in op or "request_body" not in x:
+        return []
+    request = resolved(doc, op["requestBody"])
+    key = media_type(request.get("content", {}), x.get("request_content_type") or "application/json")
+    if key is None or key.split(";")[0].strip() != "application/json":
+        return []
+    text = x["request_body"]
+    try:
+        instance = json.loads(text) if text else {}  # an empty body is an empty object
+        errors = validate(doc, request["content"][key].get("schema", {}), instance)
+    except ValueError:
+        errors = ["the request body is not JSON"]
+    status = int(x["status"])
+    if 200 <= status < 300 and errors:
+        return ["%s: the daemon took a request body the file refuses (%s): %s"
+                % (where, text[:200], "; ".join(errors))]
+    if status == 400 and not errors:
+        try:
+            code = json.loads(x.get("body", ""))["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        if code in BODY_REFUSALS:
+            return ["%s: the daemon refused (%s) a request body the file allows: %s"
+                    % (where, code, text[:200])]
+    return []
+
+
 def check_exchange(doc, x):
     where = "%s %s (%s) -> %s" % (x["method"], x["route"], x["target"], x["status"])
     item = doc["paths"].get(file_path(x["route"]))
@@ -258,7 +296,7 @@ def check_exchange(doc, x):
     if response is None:
         return ["%s: status %s is not listed (listed: %s)" % (where, status, ", ".join(sorted(responses)))]
     response = resolved(doc, response)
-    problems = []
+    problems = check_request_body(doc, op, x, where)
     headers = x.get("headers", {})
     for name, header in (response.get("headers") or {}).items():
         header = resolved(doc, header)
