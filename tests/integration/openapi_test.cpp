@@ -5,6 +5,7 @@
 // is tests/openapi/openapi_check.py, with Debian's python3-yaml and
 // python3-jsonschema; this test makes the exchanges and hands them over.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
 #include <functional>
@@ -25,6 +26,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using bluegreen::testing::child_process;
 using bluegreen::testing::form_encode;
 using bluegreen::testing::http_connection;
 using bluegreen::testing::run_command;
@@ -84,28 +86,27 @@ std::string header_value(const std::string& headers, const std::string& name) {
   return headers.substr(at, headers.find("\r\n", at) - at);
 }
 
-// The world, once for the suite: the demo app, GitHub's webhook for it,
-// Slack and Mattermost slash commands, and a second app routed by the
-// command backend (which cannot weight traffic).
+// The hooks' secrets, the daemon or the whole world, and the exchanges
+// made with it.
 class OpenApi : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    secrets_ = std::make_unique<temp_dir>();
-    auto github = secrets_->write("github-secret", kGithubSecret + "\n");
-    auto slack = secrets_->write("slack-signing-secret", kSlackSecret + "\n");
-    auto mattermost = secrets_->write("mattermost-token", kMattermostToken + "\n");
+  // The [github] and [chat] sections, with their secrets in files.
+  std::string hooks_config() const {
+    auto github = secrets_.write("github-secret", kGithubSecret + "\n");
+    auto slack = secrets_.write("slack-signing-secret", kSlackSecret + "\n");
+    auto mattermost = secrets_.write("mattermost-token", kMattermostToken + "\n");
+    return "[github]\nsecret = { file = \"" + github.string() + "\" }\n" +
+           "[chat.slack]\nsigning_secret = { file = \"" + slack.string() + "\" }\n" +
+           "[chat.mattermost]\ntoken = { file = \"" + mattermost.string() + "\" }\n";
+  }
+
+  // The world: the demo app, GitHub's webhook for it, Slack and Mattermost
+  // slash commands, and a second app routed by the command backend (which
+  // cannot weight traffic).
+  void start_world() {
     world_options o;
     o.extra_config =
-        "  [app.github]\n  repository = \"acme/demo\"\n  branch = \"main\"\n"
-        "[github]\nsecret = { file = \"" +
-        github.string() +
-        "\" }\n"
-        "[chat.slack]\nsigning_secret = { file = \"" +
-        slack.string() +
-        "\" }\n"
-        "[chat.mattermost]\ntoken = { file = \"" +
-        mattermost.string() +
-        "\" }\n"
+        "  [app.github]\n  repository = \"acme/demo\"\n  branch = \"main\"\n" + hooks_config() +
         "[[app]]\nname = \"plain\"\npublic_url = \"http://127.0.0.1:9\"\n"
         "  [app.blue]\n  hosts = [\"nobody@127.0.0.9:9\"]\n  url = \"http://127.0.0.9:9\"\n"
         "  [app.green]\n  hosts = [\"nobody@127.0.0.10:9\"]\n  url = \"http://127.0.0.10:9\"\n"
@@ -114,10 +115,6 @@ class OpenApi : public ::testing::Test {
         "  current_command = \"echo blue\"\n";
     w_ = std::make_unique<world>(o);
     reader_ = w_->create_token("reader", "read");
-  }
-  static void TearDownTestSuite() {
-    w_.reset();
-    secrets_.reset();
   }
 
   // One request on a connection of its own, recorded for the check. `route`
@@ -206,16 +203,11 @@ class OpenApi : public ::testing::Test {
                                "):\n" + r.out + r.err;
   }
 
-  static std::unique_ptr<temp_dir> secrets_;
-  static std::unique_ptr<world> w_;
-  static std::string reader_;
-  static json exchanges_;
+  temp_dir secrets_;
+  std::unique_ptr<world> w_;
+  std::string reader_;
+  json exchanges_ = json::array();
 };
-
-std::unique_ptr<temp_dir> OpenApi::secrets_;
-std::unique_ptr<world> OpenApi::w_;
-std::string OpenApi::reader_;
-json OpenApi::exchanges_ = json::array();
 
 TEST_F(OpenApi, TheFileIsAWellFormedOpenApi31Document) {
   auto r = run_command({kPython, kCheck, "document", kSpec});
@@ -224,11 +216,21 @@ TEST_F(OpenApi, TheFileIsAWellFormedOpenApi31Document) {
 
 // The daemon lists what it serves at debug level, as it registered it:
 // every route there is in the file, with the same auth, and every path and
-// method of the file is a route.
+// method of the file is a route. The daemon runs alone here (no app needs
+// to be reachable for its routes to be registered), with every hook
+// configured.
 TEST_F(OpenApi, TheRoutesTheDaemonServesAreTheFilesPathsAndMethods) {
+  auto config =
+      secrets_.write("bluegreen.toml", "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" +
+                                           (secrets_ / "state").string() +
+                                           "\"\nlog_level = \"debug\"\n\n" + hooks_config());
+  child_process daemon({BLUEGREEN_BINARY, "run", "--config", config.string()});
+  ASSERT_TRUE(daemon.wait_for_stderr("listening on", 60s)) << daemon.stderr_text();
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait_exit(60s), 0) << daemon.stderr_text();
   json routes = json::array();
   std::regex line(R"(serving ([A-Z,]+) (/\S*) \((.+)\)\s*$)");
-  std::string log = w_->daemon().stderr_text();
+  std::string log = daemon.stderr_text();
   std::istringstream lines(log);
   for (std::string l; std::getline(lines, l);) {
     std::smatch m;
@@ -243,6 +245,7 @@ TEST_F(OpenApi, TheRoutesTheDaemonServesAreTheFilesPathsAndMethods) {
 }
 
 TEST_F(OpenApi, RealAnswersOfEveryRouteMatchTheFile) {
+  start_world();
   const std::string demo = "/api/v1/apps/{app}";
   const std::string json_type = "Content-Type: application/json\r\n";
 
