@@ -3,9 +3,11 @@
 python3-jsonschema (Draft 2020-12, the dialect of OpenAPI 3.1).
 
   openapi_check.py document  OPENAPI.yaml
-      The file is a well-formed OpenAPI 3.1 document as far as is cheap to
-      check: required fields, path parameters declared, every $ref resolves,
-      every schema valid under the 2020-12 meta-schema.
+      The file is a well-formed OpenAPI 3.1 document: valid under the
+      OpenAPI Initiative's schema of 3.1 documents (oas-3.1-schema.json,
+      beside this script), every $ref resolves, path parameters are the
+      template's, operationIds unique, security schemes defined, and every
+      schema valid under the JSON Schema 2020-12 meta-schema.
   openapi_check.py routes    OPENAPI.yaml ROUTES.json
       The daemon's route table (a list of {"methods", "path", "auth"}) and
       the file's paths and methods are the same, both ways, with the same
@@ -23,11 +25,16 @@ python3-jsonschema (Draft 2020-12, the dialect of OpenAPI 3.1).
 Exits 1 with one line per violation, 0 when there is none.
 """
 import json
+import os
 import re
 import sys
 
 import jsonschema
 import yaml
+
+# The OpenAPI Initiative's JSON Schema of 3.1 documents, as published at
+# https://spec.openapis.org/oas/3.1/schema/2022-10-07 (Apache License 2.0).
+OAS_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oas-3.1-schema.json")
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -95,6 +102,13 @@ def check_document(doc):
     walk(doc, "#")
     if problems:
         return problems
+    with open(OAS_SCHEMA, encoding="utf-8") as f:
+        oas = json.load(f)
+    for e in sorted(jsonschema.Draft202012Validator(oas).iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        where = "#/" + "/".join(str(p) for p in e.absolute_path)
+        problems.append("%s: not OpenAPI 3.1: %s" % (where, e.message[:300]))
+    if problems:
+        return problems
 
     operation_ids = {}
     schemes = (doc.get("components") or {}).get("securitySchemes") or {}
@@ -138,12 +152,31 @@ def check_document(doc):
                     if name not in schemes:
                         problems.append("%s: security scheme %s is not defined" % (where, name))
 
-    meta = jsonschema.Draft202012Validator
-    for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
+    def schemas(node, where):
+        """Every Schema Object outside components/schemas: parameters',
+        headers' and media types' schemas, and the streams' event schemas."""
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = where + "/" + str(key)
+                if key == "schema":
+                    yield here, value
+                elif key == "x-sse-events" and isinstance(value, dict):
+                    for event, schema in value.items():
+                        yield here + "/" + event, schema
+                elif here != "#/components/schemas":
+                    yield from schemas(value, here)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from schemas(value, "%s/%d" % (where, i))
+
+    found = list(schemas(doc, "#"))
+    found += [("#/components/schemas/" + name, schema)
+              for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items()]
+    for where, schema in found:
         try:
-            meta.check_schema(schema)
+            jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.exceptions.SchemaError as e:
-            problems.append("components/schemas/%s: not a valid schema: %s" % (name, e.message))
+            problems.append("%s: not a valid schema: %s" % (where, e.message[:300]))
     return problems
 
 
