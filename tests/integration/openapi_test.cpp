@@ -114,7 +114,26 @@ class OpenApi : public ::testing::Test {
         "  [app.traffic]\n  backend = \"command\"\n  switch_command = \"true\"\n"
         "  current_command = \"echo blue\"\n";
     w_ = std::make_unique<world>(o);
+    port_ = w_->api_port();
     reader_ = w_->create_token("reader", "read");
+  }
+
+  // The daemon alone, without apps, its configuration in directory `name`
+  // with `sections` added; calls go to it from now on.
+  std::unique_ptr<child_process> start_daemon_alone(const std::string& name,
+                                                    const std::string& sections) {
+    auto config = secrets_.write(name + "/bluegreen.toml",
+                                 "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" +
+                                     (secrets_ / (name + "/state")).string() +
+                                     "\"\nlog_level = \"debug\"\n\n" + sections);
+    auto daemon = std::make_unique<child_process>(
+        std::vector<std::string>{BLUEGREEN_BINARY, "run", "--config", config.string()});
+    auto listening = daemon->wait_for_stderr("listening on", 60s);
+    if (!listening) throw std::runtime_error("bluegreend did not start: " + daemon->stderr_text());
+    std::smatch m;
+    std::regex_search(*listening, m, std::regex("127\\.0\\.0\\.1:([0-9]+)"));
+    port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    return daemon;
   }
 
   // One request on a connection of its own, recorded for the check. `route`
@@ -123,7 +142,7 @@ class OpenApi : public ::testing::Test {
   answer call(const std::string& method, const std::string& route, const std::string& target,
               const std::string& body = "", const std::string& headers = "",
               const std::function<bool(const std::string&)>& enough = nullptr) {
-    http_connection conn("127.0.0.1", w_->api_port());
+    http_connection conn("127.0.0.1", port_);
     std::string req =
         method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
     if ((!body.empty() || method == "POST") && headers.find("Content-Length") == std::string::npos)
@@ -205,6 +224,7 @@ class OpenApi : public ::testing::Test {
 
   temp_dir secrets_;
   std::unique_ptr<world> w_;
+  std::uint16_t port_ = 0;  // where calls go
   std::string reader_;
   json exchanges_ = json::array();
 };
@@ -220,17 +240,12 @@ TEST_F(OpenApi, TheFileIsAWellFormedOpenApi31Document) {
 // to be reachable for its routes to be registered), with every hook
 // configured.
 TEST_F(OpenApi, TheRoutesTheDaemonServesAreTheFilesPathsAndMethods) {
-  auto config =
-      secrets_.write("bluegreen.toml", "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"" +
-                                           (secrets_ / "state").string() +
-                                           "\"\nlog_level = \"debug\"\n\n" + hooks_config());
-  child_process daemon({BLUEGREEN_BINARY, "run", "--config", config.string()});
-  ASSERT_TRUE(daemon.wait_for_stderr("listening on", 60s)) << daemon.stderr_text();
-  daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait_exit(60s), 0) << daemon.stderr_text();
+  auto daemon = start_daemon_alone("alone", hooks_config());
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_exit(60s), 0) << daemon->stderr_text();
   json routes = json::array();
   std::regex line(R"(serving ([A-Z,]+) (/\S*) \((.+)\)\s*$)");
-  std::string log = daemon.stderr_text();
+  std::string log = daemon->stderr_text();
   std::istringstream lines(log);
   for (std::string l; std::getline(lines, l);) {
     std::smatch m;
@@ -471,6 +486,19 @@ TEST_F(OpenApi, RealAnswersOfEveryRouteMatchTheFile) {
   EXPECT_EQ(call("GET", stream, stream + "?after=-1", "", admin()).status, 400);
   EXPECT_EQ(call("GET", stream, stream + "?app=nope", "", admin()).status, 404);
   call("HEAD", stream, stream, "", admin());
+
+  // The hooks of a daemon whose secrets are not configured (Slack's) or
+  // cannot be read (GitHub's, Mattermost's).
+  auto alone = start_daemon_alone(
+      "unreadable", "[github]\nsecret = { file = \"" + (secrets_ / "no-such-file").string() +
+                        "\" }\n[chat.mattermost]\ntoken = { file = \"" +
+                        (secrets_ / "no-such-file").string() + "\" }\n");
+  EXPECT_EQ(deliver("ping", "d-unreadable", "{}").status, 503);
+  EXPECT_EQ(slack(command).status, 404);
+  EXPECT_EQ(call("POST", "/hooks/mattermost", "/hooks/mattermost", command,
+                 form + "Authorization: Token " + kMattermostToken + "\r\n")
+                .status,
+            503);
 
   EXPECT_EQ(check("responses", exchanges_), "");
 }
