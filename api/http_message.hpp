@@ -17,7 +17,8 @@ struct embedded_file;
 struct request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as received: path and query
-  // Header names in lower case; a repeated header keeps its last value.
+  // Header names in lower case; a repeated header's values are joined with
+  // ", " (RFC 9110, 5.3), as the server reads them.
   std::map<std::string, std::string> headers;
   std::string body;
   std::string remote;  // peer address, for logs
