@@ -8,8 +8,9 @@ namespace bluegreen::api {
 
 namespace {
 
-// HELP text escapes only backslash and newline.
-std::string escape_help(std::string_view text) {
+// Backslash and newline escaped, and double quotes too in label values
+// (HELP text keeps them).
+std::string escape(std::string_view text, bool quotes) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -17,6 +18,8 @@ std::string escape_help(std::string_view text) {
       out += "\\\\";
     else if (c == '\n')
       out += "\\n";
+    else if (c == '"' && quotes)
+      out += "\\\"";
     else
       out += c;
   }
@@ -63,21 +66,7 @@ void write_sample(std::string& out, std::string_view name, const metric_labels& 
 
 }  // namespace
 
-std::string escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
+std::string escape_label_value(std::string_view value) { return escape(value, true); }
 
 std::string format_metric_value(double value) {
   if (std::isnan(value)) return "NaN";
@@ -91,7 +80,7 @@ std::string format_metric_value(double value) {
 std::string render_metrics(const std::vector<metric_family>& families) {
   std::string out;
   for (const auto& f : families) {
-    out += "# HELP " + f.name + ' ' + escape_help(f.help) + '\n';
+    out += "# HELP " + f.name + ' ' + escape(f.help, false) + '\n';
     out += "# TYPE " + f.name + ' ' + std::string(type_name(f.type)) + '\n';
     if (f.type != metric_family::kind::histogram) {
       for (const auto& s : f.samples) write_sample(out, f.name, s.labels, s.value);

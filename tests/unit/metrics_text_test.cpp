@@ -35,11 +35,14 @@ TEST(MetricsText, CountersAndGaugesHaveHelpTypeAndLabelledSamples) {
 TEST(MetricsText, LabelValuesEscapeBackslashQuoteAndNewline) {
   EXPECT_EQ(escape_label_value("plain-name_1"), "plain-name_1");
   EXPECT_EQ(escape_label_value("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
-  metric_family f{
-      "x_total", "Help with a \\ and a\nnewline.", metric_family::kind::counter, {}, {}};
+  metric_family f{"x_total",
+                  "Help with a \\, a \"quote\" and a\nnewline.",
+                  metric_family::kind::counter,
+                  {},
+                  {}};
   f.samples.push_back({{{"v", "say \"hi\"\n"}}, 1});
   EXPECT_EQ(render_metrics({f}),
-            "# HELP x_total Help with a \\\\ and a\\nnewline.\n"
+            "# HELP x_total Help with a \\\\, a \"quote\" and a\\nnewline.\n"
             "# TYPE x_total counter\n"
             "x_total{v=\"say \\\"hi\\\"\\n\"} 1\n");
 }

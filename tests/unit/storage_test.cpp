@@ -286,17 +286,25 @@ TEST(Storage, AnUnknownStateInTheFileIsAnErrorNamingTheOperation) {
   EXPECT_THROW(ops.list(std::nullopt, 10), storage::error);
 }
 
+// The file as a bluegreend with schema version `version` left it.
+std::unique_ptr<database> open_at_version(const std::filesystem::path& path, int version) {
+  std::string error;
+  database_options as_is;
+  as_is.migrate = false;
+  auto db = database::open(path, as_is, error);
+  if (!db || !apply_migrations(*db, error, version) || schema_version(*db) != version) {
+    ADD_FAILURE() << "cannot make a file of schema version " << version << ": " << error;
+    return nullptr;
+  }
+  return db;
+}
+
 TEST(Storage, MigrationSevenAddsTheErrorCodeAndKeepsTheOperations) {
   testing::temp_dir dir;
   {
     // The file as bluegreend with schema version 6 left it.
-    std::string error;
-    database_options as_is;
-    as_is.migrate = false;
-    auto db = database::open(dir / "state.db", as_is, error);
-    ASSERT_TRUE(db) << error;
-    ASSERT_TRUE(apply_migrations(*db, error, 6)) << error;
-    ASSERT_EQ(schema_version(*db), 6);
+    auto db = open_at_version(dir / "state.db", 6);
+    ASSERT_TRUE(db);
     db->exec(R"sql(
 INSERT INTO apps (name) VALUES ('web');
 INSERT INTO operations (id, app, kind, state, ref, actor, channel, error, finished_at)
@@ -330,13 +338,8 @@ TEST(Storage, MigrationTenKeepsTokensAndTheirSessionsAndTakesTheMetricsScope) {
   {
     // The file as bluegreend with schema version 9 left it: a token with a
     // dashboard session, and a revoked one.
-    std::string error;
-    database_options as_is;
-    as_is.migrate = false;
-    auto db = database::open(dir / "state.db", as_is, error);
-    ASSERT_TRUE(db) << error;
-    ASSERT_TRUE(apply_migrations(*db, error, 9)) << error;
-    ASSERT_EQ(schema_version(*db), 9);
+    auto db = open_at_version(dir / "state.db", 9);
+    ASSERT_TRUE(db);
     db->exec(R"sql(
 INSERT INTO tokens (id, name, scope, hash) VALUES (3, 'ci', 'deploy', x'0102');
 INSERT INTO tokens (id, name, scope, hash, revoked_at) VALUES (4, 'old', 'read', x'0304', 'x');
