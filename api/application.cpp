@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <utility>
 
 #include "api/error_response.hpp"
 #include "api/request_auth.hpp"
@@ -18,9 +19,21 @@ namespace asio = boost::asio;
 
 application::application(engine::engine& engine, daemon::token_service& tokens,
                          daemon::session_service& sessions)
-    : engine_(engine), tokens_(tokens), sessions_(sessions) {
+    : engine_(engine),
+      tokens_(tokens),
+      sessions_(sessions),
+      requests_(std::make_shared<request_counts>()) {
   add_routes();
 }
+
+application::application(bare_t, engine::engine& engine, daemon::token_service& tokens,
+                         daemon::session_service& sessions,
+                         std::shared_ptr<request_counts> counts)
+    : engine_(engine),
+      tokens_(tokens),
+      sessions_(sessions),
+      bare_(true),
+      requests_(std::move(counts)) {}
 
 void application::add_routes() {
   add_public_routes(router_);
@@ -38,6 +51,13 @@ std::optional<std::size_t> application::body_limit(const request& head) const {
 }
 
 asio::awaitable<response> application::handle(const request& req) {
+  std::string route(request_counts::kNoRoute);
+  response answered = co_await answer(req, route);
+  requests_->count(route, answered.status);
+  co_return answered;
+}
+
+asio::awaitable<response> application::answer(const request& req, std::string& route) {
   auto target = parse_target(req.target);
   if (!target) co_return error_response(400, target.error().code, target.error().message);
 
@@ -47,12 +67,16 @@ asio::awaitable<response> application::handle(const request& req) {
 
   if (!match.found) {
     // Under /api/, only a valid token learns which paths exist.
-    bool is_api = !target->segments.empty() && target->segments[0] == "api";
+    bool is_api = !bare_ && !target->segments.empty() && target->segments[0] == "api";
     if (is_api) {
       response refused;
-      if (!authenticate(req, tokens_, sessions_, site_policy_of(*engine_.current_config()),
-                        daemon::scope::read, refused))
-        co_return refused;
+      auto who = authenticate(req, tokens_, sessions_, site_policy_of(*engine_.current_config()),
+                              daemon::scope::read, refused);
+      if (!who) co_return refused;
+      // A metrics token learns no more of the API than a stranger.
+      if (!daemon::grants(who->token.granted, daemon::scope::read))
+        co_return error_response(403, "forbidden",
+                                 "this token has scope 'metrics', which may only read /metrics");
     }
     if (!match.allowed.empty()) {
       std::string allow;
@@ -66,6 +90,7 @@ asio::awaitable<response> application::handle(const request& req) {
     co_return error_response(404, "not_found", "no route for " + target->path);
   }
 
+  route = match.found->spec.path();
   const route_auth& auth = match.found->spec.auth();
   if (auth.what == route_auth::kind::bearer) {
     response refused;

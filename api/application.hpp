@@ -12,10 +12,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "api/http_message.hpp"
+#include "api/request_counts.hpp"
 #include "api/router.hpp"
 #include "api/routes.hpp"
 
@@ -33,8 +35,18 @@ class application {
  public:
   application(engine::engine& engine, daemon::token_service& tokens,
               daemon::session_service& sessions);
+  // An application with no route of its own, for a listener that serves only
+  // what is add()ed to it (the open [metrics] listen address): a path that
+  // names no route is 404 for everyone, under /api/ too. Its requests are
+  // counted in `counts` (the main application's).
+  struct bare_t {};
+  static constexpr bare_t bare{};
+  application(bare_t, engine::engine& engine, daemon::token_service& tokens,
+              daemon::session_service& sessions, std::shared_ptr<request_counts> counts);
 
   boost::asio::awaitable<response> handle(const request& req);
+  // The requests answered, by route pattern and status (for /metrics).
+  const std::shared_ptr<request_counts>& requests() const { return requests_; }
 
   // The body limit of the route `head` goes to (nullopt: the server's
   // limit), for the server to apply while it reads the body.
@@ -47,12 +59,16 @@ class application {
 
  private:
   void add_routes();
+  // handle() without the counting; `route` becomes the pattern matched.
+  boost::asio::awaitable<response> answer(const request& req, std::string& route);
 
   engine::engine& engine_;
   daemon::token_service& tokens_;
   daemon::session_service& sessions_;
   router router_;
   apps_listing apps_listing_;
+  bool bare_ = false;
+  std::shared_ptr<request_counts> requests_;
 };
 
 }  // namespace bluegreen::api

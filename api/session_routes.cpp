@@ -34,6 +34,13 @@ json session_json(const std::string& name, daemon::scope granted,
             {"expires_at", expires_at ? json(*expires_at) : json(nullptr)}}}};
 }
 
+// A metrics token opens no dashboard session and learns nothing of one.
+response metrics_only_refusal() {
+  return error_response(403, "forbidden",
+                        "this token has scope 'metrics', which may only read /metrics: sign in "
+                        "with a token of scope read or higher");
+}
+
 }  // namespace
 
 site_policy site_policy_of(const daemon::config& cfg) {
@@ -53,7 +60,8 @@ void add_session_routes(router& r, engine::engine& engine, daemon::token_service
   // site starts is refused too, so no page can sign a browser in as someone
   // else.
   r.add(route_spec({"POST"}, "/api/v1/session").public_access().max_body_bytes(kSignInBodyLimit),
-        [&engine, &sessions](const request& req, const call_context&) -> asio::awaitable<response> {
+        [&engine, &tokens, &sessions](const request& req,
+                                      const call_context&) -> asio::awaitable<response> {
           auto cfg = engine.current_config();
           site_policy site = site_policy_of(*cfg);
           if (auto refused = cross_site_refusal(req, site.public_origin, false))
@@ -68,6 +76,9 @@ void add_session_routes(router& r, engine::engine& engine, daemon::token_service
                 "send {\"token\": \"bgt_...\"}: the secret of an API token, as "
                 "'bluegreend token create' printed it");
           auto ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg->server.session_ttl);
+          if (auto known = tokens.verify(token->get<std::string>());
+              known && !daemon::grants(known->granted, scope::read))
+            co_return metrics_only_refusal();
           auto opened = sessions.open(token->get<std::string>(), ttl);
           if (!opened)
             co_return error_response(
@@ -97,6 +108,8 @@ void add_session_routes(router& r, engine::engine& engine, daemon::token_service
           response refused;
           auto who = authenticate(req, tokens, sessions, site_policy_of(*engine.current_config()),
                                   scope::read, refused);
+          if (who && !daemon::grants(who->token.granted, scope::read))
+            co_return metrics_only_refusal();
           if (who)
             co_return json_response(
                 200, session_json(who->token.name, who->token.granted, who->session_expires_at));

@@ -19,7 +19,7 @@ std::string usage_text() {
                                     run the daemon (the default command)
   bluegreend check-config [--config FILE]
                                     check the configuration; prints "ok" or the errors
-  bluegreend token create NAME --scope read|deploy|admin [--config FILE]
+  bluegreend token create NAME --scope metrics|read|deploy|admin [--config FILE]
                                     create an API token; its secret is printed once
   bluegreend token list [--config FILE]
   bluegreend token revoke NAME [--config FILE]
@@ -85,7 +85,7 @@ result<command_line> parse_command_line(const std::vector<std::string>& args) {
       if (!v) return bad_usage(error_message);
       auto s = parse_scope(*v);
       if (!s) {
-        error_message = "unknown scope \"" + *v + "\": expected read, deploy or admin";
+        error_message = "unknown scope \"" + *v + "\": expected metrics, read, deploy or admin";
         return bad_usage(error_message);
       }
       cl.token_scope = *s;
@@ -114,10 +114,10 @@ result<command_line> parse_command_line(const std::vector<std::string>& args) {
   } else if (positional[0] == "token") {
     std::string sub = positional.size() > 1 ? positional[1] : "";
     if (sub == "create") {
-      if (!expect_count(3, "token create NAME --scope read|deploy|admin"))
+      if (!expect_count(3, "token create NAME --scope metrics|read|deploy|admin"))
         return bad_usage(error_message);
       if (!scope_given) {
-        error_message = "token create needs --scope read, deploy or admin";
+        error_message = "token create needs --scope metrics, read, deploy or admin";
         return bad_usage(error_message);
       }
       cl.cmd = command_line::command::token_create;

@@ -19,23 +19,33 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A `listen` key: an IP address and a port (0: any free port). Returns
+// whether one was given and valid.
+bool read_listen(table_reader& r, std::string_view example, std::string& host,
+                 std::uint16_t& port) {
+  auto listen = r.text("listen", false, "host:port, such as \"" + std::string(example) + "\"");
+  if (!listen) return false;
+  auto address = net::parse_host_port(*listen, {.port_required = true, .allow_zero_port = true});
+  if (!address) {
+    r.error_at("listen", "\"" + *listen + "\" is not host:port: expected e.g. \"" +
+                             std::string(example) + "\" or \"[::1]:" +
+                             std::string(example.substr(example.rfind(':') + 1)) + "\"");
+    return false;
+  }
+  if (!net::is_ip_address(address->host)) {
+    r.error_at("listen", "\"" + address->host +
+                             "\" is not an IP address: listen on an address such as "
+                             "127.0.0.1, ::1 or 0.0.0.0");
+    return false;
+  }
+  host = address->host;
+  port = *address->port;
+  return true;
+}
+
 void read_server(error_sink& sink, const toml::table& t, server_config& out) {
   table_reader r(sink, t, "server");
-  if (auto listen = r.text("listen", false, "host:port, such as \"127.0.0.1:8765\"")) {
-    auto address = net::parse_host_port(*listen, {.port_required = true, .allow_zero_port = true});
-    if (!address) {
-      r.error_at("listen", "\"" + *listen +
-                               "\" is not host:port: expected e.g. \"127.0.0.1:8765\" or "
-                               "\"[::1]:8765\"");
-    } else if (!net::is_ip_address(address->host)) {
-      r.error_at("listen", "\"" + address->host +
-                               "\" is not an IP address: listen on an address such as "
-                               "127.0.0.1, ::1 or 0.0.0.0");
-    } else {
-      out.listen_host = address->host;
-      out.listen_port = *address->port;
-    }
-  }
+  read_listen(r, "127.0.0.1:8765", out.listen_host, out.listen_port);
   if (auto dir = r.text("state_dir", false, "an absolute path")) {
     if (!dir->starts_with('/'))
       r.error_at("state_dir", "\"" + *dir + "\" is not an absolute path");
@@ -87,6 +97,17 @@ void read_ssh(error_sink& sink, const toml::table& t, ssh_config& out) {
     out.workers = static_cast<unsigned>(*workers);
   r.duration("connect_timeout", out.connect_timeout, false, 10min);
   r.duration("keepalive", out.keepalive, true, 1h);
+  r.finish();
+}
+
+void read_metrics(error_sink& sink, const toml::table& t, metrics_config& out) {
+  table_reader r(sink, t, "metrics");
+  std::string host;
+  std::uint16_t port = 0;
+  if (read_listen(r, "127.0.0.1:9108", host, port)) {
+    out.listen_host = host;
+    out.listen_port = port;
+  }
   r.finish();
 }
 
@@ -173,6 +194,8 @@ config_result parse_config(std::string_view text, const std::filesystem::path& s
   if (auto ssh = r.subtable("ssh", false, "a table [ssh]")) read_ssh(sink, *ssh, cfg->ssh);
   if (auto reality = r.subtable("reality", false, "a table [reality]"))
     read_reality(sink, *reality, cfg->reality);
+  if (auto metrics = r.subtable("metrics", false, "a table [metrics]"))
+    read_metrics(sink, *metrics, cfg->metrics);
   if (const toml::node* apps = r.node("app", false, "[[app]] tables")) {
     const toml::array* arr = apps->as_array();
     if (!arr || !arr->is_array_of_tables()) {

@@ -61,6 +61,13 @@ struct reality_config {
   milliseconds interval{10'000};
 };
 
+// [metrics]: an optional second address serving GET /metrics, and nothing
+// else, without a token (for a Prometheus on a trusted network).
+struct metrics_config {
+  std::optional<std::string> listen_host;  // unset: no second listener
+  std::uint16_t listen_port = 0;           // 0: any free port
+};
+
 // An SSH destination as written in the config: [user@]host[:port].
 struct ssh_target {
   std::string user;  // empty: the daemon's user name
@@ -268,6 +275,7 @@ struct config {
   server_config server;
   ssh_config ssh;
   reality_config reality;
+  metrics_config metrics;
   chat_config chat;
   github_config github;
   outbound_config outbound;

@@ -14,6 +14,7 @@
 
 #include "api/application.hpp"
 #include "api/github_routes.hpp"
+#include "api/metrics_routes.hpp"
 #include "api/chat_routes.hpp"
 #include "api/server.hpp"
 #include "daemon/chat/chat_service.hpp"
@@ -48,6 +49,15 @@ ssh::options ssh_options_of(const config& cfg) {
 }
 
 void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+// host:port as a URL writes it (an IPv6 address in brackets).
+std::string address_text(const std::string& host, std::uint16_t port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
+}
+
+// A scraper or two; the open metrics address needs no more.
+constexpr std::size_t kMetricsConnections = 32;
 
 // Runs `work` on the loop every `interval` until `timer` is cancelled.
 void repeat_every(asio::steady_timer& timer, std::chrono::steady_clock::duration interval,
@@ -152,6 +162,14 @@ int run_service(const command_line& cl) {
   // (operations interrupted by the last stop) is told too.
   notify::notifier notifier(io, core, *db);
   notifier.start(cfg);
+  // /metrics reads the runner's and the notifier's counters through these;
+  // neither the engine nor the API knows of them.
+  api::metrics_sources metrics_sources{
+      [&runner] { return runner.connections(); },
+      [&notifier] {
+        return api::notification_counts{notifier.sent(), notifier.failed(), notifier.dropped()};
+      }};
+  api::add_metrics_route(app, false, core, app.requests(), metrics_sources);
 
   api::server_options options;
   options.host = cfg->server.listen_host;
@@ -163,6 +181,22 @@ int run_service(const command_line& cl) {
   options.max_connections = cfg->server.max_connections;
   options.body_limit_of = [&app](const api::request& head) { return app.body_limit(head); };
   api::server http(io, options, [&app](const api::request& req) { return app.handle(req); });
+  // [metrics] listen: /metrics alone, without a token, on a second address.
+  std::unique_ptr<api::application> metrics_app;
+  std::unique_ptr<api::server> metrics_http;
+  if (cfg->metrics.listen_host) {
+    metrics_app = std::make_unique<api::application>(api::application::bare, core, tokens,
+                                                     sessions, app.requests());
+    api::add_metrics_route(*metrics_app, true, core, app.requests(), metrics_sources);
+    api::server_options metrics_options = options;
+    metrics_options.host = *cfg->metrics.listen_host;
+    metrics_options.port = cfg->metrics.listen_port;
+    metrics_options.max_connections = kMetricsConnections;
+    metrics_options.body_limit_of = {};
+    metrics_http = std::make_unique<api::server>(
+        io, metrics_options,
+        [&metrics_app](const api::request& req) { return metrics_app->handle(req); });
+  }
   // What was running when the daemon last stopped is marked interrupted
   // before requests are taken (one transaction); each app's live colour is
   // then reconciled with its load balancer in the background, and until
@@ -190,11 +224,18 @@ int run_service(const command_line& cl) {
     spdlog::error("{}", listening.error().message);
     return exit_startup;
   }
-  std::string where = (options.host.find(':') != std::string::npos ? "[" + options.host + "]"
-                                                                    : options.host) +
-                      ":" + std::to_string(http.port());
+  std::string where = address_text(options.host, http.port());
   spdlog::info("bluegreend {} listening on http://{} with {} app(s), state in {}",
                BLUEGREEN_VERSION, where, cfg->apps.size(), db->path().string());
+  if (metrics_http) {
+    auto metrics_listening = metrics_http->start();
+    if (!metrics_listening) {
+      spdlog::error("metrics.listen: {}", metrics_listening.error().message);
+      return exit_startup;
+    }
+    spdlog::info("serving /metrics without a token on http://{}",
+                 address_text(*cfg->metrics.listen_host, metrics_http->port()));
+  }
   notify("READY=1\nSTATUS=listening on " + where + ", " + std::to_string(cfg->apps.size()) +
          " app(s)");
 
@@ -249,6 +290,9 @@ int run_service(const command_line& cl) {
                 "next restart");
           if (reloaded.value->github.max_body_bytes != cfg->github.max_body_bytes)
             spdlog::warn("a change to github.max_body_bytes takes effect at the next restart");
+          if (reloaded.value->metrics.listen_host != cfg->metrics.listen_host ||
+              reloaded.value->metrics.listen_port != cfg->metrics.listen_port)
+            spdlog::warn("a change to metrics.listen takes effect at the next restart");
           if (!cl.log_level) setup_logging(next.log_level);
           try {
             core.reload(reloaded.value, {"system", "signal"});
@@ -276,6 +320,7 @@ int run_service(const command_line& cl) {
       stopping = true;
       spdlog::info("received {}, stopping", name);
       http.stop();
+      if (metrics_http) metrics_http->stop();
       chat.stop();
       watchdog.cancel();
       token_flush.cancel();

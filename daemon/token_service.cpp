@@ -29,6 +29,7 @@ token_info to_info(const storage::token_record& r) {
 
 std::string_view to_string(scope s) {
   switch (s) {
+    case scope::metrics: return "metrics";
     case scope::read: return "read";
     case scope::deploy: return "deploy";
     default: return "admin";
@@ -36,6 +37,7 @@ std::string_view to_string(scope s) {
 }
 
 std::optional<scope> parse_scope(std::string_view text) {
+  if (text == "metrics") return scope::metrics;
   if (text == "read") return scope::read;
   if (text == "deploy") return scope::deploy;
   if (text == "admin") return scope::admin;

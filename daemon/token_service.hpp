@@ -1,7 +1,8 @@
 // token_service creates, verifies, lists and revokes API bearer tokens.
 // A token is shown once at creation; only its SHA-256 digest is stored, and
 // a presented token is compared against every stored digest in constant
-// time. Scopes are ordered: admin includes deploy, deploy includes read.
+// time. Scopes are ordered: admin includes deploy, deploy includes read,
+// read includes metrics (a metrics token may only scrape /metrics).
 // Verifying never writes: a token's last use is kept in memory and written
 // by flush_last_use() (the daemon calls it once a minute and at stop), so
 // reads cost no disk sync and keep working on a full disk. The active
@@ -28,7 +29,8 @@ class database;
 
 namespace bluegreen::daemon {
 
-enum class scope { read = 0, deploy = 1, admin = 2 };
+// Stored by name, never by number: the order can grow.
+enum class scope { metrics = 0, read = 1, deploy = 2, admin = 3 };
 
 std::string_view to_string(scope s);
 std::optional<scope> parse_scope(std::string_view text);

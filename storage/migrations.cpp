@@ -1,5 +1,7 @@
 #include "storage/migrations.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <array>
 #include <string_view>
@@ -14,7 +16,7 @@ namespace bluegreen::storage {
 namespace {
 
 // Append only: a released migration is never edited, a change is a new one.
-constexpr std::array<std::string_view, 9> kMigrations = {
+constexpr std::array<std::string_view, 10> kMigrations = {
     R"sql(
 CREATE TABLE apps (
   name         TEXT PRIMARY KEY,
@@ -189,6 +191,26 @@ CREATE TABLE alerts_sent (
   PRIMARY KEY (app, kind)
 );
 )sql",
+    // 10: the metrics scope (a token that may only scrape /metrics). SQLite
+    // cannot change a CHECK, so the table is rebuilt with its rows and ids
+    // (SQLite's own procedure: foreign keys are off while migrations run and
+    // checked before each commit; see apply_migrations).
+    R"sql(
+CREATE TABLE tokens_new (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL,
+  scope        TEXT NOT NULL CHECK (scope IN ('metrics', 'read', 'deploy', 'admin')),
+  hash         BLOB NOT NULL,
+  created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  revoked_at   TEXT,
+  last_used_at TEXT
+);
+INSERT INTO tokens_new (id, name, scope, hash, created_at, revoked_at, last_used_at)
+  SELECT id, name, scope, hash, created_at, revoked_at, last_used_at FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_new RENAME TO tokens;
+CREATE UNIQUE INDEX tokens_active_name ON tokens(name) WHERE revoked_at IS NULL;
+)sql",
 };
 
 }  // namespace
@@ -210,19 +232,38 @@ bool apply_migrations(database& db, std::string& error_message, int up_to) {
                     "; run the newer bluegreend that wrote it";
     return false;
   }
-  for (int version = current + 1; version <= std::min(up_to, latest); ++version) {
+  if (current >= std::min(up_to, latest)) return true;
+  // A migration may rebuild a table that others refer to (a new CHECK needs
+  // a new table). SQLite's way: foreign keys off (only possible outside a
+  // transaction), then foreign_key_check before each commit, then on again.
+  bool foreign_keys = false;
+  {
+    statement enabled(db, "PRAGMA foreign_keys");
+    foreign_keys = enabled.step() && enabled.column_int(0) != 0;
+  }
+  if (foreign_keys) db.exec("PRAGMA foreign_keys=OFF");
+  bool ok = true;
+  for (int version = current + 1; ok && version <= std::min(up_to, latest); ++version) {
     try {
       transaction tx(db);
       db.exec(kMigrations[static_cast<size_t>(version - 1)]);
+      {
+        statement broken(db, "PRAGMA foreign_key_check");
+        if (broken.step())
+          throw error(SQLITE_CONSTRAINT_FOREIGNKEY,
+                      "a row of " + broken.column_text(0) + " refers to a missing row of " +
+                          broken.column_text(2));
+      }
       db.exec("PRAGMA user_version = " + std::to_string(version));
       tx.commit();
     } catch (const error& e) {
       error_message =
           "migration to schema version " + std::to_string(version) + " failed: " + e.what();
-      return false;
+      ok = false;
     }
   }
-  return true;
+  if (foreign_keys) db.exec("PRAGMA foreign_keys=ON");
+  return ok;
 }
 
 }  // namespace bluegreen::storage

@@ -63,4 +63,14 @@ std::vector<switch_intent> switch_intent_repository::pending() {
   return intents;
 }
 
+std::map<std::string, std::string> switch_intent_repository::last_applied() {
+  // Read once at start; later switches are counted as they happen.
+  statement query(db_,
+                  "SELECT app, max(resolved_at) FROM switch_intents"
+                  " WHERE outcome = 'applied' AND resolved_at IS NOT NULL GROUP BY app");
+  std::map<std::string, std::string> last;
+  while (query.step()) last[query.column_text(0)] = query.column_text(1);
+  return last;
+}
+
 }  // namespace bluegreen::storage

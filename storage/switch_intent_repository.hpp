@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ class switch_intent_repository {
   std::optional<switch_intent> find(std::int64_t id);
   // Intents not resolved yet, oldest first.
   std::vector<switch_intent> pending();
+  // App -> when its newest applied intent was resolved (UTC text): when its
+  // load balancer last took a new routing.
+  std::map<std::string, std::string> last_applied();
 
  private:
   database& db_;

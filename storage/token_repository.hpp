@@ -19,7 +19,7 @@ class database;
 struct token_record {
   std::int64_t id = 0;
   std::string name;
-  std::string scope;  // read | deploy | admin
+  std::string scope;  // metrics | read | deploy | admin
   std::string hash;   // raw digest bytes
   std::string created_at;
   std::optional<std::string> revoked_at;

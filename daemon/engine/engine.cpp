@@ -14,6 +14,7 @@
 #include "daemon/one_line_text.hpp"
 #include "daemon/ssh/runner.hpp"
 #include "daemon/traffic/backend.hpp"
+#include "daemon/utc_time.hpp"
 #include "storage/database.hpp"
 #include "storage/switch_intent_repository.hpp"
 #include "storage/transaction.hpp"
@@ -42,6 +43,13 @@ engine::engine(asio::io_context& io, std::shared_ptr<const daemon::config> cfg,
           [this](std::string_view app) { return recovering(app); }),
       watches_(io, db, ops_, traffic_, logs_) {
   ensure_app_rows(*cfg_);
+  hub_.count_into(stats_);
+  traffic_.count_into(stats_);
+  // When each load balancer last took a new routing survives restarts: the
+  // switch intents keep it.
+  for (const auto& [app, at] : storage::switch_intent_repository(db_).last_applied())
+    if (auto when = daemon::parse_utc_text(at))
+      stats_.routed(app, std::chrono::duration<double>(when->time_since_epoch()).count());
 }
 
 engine::~engine() = default;

@@ -24,6 +24,7 @@
 #include "daemon/engine/event_hub.hpp"
 #include "daemon/engine/log_hub.hpp"
 #include "daemon/engine/operation_registry.hpp"
+#include "daemon/engine/operation_stats.hpp"
 #include "daemon/engine/result.hpp"
 #include "daemon/engine/reality_watcher.hpp"
 #include "daemon/engine/switch_watch.hpp"
@@ -160,6 +161,8 @@ class engine {
   void shutdown(std::string_view reason);
   // Operations running now (for a graceful stop).
   size_t running() const { return ops_.running(); }
+  // What operations and switches did since the start (for /metrics).
+  const operation_stats& stats() const { return stats_; }
 
  private:
   // Operations run under the registry's supervision (operation_registry):
@@ -264,6 +267,7 @@ class engine {
   boost::asio::io_context& io_;
   std::shared_ptr<const daemon::config> cfg_;
   storage::database& db_;
+  operation_stats stats_;   // before those that count into it
   app_state_cache stored_;  // what apps() and app() answer from
   event_hub hub_;           // after stored_: it reports what stored_ hears
   log_hub logs_;

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/engine/event_data.hpp"
+#include "daemon/utc_time.hpp"
 #include "storage/database.hpp"
 #include "storage/transaction.hpp"
 
@@ -51,11 +52,50 @@ void event_hub::operation_changed(const storage::operation_record& op,
                                   std::optional<storage::operation_state> previous_state) {
   bool ended = storage::is_terminal_state(op.state) &&
                !(previous_state && storage::is_terminal_state(*previous_state));
+  // Noted before the event is stored: outside a transaction, storing it is
+  // the commit that counts it.
+  if (stats_) note_for_counting(op, previous_state, ended);
   store({ended ? "operation.finished" : "operation.updated", op.app, op.id,
          operation_data(op, previous_state)});
 }
 
+void event_hub::note_for_counting(const storage::operation_record& op,
+                                  std::optional<storage::operation_state> previous_state,
+                                  bool ended) {
+  bool stopped_running = (!previous_state || storage::is_running_state(*previous_state)) &&
+                         !storage::is_running_state(op.state);
+  if (!ended && !stopped_running) return;
+  uncounted u{op, ended, std::nullopt};
+  if (stopped_running && op.started_at) {
+    auto started = daemon::parse_utc_text(*op.started_at);
+    auto stopped = op.finished_at ? daemon::parse_utc_text(*op.finished_at)
+                                  : std::optional(std::chrono::system_clock::now());
+    if (started && stopped)
+      u.ran_seconds = std::chrono::duration<double>(*stopped - *started).count();
+  }
+  uncounted_[op.id] = std::move(u);
+}
+
+void event_hub::count_committed() {
+  auto noted = std::move(uncounted_);
+  uncounted_.clear();
+  storage::operation_repository ops(db_);
+  for (const auto& [id, u] : noted) {
+    auto now = ops.find(id);
+    if (!now || now->state != u.op.state) continue;  // rolled back
+    if (u.ended) stats_->ended(u.op.app, u.op.kind, u.op.state);
+    if (u.ran_seconds) stats_->ran(u.op.kind, *u.ran_seconds);
+  }
+}
+
 void event_hub::committed() {
+  if (!uncounted_.empty()) {
+    try {
+      count_committed();
+    } catch (const std::exception& e) {
+      spdlog::error("cannot count the operations that ended: {}", e.what());
+    }
+  }
   if (stored_.heard() != heard_ && !posted_) {
     posted_ = true;
     asio::post(io_, [this, alive = alive_] {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "daemon/engine/app_state_cache.hpp"
+#include "daemon/engine/operation_stats.hpp"
 #include "storage/event_repository.hpp"
 #include "storage/operation_repository.hpp"
 
@@ -62,6 +63,10 @@ class event_hub {
   // Reports the app changes committed so far; nothing inside a transaction.
   void sync();
 
+  // Operations that end (or stop running) are counted into `stats` once
+  // their change is committed.
+  void count_into(operation_stats& stats) { stats_ = &stats; }
+
   // Events after `after_id` (filtered by `app`), at most `limit`, and the
   // cursor to read on from: past events of other apps too, so a filtered
   // reader does not read them again.
@@ -91,6 +96,13 @@ class event_hub {
   void refresh();
   void store(const storage::new_event& event);
   void wake();
+  // Notes an operation's change for counting once committed: an end, or
+  // the time it ran when it stopped running.
+  void note_for_counting(const storage::operation_record& op,
+                         std::optional<storage::operation_state> previous_state, bool ended);
+  // Counts the operation changes noted since the last commit that the
+  // database now holds (one rolled back is not there).
+  void count_committed();
 
   boost::asio::io_context& io_;
   storage::database& db_;
@@ -112,6 +124,14 @@ class event_hub {
   bool posted_ = false;                                         // a sync() is posted to the loop
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for what was posted
   std::set<waiter*> waiters_;
+  // An operation's change to count once committed, by operation id.
+  struct uncounted {
+    storage::operation_record op;
+    bool ended = false;                // reached a state it never leaves
+    std::optional<double> ran_seconds;  // it stopped running after this long
+  };
+  operation_stats* stats_ = nullptr;
+  std::map<std::int64_t, uncounted> uncounted_;
 };
 
 }  // namespace bluegreen::engine

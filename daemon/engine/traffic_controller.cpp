@@ -13,6 +13,7 @@
 #include "daemon/checks/identity_probe.hpp"
 #include "daemon/checks/smoke_checks.hpp"
 #include "daemon/engine/operation_registry.hpp"
+#include "daemon/engine/operation_stats.hpp"
 #include "daemon/engine/flow_support.hpp"
 #include "daemon/engine/reality_rules.hpp"
 #include "daemon/engine/rules.hpp"
@@ -169,6 +170,7 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
   // One traffic change per app at a time, whoever asked for it.
   std::string gate_name = app.name;
   auto pass = co_await gate_.enter(gate_name);
+  auto began = std::chrono::steady_clock::now();
   storage::app_state_repository states(db_);
   auto stored = states.find(app.name);
 
@@ -246,6 +248,10 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
     intents.resolve(intent, "applied");
     tx.commit();
   }
+  if (stats_) {
+    std::chrono::duration<double> since_epoch = std::chrono::system_clock::now().time_since_epoch();
+    stats_->routed(app.name, since_epoch.count());
+  }
 
   // 4. Confirm from the outside: public_url is answered by the new colour.
   if (auto c = to.single(); c && app.identity_path) {
@@ -288,6 +294,10 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
     states.set_previous_live(app.name, to_string(main_colour(from)));
   ops_.event(id, "live: " + routed->describe());
   tx.commit();
+  if (stats_) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+    stats_->switched(app.name, took.count());
+  }
   co_return std::nullopt;
 }
 

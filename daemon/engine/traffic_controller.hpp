@@ -40,6 +40,7 @@ class backend;
 namespace bluegreen::engine {
 
 class operation_registry;
+class operation_stats;
 
 // Makes the traffic backend of an app. The default builds the one its
 // configuration names; tests supply their own.
@@ -78,6 +79,8 @@ class traffic_controller {
   // A new configuration: backends are made afresh when next asked for.
   void forget_backends() { backends_.clear(); }
   traffic_gate& gate() { return gate_; }
+  // Switches (their routing applied, their time) are counted into `stats`.
+  void count_into(operation_stats& stats) { stats_ = &stats; }
 
   // What serves the app now, from the load balancer and the identity probe,
   // judged against the record: a disagreement is drift (recorded, and
@@ -114,6 +117,7 @@ class traffic_controller {
   operation_registry& ops_;
   backend_factory make_backend_;
   traffic_gate gate_;
+  operation_stats* stats_ = nullptr;
   // Keyed by the app's configuration object: an operation that started
   // before a reload keeps talking to the backend of its own configuration.
   std::map<const daemon::app_config*, std::shared_ptr<traffic::backend>> backends_;

@@ -85,14 +85,31 @@ void runner::start(job j, line_sink sink, cancel_handle cancel,
       result =
           j.to.is_local() ? execute_local(j, *cancel, to_io) : execute(j, opts, *cancel, to_io);
     }
-    asio::post(io_, [this, cancel, done = std::move(done), result = std::move(result)]() mutable {
+    bool over_ssh = !j.to.is_local();
+    asio::post(io_, [this, cancel, over_ssh, done = std::move(done),
+                     result = std::move(result)]() mutable {
       {
         std::lock_guard lock(mutex_);
         running_.erase(running_.find(cancel));
       }
+      if (over_ssh) count_connection(result.error);
       done(std::move(result));
     });
   });
+}
+
+void runner::count_connection(error_kind error) {
+  ++connections_.attempts;
+  switch (error) {
+    case error_kind::connect_failed:
+    case error_kind::auth_failed:
+    case error_kind::host_key_unknown:
+    case error_kind::host_key_changed:
+      ++connections_.failures[error];
+      break;
+    default:  // connected; what the command did is another matter
+      break;
+  }
 }
 
 asio::awaitable<job_result> runner::run(job j, line_sink sink, cancel_handle cancel) {

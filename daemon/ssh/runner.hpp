@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -65,8 +66,19 @@ class runner {
   void cancel_all();
   unsigned workers() const { return workers_; }
 
+  // SSH connections tried (jobs for another host) and those that failed
+  // before a command could run, by why (connect_failed, auth_failed,
+  // host_key_unknown, host_key_changed), for /metrics. Counted on the
+  // io_context as each job's result arrives; read there too.
+  struct connection_counts {
+    std::uint64_t attempts = 0;
+    std::map<error_kind, std::uint64_t> failures;
+  };
+  const connection_counts& connections() const { return connections_; }
+
  private:
   void start(job j, line_sink sink, cancel_handle cancel, std::function<void(job_result)> done);
+  void count_connection(error_kind error);
 
   boost::asio::io_context& io_;
   std::unique_ptr<library> library_;
@@ -77,6 +89,7 @@ class runner {
   options options_;
   // Flags of running jobs (a flag shared by run_on_all appears once per job).
   std::multiset<std::shared_ptr<cancel_flag>> running_;
+  connection_counts connections_;  // io_context only
 };
 
 }  // namespace bluegreen::ssh

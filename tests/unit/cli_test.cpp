@@ -36,7 +36,7 @@ TEST(CommandLine, RefusesWhatItDoesNotKnow) {
   EXPECT_EQ(error, "unknown option --frobnicate");
   EXPECT_FALSE(parse({"deploy"}, &error));
   EXPECT_FALSE(parse({"token", "create", "x", "--scope", "root"}, &error));
-  EXPECT_NE(error.find("expected read, deploy or admin"), std::string::npos);
+  EXPECT_NE(error.find("expected metrics, read, deploy or admin"), std::string::npos);
   EXPECT_FALSE(parse({"check-config", "--scope", "read"}, &error));
   EXPECT_FALSE(parse({"--config"}, &error));
   EXPECT_FALSE(parse({"--log-level", "loud"}, &error));
@@ -54,7 +54,8 @@ TEST(CommandLine, ABadCommandLineIsAUsageFailureSayingWhatIsWrong) {
   };
   expect_usage({"--config"}, "--config needs a value");
   expect_usage({"deploy"}, "unknown command \"deploy\"");
-  expect_usage({"token", "create", "ci"}, "token create needs --scope read, deploy or admin");
+  expect_usage({"token", "create", "ci"},
+               "token create needs --scope metrics, read, deploy or admin");
   expect_usage({"token", "revoke"}, "usage: bluegreend token revoke NAME");
   expect_usage({"token", "frob"}, "usage: bluegreend token create|list|revoke ...");
   expect_usage({"check-config", "--scope", "read"}, "--scope only goes with token create");

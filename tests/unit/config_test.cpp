@@ -69,6 +69,39 @@ TEST(Config, ExampleParses) {
   EXPECT_FALSE(app.tasks.at("migrate").all_hosts);
 }
 
+TEST(Config, MetricsListenIsAnAddressAsServerListenIs) {
+  auto with_metrics = [](const std::string& table) {
+    return parse_config(kServer + "\n[metrics]\n" + table + "\n" + kApp, "t.toml");
+  };
+  auto none = parse_config(kServer + kApp, "t.toml");
+  ASSERT_TRUE(none.value);
+  EXPECT_FALSE(none.value->metrics.listen_host);  // no second listener unless asked for
+
+  auto v4 = with_metrics("listen = \"10.0.0.5:9108\"");
+  for (const auto& e : v4.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(v4.value);
+  EXPECT_EQ(v4.value->metrics.listen_host, "10.0.0.5");
+  EXPECT_EQ(v4.value->metrics.listen_port, 9108);
+  auto v6 = with_metrics("listen = \"[::1]:0\"");
+  ASSERT_TRUE(v6.value);
+  EXPECT_EQ(v6.value->metrics.listen_host, "::1");
+  EXPECT_EQ(v6.value->metrics.listen_port, 0);
+
+  auto refused = [&](const std::string& table, const std::string& message) {
+    auto r = with_metrics(table);
+    EXPECT_FALSE(r.value) << table;
+    ASSERT_EQ(r.errors.size(), 1u) << table;
+    EXPECT_EQ(r.errors[0].key, "metrics." + table.substr(0, table.find(' ')));
+    EXPECT_EQ(r.errors[0].line, 9u);
+    EXPECT_NE(r.errors[0].message.find(message), std::string::npos) << r.errors[0].message;
+  };
+  refused("listen = \"127.0.0.1\"",
+          "\"127.0.0.1\" is not host:port: expected e.g. \"127.0.0.1:9108\" or \"[::1]:9108\"");
+  refused("listen = \"localhost:9108\"", "\"localhost\" is not an IP address");
+  refused("listen = 9108", "host:port");
+  refused("port = 9108", "unknown key; expected one of: listen");
+}
+
 TEST(Config, SmallConfigParsesWithDefaults) {
   auto result = parse_config(kServer + kApp, "t.toml");
   for (const auto& e : result.errors) ADD_FAILURE() << e.to_string();
@@ -137,7 +170,8 @@ INSTANTIATE_TEST_SUITE_P(
         invalid_case{"syntax", with("listen = \"127.0.0.1:8765\"", "listen = 127.0.0.1:8765"), 2,
                      "", "invalid TOML"},
         invalid_case{"unknown_top_key", "colour = \"blue\"\n", 1, "colour",
-                     "unknown key; expected one of: app, chat, github, notify, outbound, reality, server, ssh"},
+                     "unknown key; expected one of: app, chat, github, metrics, notify, outbound, "
+                     "reality, server, ssh"},
         invalid_case{"unknown_server_key", with("state_dir", "lisen = \"x\"\nstate_dir"), 3,
                      "server.lisen", "unknown key"},
         invalid_case{"listen_without_port", with("127.0.0.1:8765", "127.0.0.1"), 2, "server.listen",

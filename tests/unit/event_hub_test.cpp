@@ -140,6 +140,70 @@ TEST_F(EventHub, OperationEventsAreStoredWithTheirTransaction) {
   EXPECT_EQ(last["operation"]["actor"], "alice");
 }
 
+// What /metrics counts of operations: an end once it is committed, never
+// one that was rolled back, and how long an operation ran when it stopped
+// running (a deploy that becomes ready), not again when it ends later.
+TEST_F(EventHub, AnOperationIsCountedOnceItsEndIsCommittedAndNeverWhenRolledBack) {
+  app_state_cache cache(*db_);
+  event_hub hub(io_, *db_, cache);
+  operation_stats stats;
+  hub.count_into(stats);
+  storage::operation_repository ops(*db_);
+  storage::new_operation op;
+  op.app = "shop";
+  op.kind = storage::operation_kind::switch_traffic;
+  op.state = storage::operation_state::running;
+  op.colour = "green";
+  op.actor = "alice";
+  op.channel = "api";
+  std::int64_t id = ops.create(op);
+  using storage::operation_state;
+  auto total = [&] {
+    std::uint64_t n = 0;
+    for (const auto& [key, count] : stats.ends()) n += count;
+    return n;
+  };
+
+  {
+    storage::transaction tx(*db_);
+    ops.set_state(id, operation_state::succeeded);
+    hub.operation_changed(*ops.find(id), operation_state::running);
+  }
+  storage::app_state_repository(*db_).set_routing("shop", "green", "green:100");  // a later commit
+  EXPECT_EQ(total(), 0u);
+  EXPECT_TRUE(stats.durations().empty());
+
+  {
+    storage::transaction tx(*db_);
+    ops.set_state(id, operation_state::failed);
+    hub.operation_changed(*ops.find(id), operation_state::running);
+    EXPECT_EQ(total(), 0u);  // not before the commit
+    tx.commit();
+  }
+  EXPECT_EQ(total(), 1u);
+  EXPECT_EQ(stats.ends().at({"shop", storage::operation_kind::switch_traffic,
+                             operation_state::failed}),
+            1u);
+  EXPECT_EQ(stats.durations().at(storage::operation_kind::switch_traffic).count(), 1u);
+  // A switch the watch later marks rolled_back has already ended.
+  ops.set_state(id, operation_state::rolled_back);
+  hub.operation_changed(*ops.find(id), operation_state::failed);
+  EXPECT_EQ(total(), 1u);
+
+  op.kind = storage::operation_kind::deploy;
+  std::int64_t deploy = ops.create(op);
+  ops.set_state(deploy, operation_state::ready);
+  hub.operation_changed(*ops.find(deploy), operation_state::running);
+  EXPECT_EQ(total(), 1u);  // waiting to be switched to: not ended
+  EXPECT_EQ(stats.durations().at(storage::operation_kind::deploy).count(), 1u);
+  ops.set_state(deploy, operation_state::succeeded);
+  hub.operation_changed(*ops.find(deploy), operation_state::ready);
+  EXPECT_EQ(stats.ends().at({"shop", storage::operation_kind::deploy,
+                             operation_state::succeeded}),
+            1u);
+  EXPECT_EQ(stats.durations().at(storage::operation_kind::deploy).count(), 1u);
+}
+
 TEST_F(EventHub, OnlyTheNewestAreKeptAndAnIdBeforeThemIsNotCovered) {
   app_state_cache cache(*db_);
   event_hub hub(io_, *db_, cache, 3);

@@ -286,17 +286,25 @@ TEST(Storage, AnUnknownStateInTheFileIsAnErrorNamingTheOperation) {
   EXPECT_THROW(ops.list(std::nullopt, 10), storage::error);
 }
 
+// The file as a bluegreend with schema version `version` left it.
+std::unique_ptr<database> open_at_version(const std::filesystem::path& path, int version) {
+  std::string error;
+  database_options as_is;
+  as_is.migrate = false;
+  auto db = database::open(path, as_is, error);
+  if (!db || !apply_migrations(*db, error, version) || schema_version(*db) != version) {
+    ADD_FAILURE() << "cannot make a file of schema version " << version << ": " << error;
+    return nullptr;
+  }
+  return db;
+}
+
 TEST(Storage, MigrationSevenAddsTheErrorCodeAndKeepsTheOperations) {
   testing::temp_dir dir;
   {
     // The file as bluegreend with schema version 6 left it.
-    std::string error;
-    database_options as_is;
-    as_is.migrate = false;
-    auto db = database::open(dir / "state.db", as_is, error);
-    ASSERT_TRUE(db) << error;
-    ASSERT_TRUE(apply_migrations(*db, error, 6)) << error;
-    ASSERT_EQ(schema_version(*db), 6);
+    auto db = open_at_version(dir / "state.db", 6);
+    ASSERT_TRUE(db);
     db->exec(R"sql(
 INSERT INTO apps (name) VALUES ('web');
 INSERT INTO operations (id, app, kind, state, ref, actor, channel, error, finished_at)
@@ -323,6 +331,44 @@ VALUES (6, 'web', 'switch', 'running', 'green', 'bob', 'cli');
   ops.set_state(6, operation_state::interrupted,
                 operation_error{"interrupted", "bluegreend stopped while this operation ran"});
   EXPECT_EQ(ops.find(6)->error_code, "interrupted");
+}
+
+TEST(Storage, MigrationTenKeepsTokensAndTheirSessionsAndTakesTheMetricsScope) {
+  testing::temp_dir dir;
+  {
+    // The file as bluegreend with schema version 9 left it: a token with a
+    // dashboard session, and a revoked one.
+    auto db = open_at_version(dir / "state.db", 9);
+    ASSERT_TRUE(db);
+    db->exec(R"sql(
+INSERT INTO tokens (id, name, scope, hash) VALUES (3, 'ci', 'deploy', x'0102');
+INSERT INTO tokens (id, name, scope, hash, revoked_at) VALUES (4, 'old', 'read', x'0304', 'x');
+INSERT INTO sessions (hash, token_id, expires_at) VALUES (x'aa', 3, '2999-01-01T00:00:00.000Z');
+)sql");
+    EXPECT_THROW(db->exec("INSERT INTO tokens (name, scope, hash) VALUES ('m', 'metrics', x'05')"),
+                 storage::error);
+  }
+  auto db = open_db(dir / "state.db");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(schema_version(*db), latest_schema_version());
+  token_repository tokens(*db);
+  auto active = tokens.active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].id, 3);
+  EXPECT_EQ(active[0].name, "ci");
+  EXPECT_EQ(active[0].scope, "deploy");
+  EXPECT_EQ(tokens.all().size(), 2u);
+  EXPECT_TRUE(tokens.insert("scraper", "metrics", "\x06"));
+  // The active name is still unique.
+  EXPECT_THROW(db->exec("INSERT INTO tokens (name, scope, hash) VALUES ('ci', 'read', x'07')"),
+               storage::error);
+  // The session still refers to its token, and foreign keys are enforced again.
+  statement session(*db, "SELECT token_id FROM sessions");
+  ASSERT_TRUE(session.step());
+  EXPECT_EQ(session.column_int(0), 3);
+  EXPECT_THROW(
+      db->exec("INSERT INTO sessions (hash, token_id, expires_at) VALUES (x'bb', 99, 'x')"),
+      storage::error);
 }
 
 TEST(Storage, SwitchIntentsStayPendingUntilResolved) {
