@@ -267,6 +267,12 @@ TEST_F(OpenApi, RealAnswersOfEveryRouteMatchTheFile) {
   // Public: health, the dashboard's files.
   call("GET", "/healthz", "/healthz");
   call("HEAD", "/healthz", "/healthz");
+  EXPECT_EQ(call("GET", "/metrics", "/metrics", "", admin()).status, 200);
+  EXPECT_EQ(call("HEAD", "/metrics", "/metrics", "", admin()).status, 200);
+  EXPECT_EQ(call("GET", "/metrics", "/metrics").status, 401);
+  std::string scraper = bearer(w_->create_token("scraper", "metrics"));
+  EXPECT_EQ(call("GET", "/metrics", "/metrics", "", scraper).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/apps", "/api/v1/apps", "", scraper).status, 403);
   auto page = call("GET", "/", "/");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(call("GET", "/", "/", "", "If-None-Match: " + page.headers["etag"] + "\r\n").status,
