@@ -1,0 +1,249 @@
+// `bluegreen`, the API's command-line client, as an operator runs it: the
+// real binary against the real daemon of a world (sshd, demo apps, nginx),
+// its output and its exit status. One world serves the suite, its tests
+// running in order: a deploy followed to ready, a switch, a rollback, then
+// refusals and failures.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/support/file_gate.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/world.hpp"
+
+namespace bluegreen::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const std::string kCli = BLUEGREEN_CLI_BINARY;
+
+class Cli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    world_ = new world();
+    world_->start_daemon();
+    config_home_ = new temp_dir();
+  }
+  static void TearDownTestSuite() {
+    delete world_;
+    delete config_home_;
+    world_ = nullptr;
+  }
+
+  static std::string url() { return "http://127.0.0.1:" + std::to_string(world_->api_port()); }
+
+  // The environment of an operator's shell: the URL and token exported, no
+  // config file of this machine's user in the way, output piped.
+  static std::vector<std::string> env(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> e = {"BLUEGREEN_URL=" + url(),
+                                  "BLUEGREEN_TOKEN=" + world_->token(),
+                                  "XDG_CONFIG_HOME=" + config_home_->path().string(),
+                                  "NO_COLOR=", "TERM=xterm"};
+    e.insert(e.end(), extra.begin(), extra.end());
+    return e;
+  }
+
+  static run_result cli(const std::vector<std::string>& args,
+                        const std::vector<std::string>& extra_env = {}) {
+    std::vector<std::string> argv = {"/usr/bin/env"};
+    for (const auto& e : env(extra_env)) argv.push_back(e);
+    argv.push_back(kCli);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+
+  static world* world_;
+  static temp_dir* config_home_;
+};
+
+world* Cli::world_ = nullptr;
+temp_dir* Cli::config_home_ = nullptr;
+
+std::string describe(const run_result& r) {
+  return "exit " + std::to_string(r.status) + "\nstdout:\n" + r.out + "stderr:\n" + r.err;
+}
+
+TEST_F(Cli, StatusShowsTheAppsTableAndOneAppInDetail) {
+  auto all = cli({"status"});
+  ASSERT_EQ(all.status, 0) << describe(all);
+  EXPECT_TRUE(all.out.starts_with("APP   LIVE  ROUTING   BLUE")) << all.out;
+  EXPECT_NE(all.out.find("\ndemo  blue  blue:100"), std::string::npos) << all.out;
+  EXPECT_EQ(all.out.find('\x1b'), std::string::npos) << "colour in a pipe";
+
+  auto one = cli({"status", "demo"});
+  ASSERT_EQ(one.status, 0) << describe(one);
+  EXPECT_NE(one.out.find("live      blue (blue:100)"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("blue (live)  http://127.0.0.2:"), std::string::npos) << one.out;
+
+  auto json_out = cli({"status", "--json"});
+  ASSERT_EQ(json_out.status, 0) << describe(json_out);
+  EXPECT_EQ(json::parse(json_out.out)["apps"][0]["live"], "blue");
+}
+
+TEST_F(Cli, ADeployFollowedShowsEachLineAsItComesAndEndsReady) {
+  world_->commit_version("1.1.0");
+  // The deploy's last step waits at the gate: the lines before it must
+  // already be on the terminal while the deploy still runs.
+  auto hold = std::make_unique<file_gate>(world_->root() / "deploy-hold");
+  std::vector<std::string> argv = {"/usr/bin/env"};
+  for (const auto& e : env()) argv.push_back(e);
+  argv.insert(argv.end(), {kCli, "deploy", "demo", "--follow"});
+  child_process deploy(argv);
+  EXPECT_TRUE(deploy.wait_for_stdout("deploy #", 60s).has_value()) << deploy.stderr_text();
+  EXPECT_TRUE(deploy.wait_for_stdout("127.0.0.3| holding on 127.0.0.3", 60s).has_value())
+      << deploy.stdout_text() << deploy.stderr_text();
+  EXPECT_EQ(deploy.stdout_text().find("=>"), std::string::npos) << "ended while held";
+  hold->open();
+  hold.reset();
+  std::filesystem::remove(world_->root() / "deploy-hold");
+  auto status = deploy.wait_exit(120s);
+  ASSERT_EQ(status, 0) << deploy.stdout_text() << deploy.stderr_text();
+  auto out = deploy.stdout_text();
+  EXPECT_NE(out.find("of demo: main to green, by "), std::string::npos) << out;
+  EXPECT_NE(out.find("127.0.0.4| now at 1.1.0"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n=> ready in "), std::string::npos) << out;
+  EXPECT_EQ(world_->through_lb("/version"), "1.0.0");
+}
+
+TEST_F(Cli, SwitchAndRollbackFollowedReportTheirOutcome) {
+  auto sw = cli({"switch", "demo", "--follow"});
+  ASSERT_EQ(sw.status, 0) << describe(sw);
+  EXPECT_NE(sw.out.find("of demo: to green"), std::string::npos) << sw.out;
+  EXPECT_NE(sw.out.find("\n=> succeeded in "), std::string::npos) << sw.out;
+  EXPECT_EQ(world_->through_lb("/version"), "1.1.0");
+
+  // Without --follow: the accepted operation and how to follow it. With
+  // --json, one JSON object per line: the answer, the log lines, the end.
+  auto back = cli({"rollback", "demo", "--follow", "--json"});
+  ASSERT_EQ(back.status, 0) << describe(back);
+  std::istringstream lines(back.out);
+  std::string line;
+  std::vector<json> objects;
+  while (std::getline(lines, line)) objects.push_back(json::parse(line));
+  ASSERT_GE(objects.size(), 3u) << back.out;
+  EXPECT_EQ(objects.front()["operation"]["kind"], "rollback");
+  EXPECT_TRUE(objects[1].contains("text")) << objects[1].dump();
+  EXPECT_EQ(objects.back()["state"], "succeeded");
+  EXPECT_EQ(world_->through_lb("/version"), "1.0.0");
+
+  auto history = cli({"history", "demo"});
+  ASSERT_EQ(history.status, 0) << describe(history);
+  EXPECT_NE(history.out.find("rollback  blue    -    succeeded"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("switch    green   -    succeeded"), std::string::npos) << history.out;
+}
+
+TEST_F(Cli, ALockRefusesADeployWithTheApisMessageAndExit3) {
+  auto lock = cli({"lock", "demo", "release freeze"});
+  ASSERT_EQ(lock.status, 0) << describe(lock);
+  EXPECT_NE(lock.out.find("locked demo"), std::string::npos) << lock.out;
+  auto deploy = cli({"deploy", "demo", "main"});
+  EXPECT_EQ(deploy.status, 3) << describe(deploy);
+  EXPECT_NE(deploy.err.find("is locked by"), std::string::npos) << deploy.err;
+  EXPECT_NE(deploy.err.find("(release freeze)"), std::string::npos) << deploy.err;
+  EXPECT_NE(deploy.err.find("(locked)"), std::string::npos) << deploy.err;
+  auto unlock = cli({"unlock", "demo"});
+  EXPECT_EQ(unlock.status, 0) << describe(unlock);
+  auto again = cli({"unlock", "demo"});
+  EXPECT_EQ(again.status, 3) << describe(again);
+}
+
+TEST_F(Cli, AFailedDeployFollowedShowsStderrAndExits1) {
+  std::ofstream(world_->host_dir("127.0.0.2") / "fail-deploy");
+  auto deploy = cli({"deploy", "demo", "main", "--follow"});
+  std::filesystem::remove(world_->host_dir("127.0.0.2") / "fail-deploy");
+  EXPECT_EQ(deploy.status, 1) << describe(deploy);
+  EXPECT_NE(deploy.out.find("127.0.0.2 stderr| refusing to deploy on 127.0.0.2"), std::string::npos)
+      << deploy.out;
+  EXPECT_NE(deploy.out.find("\n=> failed in "), std::string::npos) << deploy.out;
+}
+
+TEST_F(Cli, ABadTokenOrNoDaemonIsExit4AndNoUrlIsExit2) {
+  auto bad = cli({"status"}, {"BLUEGREEN_TOKEN=bgt_0000"});
+  EXPECT_EQ(bad.status, 4) << describe(bad);
+  EXPECT_NE(bad.err.find("(unauthorized)"), std::string::npos) << bad.err;
+
+  // Bound but not listening: every connection is refused.
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  getsockname(s, reinterpret_cast<sockaddr*>(&address), &length);
+  std::string closed = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  auto none = cli({"--url", closed, "status"});
+  close(s);
+  EXPECT_EQ(none.status, 4) << describe(none);
+  EXPECT_NE(none.err.find("cannot reach bluegreend at " + closed + " (from --url)"),
+            std::string::npos)
+      << none.err;
+
+  auto no_url = cli({"status"}, {"BLUEGREEN_URL="});
+  EXPECT_EQ(no_url.status, 2) << describe(no_url);
+  EXPECT_NE(no_url.err.find("give --url URL, set BLUEGREEN_URL, or set url in"), std::string::npos)
+      << no_url.err;
+}
+
+TEST_F(Cli, ColourOnlyOnATerminalAndNeverWithNoColor) {
+  // script(1) gives the client a terminal.
+  auto on_terminal = [&](const std::string& no_color) {
+    std::vector<std::string> argv = {"/usr/bin/env"};
+    for (const auto& e : env({"NO_COLOR=" + no_color})) argv.push_back(e);
+    argv.insert(argv.end(), {"script", "-qec", kCli + " status", "/dev/null"});
+    return run_command(argv);
+  };
+  auto painted = on_terminal("");
+  ASSERT_EQ(painted.status, 0) << describe(painted);
+  EXPECT_NE(painted.out.find("\x1b[34mblue\x1b[0m"), std::string::npos) << painted.out;
+  auto plain = on_terminal("1");
+  ASSERT_EQ(plain.status, 0) << describe(plain);
+  EXPECT_EQ(plain.out.find('\x1b'), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("demo  blue"), std::string::npos) << plain.out;
+}
+
+TEST_F(Cli, BashCompletesCommandsOptionsAndAppNamesFromTheServer) {
+  auto complete = [&](const std::string& words) {
+    std::string script =
+        "source /usr/share/bash-completion/bash_completion\n"
+        "source " BLUEGREEN_SOURCE_DIR "/cli/completions/bluegreen.bash\n"
+        "complete -p bluegreen\n"
+        "COMP_WORDS=(" + words + ")\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
+        "_bluegreen\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
+    std::vector<std::string> argv = {"/usr/bin/env"};
+    for (const auto& e : env({"PATH=" + std::filesystem::path(kCli).parent_path().string() +
+                              ":/usr/bin:/bin"}))
+      argv.push_back(e);
+    argv.insert(argv.end(), {"/bin/bash", "-c", script});
+    return run_command(argv);
+  };
+  auto commands = complete("bluegreen st");
+  ASSERT_EQ(commands.status, 0) << describe(commands);
+  EXPECT_EQ(commands.out, "complete -F _bluegreen bluegreen\nstatus\n");
+  auto apps = complete("bluegreen deploy ''");
+  EXPECT_EQ(apps.out, "complete -F _bluegreen bluegreen\ndemo\n") << describe(apps);
+  auto options = complete("bluegreen switch demo --");
+  EXPECT_NE(options.out.find("--weight\n"), std::string::npos) << options.out;
+  auto colours = complete("bluegreen switch demo --to ''");
+  EXPECT_EQ(colours.out, "complete -F _bluegreen bluegreen\nblue\ngreen\n") << colours.out;
+}
+
+TEST_F(Cli, ZshLoadsTheCompletionForBluegreen) {
+  auto r = run_command(
+      {"/usr/bin/zsh", "-fc",
+       "fpath=(" BLUEGREEN_SOURCE_DIR "/cli/completions $fpath); autoload -U compinit; "
+       "compinit -u -D; print -r -- ${_comps[bluegreen]}; zsh -n " BLUEGREEN_SOURCE_DIR
+       "/cli/completions/_bluegreen && print parsed"});
+  EXPECT_EQ(r.out, "_bluegreen\nparsed\n") << describe(r);
+}
+
+}  // namespace
+}  // namespace bluegreen::testing
