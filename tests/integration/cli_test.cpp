@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -61,6 +62,12 @@ class Cli : public ::testing::Test {
     return run_command(argv);
   }
 
+  // How the log names a host: user@[address]:port.
+  static std::string host_label(const std::string& address) {
+    std::string ssh = world_->ssh_host(address);
+    return ssh.substr(0, ssh.find('@') + 1) + "[" + address + "]" + ssh.substr(ssh.rfind(':'));
+  }
+
   static world* world_;
   static temp_dir* config_home_;
 };
@@ -99,7 +106,8 @@ TEST_F(Cli, ADeployFollowedShowsEachLineAsItComesAndEndsReady) {
   argv.insert(argv.end(), {kCli, "deploy", "demo", "--follow"});
   child_process deploy(argv);
   EXPECT_TRUE(deploy.wait_for_stdout("deploy #", 60s).has_value()) << deploy.stderr_text();
-  EXPECT_TRUE(deploy.wait_for_stdout("127.0.0.3| holding on 127.0.0.3", 60s).has_value())
+  // A host's output after its address: root@[127.0.0.3]:PORT| ...
+  EXPECT_TRUE(deploy.wait_for_stdout(host_label("127.0.0.3") + "| holding on 127.0.0.3", 60s).has_value())
       << deploy.stdout_text() << deploy.stderr_text();
   EXPECT_EQ(deploy.stdout_text().find("=>"), std::string::npos) << "ended while held";
   hold->open();
@@ -109,7 +117,7 @@ TEST_F(Cli, ADeployFollowedShowsEachLineAsItComesAndEndsReady) {
   ASSERT_EQ(status, 0) << deploy.stdout_text() << deploy.stderr_text();
   auto out = deploy.stdout_text();
   EXPECT_NE(out.find("of demo: main to green, by "), std::string::npos) << out;
-  EXPECT_NE(out.find("127.0.0.4| now at 1.1.0"), std::string::npos) << out;
+  EXPECT_NE(out.find(host_label("127.0.0.4") + "| now at 1.1.0"), std::string::npos) << out;
   EXPECT_NE(out.find("\n=> ready in "), std::string::npos) << out;
   EXPECT_EQ(world_->through_lb("/version"), "1.0.0");
 }
@@ -137,8 +145,12 @@ TEST_F(Cli, SwitchAndRollbackFollowedReportTheirOutcome) {
 
   auto history = cli({"history", "demo"});
   ASSERT_EQ(history.status, 0) << describe(history);
-  EXPECT_NE(history.out.find("rollback  blue    -    succeeded"), std::string::npos) << history.out;
-  EXPECT_NE(history.out.find("switch    green   -    succeeded"), std::string::npos) << history.out;
+  EXPECT_TRUE(std::regex_search(history.out, std::regex("\n#3 +demo +rollback +blue +- +succeeded ")))
+      << history.out;
+  EXPECT_TRUE(std::regex_search(history.out, std::regex("\n#2 +demo +switch +green +- +succeeded ")))
+      << history.out;
+  EXPECT_TRUE(std::regex_search(history.out, std::regex("\n#1 +demo +deploy +green +main +succeeded ")))
+      << history.out;
 }
 
 TEST_F(Cli, ALockRefusesADeployWithTheApisMessageAndExit3) {
@@ -157,11 +169,13 @@ TEST_F(Cli, ALockRefusesADeployWithTheApisMessageAndExit3) {
 }
 
 TEST_F(Cli, AFailedDeployFollowedShowsStderrAndExits1) {
-  std::ofstream(world_->host_dir("127.0.0.2") / "fail-deploy");
+  // Blue is live again after the rollback: the deploy goes to green.
+  std::ofstream(world_->host_dir("127.0.0.4") / "fail-deploy");
   auto deploy = cli({"deploy", "demo", "main", "--follow"});
-  std::filesystem::remove(world_->host_dir("127.0.0.2") / "fail-deploy");
+  std::filesystem::remove(world_->host_dir("127.0.0.4") / "fail-deploy");
   EXPECT_EQ(deploy.status, 1) << describe(deploy);
-  EXPECT_NE(deploy.out.find("127.0.0.2 stderr| refusing to deploy on 127.0.0.2"), std::string::npos)
+  EXPECT_NE(deploy.out.find(host_label("127.0.0.4") + " stderr| refusing to deploy on 127.0.0.4"),
+            std::string::npos)
       << deploy.out;
   EXPECT_NE(deploy.out.find("\n=> failed in "), std::string::npos) << deploy.out;
 }
