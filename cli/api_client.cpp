@@ -42,12 +42,12 @@ api_client::api_client(connection where, std::chrono::milliseconds timeout)
     : where_(std::move(where)), timeout_(timeout) {}
 
 net::http_request api_client::request(std::string method, const std::string& path,
-                                      std::string body) const {
+                                      std::string body, const char* accept) const {
   net::http_request r;
   r.method = std::move(method);
   r.url = where_.url + path;
   r.headers.push_back({"User-Agent", "bluegreen/" BLUEGREEN_VERSION});
-  r.headers.push_back({"Accept", "application/json"});
+  r.headers.push_back({"Accept", accept});
   if (where_.token) r.headers.push_back({"Authorization", "Bearer " + *where_.token});
   if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
   r.body = std::move(body);
@@ -96,7 +96,7 @@ api_answer api_client::judge(const net::http_result& result, bool want_json) con
 }
 
 asio::awaitable<api_answer> api_client::call(api_request what) const {
-  auto r = request(std::move(what.method), what.path, std::move(what.body));
+  auto r = request(std::move(what.method), what.path, std::move(what.body), "application/json");
   net::request_options options;
   options.total_timeout = timeout_;
   options.connect_timeout = std::min(timeout_, std::chrono::milliseconds(10'000));
@@ -107,8 +107,7 @@ asio::awaitable<api_answer> api_client::call(api_request what) const {
 
 asio::awaitable<api_answer> api_client::stream(
     std::string path, std::function<bool(const sse_event&)> on_event) const {
-  auto r = request("GET", path, "");
-  r.headers.push_back({"Accept", "text/event-stream"});
+  auto r = request("GET", path, "", "text/event-stream");
   net::request_options options;
   options.connect_timeout = std::min(timeout_, std::chrono::milliseconds(10'000));
   // A followed operation may run for hours; the daemon says something at

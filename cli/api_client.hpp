@@ -48,7 +48,8 @@ class api_client {
   const connection& where() const { return where_; }
 
  private:
-  net::http_request request(std::string method, const std::string& path, std::string body) const;
+  net::http_request request(std::string method, const std::string& path, std::string body,
+                            const char* accept) const;
   api_answer judge(const net::http_result& result, bool want_json) const;
 
   connection where_;

@@ -3,8 +3,17 @@
 # (`bluegreen __complete apps`: a quick call that prints nothing on failure).
 
 _bluegreen() {
-  local cur=${COMP_WORDS[COMP_CWORD]}
-  local prev=${COMP_WORDS[COMP_CWORD - 1]}
+  local cur prev words cword
+  # bash splits words at ':' and '=' (COMP_WORDBREAKS): a URL would come in
+  # pieces. bash-completion's helper puts them together again.
+  if declare -F _get_comp_words_by_ref >/dev/null; then
+    _get_comp_words_by_ref -n =: cur prev words cword
+  else
+    words=("${COMP_WORDS[@]}")
+    cword=$COMP_CWORD
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD - 1]}
+  fi
   local commands="status deploy switch rollback lock unlock cancel logs history events task help"
   local global="--url --token-file --json --help --version"
   local cmd="" i word operands=0 connect=()
@@ -12,11 +21,11 @@ _bluegreen() {
 
   # The command, the operands before the cursor, and --url/--token-file to
   # pass on when asking the server for app names.
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    word=${COMP_WORDS[i]}
+  for ((i = 1; i < cword; i++)); do
+    word=${words[i]}
     case "$word" in
       --url | --token-file)
-        connect+=("$word" "${COMP_WORDS[i + 1]}")
+        connect+=("$word" "${words[i + 1]}")
         ((i++))
         ;;
       --to | --weight | --on | --limit) ((i++)) ;;
@@ -71,7 +80,7 @@ _bluegreen() {
     status | deploy | switch | rollback | lock | unlock | history | task)
       if [ "$operands" -eq 0 ]; then
         local apps
-        apps=$("${COMP_WORDS[0]}" "${connect[@]}" __complete apps 2>/dev/null)
+        apps=$("${words[0]}" "${connect[@]}" __complete apps 2>/dev/null)
         COMPREPLY=($(compgen -W "$apps" -- "$cur"))
       fi
       ;;

@@ -225,38 +225,73 @@ TEST_F(Cli, ColourOnlyOnATerminalAndNeverWithNoColor) {
 }
 
 TEST_F(Cli, BashCompletesCommandsOptionsAndAppNamesFromTheServer) {
-  auto complete = [&](const std::string& words) {
+  // `words` as bash splits the command line `line` (at blanks, ':' and '='),
+  // the cursor at its end; prints what the completion offers.
+  auto complete = [&](const std::string& words, const std::string& line,
+                      const std::vector<std::string>& extra_env = {}) {
     std::string script =
         "source /usr/share/bash-completion/bash_completion\n"
         "source " BLUEGREEN_SOURCE_DIR "/cli/completions/bluegreen.bash\n"
         "complete -p bluegreen\n"
         "COMP_WORDS=(" + words + ")\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
+        "COMP_LINE='" + line + "'\nCOMP_POINT=${#COMP_LINE}\n"
         "_bluegreen\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
+    auto e = extra_env;
+    e.push_back("PATH=" + std::filesystem::path(kCli).parent_path().string() + ":/usr/bin:/bin");
     std::vector<std::string> argv = {"/usr/bin/env"};
-    for (const auto& e : env({"PATH=" + std::filesystem::path(kCli).parent_path().string() +
-                              ":/usr/bin:/bin"}))
-      argv.push_back(e);
+    for (const auto& v : env(e)) argv.push_back(v);
     argv.insert(argv.end(), {"/bin/bash", "-c", script});
     return run_command(argv);
   };
-  auto commands = complete("bluegreen st");
+  auto commands = complete("bluegreen st", "bluegreen st");
   ASSERT_EQ(commands.status, 0) << describe(commands);
   EXPECT_EQ(commands.out, "complete -F _bluegreen bluegreen\nstatus\n");
-  auto apps = complete("bluegreen deploy ''");
+  auto apps = complete("bluegreen deploy ''", "bluegreen deploy ");
   EXPECT_EQ(apps.out, "complete -F _bluegreen bluegreen\ndemo\n") << describe(apps);
-  auto options = complete("bluegreen switch demo --");
+  // The server named on the command line, its URL cut at ':' by bash.
+  std::string port = std::to_string(world_->api_port());
+  auto by_url = complete("bluegreen --url http : //127.0.0.1 : " + port + " rollback ''",
+                         "bluegreen --url " + url() + " rollback ", {"BLUEGREEN_URL="});
+  EXPECT_EQ(by_url.out, "complete -F _bluegreen bluegreen\ndemo\n") << describe(by_url);
+  auto options = complete("bluegreen switch demo --", "bluegreen switch demo --");
   EXPECT_NE(options.out.find("--weight\n"), std::string::npos) << options.out;
-  auto colours = complete("bluegreen switch demo --to ''");
+  auto colours = complete("bluegreen switch demo --to ''", "bluegreen switch demo --to ");
   EXPECT_EQ(colours.out, "complete -F _bluegreen bluegreen\nblue\ngreen\n") << colours.out;
 }
 
-TEST_F(Cli, ZshLoadsTheCompletionForBluegreen) {
-  auto r = run_command(
-      {"/usr/bin/zsh", "-fc",
-       "fpath=(" BLUEGREEN_SOURCE_DIR "/cli/completions $fpath); autoload -U compinit; "
-       "compinit -u -D; print -r -- ${_comps[bluegreen]}; zsh -n " BLUEGREEN_SOURCE_DIR
-       "/cli/completions/_bluegreen && print parsed"});
-  EXPECT_EQ(r.out, "_bluegreen\nparsed\n") << describe(r);
+// Interactive zsh on a pseudo-terminal (zsh/zpty): what TAB offers after
+// `line`, read until it shows `until`.
+run_result zsh_completes(const std::vector<std::string>& env, const std::string& line,
+                         const std::string& until) {
+  std::string script =
+      "zmodload zsh/zpty\n"
+      "zpty z 'zsh -f -i'\n"
+      "zpty -w z 'PS1=\"> \"; fpath=(" BLUEGREEN_SOURCE_DIR
+      "/cli/completions $fpath); autoload -U compinit; compinit -u -D'\n"
+      "zpty -w -n z $'" + line + "\\t'\n"
+      // Reads until the pattern matches; run_command's deadline ends a wait
+      // for what never comes.
+      "zpty -r -m z all '*" + until + "*'\n"
+      "print -r -- \"$all\"\nzpty -d z\n";
+  std::vector<std::string> argv = {"/usr/bin/env"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.insert(argv.end(), {"/usr/bin/zsh", "-fc", script});
+  return run_command(argv);
+}
+
+TEST_F(Cli, ZshCompletesCommandsAndAppNamesFromTheServer) {
+  auto syntax = run_command({"/usr/bin/zsh", "-n", BLUEGREEN_SOURCE_DIR "/cli/completions/_bluegreen"});
+  EXPECT_EQ(syntax.status, 0) << describe(syntax);
+  auto path = "PATH=" + std::filesystem::path(kCli).parent_path().string() + ":/usr/bin:/bin";
+  auto commands = zsh_completes(env({path}), "bluegreen ",
+                                "rollback  -- move traffic back to the previous colour");
+  EXPECT_NE(commands.out.find("rollback  -- move traffic back to the previous colour"),
+            std::string::npos)
+      << describe(commands);
+  EXPECT_NE(commands.out.find("deploy    -- deploy a ref to the idle colour"), std::string::npos)
+      << describe(commands);
+  auto apps = zsh_completes(env({path}), "bluegreen deploy d", "demo");
+  EXPECT_NE(apps.out.find("bluegreen deploy demo"), std::string::npos) << describe(apps);
 }
 
 }  // namespace
