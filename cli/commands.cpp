@@ -32,8 +32,8 @@ class runner {
       case command::switch_: co_return co_await switch_traffic();
       case command::rollback: co_return co_await rollback();
       case command::task: co_return co_await task();
-      case command::lock: co_return co_await lock();
-      case command::unlock: co_return co_await unlock();
+      case command::lock: co_return co_await change_lock(true);
+      case command::unlock: co_return co_await change_lock(false);
       case command::cancel: co_return co_await cancel();
       case command::logs: co_return co_await logs();
       case command::history: co_return co_await history();
@@ -117,6 +117,14 @@ class runner {
     co_return exit_for_state(end->value("state", std::string()));
   }
 
+  // POSTs what starts an operation; then as started() says.
+  asio::awaitable<int> start(std::string path, json body) {
+    api_request request{"POST", path, body.dump()};
+    auto answer = co_await api_.call(request);
+    if (answer.status != exit_ok) co_return failed(answer);
+    co_return co_await started(answer);
+  }
+
   asio::awaitable<int> deploy() {
     std::string app = inv_.operands[0];
     std::string ref;
@@ -132,11 +140,7 @@ class runner {
     json body = {{"ref", ref}};
     if (inv_.force) body["force"] = true;
     std::string path = app_path(app) + "/deployments";
-    std::string text = body.dump();
-    api_request request{"POST", path, text};
-    auto answer = co_await api_.call(request);
-    if (answer.status != exit_ok) co_return failed(answer);
-    co_return co_await started(answer);
+    co_return co_await start(path, body);
   }
 
   asio::awaitable<int> switch_traffic() {
@@ -144,62 +148,36 @@ class runner {
     if (inv_.to) body["to"] = *inv_.to;
     for (const auto& [colour, percent] : inv_.weights) body["weights"][colour] = percent;
     std::string path = app_path(inv_.operands[0]) + "/switch";
-    std::string text = body.dump();
-    api_request request{"POST", path, text};
-    auto answer = co_await api_.call(request);
-    if (answer.status != exit_ok) co_return failed(answer);
-    co_return co_await started(answer);
+    co_return co_await start(path, body);
   }
 
   asio::awaitable<int> rollback() {
     std::string path = app_path(inv_.operands[0]) + "/rollback";
-    api_request request{"POST", path, "{}"};
-    auto answer = co_await api_.call(request);
-    if (answer.status != exit_ok) co_return failed(answer);
-    co_return co_await started(answer);
+    json body = json::object();
+    co_return co_await start(path, body);
   }
 
   asio::awaitable<int> task() {
     json body = json::object();
     if (inv_.on) body["colour"] = *inv_.on;
     std::string path = app_path(inv_.operands[0]) + "/tasks/" + path_segment(inv_.operands[1]);
-    std::string text = body.dump();
-    api_request request{"POST", path, text};
-    auto answer = co_await api_.call(request);
-    if (answer.status != exit_ok) co_return failed(answer);
-    co_return co_await started(answer);
+    co_return co_await start(path, body);
   }
 
-  asio::awaitable<int> lock() {
-    json body = {{"reason", inv_.operands[1]}};
+  // lock (POST with the reason) and unlock (DELETE): both answer with the lock.
+  asio::awaitable<int> change_lock(bool lock) {
     std::string path = app_path(inv_.operands[0]) + "/lock";
-    std::string text = body.dump();
-    api_request request{"POST", path, text};
+    std::string text = lock ? json{{"reason", inv_.operands[1]}}.dump() : "";
+    api_request request{lock ? "POST" : "DELETE", path, text};
     auto answer = co_await api_.call(request);
     if (answer.status != exit_ok) co_return failed(answer);
     if (inv_.json) {
       print_json(answer.body);
     } else {
-      const json lock = answer.body.value("lock", json::object());
-      io_.out << "locked " << cell(answer.body.value("app", json())) << " (by "
-              << cell(lock.value("holder", json())) << ": " << cell(lock.value("reason", json()))
-              << ")" << std::endl;
-    }
-    co_return exit_ok;
-  }
-
-  asio::awaitable<int> unlock() {
-    std::string path = app_path(inv_.operands[0]) + "/lock";
-    api_request request{"DELETE", path, ""};
-    auto answer = co_await api_.call(request);
-    if (answer.status != exit_ok) co_return failed(answer);
-    if (inv_.json) {
-      print_json(answer.body);
-    } else {
-      const json lock = answer.body.value("unlocked", json::object());
-      io_.out << "unlocked " << cell(answer.body.value("app", json())) << " (was locked by "
-              << cell(lock.value("holder", json())) << ": " << cell(lock.value("reason", json()))
-              << ")" << std::endl;
+      const json held = answer.body.value(lock ? "lock" : "unlocked", json::object());
+      io_.out << (lock ? "locked " : "unlocked ") << cell(answer.body.value("app", json()))
+              << (lock ? " (by " : " (was locked by ") << cell(held.value("holder", json()))
+              << ": " << cell(held.value("reason", json())) << ")" << std::endl;
     }
     co_return exit_ok;
   }
