@@ -41,8 +41,8 @@ std::string path_segment(const std::string& text) {
 api_client::api_client(connection where, std::chrono::milliseconds timeout)
     : where_(std::move(where)), timeout_(timeout) {}
 
-net::http_request api_client::request(std::string method, const std::string& path,
-                                      std::string body, const char* accept) const {
+net::http_request api_client::request(std::string method, const std::string& path, std::string body,
+                                      const char* accept) const {
   net::http_request r;
   r.method = std::move(method);
   r.url = where_.url + path;
@@ -71,9 +71,8 @@ api_answer api_client::judge(const net::http_result& result, bool want_json) con
   if (answer.status == exit_ok) {
     if (want_json && !is_json) {
       answer.status = exit_server;
-      answer.problem = "the answer from " + sanitise(where_.url) +
-                       " is not the API's JSON (HTTP " + std::to_string(response.status) +
-                       "); is the URL bluegreend's?";
+      answer.problem = "the answer from " + sanitise(where_.url) + " is not the API's JSON (HTTP " +
+                       std::to_string(response.status) + "); is the URL bluegreend's?";
     }
     return answer;
   }
@@ -88,8 +87,9 @@ api_answer api_client::judge(const net::http_result& result, bool want_json) con
   }
   answer.problem = sanitise(message);
   if (response.status == 401 && !where_.token)
-    answer.problem += "; no token was given: use --token-file FILE, BLUEGREEN_TOKEN, or "
-                      "token_file in the config file";
+    answer.problem +=
+        "; no token was given: use --token-file FILE, BLUEGREEN_TOKEN, or "
+        "token_file in the config file";
   else if (response.status == 401)
     answer.problem += " (the token from " + where_.token_from + ")";
   return answer;

@@ -20,9 +20,9 @@ namespace bluegreen::cli {
 
 struct api_answer {
   exit_status status = exit_ok;
-  int http_status = 0;      // 0 when there was no answer
-  nlohmann::json body;      // the API's JSON (an error's too), or null
-  std::string problem;      // for stderr when status is not exit_ok: what went wrong
+  int http_status = 0;  // 0 when there was no answer
+  nlohmann::json body;  // the API's JSON (an error's too), or null
+  std::string problem;  // for stderr when status is not exit_ok: what went wrong
 };
 
 // One request: "GET", "/api/v1/apps", and JSON text or nothing.

@@ -10,8 +10,8 @@ namespace {
 struct command_spec {
   const char* name;
   command cmd;
-  const char* synopsis;       // after "bluegreen "
-  const char* what;           // one line
+  const char* synopsis;              // after "bluegreen "
+  const char* what;                  // one line
   std::vector<std::string> options;  // besides the global ones
   size_t min_operands;
   size_t max_operands;
@@ -19,33 +19,77 @@ struct command_spec {
 
 const std::vector<command_spec>& specs() {
   static const std::vector<command_spec> all = {
-      {"status", command::status, "status [APP]",
-       "every app's live colour, releases, health and locks; or one app in detail", {}, 0, 1},
-      {"deploy", command::deploy, "deploy APP [REF] [--follow] [--force]",
-       "deploy REF (default: the app's default ref) to the idle colour",
-       {"--follow", "--force"}, 1, 2},
-      {"switch", command::switch_, "switch APP [--to COLOUR] [--weight COLOUR=PERCENT] [--follow]",
-       "move live traffic: to the idle colour, to COLOUR, or split by weight (a canary)",
-       {"--to", "--weight", "--follow"}, 1, 1},
-      {"rollback", command::rollback, "rollback APP [--follow]",
-       "move all traffic back to the colour that served before the last switch", {"--follow"}, 1,
+      {"status",
+       command::status,
+       "status [APP]",
+       "every app's live colour, releases, health and locks; or one app in detail",
+       {},
+       0,
        1},
-      {"lock", command::lock, "lock APP REASON",
-       "lock the app (deploys, switches and tasks are refused until unlocked)", {}, 2, 2},
+      {"deploy",
+       command::deploy,
+       "deploy APP [REF] [--follow] [--force]",
+       "deploy REF (default: the app's default ref) to the idle colour",
+       {"--follow", "--force"},
+       1,
+       2},
+      {"switch",
+       command::switch_,
+       "switch APP [--to COLOUR] [--weight COLOUR=PERCENT] [--follow]",
+       "move live traffic: to the idle colour, to COLOUR, or split by weight (a canary)",
+       {"--to", "--weight", "--follow"},
+       1,
+       1},
+      {"rollback",
+       command::rollback,
+       "rollback APP [--follow]",
+       "move all traffic back to the colour that served before the last switch",
+       {"--follow"},
+       1,
+       1},
+      {"lock",
+       command::lock,
+       "lock APP REASON",
+       "lock the app (deploys, switches and tasks are refused until unlocked)",
+       {},
+       2,
+       2},
       {"unlock", command::unlock, "unlock APP", "remove the app's lock", {}, 1, 1},
-      {"cancel", command::cancel, "cancel ID", "cancel a running or ready deploy, or a task", {},
-       1, 1},
-      {"logs", command::logs, "logs ID [--follow]",
-       "an operation's log; --follow: as it is written, until the operation ends", {"--follow"},
-       1, 1},
-      {"history", command::history, "history [APP] [--limit N]",
-       "the newest operations of APP, or of every app", {"--limit"}, 0, 1},
-      {"events", command::events, "events [--follow] [--limit N]",
+      {"cancel",
+       command::cancel,
+       "cancel ID",
+       "cancel a running or ready deploy, or a task",
+       {},
+       1,
+       1},
+      {"logs",
+       command::logs,
+       "logs ID [--follow]",
+       "an operation's log; --follow: as it is written, until the operation ends",
+       {"--follow"},
+       1,
+       1},
+      {"history",
+       command::history,
+       "history [APP] [--limit N]",
+       "the newest operations of APP, or of every app",
+       {"--limit"},
+       0,
+       1},
+      {"events",
+       command::events,
+       "events [--follow] [--limit N]",
        "the audit log; --follow: what happens from now on, as it happens",
-       {"--follow", "--limit"}, 0, 0},
-      {"task", command::task, "task APP NAME [--on COLOUR] [--follow]",
+       {"--follow", "--limit"},
+       0,
+       0},
+      {"task",
+       command::task,
+       "task APP NAME [--on COLOUR] [--follow]",
        "run the app's task NAME (on COLOUR instead of the task's own `on`)",
-       {"--on", "--follow"}, 2, 2},
+       {"--on", "--follow"},
+       2,
+       2},
   };
   return all;
 }
@@ -87,8 +131,8 @@ std::vector<std::string> command_names() {
 
 std::string usage_text(const std::string& topic) {
   if (const auto* spec = find_spec(topic)) {
-    std::string text = std::string("usage: bluegreen ") + spec->synopsis + "\n\n" + spec->what +
-                       ".\n";
+    std::string text =
+        std::string("usage: bluegreen ") + spec->synopsis + "\n\n" + spec->what + ".\n";
     if (spec->cmd == command::deploy || spec->cmd == command::switch_ ||
         spec->cmd == command::rollback || spec->cmd == command::task)
       text +=
@@ -96,17 +140,19 @@ std::string usage_text(const std::string& topic) {
           "log as it is written, then how it ended, and exits 1 unless it succeeded (or, for a\n"
           "deploy waiting for a switch, is ready).\n";
     if (spec->cmd == command::switch_)
-      text += "\n--to COLOUR              all traffic to COLOUR (blue or green)\n"
-              "--weight COLOUR=PERCENT  a share of the traffic: given once, the other colour\n"
-              "                         gets the rest; given for both, adding up to 100\n";
-    text += "\nOptions of every command: --url URL, --token-file FILE, --json (see bluegreen --help).\n";
+      text +=
+          "\n--to COLOUR              all traffic to COLOUR (blue or green)\n"
+          "--weight COLOUR=PERCENT  a share of the traffic: given once, the other colour\n"
+          "                         gets the rest; given for both, adding up to 100\n";
+    text +=
+        "\nOptions of every command: --url URL, --token-file FILE, --json (see bluegreen "
+        "--help).\n";
     return text;
   }
   std::string text =
       "usage: bluegreen [--url URL] [--token-file FILE] [--json] COMMAND [ARGS]\n"
       "\nThe command-line client of bluegreend's REST API.\n\nCommands:\n";
-  for (const auto& s : specs())
-    text += std::string("  ") + s.synopsis + "\n      " + s.what + "\n";
+  for (const auto& s : specs()) text += std::string("  ") + s.synopsis + "\n      " + s.what + "\n";
   text +=
       "\nOptions:\n"
       "  --url URL          bluegreend's address, e.g. http://127.0.0.1:8765\n"
@@ -163,7 +209,8 @@ std::variant<invocation, usage_error> parse_arguments(const std::vector<std::str
       return usage("unknown option '" + name + "'", words.empty() ? "" : words[0]);
     if (takes_value(name)) {
       if (!value) {
-        if (i + 1 >= args.size()) return usage(name + " needs a value", words.empty() ? "" : words[0]);
+        if (i + 1 >= args.size())
+          return usage(name + " needs a value", words.empty() ? "" : words[0]);
         value = args[++i];
       }
     } else if (value) {
@@ -220,11 +267,16 @@ std::variant<invocation, usage_error> parse_arguments(const std::vector<std::str
     if (!global &&
         std::find(spec->options.begin(), spec->options.end(), option) == spec->options.end())
       return usage(name + " takes no " + option, name);
-    if (option == "--url") inv.url = value;
-    else if (option == "--token-file") inv.token_file = value;
-    else if (option == "--json") inv.json = true;
-    else if (option == "--follow") inv.follow = true;
-    else if (option == "--force") inv.force = true;
+    if (option == "--url")
+      inv.url = value;
+    else if (option == "--token-file")
+      inv.token_file = value;
+    else if (option == "--json")
+      inv.json = true;
+    else if (option == "--follow")
+      inv.follow = true;
+    else if (option == "--force")
+      inv.force = true;
     else if (option == "--to") {
       if (!is_colour(value)) return usage("--to is blue or green, not '" + value + "'", name);
       inv.to = value;
@@ -245,25 +297,22 @@ std::variant<invocation, usage_error> parse_arguments(const std::vector<std::str
       auto n = whole_number(value);
       int most = spec->cmd == command::events ? 1000 : 500;
       if (!n || *n < 1 || *n > most)
-        return usage("--limit is a number from 1 to " + std::to_string(most) + ", not '" +
-                         value + "'",
-                     name);
+        return usage(
+            "--limit is a number from 1 to " + std::to_string(most) + ", not '" + value + "'",
+            name);
       inv.limit = static_cast<int>(*n);
     }
   }
-  if (inv.to && !inv.weights.empty())
-    return usage("switch takes --to or --weight, not both", name);
+  if (inv.to && !inv.weights.empty()) return usage("switch takes --to or --weight, not both", name);
   if (inv.weights.size() == 2 && inv.weights[0].second + inv.weights[1].second != 100)
     return usage("the two --weight percentages add up to " +
-                     std::to_string(inv.weights[0].second + inv.weights[1].second) +
-                     ", not 100",
+                     std::to_string(inv.weights[0].second + inv.weights[1].second) + ", not 100",
                  name);
   if (inv.cmd == command::cancel || inv.cmd == command::logs) {
     auto id = whole_number(inv.operands[0]);
     if (!id || *id < 1)
-      return usage(name + ": ID is an operation's number (such as 42), not '" + inv.operands[0] +
-                       "'",
-                   name);
+      return usage(
+          name + ": ID is an operation's number (such as 42), not '" + inv.operands[0] + "'", name);
   }
   return inv;
 }

@@ -37,13 +37,13 @@ struct invocation {
   bool json = false;
   bool follow = false;
   bool force = false;
-  std::optional<std::string> url;         // --url
-  std::optional<std::string> token_file;  // --token-file
-  std::optional<std::string> to;          // switch --to
+  std::optional<std::string> url;                    // --url
+  std::optional<std::string> token_file;             // --token-file
+  std::optional<std::string> to;                     // switch --to
   std::vector<std::pair<std::string, int>> weights;  // switch --weight COLOUR=PERCENT
-  std::optional<std::string> on;          // task --on
-  int limit = 20;                         // history, events --limit
-  std::string help_topic;                 // `bluegreen help deploy`, `deploy --help`
+  std::optional<std::string> on;                     // task --on
+  int limit = 20;                                    // history, events --limit
+  std::string help_topic;                            // `bluegreen help deploy`, `deploy --help`
 };
 
 struct usage_error {

@@ -27,20 +27,33 @@ class runner {
 
   asio::awaitable<int> run() {
     switch (inv_.cmd) {
-      case command::status: co_return co_await status();
-      case command::deploy: co_return co_await deploy();
-      case command::switch_: co_return co_await switch_traffic();
-      case command::rollback: co_return co_await rollback();
-      case command::task: co_return co_await task();
-      case command::lock: co_return co_await change_lock(true);
-      case command::unlock: co_return co_await change_lock(false);
-      case command::cancel: co_return co_await cancel();
-      case command::logs: co_return co_await logs();
-      case command::history: co_return co_await history();
-      case command::events: co_return co_await events();
-      case command::complete: co_return co_await complete();
+      case command::status:
+        co_return co_await status();
+      case command::deploy:
+        co_return co_await deploy();
+      case command::switch_:
+        co_return co_await switch_traffic();
+      case command::rollback:
+        co_return co_await rollback();
+      case command::task:
+        co_return co_await task();
+      case command::lock:
+        co_return co_await change_lock(true);
+      case command::unlock:
+        co_return co_await change_lock(false);
+      case command::cancel:
+        co_return co_await cancel();
+      case command::logs:
+        co_return co_await logs();
+      case command::history:
+        co_return co_await history();
+      case command::events:
+        co_return co_await events();
+      case command::complete:
+        co_return co_await complete();
       case command::help:
-      case command::version: break;
+      case command::version:
+        break;
     }
     co_return exit_usage;
   }
@@ -61,17 +74,22 @@ class runner {
     api_request request{"GET", path, ""};
     auto answer = co_await api_.call(request);
     if (answer.status != exit_ok) co_return failed(answer);
-    if (inv_.json) print_json(answer.body);
-    else if (inv_.operands.empty()) io_.out << apps_view(answer.body, io_.paint, now());
-    else io_.out << app_view(answer.body, io_.paint, now());
+    if (inv_.json)
+      print_json(answer.body);
+    else if (inv_.operands.empty())
+      io_.out << apps_view(answer.body, io_.paint, now());
+    else
+      io_.out << app_view(answer.body, io_.paint, now());
     co_return exit_ok;
   }
 
   // Prints the accepted operation, then follows it when asked.
   asio::awaitable<int> started(const api_answer& answer) {
     const json& op = answer.body.value("operation", json::object());
-    if (inv_.json) print_json(answer.body);
-    else io_.out << operation_summary(op, io_.paint) << std::endl;
+    if (inv_.json)
+      print_json(answer.body);
+    else
+      io_.out << operation_summary(op, io_.paint) << std::endl;
     if (!inv_.follow) {
       if (!inv_.json)
         io_.out << "follow it: bluegreen logs " << op.value("id", 0) << " --follow" << std::endl;
@@ -93,8 +111,10 @@ class runner {
         garbled = true;
         return false;
       }
-      if (inv_.json) io_.out << data.dump() << std::endl;
-      else if (e.event == "line") io_.out << log_line_view(data, io_.paint) << std::endl;
+      if (inv_.json)
+        io_.out << data.dump() << std::endl;
+      else if (e.event == "line")
+        io_.out << log_line_view(data, io_.paint) << std::endl;
       if (e.event == "end") {
         end = std::move(data);
         return false;
@@ -176,8 +196,8 @@ class runner {
     } else {
       const json held = answer.body.value(lock ? "lock" : "unlocked", json::object());
       io_.out << (lock ? "locked " : "unlocked ") << cell(answer.body.value("app", json()))
-              << (lock ? " (by " : " (was locked by ") << cell(held.value("holder", json()))
-              << ": " << cell(held.value("reason", json())) << ")" << std::endl;
+              << (lock ? " (by " : " (was locked by ") << cell(held.value("holder", json())) << ": "
+              << cell(held.value("reason", json())) << ")" << std::endl;
     }
     co_return exit_ok;
   }
@@ -254,13 +274,14 @@ class runner {
       if (page.status != exit_ok) co_return failed(page);
       for (const auto& op : page.body.value("operations", json::array())) operations.push_back(op);
     }
-    std::sort(operations.begin(), operations.end(), [](const json& a, const json& b) {
-      return a.value("id", 0) > b.value("id", 0);
-    });
+    std::sort(operations.begin(), operations.end(),
+              [](const json& a, const json& b) { return a.value("id", 0) > b.value("id", 0); });
     if (operations.size() > static_cast<size_t>(inv_.limit))
       operations.erase(operations.begin() + inv_.limit, operations.end());
-    if (inv_.json) print_json(json{{"operations", operations}});
-    else io_.out << operations_view(operations, io_.paint, now());
+    if (inv_.json)
+      print_json(json{{"operations", operations}});
+    else
+      io_.out << operations_view(operations, io_.paint, now());
     co_return exit_ok;
   }
 
@@ -270,8 +291,10 @@ class runner {
       api_request request{"GET", path, ""};
       auto answer = co_await api_.call(request);
       if (answer.status != exit_ok) co_return failed(answer);
-      if (inv_.json) print_json(answer.body);
-      else io_.out << audit_view(answer.body, io_.paint, now());
+      if (inv_.json)
+        print_json(answer.body);
+      else
+        io_.out << audit_view(answer.body, io_.paint, now());
       co_return exit_ok;
     }
     bool garbled = false;
@@ -281,8 +304,10 @@ class runner {
         garbled = true;
         return false;
       }
-      if (inv_.json) io_.out << data.dump() << std::endl;
-      else io_.out << stream_event_view(data, io_.paint) << std::endl;
+      if (inv_.json)
+        io_.out << data.dump() << std::endl;
+      else
+        io_.out << stream_event_view(data, io_.paint) << std::endl;
       return true;
     };
     std::string path = "/api/v1/events/stream";

@@ -1,11 +1,12 @@
 #include "cli/connection.hpp"
 
+#include <toml++/toml.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "daemon/net/url.hpp"
 
@@ -68,8 +69,8 @@ std::variant<config_values, connection_problem> read_config(const std::filesyste
   try {
     table = toml::parse(read.text, path.string());
   } catch (const toml::parse_error& e) {
-    return connection_problem{path.string() + ":" + std::to_string(e.source().begin.line) +
-                              ": " + std::string(e.description())};
+    return connection_problem{path.string() + ":" + std::to_string(e.source().begin.line) + ": " +
+                              std::string(e.description())};
   }
   for (const auto& [key, node] : table) {
     std::string name(key.str());
@@ -79,11 +80,13 @@ std::variant<config_values, connection_problem> read_config(const std::filesyste
     if (!node.is_string())
       return connection_problem{path.string() + ": " + name + " must be a string"};
     std::string value = *node.value<std::string>();
-    if (name == "url") values.url = value;
+    if (name == "url")
+      values.url = value;
     else {
       std::filesystem::path file(value);
       if (value.starts_with("~/")) {
-        if (const char* home = std::getenv("HOME")) file = std::filesystem::path(home) / value.substr(2);
+        if (const char* home = std::getenv("HOME"))
+          file = std::filesystem::path(home) / value.substr(2);
       } else if (file.is_relative()) {
         file = path.parent_path() / file;
       }
@@ -103,8 +106,7 @@ std::optional<std::filesystem::path> config_file_path(const connection_sources& 
   return std::nullopt;
 }
 
-std::variant<connection, connection_problem> resolve_connection(
-    const connection_sources& sources) {
+std::variant<connection, connection_problem> resolve_connection(const connection_sources& sources) {
   connection out;
   auto config_path = config_file_path(sources);
   config_values config;
@@ -131,16 +133,14 @@ std::variant<connection, connection_problem> resolve_connection(
   } else {
     return connection_problem{
         "no server to connect to: give --url URL, set BLUEGREEN_URL, or set url in " +
-        (config_path ? config_path->string()
-                     : std::string("$XDG_CONFIG_HOME/bluegreen/cli.toml")) +
+        (config_path ? config_path->string() : std::string("$XDG_CONFIG_HOME/bluegreen/cli.toml")) +
         " (for example url = \"http://127.0.0.1:8765\")"};
   }
   while (out.url.size() > 1 && out.url.back() == '/') out.url.pop_back();
   auto parsed = net::parse_url(out.url + "/");
   if (!parsed)
     return connection_problem{"the server URL from " + out.url_from +
-                              " is not an http:// or https:// URL: " +
-                              net::url_problem(out.url)};
+                              " is not an http:// or https:// URL: " + net::url_problem(out.url)};
   if (parsed->target.find('?') != std::string::npos)
     return connection_problem{"the server URL from " + out.url_from +
                               " has a query; give the server's address alone, such as "

@@ -39,7 +39,6 @@ struct connection_problem {
 // The config file's path for these sources, or nothing without a home.
 std::optional<std::filesystem::path> config_file_path(const connection_sources& sources);
 
-std::variant<connection, connection_problem> resolve_connection(
-    const connection_sources& sources);
+std::variant<connection, connection_problem> resolve_connection(const connection_sources& sources);
 
 }  // namespace bluegreen::cli

@@ -40,8 +40,12 @@ int main(int argc, char** argv) {
     return exit_ok;
   }
 
-  connection_sources sources{inv.url,           inv.token_file, env("BLUEGREEN_URL"),
-                             env("BLUEGREEN_TOKEN"), env("XDG_CONFIG_HOME"), env("HOME")};
+  connection_sources sources{inv.url,
+                             inv.token_file,
+                             env("BLUEGREEN_URL"),
+                             env("BLUEGREEN_TOKEN"),
+                             env("XDG_CONFIG_HOME"),
+                             env("HOME")};
   auto resolved = resolve_connection(sources);
   if (auto* problem = std::get_if<connection_problem>(&resolved)) {
     if (inv.cmd != command::complete) std::cerr << "bluegreen: " << problem->message << std::endl;

@@ -63,13 +63,20 @@ size_t visible_width(std::string_view cell) {
 
 const char* sgr(tint how) {
   switch (how) {
-    case tint::blue: return "\x1b[34m";
-    case tint::green: return "\x1b[32m";
-    case tint::red: return "\x1b[31m";
-    case tint::yellow: return "\x1b[33m";
-    case tint::bold: return "\x1b[1m";
-    case tint::dim: return "\x1b[2m";
-    case tint::none: break;
+    case tint::blue:
+      return "\x1b[34m";
+    case tint::green:
+      return "\x1b[32m";
+    case tint::red:
+      return "\x1b[31m";
+    case tint::yellow:
+      return "\x1b[33m";
+    case tint::bold:
+      return "\x1b[1m";
+    case tint::dim:
+      return "\x1b[2m";
+    case tint::none:
+      break;
   }
   return "";
 }
@@ -90,8 +97,10 @@ std::string style::operator()(std::string_view text, tint how) const {
 
 std::string style::word(std::string_view word) const {
   tint how = tint::none;
-  if (word == "blue") how = tint::blue;
-  else if (word == "green" || word == "succeeded" || word == "ok") how = tint::green;
+  if (word == "blue")
+    how = tint::blue;
+  else if (word == "green" || word == "succeeded" || word == "ok")
+    how = tint::green;
   else if (word == "failed" || word == "failing" || word == "rolled_back" ||
            word == "interrupted" || word == "drifted")
     how = tint::red;
@@ -111,9 +120,12 @@ std::string sanitise(std::string_view text) {
       continue;
     }
     if (unsafe(point->value)) {
-      if (point->value == '\t') out += ' ';
-      else if (point->value < 0x80) out += "\\x" + hex(point->value, 2);
-      else out += "\\u{" + hex(point->value, 4) + "}";
+      if (point->value == '\t')
+        out += ' ';
+      else if (point->value < 0x80)
+        out += "\\x" + hex(point->value, 2);
+      else
+        out += "\\u{" + hex(point->value, 4) + "}";
     } else {
       out.append(text.substr(i, point->length));
     }
@@ -181,10 +193,14 @@ std::string relative_time(std::chrono::system_clock::time_point at,
   auto s = ahead ? -delta : delta;
   std::string amount;
   if (s < 5) return "just now";
-  if (s < 60) amount = std::to_string(s) + " s";
-  else if (s < 3600) amount = std::to_string(s / 60) + " min";
-  else if (s < 2 * 86400) amount = std::to_string(s / 3600) + " h";
-  else amount = std::to_string(s / 86400) + " d";
+  if (s < 60)
+    amount = std::to_string(s) + " s";
+  else if (s < 3600)
+    amount = std::to_string(s / 60) + " min";
+  else if (s < 2 * 86400)
+    amount = std::to_string(s / 3600) + " h";
+  else
+    amount = std::to_string(s / 86400) + " d";
   return ahead ? "in " + amount : amount + " ago";
 }
 

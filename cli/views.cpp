@@ -73,11 +73,14 @@ std::string apps_view(const json& body, const style& paint, clock_time now) {
       {"APP", "LIVE", "ROUTING", "BLUE", "GREEN", "DEPLOYED", "LOCK", "NOTE"}};
   for (const auto& app : body.value("apps", json::array())) {
     std::string note;
-    if (app.value("drifted", false)) note = paint("drifted: ", tint::red) + text_of(app, "drift_reason");
-    else if (app.value("recovering", false)) note = "recovering";
+    if (app.value("drifted", false))
+      note = paint("drifted: ", tint::red) + text_of(app, "drift_reason");
+    else if (app.value("recovering", false))
+      note = "recovering";
     std::string live = text_of(app, "live");
     rows.push_back({text_of(app, "name"), live.empty() ? "-" : paint.word(live),
-                    or_dash(text_of(app, "routing")), release_cell(app.value("blue", json()), paint),
+                    or_dash(text_of(app, "routing")),
+                    release_cell(app.value("blue", json()), paint),
                     release_cell(app.value("green", json()), paint), last_deploy(app, now),
                     lock_cell(app.value("locks", json())), or_dash(note)});
   }
@@ -93,8 +96,8 @@ std::string app_view(const json& app, const style& paint, clock_time now) {
       {"live", (live.empty() ? std::string("unknown") : paint.word(live)) + " (" +
                    or_dash(text_of(app, "routing")) + ")"},
       {"previous", previous.empty() ? "- (nothing to roll back to)" : paint.word(previous)},
-      {"backend", or_dash(text_of(app, "backend")) + ", promote " +
-                      or_dash(text_of(app, "promote_mode"))},
+      {"backend",
+       or_dash(text_of(app, "backend")) + ", promote " + or_dash(text_of(app, "promote_mode"))},
       {"lock", lock_cell(app.value("locks", json()))},
   };
   if (app.value("drifted", false))
@@ -121,11 +124,12 @@ std::string app_view(const json& app, const style& paint, clock_time now) {
     colours.push_back(
         {paint.word(name) + (live == name ? " (live)" : ""), or_dash(text_of(colour, "url")),
          or_dash(text_of(colour, "ref")), or_dash(short_sha(text_of(colour, "sha"))),
-         relative_time(text_of(colour, "deployed_at"), now), or_dash(text_of(colour, "deployed_by")),
-         colour.value("verified", false) ? "yes" : "no",
-         health.empty() ? "-"
-                        : paint.word(health) +
-                              (checked.empty() ? "" : " (checked " + relative_time(checked, now) + ")")});
+         relative_time(text_of(colour, "deployed_at"), now),
+         or_dash(text_of(colour, "deployed_by")), colour.value("verified", false) ? "yes" : "no",
+         health.empty()
+             ? "-"
+             : paint.word(health) +
+                   (checked.empty() ? "" : " (checked " + relative_time(checked, now) + ")")});
   }
   return out + table(colours);
 }
@@ -150,9 +154,12 @@ std::string operation_summary(const json& op, const style& paint) {
   std::string kind = text_of(op, "kind");
   std::string colour = text_of(op, "colour");
   std::string out = kind + " #" + text_of(op, "id") + " of " + text_of(op, "app");
-  if (kind == "deploy") out += ": " + text_of(op, "ref") + " to " + or_dash(paint.word(colour));
-  else if (kind == "task") out += ": " + text_of(op, "task") + " on " + or_dash(paint.word(colour));
-  else if (!colour.empty()) out += ": to " + paint.word(colour);
+  if (kind == "deploy")
+    out += ": " + text_of(op, "ref") + " to " + or_dash(paint.word(colour));
+  else if (kind == "task")
+    out += ": " + text_of(op, "task") + " on " + or_dash(paint.word(colour));
+  else if (!colour.empty())
+    out += ": to " + paint.word(colour);
   out += ", by " + text_of(op, "actor") + " (" + paint.word(text_of(op, "state")) + ")";
   return out;
 }

@@ -28,8 +28,7 @@ std::string operation_summary(const nlohmann::json& operation, const style& pain
 std::string log_line_view(const nlohmann::json& line, const style& paint);
 // "=> ready in 4.2 s", and why when it did not succeed; an operation that has
 // not finished (a ready deploy) counts its time until `now`.
-std::string operation_end_view(const nlohmann::json& operation, const style& paint,
-                               clock_time now);
+std::string operation_end_view(const nlohmann::json& operation, const style& paint, clock_time now);
 // GET /api/v1/events's body.
 std::string audit_view(const nlohmann::json& body, const style& paint, clock_time now);
 // One event of the event stream, on one line.

@@ -287,8 +287,7 @@ asio::awaitable<http_result> exchange(Stream& stream, const url& target,
     if (head_ec) co_return read_failure(head_ec, options);
     auto response = head_of(streaming.get().base(), target);
     if (response.status >= 200 && response.status < 300)
-      co_return co_await stream_body(stream, buffer, streaming, response, options, deadline,
-                                     *sink);
+      co_return co_await stream_body(stream, buffer, streaming, response, options, deadline, *sink);
     // Not the stream asked for: the body is read whole, as send() would.
     http::response_parser<http::string_body> whole(std::move(streaming));
     whole.body_limit(options.max_body_bytes);

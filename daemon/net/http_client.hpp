@@ -41,8 +41,7 @@ class http_client {
   // whole within max_body_bytes, as send() does. options.total_timeout
   // bounds the whole exchange, options.idle_timeout (when set) each wait
   // for more of it; no redirect is followed.
-  boost::asio::awaitable<http_result> send_streaming(http_request request,
-                                                     request_options options,
+  boost::asio::awaitable<http_result> send_streaming(http_request request, request_options options,
                                                      body_sink sink) const;
 
  private:

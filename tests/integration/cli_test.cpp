@@ -3,16 +3,16 @@
 // its output and its exit status. One world serves the suite, its tests
 // running in order: a deploy followed to ready, a switch, a rollback, then
 // refusals and failures.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "tests/support/file_gate.hpp"
@@ -45,8 +45,7 @@ class Cli : public ::testing::Test {
   // The environment of an operator's shell: the URL and token exported, no
   // config file of this machine's user in the way, output piped.
   static std::vector<std::string> env(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> e = {"BLUEGREEN_URL=" + url(),
-                                  "BLUEGREEN_TOKEN=" + world_->token(),
+    std::vector<std::string> e = {"BLUEGREEN_URL=" + url(), "BLUEGREEN_TOKEN=" + world_->token(),
                                   "XDG_CONFIG_HOME=" + config_home_->path().string(),
                                   "NO_COLOR=", "TERM=xterm"};
     e.insert(e.end(), extra.begin(), extra.end());
@@ -107,7 +106,8 @@ TEST_F(Cli, ADeployFollowedShowsEachLineAsItComesAndEndsReady) {
   child_process deploy(argv);
   EXPECT_TRUE(deploy.wait_for_stdout("deploy #", 60s).has_value()) << deploy.stderr_text();
   // A host's output after its address: root@[127.0.0.3]:PORT| ...
-  EXPECT_TRUE(deploy.wait_for_stdout(host_label("127.0.0.3") + "| holding on 127.0.0.3", 60s).has_value())
+  EXPECT_TRUE(
+      deploy.wait_for_stdout(host_label("127.0.0.3") + "| holding on 127.0.0.3", 60s).has_value())
       << deploy.stdout_text() << deploy.stderr_text();
   EXPECT_EQ(deploy.stdout_text().find("=>"), std::string::npos) << "ended while held";
   hold->open();
@@ -145,11 +145,14 @@ TEST_F(Cli, SwitchAndRollbackFollowedReportTheirOutcome) {
 
   auto history = cli({"history", "demo"});
   ASSERT_EQ(history.status, 0) << describe(history);
-  EXPECT_TRUE(std::regex_search(history.out, std::regex("\n#3 +demo +rollback +blue +- +succeeded ")))
+  EXPECT_TRUE(
+      std::regex_search(history.out, std::regex("\n#3 +demo +rollback +blue +- +succeeded ")))
       << history.out;
-  EXPECT_TRUE(std::regex_search(history.out, std::regex("\n#2 +demo +switch +green +- +succeeded ")))
+  EXPECT_TRUE(
+      std::regex_search(history.out, std::regex("\n#2 +demo +switch +green +- +succeeded ")))
       << history.out;
-  EXPECT_TRUE(std::regex_search(history.out, std::regex("\n#1 +demo +deploy +green +main +succeeded ")))
+  EXPECT_TRUE(
+      std::regex_search(history.out, std::regex("\n#1 +demo +deploy +green +main +succeeded ")))
       << history.out;
 }
 
@@ -231,10 +234,15 @@ TEST_F(Cli, BashCompletesCommandsOptionsAndAppNamesFromTheServer) {
                       const std::vector<std::string>& extra_env = {}) {
     std::string script =
         "source /usr/share/bash-completion/bash_completion\n"
-        "source " BLUEGREEN_SOURCE_DIR "/cli/completions/bluegreen.bash\n"
+        "source " BLUEGREEN_SOURCE_DIR
+        "/cli/completions/bluegreen.bash\n"
         "complete -p bluegreen\n"
-        "COMP_WORDS=(" + words + ")\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
-        "COMP_LINE='" + line + "'\nCOMP_POINT=${#COMP_LINE}\n"
+        "COMP_WORDS=(" +
+        words +
+        ")\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
+        "COMP_LINE='" +
+        line +
+        "'\nCOMP_POINT=${#COMP_LINE}\n"
         "_bluegreen\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
     auto e = extra_env;
     e.push_back("PATH=" + std::filesystem::path(kCli).parent_path().string() + ":/usr/bin:/bin");
@@ -268,10 +276,14 @@ run_result zsh_completes(const std::vector<std::string>& env, const std::string&
       "zpty z 'zsh -f -i'\n"
       "zpty -w z 'PS1=\"> \"; fpath=(" BLUEGREEN_SOURCE_DIR
       "/cli/completions $fpath); autoload -U compinit; compinit -u -D'\n"
-      "zpty -w -n z $'" + line + "\\t'\n"
+      "zpty -w -n z $'" +
+      line +
+      "\\t'\n"
       // Reads until the pattern matches; run_command's deadline ends a wait
       // for what never comes.
-      "zpty -r -m z all '*" + until + "*'\n"
+      "zpty -r -m z all '*" +
+      until +
+      "*'\n"
       "print -r -- \"$all\"\nzpty -d z\n";
   std::vector<std::string> argv = {"/usr/bin/env"};
   argv.insert(argv.end(), env.begin(), env.end());
@@ -280,7 +292,8 @@ run_result zsh_completes(const std::vector<std::string>& env, const std::string&
 }
 
 TEST_F(Cli, ZshCompletesCommandsAndAppNamesFromTheServer) {
-  auto syntax = run_command({"/usr/bin/zsh", "-n", BLUEGREEN_SOURCE_DIR "/cli/completions/_bluegreen"});
+  auto syntax =
+      run_command({"/usr/bin/zsh", "-n", BLUEGREEN_SOURCE_DIR "/cli/completions/_bluegreen"});
   EXPECT_EQ(syntax.status, 0) << describe(syntax);
   auto path = "PATH=" + std::filesystem::path(kCli).parent_path().string() + ":/usr/bin:/bin";
   auto commands = zsh_completes(env({path}), "bluegreen ",

@@ -151,8 +151,8 @@ TEST(Demo, TheReadmeWalkThroughWorksAndStoppingLeavesNothingRunning) {
   // 6. The history tells what happened.
   // The history's table: ID APP KIND COLOUR REF STATE ...
   auto row = [&](const std::string& kind, const std::string& colour, const std::string& ref) {
-    return std::regex_search(steps[6], std::regex("#[0-9]+ +demo +" + kind + " +" + colour +
-                                                  " +" + ref + " +succeeded "));
+    return std::regex_search(steps[6], std::regex("#[0-9]+ +demo +" + kind + " +" + colour + " +" +
+                                                  ref + " +succeeded "));
   };
   EXPECT_TRUE(row("rollback", "blue", "-")) << steps[6];
   EXPECT_TRUE(row("switch", "green", "-")) << steps[6];

@@ -57,11 +57,14 @@ TEST(BluegreenArguments, EachCommandTakesItsOperandsAndOptionsAnywhere) {
 
 TEST(BluegreenArguments, ABadCommandLineSaysWhatIsWrongAndHowToWriteIt) {
   EXPECT_EQ(refused({"dploy", "web"}), "unknown command 'dploy'\nsee bluegreen --help");
-  EXPECT_EQ(refused({"deploy"}),
-            "deploy: an app name is missing\nusage: bluegreen deploy APP [REF] [--follow] [--force]");
-  EXPECT_NE(refused({"lock", "web", "release", "freeze"}).find("quote a reason"), std::string::npos);
-  EXPECT_NE(refused({"switch", "web", "--to", "purple"}).find("--to is blue or green, not 'purple'"),
+  EXPECT_EQ(
+      refused({"deploy"}),
+      "deploy: an app name is missing\nusage: bluegreen deploy APP [REF] [--follow] [--force]");
+  EXPECT_NE(refused({"lock", "web", "release", "freeze"}).find("quote a reason"),
             std::string::npos);
+  EXPECT_NE(
+      refused({"switch", "web", "--to", "purple"}).find("--to is blue or green, not 'purple'"),
+      std::string::npos);
   EXPECT_NE(refused({"switch", "web", "--weight", "green=101"}).find("COLOUR=PERCENT"),
             std::string::npos);
   EXPECT_NE(refused({"switch", "web", "--weight", "green=10", "--weight", "blue=80"})
@@ -110,8 +113,9 @@ TEST_F(BluegreenConnection, OptionsComeFirstThenTheEnvironmentThenTheConfigFile)
   dir_.write("option-token", "  bgt_option\n");
   std::string config = (dir_ / "config").string();
 
-  connection_sources all{"http://option:1", (dir_ / "option-token").string(), "http://env:2",
-                         "bgt_env", config, "/nonexistent"};
+  connection_sources all{
+      "http://option:1", (dir_ / "option-token").string(), "http://env:2", "bgt_env", config,
+      "/nonexistent"};
   auto c = resolved(all);
   EXPECT_EQ(c.url, "http://option:1");
   EXPECT_EQ(c.token, "bgt_option");
@@ -129,16 +133,16 @@ TEST_F(BluegreenConnection, OptionsComeFirstThenTheEnvironmentThenTheConfigFile)
 
   // Without XDG_CONFIG_HOME: ~/.config/bluegreen/cli.toml.
   dir_.write("home/.config/bluegreen/cli.toml", "url = \"https://home.example\"\n");
-  connection_sources home{std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                          (dir_ / "home").string()};
+  connection_sources home{std::nullopt, std::nullopt, std::nullopt,
+                          std::nullopt, std::nullopt, (dir_ / "home").string()};
   c = resolved(home);
   EXPECT_EQ(c.url, "https://home.example");
   EXPECT_EQ(c.token, std::nullopt);
 }
 
 TEST_F(BluegreenConnection, NoUrlAnywhereNamesTheThreeWays) {
-  connection_sources none{std::nullopt, std::nullopt, std::nullopt, "bgt_x",
-                          (dir_ / "empty").string(), std::nullopt};
+  connection_sources none{
+      std::nullopt, std::nullopt, std::nullopt, "bgt_x", (dir_ / "empty").string(), std::nullopt};
   auto message = problem(none);
   EXPECT_NE(message.find("--url URL"), std::string::npos) << message;
   EXPECT_NE(message.find("BLUEGREEN_URL"), std::string::npos) << message;
@@ -147,28 +151,30 @@ TEST_F(BluegreenConnection, NoUrlAnywhereNamesTheThreeWays) {
 }
 
 TEST_F(BluegreenConnection, UnreadableTokensAndBadConfigFilesAreProblems) {
-  connection_sources missing{"http://h:1", (dir_ / "nope").string(), std::nullopt, std::nullopt,
+  connection_sources missing{"http://h:1", (dir_ / "nope").string(),
+                             std::nullopt, std::nullopt,
                              std::nullopt, std::nullopt};
   EXPECT_NE(problem(missing).find("cannot read the token file"), std::string::npos);
   dir_.write("empty-token", "\n");
-  connection_sources empty{"http://h:1", (dir_ / "empty-token").string(), std::nullopt,
-                           std::nullopt, std::nullopt, std::nullopt};
+  connection_sources empty{"http://h:1", (dir_ / "empty-token").string(),
+                           std::nullopt, std::nullopt,
+                           std::nullopt, std::nullopt};
   EXPECT_NE(problem(empty).find("is empty"), std::string::npos);
-  connection_sources bad_url{"ftp://h", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                             std::nullopt};
+  connection_sources bad_url{"ftp://h",    std::nullopt, std::nullopt,
+                             std::nullopt, std::nullopt, std::nullopt};
   EXPECT_NE(problem(bad_url).find("not an http:// or https:// URL"), std::string::npos);
 
   dir_.write("c1/bluegreen/cli.toml", "url = \"http://h\"\ntoken = \"bgt_x\"\n");
-  connection_sources unknown{std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                             (dir_ / "c1").string(), std::nullopt};
+  connection_sources unknown{std::nullopt, std::nullopt,           std::nullopt,
+                             std::nullopt, (dir_ / "c1").string(), std::nullopt};
   EXPECT_NE(problem(unknown).find("unknown key 'token'"), std::string::npos);
   dir_.write("c2/bluegreen/cli.toml", "url = [\n");
-  connection_sources broken{std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                            (dir_ / "c2").string(), std::nullopt};
+  connection_sources broken{std::nullopt, std::nullopt,           std::nullopt,
+                            std::nullopt, (dir_ / "c2").string(), std::nullopt};
   EXPECT_NE(problem(broken).find("cli.toml:"), std::string::npos);
   // The broken file is not read when the options and environment say all.
-  connection_sources enough{"http://h:1", std::nullopt, std::nullopt, "bgt_y",
-                            (dir_ / "c2").string(), std::nullopt};
+  connection_sources enough{"http://h:1", std::nullopt,           std::nullopt,
+                            "bgt_y",      (dir_ / "c2").string(), std::nullopt};
   EXPECT_EQ(resolved(enough).token, "bgt_y");
 }
 
@@ -197,8 +203,12 @@ TEST(BluegreenText, ServerTextCannotControlTheTerminal) {
   EXPECT_EQ(sanitise("plain text, \xc3\xa9t\xc3\xa9"), "plain text, \xc3\xa9t\xc3\xa9");
   EXPECT_EQ(sanitise("red\x1b[31mX\r\nnext\x7f"), "red\\x1B[31mX\\x0D\\x0Anext\\x7F");
   EXPECT_EQ(sanitise("a\tb"), "a b");
-  EXPECT_EQ(sanitise("\xc2\x9b" "2J"), "\\u{009B}2J");          // C1 CSI
-  EXPECT_EQ(sanitise("abc\xe2\x80\xae" "fed"), "abc\\u{202E}fed");  // right-to-left override
+  EXPECT_EQ(sanitise("\xc2\x9b"
+                     "2J"),
+            "\\u{009B}2J");  // C1 CSI
+  EXPECT_EQ(sanitise("abc\xe2\x80\xae"
+                     "fed"),
+            "abc\\u{202E}fed");  // right-to-left override
   EXPECT_EQ(sanitise("bad \xff\xfe"), "bad \\xFF\\xFE");
 }
 
@@ -214,7 +224,8 @@ TEST(BluegreenText, ColourOnlyOnATerminalWithoutNoColorOrADumbTerm) {
 
 TEST(BluegreenText, TablesAlignOnVisibleWidth) {
   style painted(true);
-  auto text = table({{"APP", "LIVE", "NOTE"}, {"web", painted.word("green"), "-"},
+  auto text = table({{"APP", "LIVE", "NOTE"},
+                     {"web", painted.word("green"), "-"},
                      {"\xc3\xa9t\xc3\xa9", "blue", ""}});
   EXPECT_EQ(text,
             "APP  LIVE   NOTE\n"
@@ -260,21 +271,29 @@ TEST(BluegreenSse, MessagesCutAnywhereComeOutWholeAndInOrder) {
 
 TEST(BluegreenViews, AFollowedLogMarksHostsAndStderrAndEndsWithStateAndDuration) {
   style plain(false);
-  EXPECT_EQ(log_line_view(json{{"host", nullptr}, {"stream", "event"}, {"text", "step 1/2"}}, plain),
-            "step 1/2");
-  EXPECT_EQ(log_line_view(json{{"host", "h1"}, {"stream", "stdout"}, {"text", "now at 1.1"}}, plain),
-            "h1| now at 1.1");
+  EXPECT_EQ(
+      log_line_view(json{{"host", nullptr}, {"stream", "event"}, {"text", "step 1/2"}}, plain),
+      "step 1/2");
+  EXPECT_EQ(
+      log_line_view(json{{"host", "h1"}, {"stream", "stdout"}, {"text", "now at 1.1"}}, plain),
+      "h1| now at 1.1");
   EXPECT_EQ(log_line_view(json{{"host", "h1"}, {"stream", "stderr"}, {"text", "no\x1b[2J"}}, plain),
             "h1 stderr| no\\x1B[2J");
   auto now = *parse_utc("2026-11-22T12:00:10.000Z");
-  json failed = {{"id", 4}, {"app", "web"}, {"state", "failed"},
+  json failed = {{"id", 4},
+                 {"app", "web"},
+                 {"state", "failed"},
                  {"started_at", "2026-11-22T12:00:00.000Z"},
                  {"finished_at", "2026-11-22T12:00:02.500Z"},
-                 {"error", "step 2 failed on 1 of 3 host(s)"}, {"error_code", "step_failed"}};
+                 {"error", "step 2 failed on 1 of 3 host(s)"},
+                 {"error_code", "step_failed"}};
   EXPECT_EQ(operation_end_view(failed, plain, now),
             "=> failed in 2.5 s: step 2 failed on 1 of 3 host(s) (step_failed)");
-  json ready = {{"id", 5}, {"app", "web"}, {"state", "ready"},
-                {"started_at", "2026-11-22T12:00:06.000Z"}, {"finished_at", nullptr}};
+  json ready = {{"id", 5},
+                {"app", "web"},
+                {"state", "ready"},
+                {"started_at", "2026-11-22T12:00:06.000Z"},
+                {"finished_at", nullptr}};
   EXPECT_EQ(operation_end_view(ready, plain, now),
             "=> ready in 4.0 s (switch to send it traffic: bluegreen switch web)");
 }
@@ -287,8 +306,10 @@ TEST(BluegreenViews, TheAppsTableSaysColoursInWordsAndLocks) {
     "locks":{"manual":{"holder":"alice","reason":"release freeze"},"operation":null}}]})");
   auto text = apps_view(body, style(false), *parse_utc("2026-11-22T12:00:00.000Z"));
   EXPECT_EQ(text,
-            "APP  LIVE   ROUTING    BLUE            GREEN                 DEPLOYED   LOCK                   NOTE\n"
-            "web  green  green:100  v41@0c4f9d8 ok  main@8d2e4b6 failing  3 min ago  alice: release freeze  -\n");
+            "APP  LIVE   ROUTING    BLUE            GREEN                 DEPLOYED   LOCK          "
+            "         NOTE\n"
+            "web  green  green:100  v41@0c4f9d8 ok  main@8d2e4b6 failing  3 min ago  alice: "
+            "release freeze  -\n");
 }
 
 }  // namespace
