@@ -18,15 +18,16 @@ std::string or_dash(std::string text) { return text.empty() ? "-" : text; }
 
 std::string short_sha(const std::string& sha) { return sha.substr(0, 7); }
 
-// A colour's release: "main@8d2e4b6 ok", "-" when nothing was deployed.
+// A colour's release and health: "main@8d2e4b6, ok"; "not deployed, ok"
+// for a colour that bluegreend has not deployed to.
 std::string release_cell(const json& colour, const style& paint) {
   if (!colour.is_object()) return "-";
   std::string ref = text_of(colour, "ref");
   std::string sha = text_of(colour, "sha");
-  std::string out = ref.empty() ? "-" : ref + (sha.empty() ? "" : "@" + short_sha(sha));
-  std::string health = text_of(colour, "health");
-  if (!health.empty()) out += " " + paint.word(health);
+  std::string out = ref.empty() ? "not deployed" : ref + (sha.empty() ? "" : "@" + short_sha(sha));
   if (colour.value("verified", true) == false && !ref.empty()) out += " (unverified)";
+  std::string health = text_of(colour, "health");
+  if (!health.empty()) out += ", " + paint.word(health);
   return out;
 }
 

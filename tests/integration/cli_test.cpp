@@ -83,6 +83,7 @@ TEST_F(Cli, StatusShowsTheAppsTableAndOneAppInDetail) {
   ASSERT_EQ(all.status, 0) << describe(all);
   EXPECT_TRUE(all.out.starts_with("APP   LIVE  ROUTING   BLUE")) << all.out;
   EXPECT_NE(all.out.find("\ndemo  blue  blue:100"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("  not deployed"), std::string::npos) << all.out;
   EXPECT_EQ(all.out.find('\x1b'), std::string::npos) << "colour in a pipe";
 
   auto one = cli({"status", "demo"});

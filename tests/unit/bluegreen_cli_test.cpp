@@ -303,13 +303,19 @@ TEST(BluegreenViews, TheAppsTableSaysColoursInWordsAndLocks) {
     "drifted":false,"recovering":false,
     "blue":{"ref":"v41","sha":"0c4f9d8a2b7e61f3","health":"ok","verified":true,"deployed_at":"2026-11-22T09:00:00.000Z"},
     "green":{"ref":"main","sha":"8d2e4b6f0a1c3e5d","health":"failing","verified":true,"deployed_at":"2026-11-22T11:57:00.000Z"},
-    "locks":{"manual":{"holder":"alice","reason":"release freeze"},"operation":null}}]})");
+    "locks":{"manual":{"holder":"alice","reason":"release freeze"},"operation":null}},
+    {"name":"api","live":null,"routing":null,"drifted":true,"drift_reason":"nginx routes to green",
+    "blue":{"ref":null,"sha":null,"health":"ok","verified":false,"deployed_at":null},
+    "green":{"ref":null,"sha":null,"health":null,"verified":false,"deployed_at":null},
+    "locks":{"manual":null,"operation":null}}]})");
   auto text = apps_view(body, style(false), *parse_utc("2026-11-22T12:00:00.000Z"));
   EXPECT_EQ(text,
-            "APP  LIVE   ROUTING    BLUE            GREEN                 DEPLOYED   LOCK          "
-            "         NOTE\n"
-            "web  green  green:100  v41@0c4f9d8 ok  main@8d2e4b6 failing  3 min ago  alice: "
-            "release freeze  -\n");
+            "APP  LIVE   ROUTING    BLUE              GREEN                  DEPLOYED   LOCK       "
+            "            NOTE\n"
+            "web  green  green:100  v41@0c4f9d8, ok   main@8d2e4b6, failing  3 min ago  alice: "
+            "release freeze  -\n"
+            "api  -      -          not deployed, ok  not deployed           -          -          "
+            "            drifted: nginx routes to green\n");
 }
 
 }  // namespace
