@@ -1,8 +1,8 @@
 // `bluegreen`, the API's command-line client, as an operator runs it: the
 // real binary against the real daemon of a world (sshd, demo apps, nginx),
-// its output and its exit status. One world serves the suite, its tests
-// running in order: a deploy followed to ready, a switch, a rollback, then
-// refusals and failures.
+// its output and its exit status. Two worlds: one for a release's way (a
+// deploy followed to ready, a switch, a rollback, refusals and failures),
+// one for what reads (status, colour, the event stream, the completions).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -29,16 +29,28 @@ const std::string kCli = BLUEGREEN_CLI_BINARY;
 
 class Cli : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  void start() {
     world_ = new world();
     world_->start_daemon();
-    config_home_ = new temp_dir();
   }
-  static void TearDownTestSuite() {
+  void SetUp() override { config_home_ = new temp_dir(); }
+  void TearDown() override {
     delete world_;
     delete config_home_;
     world_ = nullptr;
   }
+
+  // The steps of the tests below, in the order they run.
+  void StatusShowsTheAppsTableAndOneAppInDetail();
+  void ADeployFollowedShowsEachLineAsItComesAndEndsReady();
+  void SwitchAndRollbackFollowedReportTheirOutcome();
+  void ALockRefusesADeployWithTheApisMessageAndExit3();
+  void AFailedDeployFollowedShowsStderrAndExits1();
+  void TasksLogsCancelAndTheEventStream();
+  void ABadTokenIsExit4();
+  void ColourOnlyOnATerminalAndNeverWithNoColor();
+  void BashCompletesCommandsOptionsAndAppNamesFromTheServer();
+  void ZshCompletesCommandsAndAppNamesFromTheServer();
 
   static std::string url() { return "http://127.0.0.1:" + std::to_string(world_->api_port()); }
 
@@ -78,7 +90,7 @@ std::string describe(const run_result& r) {
   return "exit " + std::to_string(r.status) + "\nstdout:\n" + r.out + "stderr:\n" + r.err;
 }
 
-TEST_F(Cli, StatusShowsTheAppsTableAndOneAppInDetail) {
+void Cli::StatusShowsTheAppsTableAndOneAppInDetail() {
   auto all = cli({"status"});
   ASSERT_EQ(all.status, 0) << describe(all);
   EXPECT_TRUE(all.out.starts_with("APP   LIVE  ROUTING   BLUE")) << all.out;
@@ -96,7 +108,7 @@ TEST_F(Cli, StatusShowsTheAppsTableAndOneAppInDetail) {
   EXPECT_EQ(json::parse(json_out.out)["apps"][0]["live"], "blue");
 }
 
-TEST_F(Cli, ADeployFollowedShowsEachLineAsItComesAndEndsReady) {
+void Cli::ADeployFollowedShowsEachLineAsItComesAndEndsReady() {
   world_->commit_version("1.1.0");
   // The deploy's last step waits at the gate: the lines before it must
   // already be on the terminal while the deploy still runs.
@@ -123,7 +135,7 @@ TEST_F(Cli, ADeployFollowedShowsEachLineAsItComesAndEndsReady) {
   EXPECT_EQ(world_->through_lb("/version"), "1.0.0");
 }
 
-TEST_F(Cli, SwitchAndRollbackFollowedReportTheirOutcome) {
+void Cli::SwitchAndRollbackFollowedReportTheirOutcome() {
   auto sw = cli({"switch", "demo", "--follow"});
   ASSERT_EQ(sw.status, 0) << describe(sw);
   EXPECT_NE(sw.out.find("of demo: to green"), std::string::npos) << sw.out;
@@ -157,7 +169,7 @@ TEST_F(Cli, SwitchAndRollbackFollowedReportTheirOutcome) {
       << history.out;
 }
 
-TEST_F(Cli, ALockRefusesADeployWithTheApisMessageAndExit3) {
+void Cli::ALockRefusesADeployWithTheApisMessageAndExit3() {
   auto lock = cli({"lock", "demo", "release freeze"});
   ASSERT_EQ(lock.status, 0) << describe(lock);
   EXPECT_NE(lock.out.find("locked demo"), std::string::npos) << lock.out;
@@ -172,7 +184,7 @@ TEST_F(Cli, ALockRefusesADeployWithTheApisMessageAndExit3) {
   EXPECT_EQ(again.status, 3) << describe(again);
 }
 
-TEST_F(Cli, AFailedDeployFollowedShowsStderrAndExits1) {
+void Cli::AFailedDeployFollowedShowsStderrAndExits1() {
   // Blue is live again after the rollback: the deploy goes to green.
   std::ofstream(world_->host_dir("127.0.0.4") / "fail-deploy");
   auto deploy = cli({"deploy", "demo", "main", "--follow"});
@@ -184,10 +196,55 @@ TEST_F(Cli, AFailedDeployFollowedShowsStderrAndExits1) {
   EXPECT_NE(deploy.out.find("\n=> failed in "), std::string::npos) << deploy.out;
 }
 
-TEST_F(Cli, ABadTokenOrNoDaemonIsExit4AndNoUrlIsExit2) {
+void Cli::TasksLogsCancelAndTheEventStream() {
+  auto task = cli({"task", "demo", "migrate", "--on", "blue", "--follow"});
+  ASSERT_EQ(task.status, 0) << describe(task);
+  EXPECT_NE(task.out.find("of demo: migrate on blue"), std::string::npos) << task.out;
+  EXPECT_NE(task.out.find("\n=> succeeded in "), std::string::npos) << task.out;
+
+  // The first deploy's log, read afterwards, ends with how it ended.
+  auto logs = cli({"logs", "1"});
+  ASSERT_EQ(logs.status, 0) << describe(logs);
+  EXPECT_NE(logs.out.find("| now at 1.1.0"), std::string::npos) << logs.out;
+  EXPECT_NE(logs.out.find("\n=> succeeded in "), std::string::npos) << logs.out;
+  auto cancel = cli({"cancel", "1"});
+  EXPECT_EQ(cancel.status, 3) << describe(cancel);
+  EXPECT_NE(cancel.err.find("(not_running)"), std::string::npos) << cancel.err;
+  auto unknown = cli({"logs", "999", "--follow"});
+  EXPECT_EQ(unknown.status, 3) << describe(unknown);
+
+  // The event stream, one JSON object per line, from the next event on: a
+  // lock and an unlock are repeated until the stream (connecting meanwhile)
+  // has shown one.
+  std::vector<std::string> argv = {"/usr/bin/env"};
+  for (const auto& e : env()) argv.push_back(e);
+  argv.insert(argv.end(), {kCli, "events", "--follow", "--json"});
+  child_process events(argv);
+  std::optional<std::string> seen;
+  for (int attempt = 0; attempt < 20 && !seen; ++attempt) {
+    ASSERT_EQ(world_->api("POST", "/api/v1/apps/demo/lock", R"({"reason":"stream"})").status, 201);
+    ASSERT_EQ(world_->api("DELETE", "/api/v1/apps/demo/lock").status, 200);
+    seen = events.wait_for_stdout("\"manual_lock\"", 1s);
+  }
+  ASSERT_TRUE(seen.has_value()) << events.stdout_text() << events.stderr_text();
+  auto event = json::parse(*seen);
+  EXPECT_EQ(event["type"], "app.changed");
+  EXPECT_EQ(event["app"], "demo");
+}
+
+void Cli::ABadTokenIsExit4() {
   auto bad = cli({"status"}, {"BLUEGREEN_TOKEN=bgt_0000"});
   EXPECT_EQ(bad.status, 4) << describe(bad);
   EXPECT_NE(bad.err.find("(unauthorized)"), std::string::npos) << bad.err;
+}
+
+TEST_F(Cli, NoDaemonListeningIsExit4AndNoUrlIsExit2) {
+  auto run = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/env", "BLUEGREEN_URL=", "BLUEGREEN_TOKEN=bgt_0",
+                                     "XDG_CONFIG_HOME=" + config_home_->path().string(), kCli};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  };
 
   // Bound but not listening: every connection is refused.
   int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -198,20 +255,20 @@ TEST_F(Cli, ABadTokenOrNoDaemonIsExit4AndNoUrlIsExit2) {
   socklen_t length = sizeof address;
   getsockname(s, reinterpret_cast<sockaddr*>(&address), &length);
   std::string closed = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
-  auto none = cli({"--url", closed, "status"});
+  auto none = run({"--url", closed, "status"});
   close(s);
   EXPECT_EQ(none.status, 4) << describe(none);
   EXPECT_NE(none.err.find("cannot reach bluegreend at " + closed + " (from --url)"),
             std::string::npos)
       << none.err;
 
-  auto no_url = cli({"status"}, {"BLUEGREEN_URL="});
+  auto no_url = run({"status"});
   EXPECT_EQ(no_url.status, 2) << describe(no_url);
   EXPECT_NE(no_url.err.find("give --url URL, set BLUEGREEN_URL, or set url in"), std::string::npos)
       << no_url.err;
 }
 
-TEST_F(Cli, ColourOnlyOnATerminalAndNeverWithNoColor) {
+void Cli::ColourOnlyOnATerminalAndNeverWithNoColor() {
   // script(1) gives the client a terminal.
   auto on_terminal = [&](const std::string& no_color) {
     std::vector<std::string> argv = {"/usr/bin/env"};
@@ -228,7 +285,7 @@ TEST_F(Cli, ColourOnlyOnATerminalAndNeverWithNoColor) {
   EXPECT_NE(plain.out.find("demo  blue"), std::string::npos) << plain.out;
 }
 
-TEST_F(Cli, BashCompletesCommandsOptionsAndAppNamesFromTheServer) {
+void Cli::BashCompletesCommandsOptionsAndAppNamesFromTheServer() {
   // `words` as bash splits the command line `line` (at blanks, ':' and '='),
   // the cursor at its end; prints what the completion offers.
   auto complete = [&](const std::string& words, const std::string& line,
@@ -292,7 +349,7 @@ run_result zsh_completes(const std::vector<std::string>& env, const std::string&
   return run_command(argv);
 }
 
-TEST_F(Cli, ZshCompletesCommandsAndAppNamesFromTheServer) {
+void Cli::ZshCompletesCommandsAndAppNamesFromTheServer() {
   auto syntax =
       run_command({"/usr/bin/zsh", "-n", BLUEGREEN_SOURCE_DIR "/cli/completions/_bluegreen"});
   EXPECT_EQ(syntax.status, 0) << describe(syntax);
@@ -306,6 +363,24 @@ TEST_F(Cli, ZshCompletesCommandsAndAppNamesFromTheServer) {
       << describe(commands);
   auto apps = zsh_completes(env({path}), "bluegreen deploy d", "demo");
   EXPECT_NE(apps.out.find("bluegreen deploy demo"), std::string::npos) << describe(apps);
+}
+
+TEST_F(Cli, AReleaseFromDeployThroughSwitchAndRollbackToRefusalsAndFailures) {
+  start();
+  ASSERT_NO_FATAL_FAILURE(ADeployFollowedShowsEachLineAsItComesAndEndsReady());
+  ASSERT_NO_FATAL_FAILURE(SwitchAndRollbackFollowedReportTheirOutcome());
+  ASSERT_NO_FATAL_FAILURE(ALockRefusesADeployWithTheApisMessageAndExit3());
+  ASSERT_NO_FATAL_FAILURE(AFailedDeployFollowedShowsStderrAndExits1());
+  ASSERT_NO_FATAL_FAILURE(TasksLogsCancelAndTheEventStream());
+}
+
+TEST_F(Cli, StatusColourTokensAndCompletions) {
+  start();
+  ASSERT_NO_FATAL_FAILURE(StatusShowsTheAppsTableAndOneAppInDetail());
+  ASSERT_NO_FATAL_FAILURE(ABadTokenIsExit4());
+  ASSERT_NO_FATAL_FAILURE(ColourOnlyOnATerminalAndNeverWithNoColor());
+  ASSERT_NO_FATAL_FAILURE(BashCompletesCommandsOptionsAndAppNamesFromTheServer());
+  ASSERT_NO_FATAL_FAILURE(ZshCompletesCommandsAndAppNamesFromTheServer());
 }
 
 }  // namespace
