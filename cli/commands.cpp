@@ -99,18 +99,34 @@ class runner {
     co_return co_await follow(id);
   }
 
-  // The operation's log as it is written, then its end.
-  asio::awaitable<int> follow(std::int64_t id) {
-    std::optional<json> end;
+  // Reads an event stream: each message's data, as JSON, to `on_data` (false
+  // stops). exit_ok once the stream has ended; otherwise the failure, told.
+  asio::awaitable<int> read_stream(std::string path, std::string what,
+                                   std::function<bool(const sse_event&, json&)> on_data) {
     bool garbled = false;
-    std::string path = "/api/v1/deployments/" + std::to_string(id) + "/log?follow=1";
     std::function<bool(const sse_event&)> on_event = [&](const sse_event& e) {
-      if (e.event != "line" && e.event != "end") return true;
       auto data = json::parse(e.data, nullptr, false);
       if (data.is_discarded() || !data.is_object()) {
         garbled = true;
         return false;
       }
+      return on_data(e, data);
+    };
+    auto answer = co_await api_.stream(path, on_event);
+    if (answer.status != exit_ok) co_return failed(answer);
+    if (garbled) {
+      io_.err << "bluegreen: the " << what << " from bluegreend is not the API's JSON" << std::endl;
+      co_return exit_server;
+    }
+    co_return exit_ok;
+  }
+
+  // The operation's log as it is written, then its end.
+  asio::awaitable<int> follow(std::int64_t id) {
+    std::optional<json> end;
+    std::string path = "/api/v1/deployments/" + std::to_string(id) + "/log?follow=1";
+    std::function<bool(const sse_event&, json&)> on_data = [&](const sse_event& e, json& data) {
+      if (e.event != "line" && e.event != "end") return true;
       if (inv_.json)
         io_.out << data.dump() << std::endl;
       else if (e.event == "line")
@@ -121,12 +137,9 @@ class runner {
       }
       return true;
     };
-    auto answer = co_await api_.stream(path, on_event);
-    if (answer.status != exit_ok) co_return failed(answer);
-    if (garbled) {
-      io_.err << "bluegreen: the log stream from bluegreend is not the API's JSON" << std::endl;
-      co_return exit_server;
-    }
+    std::string what = "log stream";
+    int read = co_await read_stream(path, what, on_data);
+    if (read != exit_ok) co_return read;
     if (!end) {
       io_.err << "bluegreen: the log stream ended before operation #" << id
               << " did (bluegreend stopped?); follow it again with: bluegreen logs " << id
@@ -297,13 +310,7 @@ class runner {
         io_.out << audit_view(answer.body, io_.paint, now());
       co_return exit_ok;
     }
-    bool garbled = false;
-    std::function<bool(const sse_event&)> on_event = [&](const sse_event& e) {
-      auto data = json::parse(e.data, nullptr, false);
-      if (data.is_discarded() || !data.is_object()) {
-        garbled = true;
-        return false;
-      }
+    std::function<bool(const sse_event&, json&)> on_data = [&](const sse_event&, json& data) {
       if (inv_.json)
         io_.out << data.dump() << std::endl;
       else
@@ -311,12 +318,9 @@ class runner {
       return true;
     };
     std::string path = "/api/v1/events/stream";
-    auto answer = co_await api_.stream(path, on_event);
-    if (answer.status != exit_ok) co_return failed(answer);
-    if (garbled) {
-      io_.err << "bluegreen: the event stream from bluegreend is not the API's JSON" << std::endl;
-      co_return exit_server;
-    }
+    std::string what = "event stream";
+    int read = co_await read_stream(path, what, on_data);
+    if (read != exit_ok) co_return read;
     io_.err << "bluegreen: the event stream ended (bluegreend stopped?)" << std::endl;
     co_return exit_unreachable;
   }

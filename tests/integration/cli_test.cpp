@@ -64,13 +64,19 @@ class Cli : public ::testing::Test {
     return e;
   }
 
-  static run_result cli(const std::vector<std::string>& args,
-                        const std::vector<std::string>& extra_env = {}) {
+  // The client's command line in that environment.
+  static std::vector<std::string> command(const std::vector<std::string>& args,
+                                          const std::vector<std::string>& extra_env = {}) {
     std::vector<std::string> argv = {"/usr/bin/env"};
     for (const auto& e : env(extra_env)) argv.push_back(e);
     argv.push_back(kCli);
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv);
+    return argv;
+  }
+
+  static run_result cli(const std::vector<std::string>& args,
+                        const std::vector<std::string>& extra_env = {}) {
+    return run_command(command(args, extra_env));
   }
 
   // How the log names a host: user@[address]:port.
@@ -113,10 +119,7 @@ void Cli::ADeployFollowedShowsEachLineAsItComesAndEndsReady() {
   // The deploy's last step waits at the gate: the lines before it must
   // already be on the terminal while the deploy still runs.
   auto hold = std::make_unique<file_gate>(world_->root() / "deploy-hold");
-  std::vector<std::string> argv = {"/usr/bin/env"};
-  for (const auto& e : env()) argv.push_back(e);
-  argv.insert(argv.end(), {kCli, "deploy", "demo", "--follow"});
-  child_process deploy(argv);
+  child_process deploy(command({"deploy", "demo", "--follow"}));
   EXPECT_TRUE(deploy.wait_for_stdout("deploy #", 60s).has_value()) << deploy.stderr_text();
   // A host's output after its address: root@[127.0.0.3]:PORT| ...
   EXPECT_TRUE(
@@ -216,10 +219,7 @@ void Cli::TasksLogsCancelAndTheEventStream() {
   // The event stream, one JSON object per line, from the next event on: a
   // lock and an unlock are repeated until the stream (connecting meanwhile)
   // has shown one.
-  std::vector<std::string> argv = {"/usr/bin/env"};
-  for (const auto& e : env()) argv.push_back(e);
-  argv.insert(argv.end(), {kCli, "events", "--follow", "--json"});
-  child_process events(argv);
+  child_process events(command({"events", "--follow", "--json"}));
   std::optional<std::string> seen;
   for (int attempt = 0; attempt < 20 && !seen; ++attempt) {
     ASSERT_EQ(world_->api("POST", "/api/v1/apps/demo/lock", R"({"reason":"stream"})").status, 201);
