@@ -58,6 +58,16 @@ std::optional<http_error> check_request(const http_request& request) {
   return std::nullopt;
 }
 
+// The request's URL taken apart, or why it cannot be sent.
+std::variant<url, http_error> target_of(const http_request& request) {
+  auto target = parse_url(request.url);
+  if (!target)
+    return http_error{error_kind::invalid_request,
+                      "not a URL this client can send to: " + url_problem(request.url)};
+  if (auto invalid = check_request(request)) return *invalid;
+  return *target;
+}
+
 using endpoints = std::vector<tcp::endpoint>;
 
 // getaddrinfo cannot be interrupted, so the lookup runs on its own and the
@@ -213,9 +223,51 @@ http_error read_failure(const boost::system::error_code& ec, const request_optio
           "reading the answer failed: " + ec.message()};
 }
 
+http_response head_of(const http::response_header<>& message, const url& target) {
+  http_response response;
+  response.status = static_cast<int>(message.result_int());
+  response.reason = std::string(message.reason());
+  for (const auto& field : message)
+    response.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  response.url = target.text();
+  return response;
+}
+
+// The body of a streamed 2xx answer, piece by piece as it arrives. Each
+// wait has the idle timeout (when set), never beyond the deadline.
+template <typename Stream>
+asio::awaitable<http_result> stream_body(Stream& stream, beast::flat_buffer& buffer,
+                                         http::response_parser<http::buffer_body>& parser,
+                                         const http_response& head, const request_options& options,
+                                         steady::time_point deadline,
+                                         const http_client::body_sink& sink) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  char piece[8192];
+  while (!parser.is_done()) {
+    parser.get().body().data = piece;
+    parser.get().body().size = sizeof piece;
+    auto until = deadline;
+    if (options.idle_timeout.count() > 0)
+      until = std::min(deadline, steady::now() + options.idle_timeout);
+    lowest.expires_at(until);
+    auto [ec, read] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == beast::error::timeout && until < deadline)
+      co_return http_error{error_kind::timeout,
+                           "reading the answer failed: nothing came for " +
+                               std::to_string(options.idle_timeout.count() / 1000) + " s"};
+    if (ec) co_return read_failure(ec, options);
+    auto got = sizeof piece - parser.get().body().size;
+    if (got > 0 && !sink(std::string_view(piece, got))) break;
+  }
+  co_return head;
+}
+
 template <typename Stream>
 asio::awaitable<http_result> exchange(Stream& stream, const url& target,
-                                      const http_request& request, const request_options& options) {
+                                      const http_request& request, const request_options& options,
+                                      steady::time_point deadline,
+                                      const http_client::body_sink* sink) {
   auto outgoing = to_beast(target, request);
   auto [write_ec, written] = co_await http::async_write(stream, outgoing, use_tuple);
   if (write_ec == beast::error::timeout)
@@ -224,6 +276,28 @@ asio::awaitable<http_result> exchange(Stream& stream, const url& target,
     co_return http_error{error_kind::io, "sending the request failed: " + write_ec.message()};
 
   beast::flat_buffer buffer;
+  if (sink && request.method != "HEAD") {
+    http::response_parser<http::buffer_body> streaming;
+    streaming.header_limit(kMaxHeaderBytes);
+    streaming.body_limit(boost::none);
+    if (options.idle_timeout.count() > 0)
+      beast::get_lowest_layer(stream).expires_at(
+          std::min(deadline, steady::now() + options.idle_timeout));
+    auto [head_ec, head] = co_await http::async_read_header(stream, buffer, streaming, use_tuple);
+    if (head_ec) co_return read_failure(head_ec, options);
+    auto response = head_of(streaming.get().base(), target);
+    if (response.status >= 200 && response.status < 300)
+      co_return co_await stream_body(stream, buffer, streaming, response, options, deadline, *sink);
+    // Not the stream asked for: the body is read whole, as send() would.
+    http::response_parser<http::string_body> whole(std::move(streaming));
+    whole.body_limit(options.max_body_bytes);
+    beast::get_lowest_layer(stream).expires_at(deadline);
+    auto [body_ec, body] = co_await http::async_read(stream, buffer, whole, use_tuple);
+    if (body_ec) co_return read_failure(body_ec, options);
+    response.body = std::move(whole.get().body());
+    co_return response;
+  }
+
   http::response_parser<http::string_body> parser;
   parser.header_limit(kMaxHeaderBytes);
   parser.body_limit(options.max_body_bytes);
@@ -232,26 +306,22 @@ asio::awaitable<http_result> exchange(Stream& stream, const url& target,
   if (read_ec) co_return read_failure(read_ec, options);
 
   auto& message = parser.get();
-  http_response response;
-  response.status = static_cast<int>(message.result_int());
-  response.reason = std::string(message.reason());
-  for (const auto& field : message)
-    response.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  auto response = head_of(message.base(), target);
   response.body = std::move(message.body());
-  response.url = target.text();
   co_return response;
 }
 
 asio::awaitable<http_result> exchange_once(tls_context& tls, const url& target,
                                            const http_request& request,
                                            const request_options& options,
-                                           steady::time_point deadline) {
+                                           steady::time_point deadline,
+                                           const http_client::body_sink* sink) {
   auto executor = co_await asio::this_coro::executor;
   if (!target.tls()) {
     beast::tcp_stream stream(executor);
     auto failed = co_await connect(stream, target, options, deadline);
     if (failed) co_return *failed;
-    co_return co_await exchange(stream, target, request, options);
+    co_return co_await exchange(stream, target, request, options, deadline, sink);
   }
 
   beast::ssl_stream<beast::tcp_stream> secure(executor, tls.get().context);
@@ -277,7 +347,7 @@ asio::awaitable<http_result> exchange_once(tls_context& tls, const url& target,
   }
   // No TLS close_notify: the answer is complete and the connection is not
   // reused, so waiting for the peer's reply would only add a round trip.
-  co_return co_await exchange(secure, target, request, options);
+  co_return co_await exchange(secure, target, request, options, deadline, sink);
 }
 
 }  // namespace
@@ -289,13 +359,11 @@ http_client::http_client(std::shared_ptr<tls_context> tls) : tls_(std::move(tls)
 asio::awaitable<http_result> http_client::send(http_request request,
                                                request_options options) const {
   auto deadline = steady::now() + options.total_timeout;
-  auto target = parse_url(request.url);
-  if (!target)
-    co_return http_error{error_kind::invalid_request,
-                         "not a URL this client can send to: " + url_problem(request.url)};
-  if (auto invalid = check_request(request)) co_return *invalid;
+  auto checked = target_of(request);
+  if (auto* invalid = std::get_if<http_error>(&checked)) co_return *invalid;
+  auto target = std::optional<url>(std::get<url>(std::move(checked)));
   for (unsigned followed = 0;; ++followed) {
-    auto result = co_await exchange_once(*tls_, *target, request, options, deadline);
+    auto result = co_await exchange_once(*tls_, *target, request, options, deadline, nullptr);
     // A redirect could lead anywhere the policy refuses, so with one the
     // 3xx itself is the answer.
     if (!result.ok() || options.max_redirects == 0 || options.outbound ||
@@ -315,6 +383,16 @@ asio::awaitable<http_result> http_client::send(http_request request,
     request = redirected_request(request, *target, *next, result.response().status);
     target = next;
   }
+}
+
+asio::awaitable<http_result> http_client::send_streaming(http_request request,
+                                                         request_options options,
+                                                         body_sink sink) const {
+  auto deadline = steady::now() + options.total_timeout;
+  auto checked = target_of(request);
+  if (auto* invalid = std::get_if<http_error>(&checked)) co_return *invalid;
+  auto target = std::get<url>(std::move(checked));
+  co_return co_await exchange_once(*tls_, target, request, options, deadline, &sink);
 }
 
 }  // namespace bluegreen::net

@@ -11,7 +11,9 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "daemon/net/http_request.hpp"
 #include "daemon/net/http_result.hpp"
@@ -28,6 +30,19 @@ class http_client {
   // Both arguments are named values at the call site (see the coroutine
   // rule in docs/architecture.md), so there are no defaults.
   boost::asio::awaitable<http_result> send(http_request request, request_options options) const;
+
+  // Takes each piece of a 2xx answer's body as it arrives, in order; false
+  // stops reading (the exchange then ends with the answer so far).
+  using body_sink = std::function<bool(std::string_view piece)>;
+
+  // send() for an answer that does not end soon (Server-Sent Events): the
+  // body of a 2xx answer goes to `sink` as it arrives, without a size cap,
+  // and the response's body stays empty; any other answer's body is read
+  // whole within max_body_bytes, as send() does. options.total_timeout
+  // bounds the whole exchange, options.idle_timeout (when set) each wait
+  // for more of it; no redirect is followed.
+  boost::asio::awaitable<http_result> send_streaming(http_request request, request_options options,
+                                                     body_sink sink) const;
 
  private:
   std::shared_ptr<tls_context> tls_;

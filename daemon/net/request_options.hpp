@@ -22,6 +22,9 @@ struct request_options {
   std::chrono::milliseconds total_timeout{30'000};
   std::size_t max_body_bytes = 1024 * 1024;
   unsigned max_redirects = 0;
+  // http_client::send_streaming only: the longest wait for more of the
+  // answer (a silent peer ends as a timeout); zero: no limit but the total.
+  std::chrono::milliseconds idle_timeout{0};
   std::string ca_file;  // PEM; empty: the system store only
   // Set for URLs that came from outside (notifications, a chat command's
   // response_url): every address the host names or resolves to must pass

@@ -1,5 +1,5 @@
 // The local demo, end to end: scripts/demo started as the README says, the
-// README's walk-through run with curl against it, then Ctrl-C, a second
+// README's walk-through run with the bluegreen client against it, then Ctrl-C, a second
 // start on the same sandbox and `scripts/demo --stop`; after each stop no
 // process of the demo may be left.
 //
@@ -135,23 +135,28 @@ TEST(Demo, TheReadmeWalkThroughWorksAndStoppingLeavesNothingRunning) {
   auto steps = steps_of(run.out);
 
   // 1. blue serves 1.0.0.
-  EXPECT_NE(steps[1].find("\"live\": \"blue\""), std::string::npos) << steps[1];
+  EXPECT_NE(steps[1].find("live      blue (blue:100)"), std::string::npos) << steps[1];
   EXPECT_EQ(last_line(steps[1]), "1.0.0");
   // 3. The deploy's log arrives line by line, ends ready; users still get 1.0.0.
   EXPECT_NE(steps[3].find("deploying main to green"), std::string::npos) << steps[3];
-  EXPECT_NE(steps[3].find("checked out release 1.1.0"), std::string::npos) << steps[3];
-  EXPECT_NE(steps[3].find("=> ready"), std::string::npos) << steps[3];
+  EXPECT_NE(steps[3].find("| checked out release 1.1.0"), std::string::npos) << steps[3];
+  EXPECT_NE(steps[3].find("\n=> ready in "), std::string::npos) << steps[3];
   EXPECT_EQ(last_line(steps[3]), "1.0.0");
   // 4. After the switch nginx serves green's 1.1.0.
-  EXPECT_NE(steps[4].find("=> succeeded"), std::string::npos) << steps[4];
+  EXPECT_NE(steps[4].find("\n=> succeeded in "), std::string::npos) << steps[4];
   EXPECT_EQ(last_line(steps[4]), "1.1.0");
   // 5. After the rollback, blue's 1.0.0 again.
-  EXPECT_NE(steps[5].find("=> succeeded"), std::string::npos) << steps[5];
+  EXPECT_NE(steps[5].find("\n=> succeeded in "), std::string::npos) << steps[5];
   EXPECT_EQ(last_line(steps[5]), "1.0.0");
   // 6. The history tells what happened.
-  EXPECT_NE(steps[6].find("rollback blue succeeded"), std::string::npos) << steps[6];
-  EXPECT_NE(steps[6].find("switch green succeeded"), std::string::npos) << steps[6];
-  EXPECT_NE(steps[6].find("deploy green succeeded"), std::string::npos) << steps[6];
+  // The history's table: ID APP KIND COLOUR REF STATE ...
+  auto row = [&](const std::string& kind, const std::string& colour, const std::string& ref) {
+    return std::regex_search(steps[6], std::regex("#[0-9]+ +demo +" + kind + " +" + colour + " +" +
+                                                  ref + " +succeeded "));
+  };
+  EXPECT_TRUE(row("rollback", "blue", "-")) << steps[6];
+  EXPECT_TRUE(row("switch", "green", "-")) << steps[6];
+  EXPECT_TRUE(row("deploy", "green", "main")) << steps[6];
 
   // Ctrl-C stops every process the demo started.
   demo->signal(SIGINT);

@@ -11,8 +11,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -560,6 +562,153 @@ TEST_F(HttpClient, TheProbeVerifiesHttpsAgainstTheSystemStore) {
   EXPECT_EQ(r.error().message,
             "TLS handshake with 127.0.0.1 failed: certificate verification failed: self-signed "
             "certificate");
+}
+
+// A server that answers one connection with `head`, then each of `pieces`,
+// writing piece N only once the client's sink has seen N pieces (saw()) or
+// after a minute; it then closes, or with `hold` keeps the connection open.
+class streaming_server {
+ public:
+  streaming_server(asio::io_context& io, std::string head, std::vector<std::string> pieces,
+                   bool hold = false)
+      : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        next_(io),
+        head_(std::move(head)),
+        pieces_(std::move(pieces)),
+        hold_(hold) {
+    asio::co_spawn(io, serve(), asio::detached);
+  }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/stream";
+  }
+
+  void saw() {
+    ++seen_;
+    next_.cancel();
+  }
+  std::vector<bool> waited_out;  // per piece after the first: written without the client's go
+
+ private:
+  asio::awaitable<void> serve() {
+    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+    if (ec) co_return;
+    beast::flat_buffer buffer;
+    server_request request;
+    auto [read_ec, read] = co_await http::async_read(socket, buffer, request, use_tuple);
+    if (read_ec) co_return;
+    auto head = asio::buffer(head_);
+    co_await asio::async_write(socket, head, use_tuple);
+    for (size_t i = 0; i < pieces_.size(); ++i) {
+      if (i > 0) {
+        bool timed_out = false;
+        while (seen_ < static_cast<int>(i) && !timed_out) {
+          next_.expires_after(60s);
+          auto [wait_ec] = co_await next_.async_wait(use_tuple);
+          timed_out = !wait_ec;
+        }
+        waited_out.push_back(timed_out);
+      }
+      auto piece = asio::buffer(pieces_[i]);
+      co_await asio::async_write(socket, piece, use_tuple);
+    }
+    if (hold_) held_ = std::move(socket);
+  }
+
+  tcp::acceptor acceptor_;
+  asio::steady_timer next_;
+  int seen_ = 0;
+  std::string head_;
+  std::vector<std::string> pieces_;
+  bool hold_;
+  std::optional<tcp::socket> held_;
+};
+
+class HttpClientStreaming : public HttpClient {
+ protected:
+  http_result stream(const std::string& url, const request_options& options,
+                     http_client::body_sink sink) {
+    http_request request;
+    request.url = url;
+    std::optional<http_result> out;
+    bool done = false;
+    io_.restart();
+    asio::co_spawn(io_, into(out, client_.send_streaming(request, options, std::move(sink))),
+                   [&](std::exception_ptr) { done = true; });
+    auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (!done && std::chrono::steady_clock::now() < give_up) io_.run_one_for(100ms);
+    if (!done || !out) throw std::runtime_error("the stream never ended");
+    return std::move(*out);
+  }
+};
+
+TEST_F(HttpClientStreaming, EachPieceOfTheBodyArrivesBeforeTheServerSendsTheNext) {
+  // No length: the body ends when the server closes, as the daemon's
+  // followed log and event stream do.
+  streaming_server server(io_, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n",
+                          {"event: line\ndata: 1\n\n", "event: end\ndata: 2\n\n"});
+  std::vector<std::string> pieces;
+  auto result = stream(server.url(), {}, [&](std::string_view piece) {
+    pieces.emplace_back(piece);
+    server.saw();  // the server may go on
+    return true;
+  });
+  ASSERT_TRUE(result.ok()) << describe(result);
+  EXPECT_EQ(result.response().status, 200);
+  EXPECT_EQ(result.response().header("Content-Type"), "text/event-stream");
+  EXPECT_EQ(result.response().body, "");
+  std::string all;
+  for (const auto& p : pieces) all += p;
+  EXPECT_EQ(all, "event: line\ndata: 1\n\nevent: end\ndata: 2\n\n");
+  EXPECT_EQ(server.waited_out, std::vector<bool>{false}) << "the first piece came only at the end";
+}
+
+TEST_F(HttpClientStreaming, ASinkThatSaysStopEndsTheExchangeWithTheAnswer) {
+  streaming_server server(io_, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                          {"5\r\nfirst\r\n"}, true);
+  std::string seen;
+  auto result = stream(server.url(), {}, [&](std::string_view piece) {
+    seen += piece;
+    return false;
+  });
+  ASSERT_TRUE(result.ok()) << describe(result);
+  EXPECT_EQ(seen, "first");
+}
+
+TEST_F(HttpClientStreaming, AStreamThatFallsSilentEndsAtTheIdleTimeout) {
+  streaming_server server(io_, "HTTP/1.1 200 OK\r\n\r\n", {"hello"}, true);
+  request_options options;
+  options.idle_timeout = 300ms;
+  std::string seen;
+  auto result = stream(server.url(), options, [&](std::string_view piece) {
+    seen += piece;
+    return true;
+  });
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, error_kind::timeout) << describe(result);
+  EXPECT_EQ(seen, "hello");
+}
+
+TEST_F(HttpClientStreaming, AnErrorAnswersBodyIsReadWholeAndNotStreamed) {
+  test_server server(io_, [](const server_request&) {
+    return reply(404, R"({"error":{"code":"unknown_operation","message":"no operation 9"}})");
+  });
+  bool called = false;
+  auto result = stream(server.url("/api/v1/deployments/9/log?follow=1"), {},
+                       [&](std::string_view) { return called = true; });
+  ASSERT_TRUE(result.ok()) << describe(result);
+  EXPECT_EQ(result.response().status, 404);
+  EXPECT_EQ(result.response().body,
+            R"({"error":{"code":"unknown_operation","message":"no operation 9"}})");
+  EXPECT_FALSE(called);
+}
+
+TEST_F(HttpClientStreaming, AServerThatIsNotThereIsAConnectError) {
+  tcp::socket closed(io_, tcp::v4());
+  closed.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto result = stream("http://127.0.0.1:" + std::to_string(closed.local_endpoint().port()) + "/",
+                       {}, [](std::string_view) { return true; });
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, error_kind::connect) << describe(result);
 }
 
 }  // namespace
