@@ -12,6 +12,21 @@ if(NOT SCDOC_EXECUTABLE)
 endif()
 find_program(GZIP_EXECUTABLE gzip REQUIRED)
 
+# The pages carry the date of the newest packaging/changelog entry, not the
+# day of the build, so that they are the same in every build of a release.
+set(bluegreen_man_env)
+find_program(DPKG_PARSECHANGELOG_EXECUTABLE dpkg-parsechangelog)
+if(DPKG_PARSECHANGELOG_EXECUTABLE)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+    ${PROJECT_SOURCE_DIR}/packaging/changelog)
+  execute_process(COMMAND ${DPKG_PARSECHANGELOG_EXECUTABLE}
+    -l ${PROJECT_SOURCE_DIR}/packaging/changelog -S Timestamp
+    OUTPUT_VARIABLE bluegreen_release_epoch OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(bluegreen_release_epoch MATCHES "^[0-9]+$")
+    set(bluegreen_man_env SOURCE_DATE_EPOCH=${bluegreen_release_epoch})
+  endif()
+endif()
+
 file(GLOB bluegreen_man_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/man/*.scd)
 set(bluegreen_man_pages)
 foreach(source IN LISTS bluegreen_man_sources)
@@ -23,7 +38,8 @@ foreach(source IN LISTS bluegreen_man_sources)
   set(built ${PROJECT_BINARY_DIR}/man/${page})
   add_custom_command(OUTPUT ${built}.gz
     COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
-    COMMAND sh -c "\"$0\" < \"$1\" > \"$2\"" ${SCDOC_EXECUTABLE} ${source} ${built}
+    COMMAND ${CMAKE_COMMAND} -E env ${bluegreen_man_env}
+            sh -c "\"$0\" < \"$1\" > \"$2\"" ${SCDOC_EXECUTABLE} ${source} ${built}
     COMMAND ${GZIP_EXECUTABLE} -n9 -f ${built}
     DEPENDS ${source}
     COMMENT "Building man page ${page}"
