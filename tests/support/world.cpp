@@ -139,6 +139,15 @@ world::world(world_options options) : options_(std::move(options)) {
   } else {
     start_nginx("nginx", nginx_, lb_port_);
   }
+  if (options_.nginx_helper) {
+    nginx_helper_ = std::make_unique<child_process>(std::vector<std::string>{
+        "/usr/bin/systemd-socket-activate", "--accept", "--inetd", "-l",
+        root + "/nginx-helper.sock", "--", BLUEGREEN_SOURCE_DIR "/nginx_control/nginx-control-server",
+        kNginx, "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf"});
+    if (!nginx_helper_->wait_for_stderr("Listening on", 10s))
+      throw std::runtime_error("systemd-socket-activate did not listen: " +
+                               nginx_helper_->stderr_text());
+  }
   if (options_.two_nginx) {
     std::filesystem::create_directories(dir_ / "nginx2/tmp");
     dir_.write("nginx2/upstream.conf",
@@ -399,6 +408,11 @@ std::string world::config_text(const world_options& o) const {
           ? "  [app.traffic]\n  backend = \"command\"\n"
             "  switch_command = \"" + r + "/route.sh {colour}\"\n"
             "  current_command = \"" + r + "/current.sh\"\n"
+          : o.nginx_helper
+          ? "  [app.traffic]\n  backend = \"nginx\"\n  upstream_file = \"" + n + "/upstream.conf\"\n"
+            "  upstream_name = \"demo\"\n"
+            "  test_command = \"" BLUEGREEN_NGINX_CONTROL " test --socket " + r + "/nginx-helper.sock\"\n"
+            "  reload_command = \"" BLUEGREEN_NGINX_CONTROL " reload --socket " + r + "/nginx-helper.sock\"\n"
           : "  [app.traffic]\n  backend = \"nginx\"\n  upstream_file = \"" + n + "/upstream.conf\"\n"
             "  upstream_name = \"demo\"\n"
             "  test_command = \"test ! -e " + r + "/nginx-test-fails && " + kNginx + " -q -t -e " + n +

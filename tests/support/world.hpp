@@ -75,6 +75,11 @@ struct world_options {
   // Two HAProxy load balancers (with haproxy), "lb1" and "lb2", each its
   // own HAProxy on loopback with its own admin socket and state file.
   bool two_haproxy = false;
+  // nginx is tested and reloaded through nginx-control and the local nginx
+  // helper (nginx-control-server, one per connection to nginx-helper.sock,
+  // served by systemd-socket-activate as bluegreen-nginx.socket serves it),
+  // as the packaged unit does for an nginx on its own machine.
+  bool nginx_helper = false;
 };
 
 class world {
@@ -201,6 +206,7 @@ class world {
   std::unique_ptr<child_process> nginx2_;  // with two_nginx
   std::unique_ptr<child_process> haproxy_;
   std::unique_ptr<child_process> haproxy2_;  // with two_haproxy
+  std::unique_ptr<child_process> nginx_helper_;  // with nginx_helper
   std::unique_ptr<child_process> daemon_;
   std::uint16_t app_port_ = 0;
   std::uint16_t lb_port_ = 0;
