@@ -177,7 +177,7 @@ std::vector<metric_family> gather_metrics(engine::engine& engine, const request_
         "reached).",
         counts.failed);
     one("bluegreend_notifications_dropped_total",
-        "Notifications dropped because their target's queue was full.", counts.dropped);
+        "Notifications dropped because their target's queue was full, or a reload removed their target.", counts.dropped);
   }
 
   auto http = family("bluegreend_http_requests_total",

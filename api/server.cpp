@@ -112,10 +112,11 @@ class throttled_warning {
 constexpr std::size_t kReservedDescriptors = 128;
 
 // The connection cap that fits the process's descriptor limit.
-std::size_t fitted_connection_cap(std::size_t wanted) {
+std::size_t fitted_connection_cap(std::size_t wanted, std::size_t elsewhere) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
   auto available = static_cast<std::size_t>(limit.rlim_cur);
+  available -= std::min(available / 2, elsewhere);
   std::size_t fits =
       available > 2 * kReservedDescriptors ? available - kReservedDescriptors : available / 2;
   if (wanted <= fits) return wanted;
@@ -544,7 +545,8 @@ daemon::result<void> server::start() {
     acceptor.close(ec);
     return refused;
   }
-  impl_->max_connections = fitted_connection_cap(impl_->options.max_connections);
+  impl_->max_connections = fitted_connection_cap(impl_->options.max_connections,
+                                                      impl_->options.descriptors_elsewhere);
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
   return {};
 }

@@ -47,6 +47,9 @@ struct server_options {
   // (RLIMIT_NOFILE) leaves too little room for it beside the daemon's own
   // files, SSH sessions and pipes.
   std::size_t max_connections = 512;
+  // Descriptors that other listeners of the process may hold at once (the
+  // metrics listener's connections), left out of the room the cap must fit.
+  std::size_t descriptors_elsewhere = 0;
 };
 
 class server {

@@ -179,6 +179,7 @@ int run_service(const command_line& cl) {
   options.read_timeout = cfg->server.read_timeout;
   options.write_timeout = cfg->server.write_timeout;
   options.max_connections = cfg->server.max_connections;
+  if (cfg->metrics.listen_host) options.descriptors_elsewhere = kMetricsConnections;
   options.body_limit_of = [&app](const api::request& head) { return app.body_limit(head); };
   api::server http(io, options, [&app](const api::request& req) { return app.handle(req); });
   // [metrics] listen: /metrics alone, without a token, on a second address.
@@ -192,6 +193,7 @@ int run_service(const command_line& cl) {
     metrics_options.host = *cfg->metrics.listen_host;
     metrics_options.port = cfg->metrics.listen_port;
     metrics_options.max_connections = kMetricsConnections;
+    metrics_options.descriptors_elsewhere = cfg->server.max_connections;
     metrics_options.body_limit_of = {};
     metrics_http = std::make_unique<api::server>(
         io, metrics_options,

@@ -20,7 +20,8 @@ python3-jsonschema (Draft 2020-12, the dialect of OpenAPI 3.1).
       Server-Sent Event's data, for a stream) and headers validate against
       their schemas, and a JSON request body the daemon took validates
       against the route's request schema while one it refused for its
-      content does not.
+      content does not. Every path and method of the file must have been
+      answered at least once.
 
 Exits 1 with one line per violation, 0 when there is none.
 """
@@ -471,6 +472,14 @@ def check_responses(doc, exchanges):
     problems = []
     for x in exchanges:
         problems += check_exchange(doc, x)
+    # Every operation of the file was answered at least once: a route the
+    # exchanges leave out would pass unchecked, however wrong its schemas.
+    answered = {(x["method"].lower(), file_path(x["route"])) for x in exchanges}
+    for path, item in doc["paths"].items():
+        for method in item:
+            if method in METHODS and (method, path) not in answered:
+                problems.append("%s %s: no answer of it was checked; make the test call it"
+                                % (method.upper(), path))
     return problems
 
 
