@@ -12,15 +12,15 @@ if(NOT SCDOC_EXECUTABLE)
 endif()
 find_program(GZIP_EXECUTABLE gzip REQUIRED)
 
-# The pages carry the date of the newest packaging/changelog entry, not the
+# The pages carry the date of the newest cmake/debian/changelog entry, not the
 # day of the build, so that they are the same in every build of a release.
 set(bluegreen_man_env)
 find_program(DPKG_PARSECHANGELOG_EXECUTABLE dpkg-parsechangelog)
 if(DPKG_PARSECHANGELOG_EXECUTABLE)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-    ${PROJECT_SOURCE_DIR}/packaging/changelog)
+    ${PROJECT_SOURCE_DIR}/cmake/debian/changelog)
   execute_process(COMMAND ${DPKG_PARSECHANGELOG_EXECUTABLE}
-    -l ${PROJECT_SOURCE_DIR}/packaging/changelog -S Timestamp
+    -l ${PROJECT_SOURCE_DIR}/cmake/debian/changelog -S Timestamp
     OUTPUT_VARIABLE bluegreen_release_epoch OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   if(bluegreen_release_epoch MATCHES "^[0-9]+$")
     set(bluegreen_man_env SOURCE_DATE_EPOCH=${bluegreen_release_epoch})

@@ -27,25 +27,25 @@ foreach(unit bluegreend.service bluegreen-nginx.socket bluegreen-nginx@.service)
 endforeach()
 install(FILES systemd/bluegreen.sysusers DESTINATION lib/sysusers.d RENAME bluegreen.conf)
 install(FILES systemd/bluegreen.tmpfiles DESTINATION lib/tmpfiles.d RENAME bluegreen.conf)
-install(FILES packaging/bluegreen.toml DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/bluegreen)
+install(FILES cmake/debian/bluegreen.toml DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/bluegreen)
 
 # Documentation, with the changelog and copyright Debian wants there.
 file(GLOB bluegreen_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md
   ${PROJECT_SOURCE_DIR}/docs/openapi.yaml)
-install(FILES README.md ${bluegreen_docs} packaging/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES README.md ${bluegreen_docs} cmake/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY docs/images DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(FILES examples/bluegreen.toml packaging/local-nginx.conf
+install(FILES examples/bluegreen.toml cmake/debian/local-nginx.conf
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/changelog.gz
-  COMMAND sh -c "gzip -n9 -c \"$0\" > \"$1\"" ${PROJECT_SOURCE_DIR}/packaging/changelog
+  COMMAND sh -c "gzip -n9 -c \"$0\" > \"$1\"" ${PROJECT_SOURCE_DIR}/cmake/debian/changelog
           ${PROJECT_BINARY_DIR}/changelog.gz
-  DEPENDS packaging/changelog
+  DEPENDS cmake/debian/changelog
   VERBATIM)
 add_custom_target(package_changelog ALL DEPENDS ${PROJECT_BINARY_DIR}/changelog.gz)
 install(FILES ${PROJECT_BINARY_DIR}/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The package.
-file(STRINGS packaging/changelog bluegreen_changelog_head LIMIT_COUNT 1)
+file(STRINGS cmake/debian/changelog bluegreen_changelog_head LIMIT_COUNT 1)
 string(REGEX REPLACE "^bluegreen \\(([^)]*)\\).*" "\\1" CPACK_BLUEGREEN_CHANGELOG_VERSION
   "${bluegreen_changelog_head}")
 set(CPACK_BLUEGREEN_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
@@ -79,7 +79,7 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nginx | haproxy, sqlite3")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-  ${PROJECT_SOURCE_DIR}/packaging/conffiles ${PROJECT_SOURCE_DIR}/packaging/postinst
-  ${PROJECT_SOURCE_DIR}/packaging/prerm ${PROJECT_SOURCE_DIR}/packaging/postrm)
+  ${PROJECT_SOURCE_DIR}/cmake/debian/conffiles ${PROJECT_SOURCE_DIR}/cmake/debian/postinst
+  ${PROJECT_SOURCE_DIR}/cmake/debian/prerm ${PROJECT_SOURCE_DIR}/cmake/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

@@ -142,7 +142,7 @@ world::world(world_options options) : options_(std::move(options)) {
   if (options_.nginx_helper) {
     nginx_helper_ = std::make_unique<child_process>(std::vector<std::string>{
         "/usr/bin/systemd-socket-activate", "--accept", "--inetd", "-l",
-        root + "/nginx-helper.sock", "--", BLUEGREEN_SOURCE_DIR "/nginx_control/nginx-control-server",
+        root + "/nginx-helper.sock", "--", BLUEGREEN_SOURCE_DIR "/tools/nginx_control/nginx-control-server",
         kNginx, "-e", n + "/error.log", "-p", n, "-c", n + "/nginx.conf"});
     if (!nginx_helper_->wait_for_stderr("Listening on", 10s))
       throw std::runtime_error("systemd-socket-activate did not listen: " +
