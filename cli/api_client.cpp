@@ -118,10 +118,17 @@ asio::awaitable<api_answer> api_client::stream(
   net::http_client::body_sink sink = [&](std::string_view piece) {
     for (const auto& event : reader.feed(piece))
       if (!on_event(event)) return false;
-    return true;
+    return !reader.overflowed();
   };
   auto result = co_await client_.send_streaming(r, options, sink);
-  co_return judge(result, false);
+  auto answer = judge(result, false);
+  if (answer.status == exit_ok && reader.overflowed()) {
+    answer.status = exit_server;
+    answer.problem = "the stream from " + sanitise(where_.url) +
+                     " sent a line or message longer than 1 MiB: not the API's events; is the "
+                     "URL bluegreend's?";
+  }
+  co_return answer;
 }
 
 }  // namespace bluegreen::cli

@@ -28,23 +28,23 @@ const std::vector<command_spec>& specs() {
        1},
       {"deploy",
        command::deploy,
-       "deploy APP [REF] [--follow] [--force]",
+       "deploy APP [REF] [--follow [--no-watch]] [--force]",
        "deploy REF (default: the app's default ref) to the idle colour",
-       {"--follow", "--force"},
+       {"--follow", "--no-watch", "--force"},
        1,
        2},
       {"switch",
        command::switch_,
-       "switch APP [--to COLOUR] [--weight COLOUR=PERCENT] [--follow]",
+       "switch APP [--to COLOUR] [--weight COLOUR=PERCENT] [--follow [--no-watch]]",
        "move live traffic: to the idle colour, to COLOUR, or split by weight (a canary)",
-       {"--to", "--weight", "--follow"},
+       {"--to", "--weight", "--follow", "--no-watch"},
        1,
        1},
       {"rollback",
        command::rollback,
-       "rollback APP [--follow]",
+       "rollback APP [--follow [--no-watch]]",
        "move all traffic back to the colour that served before the last switch",
-       {"--follow"},
+       {"--follow", "--no-watch"},
        1,
        1},
       {"lock",
@@ -139,6 +139,12 @@ std::string usage_text(const std::string& topic) {
           "\nIt answers once the operation is accepted. With --follow it prints the operation's\n"
           "log as it is written, then how it ended, and exits 1 unless it succeeded (or, for a\n"
           "deploy waiting for a switch, is ready).\n";
+    if (spec->cmd == command::deploy || spec->cmd == command::switch_ ||
+        spec->cmd == command::rollback)
+      text +=
+          "\nWhen it sent all traffic to one colour and the app has a watch (promote.watch),\n"
+          "--follow stays through the watch, which may still roll it back (exit 1); --no-watch\n"
+          "stops when the operation ends (Ctrl-C also leaves the watch to bluegreend).\n";
     if (spec->cmd == command::switch_)
       text +=
           "\n--to COLOUR              all traffic to COLOUR (blue or green)\n"
@@ -160,11 +166,14 @@ std::string usage_text(const std::string& topic) {
       "  --json             the API's JSON (followed streams: one JSON object per line)\n"
       "  --follow           deploy, switch, rollback, task, logs: stay until the operation ends;\n"
       "                     events: print events as they happen\n"
+      "  --no-watch         with --follow: stop when the operation ends, without staying\n"
+      "                     through the watch that may still roll a switch back\n"
       "  -h, --help         this text; `bluegreen COMMAND --help` for one command\n"
       "  --version          the client's version\n"
       "\nWhere it connects: --url and --token-file, else BLUEGREEN_URL and BLUEGREEN_TOKEN (the\n"
       "token itself), else `url` and `token_file` in $XDG_CONFIG_HOME/bluegreen/cli.toml\n"
-      "(~/.config/bluegreen/cli.toml).\n"
+      "(~/.config/bluegreen/cli.toml). A token never goes to a URL from an earlier place than\n"
+      "its own (--url with BLUEGREEN_TOKEN: give --token-file too).\n"
       "\nExit status: 0 success; 1 a followed operation did not succeed; 2 bad command line or\n"
       "client configuration; 3 the API refused the request; 4 cannot connect or authenticate;\n"
       "5 server error. See bluegreen(1).\n";
@@ -204,7 +213,8 @@ std::variant<invocation, usage_error> parse_arguments(const std::vector<std::str
     }
     static const std::vector<std::string> known = {"--url",    "--token-file", "--json",
                                                    "--follow", "--force",      "--to",
-                                                   "--weight", "--on",         "--limit"};
+                                                   "--weight", "--on",         "--limit",
+                                                   "--no-watch"};
     if (std::find(known.begin(), known.end(), name) == known.end())
       return usage("unknown option '" + name + "'", words.empty() ? "" : words[0]);
     if (takes_value(name)) {
@@ -275,6 +285,8 @@ std::variant<invocation, usage_error> parse_arguments(const std::vector<std::str
       inv.json = true;
     else if (option == "--follow")
       inv.follow = true;
+    else if (option == "--no-watch")
+      inv.no_watch = true;
     else if (option == "--force")
       inv.force = true;
     else if (option == "--to") {
@@ -303,6 +315,7 @@ std::variant<invocation, usage_error> parse_arguments(const std::vector<std::str
       inv.limit = static_cast<int>(*n);
     }
   }
+  if (inv.no_watch && !inv.follow) return usage("--no-watch goes with --follow", name);
   if (inv.to && !inv.weights.empty()) return usage("switch takes --to or --weight, not both", name);
   if (inv.weights.size() == 2 && inv.weights[0].second + inv.weights[1].second != 100)
     return usage("the two --weight percentages add up to " +

@@ -36,6 +36,7 @@ struct invocation {
   std::vector<std::string> operands;  // APP, REF, REASON, ID, NAME: as the command takes them
   bool json = false;
   bool follow = false;
+  bool no_watch = false;  // with follow: stop at the end, not after the watch
   bool force = false;
   std::optional<std::string> url;                    // --url
   std::optional<std::string> token_file;             // --token-file

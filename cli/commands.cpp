@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <ostream>
 
 #include "cli/api_client.hpp"
 #include "cli/views.hpp"
+#include "daemon/duration.hpp"
 
 namespace bluegreen::cli {
 
@@ -19,6 +23,22 @@ namespace {
 clock_time now() { return std::chrono::system_clock::now(); }
 
 std::string app_path(const std::string& app) { return "/api/v1/apps/" + path_segment(app); }
+
+// Whether an app's routing ("blue:100", "blue:90,green:10") sends all
+// traffic to one colour: only then does bluegreend watch the switch.
+bool all_to_one_colour(const json& routing) {
+  if (!routing.is_string()) return false;
+  std::string text = routing.get<std::string>();
+  int serving = 0;
+  for (size_t start = 0; start <= text.size();) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    std::string part = text.substr(start, comma - start);
+    size_t colon = part.find(':');
+    if (colon == std::string::npos || part.substr(colon + 1) != "0") ++serving;
+    start = comma + 1;
+  }
+  return serving == 1;
+}
 
 class runner {
  public:
@@ -62,12 +82,12 @@ class runner {
   // A failed answer: its message on stderr (and with --json the API's error
   // JSON on stdout, for scripts), and its exit status.
   int failed(const api_answer& answer) {
-    if (inv_.json && answer.body.is_object()) io_.out << answer.body.dump() << std::endl;
+    if (inv_.json && answer.body.is_object()) io_.out << json_line(answer.body) << std::endl;
     io_.err << "bluegreen: " << answer.problem << std::endl;
     return answer.status;
   }
 
-  void print_json(const json& body) { io_.out << body.dump() << std::endl; }
+  void print_json(const json& body) { io_.out << json_line(body) << std::endl; }
 
   asio::awaitable<int> status() {
     std::string path = inv_.operands.empty() ? "/api/v1/apps" : app_path(inv_.operands[0]);
@@ -124,11 +144,13 @@ class runner {
   // The operation's log as it is written, then its end.
   asio::awaitable<int> follow(std::int64_t id) {
     std::optional<json> end;
+    std::int64_t last_line = 0;
     std::string path = "/api/v1/deployments/" + std::to_string(id) + "/log?follow=1";
     std::function<bool(const sse_event&, json&)> on_data = [&](const sse_event& e, json& data) {
       if (e.event != "line" && e.event != "end") return true;
+      if (e.event == "line") last_line = std::max(last_line, data.value("id", last_line));
       if (inv_.json)
-        io_.out << data.dump() << std::endl;
+        io_.out << json_line(data) << std::endl;
       else if (e.event == "line")
         io_.out << log_line_view(data, io_.paint) << std::endl;
       if (e.event == "end") {
@@ -147,7 +169,70 @@ class runner {
       co_return exit_unreachable;
     }
     if (!inv_.json) io_.out << operation_end_view(*end, io_.paint, now()) << std::endl;
+    bool may_be_watched = inv_.cmd == command::deploy || inv_.cmd == command::switch_ ||
+                          inv_.cmd == command::rollback;
+    if (may_be_watched && !inv_.no_watch && end->value("state", std::string()) == "succeeded")
+      co_return co_await through_the_watch(id, *end, last_line);
     co_return exit_for_state(end->value("state", std::string()));
+  }
+
+  // An operation that sent all traffic to one colour has "succeeded", but
+  // bluegreend's watch (docs/api.md "The watch") may still switch back and
+  // make it rolled_back or failed. Stays through the watch: the operation
+  // and its new log lines every watch interval, until a "watch ended" line,
+  // another state, or the watch's length and a margin have passed (another
+  // accepted switch ends the watch without a word).
+  asio::awaitable<int> through_the_watch(std::int64_t id, json op, std::int64_t after) {
+    std::string app = op.value("app", std::string());
+    std::string path = app_path(app);
+    api_request request{"GET", path, ""};
+    auto view = co_await api_.call(request);
+    if (view.status != exit_ok) co_return failed(view);
+    const json promote = view.body.value("promote", json::object());
+    auto watch = daemon::parse_duration(promote.value("watch", std::string("0s")));
+    auto interval = daemon::parse_duration(promote.value("watch_interval", std::string("1s")));
+    if (!watch || watch->count() == 0 || !interval ||
+        !all_to_one_colour(view.body.value("routing", json())))
+      co_return exit_for_state(op.value("state", std::string()));
+    auto every = std::max<std::chrono::milliseconds>(*interval, 1s);
+    auto deadline = std::chrono::steady_clock::now() + *watch + 2 * every + 5s;
+    (inv_.json ? io_.err : io_.out)
+        << "bluegreend watches " << sanitise(view.body.value("public_url", std::string()))
+        << " for " << daemon::format_duration(*watch)
+        << " and switches back if it fails; waiting (Ctrl-C leaves the watch to bluegreend: "
+           "traffic has already moved; --no-watch does not wait)"
+        << std::endl;
+
+    std::string op_path = "/api/v1/deployments/" + std::to_string(id);
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      timer.expires_after(every);
+      co_await timer.async_wait(asio::use_awaitable);
+      // The operation first, then its lines: the lines that led to a new
+      // state are written before it.
+      api_request op_request{"GET", op_path, ""};
+      auto got = co_await api_.call(op_request);
+      if (got.status != exit_ok) co_return failed(got);
+      op = got.body.value("operation", json::object());
+      bool ended = false;
+      std::function<void(const json&)> on_line = [&](const json& line) {
+        if (line.value("text", std::string()).starts_with("watch ended")) ended = true;
+        if (inv_.json)
+          print_json(line);
+        else
+          io_.out << log_line_view(line, io_.paint) << std::endl;
+      };
+      auto refused = co_await log_lines_after(op_path, after, on_line);
+      if (refused) co_return failed(*refused);
+      if (ended || op.value("state", std::string()) != "succeeded" ||
+          std::chrono::steady_clock::now() >= deadline)
+        break;
+    }
+    if (inv_.json)
+      print_json(op);
+    else
+      io_.out << operation_end_view(op, io_.paint, now()) << std::endl;
+    co_return exit_for_state(op.value("state", std::string()));
   }
 
   // POSTs what starts an operation; then as started() says.
@@ -230,6 +315,26 @@ class runner {
     co_return exit_ok;
   }
 
+  // An operation's log lines after line `after` (which moves on), page by
+  // page, each to `on_line`. The failed answer, or nothing.
+  asio::awaitable<std::optional<api_answer>> log_lines_after(
+      std::string op_path, std::int64_t& after, std::function<void(const json&)> on_line) {
+    constexpr size_t page_size = 10000;
+    for (;;) {
+      std::string path = op_path + "/log?limit=" + std::to_string(page_size) +
+                         "&after=" + std::to_string(after);
+      api_request request{"GET", path, ""};
+      auto page = co_await api_.call(request);
+      if (page.status != exit_ok) co_return page;
+      const json got = page.body.value("lines", json::array());
+      for (const auto& line : got) {
+        after = std::max(after, line.value("id", after));
+        on_line(line);
+      }
+      if (got.size() < page_size) co_return std::nullopt;
+    }
+  }
+
   asio::awaitable<int> logs() {
     std::int64_t id = std::stoll(inv_.operands[0]);
     if (inv_.follow) co_return co_await follow(id);
@@ -239,19 +344,12 @@ class runner {
     if (op.status != exit_ok) co_return failed(op);
     json lines = json::array();
     std::int64_t after = 0;
-    for (;;) {
-      std::string path = op_path + "/log?limit=10000&after=" + std::to_string(after);
-      api_request request{"GET", path, ""};
-      auto page = co_await api_.call(request);
-      if (page.status != exit_ok) co_return failed(page);
-      const json got = page.body.value("lines", json::array());
-      for (const auto& line : got) {
-        after = std::max(after, line.value("id", after));
-        if (!inv_.json) io_.out << log_line_view(line, io_.paint) << "\n";
-        lines.push_back(line);
-      }
-      if (got.size() < 10000) break;
-    }
+    std::function<void(const json&)> on_line = [&](const json& line) {
+      if (!inv_.json) io_.out << log_line_view(line, io_.paint) << "\n";
+      lines.push_back(line);
+    };
+    auto refused = co_await log_lines_after(op_path, after, on_line);
+    if (refused) co_return failed(*refused);
     if (inv_.json) {
       print_json(json{{"lines", lines}});
     } else {
@@ -312,7 +410,7 @@ class runner {
     }
     std::function<bool(const sse_event&, json&)> on_data = [&](const sse_event&, json& data) {
       if (inv_.json)
-        io_.out << data.dump() << std::endl;
+        io_.out << json_line(data) << std::endl;
       else
         io_.out << stream_event_view(data, io_.paint) << std::endl;
       return true;
@@ -339,8 +437,7 @@ class runner {
     if (answer.status != exit_ok) co_return answer.status;
     for (const auto& app : answer.body.value("apps", json::array())) {
       std::string name = app.value("name", std::string());
-      if (sanitise(name) == name && name.find_first_of(" \t") == std::string::npos)
-        io_.out << name << "\n";
+      if (is_app_name(name)) io_.out << name << "\n";
     }
     co_return exit_ok;
   }

@@ -16,6 +16,16 @@ namespace {
 
 bool present(const std::optional<std::string>& value) { return value && !value->empty(); }
 
+std::string without_trailing_slashes(std::string url) {
+  while (url.size() > 1 && url.back() == '/') url.pop_back();
+  return url;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.ends_with(".localhost") || host.starts_with("127.") ||
+         host == "::1";
+}
+
 struct read_text {
   bool ok = false;
   std::string text;
@@ -121,22 +131,26 @@ std::variant<connection, connection_problem> resolve_connection(const connection
   }
   std::string file_name = config_path ? config_path->string() : "the config file";
 
+  // Places in order: 0 the command line, 1 the environment, 2 the file.
+  int url_place = 0;
   if (present(sources.url_option)) {
     out.url = *sources.url_option;
     out.url_from = "--url";
   } else if (present(sources.env_url)) {
     out.url = *sources.env_url;
     out.url_from = "BLUEGREEN_URL";
+    url_place = 1;
   } else if (present(config.url)) {
     out.url = *config.url;
     out.url_from = "url in " + file_name;
+    url_place = 2;
   } else {
     return connection_problem{
         "no server to connect to: give --url URL, set BLUEGREEN_URL, or set url in " +
         (config_path ? config_path->string() : std::string("$XDG_CONFIG_HOME/bluegreen/cli.toml")) +
         " (for example url = \"http://127.0.0.1:8765\")"};
   }
-  while (out.url.size() > 1 && out.url.back() == '/') out.url.pop_back();
+  out.url = without_trailing_slashes(out.url);
   auto parsed = net::parse_url(out.url + "/");
   if (!parsed)
     return connection_problem{"the server URL from " + out.url_from +
@@ -152,14 +166,27 @@ std::variant<connection, connection_problem> resolve_connection(const connection
     out.token = std::get<std::string>(token);
     out.token_from = "--token-file";
   } else if (present(sources.env_token)) {
+    if (url_place < 1 && without_trailing_slashes(sources.env_url.value_or("")) != out.url)
+      return connection_problem{
+          "the URL comes from " + out.url_from +
+          " but the token from BLUEGREEN_TOKEN, which may belong to another server; give "
+          "--token-file FILE too (or unset BLUEGREEN_TOKEN to connect without a token)"};
     out.token = trimmed(*sources.env_token);
     out.token_from = "BLUEGREEN_TOKEN";
   } else if (present(config.token_file)) {
+    if (url_place < 2 && without_trailing_slashes(config.url.value_or("")) != out.url)
+      return connection_problem{
+          "the URL comes from " + out.url_from + " but the token from token_file in " +
+          file_name + ", which may belong to another server; give --token-file FILE too"};
     auto token = token_from_file(*config.token_file, "token_file in " + file_name);
     if (auto* problem = std::get_if<connection_problem>(&token)) return *problem;
     out.token = std::get<std::string>(token);
     out.token_from = "token_file in " + file_name;
   }
+  if (out.token && !parsed->tls() && !is_loopback(parsed->host))
+    out.warning = "the token goes to " + parsed->host +
+                  " over plain http://, readable on the way; use https:// (or an SSH tunnel to "
+                  "127.0.0.1)";
   return out;
 }
 

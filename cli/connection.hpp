@@ -2,9 +2,11 @@
 // first, then the environment (BLUEGREEN_URL, and BLUEGREEN_TOKEN holding the
 // token itself), then the config file $XDG_CONFIG_HOME/bluegreen/cli.toml
 // (~/.config/bluegreen/cli.toml) with the keys `url` and `token_file`. The URL
-// and the token are each taken from the first place that has one. No URL
-// anywhere, an unreadable token file or config file, is a problem (exit 2)
-// whose message says where the client looked.
+// and the token are each taken from the first place that has one, but a token
+// never goes to a URL named in a place before the token's (--url with
+// BLUEGREEN_TOKEN, say: it was meant for another server) unless that place
+// names the same URL. That, no URL anywhere, an unreadable token file or
+// config file, is a problem (exit 2) whose message says what to do.
 //
 // Thread-safety: plain values; resolve_connection reads files and nothing else.
 #pragma once
@@ -30,6 +32,9 @@ struct connection {
   std::optional<std::string> token;
   std::string url_from;    // where the URL came from, for messages
   std::string token_from;  // "" without a token
+  // For stderr: the token would cross the network in the clear (http:// to
+  // a host that is not loopback). Empty otherwise.
+  std::string warning;
 };
 
 struct connection_problem {

@@ -51,8 +51,11 @@ int main(int argc, char** argv) {
     if (inv.cmd != command::complete) std::cerr << "bluegreen: " << problem->message << std::endl;
     return exit_usage;
   }
+  const auto& where = std::get<connection>(resolved);
+  if (!where.warning.empty() && inv.cmd != command::complete)
+    std::cerr << "bluegreen: warning: " << where.warning << std::endl;
   output io{std::cout, std::cerr,
             style(colour_wanted(isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"),
                                 std::getenv("TERM")))};
-  return run_command(inv, std::get<connection>(resolved), io);
+  return run_command(inv, where, io);
 }

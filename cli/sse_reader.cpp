@@ -5,6 +5,7 @@ namespace bluegreen::cli {
 std::vector<sse_event> sse_reader::feed(std::string_view piece) {
   std::vector<sse_event> out;
   for (char c : piece) {
+    if (overflowed_) break;
     if (after_cr_) {
       after_cr_ = false;
       if (c == '\n') continue;  // the \n of a \r\n
@@ -16,6 +17,7 @@ std::vector<sse_event> sse_reader::feed(std::string_view piece) {
       continue;
     }
     pending_ += c;
+    if (pending_.size() > max_message_bytes) overflowed_ = true;
   }
   return out;
 }
@@ -42,6 +44,7 @@ void sse_reader::line(std::string_view text, std::vector<sse_event>& out) {
     if (has_data_) current_.data += '\n';
     current_.data += value;
     has_data_ = true;
+    if (current_.data.size() > max_message_bytes) overflowed_ = true;
   } else if (field == "event") {
     current_.event = std::string(value);
   } else if (field == "id") {

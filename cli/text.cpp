@@ -109,6 +109,18 @@ std::string style::word(std::string_view word) const {
   return (*this)(word, how);
 }
 
+std::string json_line(const nlohmann::json& value) {
+  return value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+}
+
+bool is_app_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(name.front())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return lower_or_digit(c) || c == '-' || c == '_'; });
+}
+
 std::string sanitise(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,17 @@ class style {
 // direction-changing format characters become \xNN or \u{NNNN}; bytes that
 // are not UTF-8 become \xNN.
 std::string sanitise(std::string_view text);
+
+// JSON for --json output: one line, every non-ASCII character escaped as
+// \uXXXX, so that no C1 or direction-changing character from the server
+// reaches the terminal raw.
+std::string json_line(const nlohmann::json& value);
+
+// Whether `name` is an app name as bluegreend's configuration allows it
+// (daemon/config_reader.cpp is_name: 1 to 63 of a-z, 0-9, '-' and '_',
+// starting with a letter or digit). The shell completions offer only such
+// names, so what a server answers can never be shell syntax.
+bool is_app_name(std::string_view name);
 
 // Rows of cells (already sanitised, possibly painted) aligned in columns of
 // the cells' visible width, two spaces apart, the last column unpadded.

@@ -1,6 +1,7 @@
 # bash completion for bluegreen, the command-line client of bluegreend.
 # Completes commands, options, colours, and app names asked from the server
-# (`bluegreen __complete apps`: a quick call that prints nothing on failure).
+# (`bluegreen __complete apps`: a quick call that prints nothing on failure;
+# its answer is only ever compared, never expanded by the shell).
 
 _bluegreen() {
   local cur prev words cword
@@ -79,9 +80,12 @@ _bluegreen() {
       ;;
     status | deploy | switch | rollback | lock | unlock | history | task)
       if [ "$operands" -eq 0 ]; then
-        local apps
-        apps=$("${words[0]}" "${connect[@]}" __complete apps 2>/dev/null)
-        COMPREPLY=($(compgen -W "$apps" -- "$cur"))
+        # The server's answer is never given to compgen -W, which would
+        # expand $(...) in it: each name is compared as a plain string.
+        local name
+        while IFS= read -r name; do
+          [[ $name =~ ^[a-z0-9][a-z0-9_-]{0,62}$ && $name == "$cur"* ]] && COMPREPLY+=("$name")
+        done < <("${words[0]}" "${connect[@]}" __complete apps 2>/dev/null)
       fi
       ;;
   esac

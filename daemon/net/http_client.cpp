@@ -289,9 +289,16 @@ asio::awaitable<http_result> exchange(Stream& stream, const url& target,
     if (response.status >= 200 && response.status < 300)
       co_return co_await stream_body(stream, buffer, streaming, response, options, deadline, *sink);
     // Not the stream asked for: the body is read whole, as send() would.
+    // A stream's deadline may be days away: a proxy that sends an error's
+    // header and then nothing must not hold the caller that long, so the
+    // error's body gets one idle timeout (else the connect timeout).
     http::response_parser<http::string_body> whole(std::move(streaming));
     whole.body_limit(options.max_body_bytes);
-    beast::get_lowest_layer(stream).expires_at(deadline);
+    auto error_body_wait =
+        options.idle_timeout.count() > 0 ? options.idle_timeout : options.connect_timeout;
+    beast::get_lowest_layer(stream).expires_at(
+        error_body_wait.count() > 0 ? std::min(deadline, steady::now() + error_body_wait)
+                                    : deadline);
     auto [body_ec, body] = co_await http::async_read(stream, buffer, whole, use_tuple);
     if (body_ec) co_return read_failure(body_ec, options);
     response.body = std::move(whole.get().body());

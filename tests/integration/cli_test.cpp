@@ -239,8 +239,8 @@ void Cli::ABadTokenIsExit4() {
 }
 
 TEST_F(Cli, NoDaemonListeningIsExit4AndNoUrlIsExit2) {
-  auto run = [&](const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"/usr/bin/env", "BLUEGREEN_URL=", "BLUEGREEN_TOKEN=bgt_0",
+  auto run = [&](const std::vector<std::string>& args, const std::string& token = "") {
+    std::vector<std::string> argv = {"/usr/bin/env", "BLUEGREEN_URL=", "BLUEGREEN_TOKEN=" + token,
                                      "XDG_CONFIG_HOME=" + config_home_->path().string(), kCli};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
@@ -261,6 +261,11 @@ TEST_F(Cli, NoDaemonListeningIsExit4AndNoUrlIsExit2) {
   EXPECT_NE(none.err.find("cannot reach bluegreend at " + closed + " (from --url)"),
             std::string::npos)
       << none.err;
+
+  // The environment's token is not sent to a server named by --url.
+  auto elsewhere = run({"--url", closed, "status"}, "bgt_0");
+  EXPECT_EQ(elsewhere.status, 2) << describe(elsewhere);
+  EXPECT_NE(elsewhere.err.find("give --token-file FILE too"), std::string::npos) << elsewhere.err;
 
   auto no_url = run({"status"});
   EXPECT_EQ(no_url.status, 2) << describe(no_url);
@@ -316,13 +321,62 @@ void Cli::BashCompletesCommandsOptionsAndAppNamesFromTheServer() {
   EXPECT_EQ(apps.out, "complete -F _bluegreen bluegreen\ndemo\n") << describe(apps);
   // The server named on the command line, its URL cut at ':' by bash.
   std::string port = std::to_string(world_->api_port());
-  auto by_url = complete("bluegreen --url http : //127.0.0.1 : " + port + " rollback ''",
-                         "bluegreen --url " + url() + " rollback ", {"BLUEGREEN_URL="});
+  auto token_file = (config_home_->path() / "token").string();
+  std::ofstream(token_file) << world_->token() << "\n";
+  auto by_url = complete("bluegreen --url http : //127.0.0.1 : " + port + " --token-file " +
+                             token_file + " rollback ''",
+                         "bluegreen --url " + url() + " --token-file " + token_file + " rollback ",
+                         {"BLUEGREEN_URL=", "BLUEGREEN_TOKEN="});
   EXPECT_EQ(by_url.out, "complete -F _bluegreen bluegreen\ndemo\n") << describe(by_url);
   auto options = complete("bluegreen switch demo --", "bluegreen switch demo --");
   EXPECT_NE(options.out.find("--weight\n"), std::string::npos) << options.out;
   auto colours = complete("bluegreen switch demo --to ''", "bluegreen switch demo --to ");
   EXPECT_EQ(colours.out, "complete -F _bluegreen bluegreen\nblue\ngreen\n") << colours.out;
+}
+
+// A hostile or broken server's app names: the bash completion offers only
+// real app names and runs nothing written in them (compgen -W would expand
+// $(...) and backquotes). `bluegreen` is a function printing those names.
+TEST_F(Cli, BashCompletionRunsNothingTheServerNames) {
+  auto marker = (config_home_->path() / "ran").string();
+  std::string script =
+      "source /usr/share/bash-completion/bash_completion\n"
+      "source " BLUEGREEN_SOURCE_DIR
+      "/cli/completions/bluegreen.bash\n"
+      "bluegreen() { printf '%s\\n' demo 'd$(touch " +
+      marker + ")' 'd`touch " + marker + "`' 'd;touch " + marker +
+      "' 'd*' Demo2 docs; }\n"
+      "COMP_WORDS=(bluegreen deploy d)\nCOMP_CWORD=2\nCOMP_LINE='bluegreen deploy d'\n"
+      "COMP_POINT=${#COMP_LINE}\n"
+      "_bluegreen\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
+  auto offered = run_command({"/bin/bash", "-c", script});
+  EXPECT_EQ(offered.status, 0) << describe(offered);
+  EXPECT_EQ(offered.out, "demo\ndocs\n") << describe(offered);
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the completion ran the server's text";
+}
+
+// A server that answers a followed log with one line that never ends (4 MiB
+// of it, then it closes): the client stops at 1 MiB and calls it garbled.
+TEST_F(Cli, AnEndlessEventLineIsAGarbledAnswerNotEndlessMemory) {
+  child_process server({"/usr/bin/python3", "-c",
+                        "import socket\n"
+                        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+                        "print(s.getsockname()[1], flush=True)\n"
+                        "c, _ = s.accept(); c.recv(65536)\n"
+                        "c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Type: text/event-stream\\r\\n\\r\\n"
+                        "data: ')\n"
+                        "try:\n"
+                        "  for _ in range(64): c.sendall(b'x' * 65536)\n"
+                        "except OSError: pass\n"
+                        "c.close()\n"});
+  ASSERT_TRUE(server.wait_for_stdout("\n", 30s).has_value()) << server.stderr_text();
+  std::string port = server.stdout_text();
+  std::string address = "http://127.0.0.1:" + port.substr(0, port.find('\n'));
+  auto followed = run_command({"/usr/bin/env", "BLUEGREEN_URL=" + address, "BLUEGREEN_TOKEN=",
+                               "XDG_CONFIG_HOME=" + config_home_->path().string(), kCli, "logs",
+                               "1", "--follow"});
+  EXPECT_EQ(followed.status, 5) << describe(followed);
+  EXPECT_NE(followed.err.find("longer than 1 MiB"), std::string::npos) << followed.err;
 }
 
 // Interactive zsh on a pseudo-terminal (zsh/zpty): what TAB offers after
@@ -363,6 +417,40 @@ void Cli::ZshCompletesCommandsAndAppNamesFromTheServer() {
       << describe(commands);
   auto apps = zsh_completes(env({path}), "bluegreen deploy d", "demo");
   EXPECT_NE(apps.out.find("bluegreen deploy demo"), std::string::npos) << describe(apps);
+}
+
+// A switch that sends all traffic to one colour is watched (promote.watch):
+// --follow stays until the watch ends, and a watch that switches back makes
+// it exit 1; --no-watch stops when the switch itself ends.
+TEST_F(Cli, AFollowedSwitchStaysThroughTheWatchAndExits1WhenItSwitchesBack) {
+  world_ = new world({"manual", "20s"});
+  world_->start_daemon();
+  world_->commit_version("1.1.0");
+  ASSERT_EQ(world_->deploy("main")["state"], "ready");
+
+  auto quick = cli({"switch", "demo", "--follow", "--no-watch"});
+  ASSERT_EQ(quick.status, 0) << describe(quick);
+  EXPECT_NE(quick.out.find("\n=> succeeded in "), std::string::npos) << quick.out;
+  EXPECT_EQ(quick.out.find("watches"), std::string::npos) << quick.out;
+  EXPECT_EQ(world_->through_lb("/version"), "1.1.0");
+
+  // Back to blue, followed; blue starts failing once the switch is done.
+  child_process back(command({"switch", "demo", "--to", "blue", "--follow"}));
+  auto waiting = back.wait_for_stdout("bluegreend watches ", 60s);
+  ASSERT_TRUE(waiting.has_value()) << back.stdout_text() << back.stderr_text();
+  EXPECT_NE(waiting->find(" for 20s "), std::string::npos) << *waiting;
+  EXPECT_NE(back.stdout_text().find("\n=> succeeded in "), std::string::npos)
+      << back.stdout_text();
+  for (const auto& h : world_->blue_hosts()) std::ofstream(world_->host_dir(h) / "unhealthy");
+  auto status = back.wait_exit(60s);
+  auto out = back.stdout_text();
+  EXPECT_EQ(status, 1) << out << back.stderr_text();
+  EXPECT_NE(out.find("watch: blue failed 3 probes in a row; switching back to green\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\n=> rolled_back in "), std::string::npos) << out;
+  EXPECT_NE(out.find("(watch_unhealthy)"), std::string::npos) << out;
+  EXPECT_EQ(world_->through_lb("/version"), "1.1.0");
 }
 
 TEST_F(Cli, AReleaseFromDeployThroughSwitchAndRollbackToRefusalsAndFailures) {

@@ -702,6 +702,21 @@ TEST_F(HttpClientStreaming, AnErrorAnswersBodyIsReadWholeAndNotStreamed) {
   EXPECT_FALSE(called);
 }
 
+TEST_F(HttpClientStreaming, AnErrorHeaderFollowedBySilenceEndsAtTheIdleTimeout) {
+  // A proxy's 502 whose body never comes: the stream's deadline is a month
+  // away (as the CLI's followed log has it), the idle timeout is not.
+  streaming_server server(io_, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 100\r\n\r\n",
+                          {"upstream "}, true);
+  request_options options;
+  options.total_timeout = std::chrono::hours(24 * 30);
+  options.idle_timeout = 300ms;
+  bool called = false;
+  auto result = stream(server.url(), options, [&](std::string_view) { return called = true; });
+  ASSERT_FALSE(result.ok()) << describe(result);
+  EXPECT_EQ(result.error().kind, error_kind::timeout) << describe(result);
+  EXPECT_FALSE(called);
+}
+
 TEST_F(HttpClientStreaming, AServerThatIsNotThereIsAConnectError) {
   tcp::socket closed(io_, tcp::v4());
   closed.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));

@@ -3,6 +3,8 @@
 // Server-Sent Events reader.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "cli/arguments.hpp"
 #include "cli/connection.hpp"
 #include "cli/exit_status.hpp"
@@ -47,6 +49,7 @@ TEST(BluegreenArguments, EachCommandTakesItsOperandsAndOptionsAnywhere) {
   EXPECT_EQ(parsed({"lock", "web", "release freeze"}).operands[1], "release freeze");
   EXPECT_EQ(parsed({"status"}).cmd, command::status);
   EXPECT_EQ(parsed({"logs", "42", "--follow"}).cmd, command::logs);
+  EXPECT_TRUE(parsed({"rollback", "web", "--follow", "--no-watch"}).no_watch);
   EXPECT_EQ(parsed({"history", "--limit", "5"}).limit, 5);
   EXPECT_EQ(parsed({"--version"}).cmd, command::version);
   EXPECT_EQ(parsed({"deploy", "--help"}).help_topic, "deploy");
@@ -59,7 +62,12 @@ TEST(BluegreenArguments, ABadCommandLineSaysWhatIsWrongAndHowToWriteIt) {
   EXPECT_EQ(refused({"dploy", "web"}), "unknown command 'dploy'\nsee bluegreen --help");
   EXPECT_EQ(
       refused({"deploy"}),
-      "deploy: an app name is missing\nusage: bluegreen deploy APP [REF] [--follow] [--force]");
+      "deploy: an app name is missing\nusage: bluegreen deploy APP [REF] [--follow [--no-watch]] "
+      "[--force]");
+  EXPECT_NE(refused({"switch", "web", "--no-watch"}).find("--no-watch goes with --follow"),
+            std::string::npos);
+  EXPECT_NE(refused({"task", "web", "migrate", "--follow", "--no-watch"}).find("takes no --no-watch"),
+            std::string::npos);
   EXPECT_NE(refused({"lock", "web", "release", "freeze"}).find("quote a reason"),
             std::string::npos);
   EXPECT_NE(
@@ -103,15 +111,20 @@ class BluegreenConnection : public ::testing::Test {
     if (auto* p = std::get_if<connection_problem>(&r)) return p->message;
     return "(resolved)";
   }
+  // A config dir whose cli.toml names `url` and the token bgt_file, and a
+  // token file "option-token" (bgt_option) beside it.
+  std::string config_naming(const std::string& url) {
+    dir_.write("config/bluegreen/cli.toml",
+               "url = \"" + url + "\"\ntoken_file = \"file-token\"\n");
+    dir_.write("config/bluegreen/file-token", "bgt_file\n");
+    dir_.write("option-token", "  bgt_option\n");
+    return (dir_ / "config").string();
+  }
   testing::temp_dir dir_;
 };
 
 TEST_F(BluegreenConnection, OptionsComeFirstThenTheEnvironmentThenTheConfigFile) {
-  dir_.write("config/bluegreen/cli.toml",
-             "url = \"http://file:8765/\"\ntoken_file = \"file-token\"\n");
-  dir_.write("config/bluegreen/file-token", "bgt_file\n");
-  dir_.write("option-token", "  bgt_option\n");
-  std::string config = (dir_ / "config").string();
+  std::string config = config_naming("http://file:8765/");
 
   connection_sources all{
       "http://option:1", (dir_ / "option-token").string(), "http://env:2", "bgt_env", config,
@@ -173,9 +186,67 @@ TEST_F(BluegreenConnection, UnreadableTokensAndBadConfigFilesAreProblems) {
                             std::nullopt, (dir_ / "c2").string(), std::nullopt};
   EXPECT_NE(problem(broken).find("cli.toml:"), std::string::npos);
   // The broken file is not read when the options and environment say all.
-  connection_sources enough{"http://h:1", std::nullopt,           std::nullopt,
+  connection_sources enough{std::nullopt, std::nullopt,           "http://h:1",
                             "bgt_y",      (dir_ / "c2").string(), std::nullopt};
   EXPECT_EQ(resolved(enough).token, "bgt_y");
+}
+
+TEST_F(BluegreenConnection, ATokenNeverGoesToAUrlNamedBeforeIt) {
+  std::string config = config_naming("https://file.example");
+
+  // --url with the environment's token, or with the file's.
+  connection_sources flag_env{"https://other.example", std::nullopt, "https://env.example",
+                              "bgt_env", config, std::nullopt};
+  auto message = problem(flag_env);
+  EXPECT_NE(message.find("from --url but the token from BLUEGREEN_TOKEN"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("--token-file"), std::string::npos) << message;
+  connection_sources flag_file{"https://other.example", std::nullopt, std::nullopt,
+                               std::nullopt, config, std::nullopt};
+  message = problem(flag_file);
+  EXPECT_NE(message.find("from --url but the token from token_file in"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("--token-file"), std::string::npos) << message;
+  // BLUEGREEN_URL with the file's token.
+  connection_sources env_file{std::nullopt, std::nullopt, "https://env.example",
+                              std::nullopt, config, std::nullopt};
+  message = problem(env_file);
+  EXPECT_NE(message.find("from BLUEGREEN_URL but the token from token_file in"),
+            std::string::npos)
+      << message;
+
+  // Allowed: the token's own place names the same URL, or --token-file is
+  // given, or there is no token at all.
+  connection_sources same{"https://env.example/", std::nullopt, "https://env.example",
+                          "bgt_env", config, std::nullopt};
+  EXPECT_EQ(resolved(same).token, "bgt_env");
+  connection_sources same_file{std::nullopt, std::nullopt, "https://file.example",
+                               std::nullopt, config, std::nullopt};
+  EXPECT_EQ(resolved(same_file).token, "bgt_file");
+  connection_sources with_file{"https://other.example", (dir_ / "option-token").string(),
+                               "https://env.example", "bgt_env", config, std::nullopt};
+  EXPECT_EQ(resolved(with_file).token, "bgt_option");
+  connection_sources no_token{"https://other.example", std::nullopt, std::nullopt,
+                              std::nullopt, (dir_ / "none").string(), std::nullopt};
+  EXPECT_EQ(resolved(no_token).token, std::nullopt);
+}
+
+TEST_F(BluegreenConnection, ATokenOverPlainHttpToAnotherHostIsWarnedAbout) {
+  dir_.write("token", "bgt_x\n");
+  auto with_token = [&](const std::string& url) {
+    return resolved({url, (dir_ / "token").string(), std::nullopt, std::nullopt,
+                     (dir_ / "none").string(), std::nullopt});
+  };
+  auto remote = with_token("http://deploy.example.com:8765");
+  EXPECT_NE(remote.warning.find("deploy.example.com over plain http://"), std::string::npos)
+      << remote.warning;
+  EXPECT_EQ(remote.warning.find("bgt_x"), std::string::npos) << "never the token itself";
+  for (const char* url : {"https://deploy.example.com", "http://127.0.0.1:8765",
+                          "http://localhost:8765", "http://[::1]:8765"})
+    EXPECT_EQ(with_token(url).warning, "") << url;
+  auto no_token = resolved({"http://deploy.example.com", std::nullopt, std::nullopt, std::nullopt,
+                            (dir_ / "none").string(), std::nullopt});
+  EXPECT_EQ(no_token.warning, "");
 }
 
 TEST(BluegreenExitStatus, FollowsTheDocumentedTable) {
@@ -212,6 +283,25 @@ TEST(BluegreenText, ServerTextCannotControlTheTerminal) {
   EXPECT_EQ(sanitise("bad \xff\xfe"), "bad \\xFF\\xFE");
 }
 
+TEST(BluegreenText, JsonOutputEscapesEveryNonAsciiCharacter) {
+  nlohmann::json body = {{"text", "csi \xc2\x9b"
+                                   "2J, rlo \xe2\x80\xae, \xc3\xa9"}};
+  std::string line = json_line(body);
+  EXPECT_EQ(line, R"({"text":"csi \u009b2J, rlo \u202e, \u00e9"})");
+  EXPECT_TRUE(std::all_of(line.begin(), line.end(),
+                          [](char c) { return c >= 0x20 && c < 0x7f; }))
+      << line;
+  EXPECT_EQ(nlohmann::json::parse(line), body);
+}
+
+TEST(BluegreenText, OnlyTheDaemonsAppNamesAreOfferedToTheShell) {
+  for (const char* name : {"demo", "keep-the_score2", "0day", "a"}) EXPECT_TRUE(is_app_name(name));
+  EXPECT_TRUE(is_app_name(std::string(63, 'x')));
+  EXPECT_FALSE(is_app_name(std::string(64, 'x')));
+  for (const char* name : {"", "$(touch x)", "`id`", "a;b", "Demo", "-x", "_x", "a b", "a*", "a:b"})
+    EXPECT_FALSE(is_app_name(name)) << name;
+}
+
 TEST(BluegreenText, ColourOnlyOnATerminalWithoutNoColorOrADumbTerm) {
   EXPECT_TRUE(colour_wanted(true, nullptr, "xterm"));
   EXPECT_TRUE(colour_wanted(true, "", "xterm"));
@@ -246,6 +336,34 @@ TEST(BluegreenText, TimesAreRelativeAndDurationsShort) {
   EXPECT_EQ(duration_text(42s), "42 s");
   EXPECT_EQ(duration_text(185s), "3 min 5 s");
   EXPECT_EQ(duration_text(7440s), "2 h 4 min");
+}
+
+TEST(BluegreenSse, AnEndlessLineOrMessageStopsTheReaderAtOneMebibyte) {
+  // A line that never ends, arriving in pieces: memory stays bounded.
+  sse_reader endless;
+  EXPECT_TRUE(endless.feed("event: line\ndata: ").empty());
+  std::string piece(64 * 1024, 'x');
+  size_t fed = 0;
+  while (!endless.overflowed() && fed < 4 * sse_reader::max_message_bytes) {
+    EXPECT_TRUE(endless.feed(piece).empty());
+    fed += piece.size();
+  }
+  EXPECT_TRUE(endless.overflowed());
+  EXPECT_LE(fed, sse_reader::max_message_bytes + piece.size());
+  EXPECT_TRUE(endless.feed("\n\n").empty()) << "nothing after the overflow";
+
+  // Many short data lines of one message add up the same way.
+  sse_reader many;
+  std::string line = "data: " + std::string(1000, 'y') + "\n";
+  for (int i = 0; i < 1100 && !many.overflowed(); ++i) EXPECT_TRUE(many.feed(line).empty());
+  EXPECT_TRUE(many.overflowed());
+
+  // Below the limit, a long message comes out whole.
+  sse_reader big;
+  auto events = big.feed("data: " + std::string(1000 * 1000, 'z') + "\n\n");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data.size(), 1000u * 1000u);
+  EXPECT_FALSE(big.overflowed());
 }
 
 TEST(BluegreenSse, MessagesCutAnywhereComeOutWholeAndInOrder) {
