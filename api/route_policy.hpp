@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "api/http_message.hpp"
-#include "daemon/token_service.hpp"
+#include "daemon/scope.hpp"
 
 namespace bluegreen::api {
 

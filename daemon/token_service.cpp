@@ -27,23 +27,6 @@ token_info to_info(const storage::token_record& r) {
 
 }  // namespace
 
-std::string_view to_string(scope s) {
-  switch (s) {
-    case scope::metrics: return "metrics";
-    case scope::read: return "read";
-    case scope::deploy: return "deploy";
-    default: return "admin";
-  }
-}
-
-std::optional<scope> parse_scope(std::string_view text) {
-  if (text == "metrics") return scope::metrics;
-  if (text == "read") return scope::read;
-  if (text == "deploy") return scope::deploy;
-  if (text == "admin") return scope::admin;
-  return std::nullopt;
-}
-
 bool is_valid_token_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {

@@ -1,8 +1,7 @@
 // token_service creates, verifies, lists and revokes API bearer tokens.
 // A token is shown once at creation; only its SHA-256 digest is stored, and
 // a presented token is compared against every stored digest in constant
-// time. Scopes are ordered: admin includes deploy, deploy includes read,
-// read includes metrics (a metrics token may only scrape /metrics).
+// time. Scopes (daemon/scope) are ordered.
 // Verifying never writes: a token's last use is kept in memory and written
 // by flush_last_use() (the daemon calls it once a minute and at stop), so
 // reads cost no disk sync and keep working on a full disk. The active
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "daemon/result.hpp"
+#include "daemon/scope.hpp"
 #include "daemon/token_cache.hpp"
 
 namespace bluegreen::storage {
@@ -28,13 +28,6 @@ class database;
 }
 
 namespace bluegreen::daemon {
-
-// Stored by name, never by number: the order can grow.
-enum class scope { metrics = 0, read = 1, deploy = 2, admin = 3 };
-
-std::string_view to_string(scope s);
-std::optional<scope> parse_scope(std::string_view text);
-inline bool grants(scope have, scope need) { return have >= need; }
 
 struct token_info {
   std::int64_t id = 0;
