@@ -20,6 +20,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The lines of bluegreend's watch (daemon/engine/switch_watch.cpp) that the
+// client waits for.
+constexpr std::string_view kWatchBegins = "watching ";
+constexpr std::string_view kWatchStillFailing = "watch ended without switching back";
+
 clock_time now() { return std::chrono::system_clock::now(); }
 
 std::string app_path(const std::string& app) { return "/api/v1/apps/" + path_segment(app); }
@@ -145,10 +150,14 @@ class runner {
   asio::awaitable<int> follow(std::int64_t id) {
     std::optional<json> end;
     std::int64_t last_line = 0;
+    bool watch_began = false;
     std::string path = "/api/v1/deployments/" + std::to_string(id) + "/log?follow=1";
     std::function<bool(const sse_event&, json&)> on_data = [&](const sse_event& e, json& data) {
       if (e.event != "line" && e.event != "end") return true;
-      if (e.event == "line") last_line = std::max(last_line, data.value("id", last_line));
+      if (e.event == "line") {
+        last_line = std::max(last_line, data.value("id", last_line));
+        if (data.value("text", std::string()).starts_with(kWatchBegins)) watch_began = true;
+      }
       if (inv_.json)
         io_.out << json_line(data) << std::endl;
       else if (e.event == "line")
@@ -172,7 +181,7 @@ class runner {
     bool may_be_watched = inv_.cmd == command::deploy || inv_.cmd == command::switch_ ||
                           inv_.cmd == command::rollback;
     if (may_be_watched && !inv_.no_watch && end->value("state", std::string()) == "succeeded")
-      co_return co_await through_the_watch(id, *end, last_line);
+      co_return co_await through_the_watch(id, *end, last_line, watch_began);
     co_return exit_for_state(end->value("state", std::string()));
   }
 
@@ -181,8 +190,11 @@ class runner {
   // make it rolled_back or failed. Stays through the watch: the operation
   // and its new log lines every watch interval, until a "watch ended" line,
   // another state, or the watch's length and a margin have passed (another
-  // accepted switch ends the watch without a word).
-  asio::awaitable<int> through_the_watch(std::int64_t id, json op, std::int64_t after) {
+  // accepted switch ends the watch without a word). When no watch has begun
+  // two seconds after the end (the daemon does not watch a switch from an
+  // unknown routing, nor while it stops), there is nothing to wait for.
+  asio::awaitable<int> through_the_watch(std::int64_t id, json op, std::int64_t after,
+                                         bool watch_began) {
     std::string app = op.value("app", std::string());
     std::string path = app_path(app);
     api_request request{"GET", path, ""};
@@ -195,7 +207,8 @@ class runner {
         !all_to_one_colour(view.body.value("routing", json())))
       co_return exit_for_state(op.value("state", std::string()));
     auto every = std::max<std::chrono::milliseconds>(*interval, 1s);
-    auto deadline = std::chrono::steady_clock::now() + *watch + 2 * every + 5s;
+    auto began_waiting = std::chrono::steady_clock::now();
+    auto deadline = began_waiting + *watch + 2 * every + 5s;
     (inv_.json ? io_.err : io_.out)
         << "bluegreend watches " << sanitise(view.body.value("public_url", std::string()))
         << " for " << daemon::format_duration(*watch)
@@ -204,6 +217,7 @@ class runner {
         << std::endl;
 
     std::string op_path = "/api/v1/deployments/" + std::to_string(id);
+    bool still_failing = false;
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (;;) {
       timer.expires_after(every);
@@ -216,7 +230,10 @@ class runner {
       op = got.body.value("operation", json::object());
       bool ended = false;
       std::function<void(const json&)> on_line = [&](const json& line) {
-        if (line.value("text", std::string()).starts_with("watch ended")) ended = true;
+        std::string text = line.value("text", std::string());
+        if (text.starts_with(kWatchBegins)) watch_began = true;
+        if (text.starts_with(kWatchStillFailing)) still_failing = true;
+        if (text.starts_with("watch ended")) ended = true;
         if (inv_.json)
           print_json(line);
         else
@@ -224,14 +241,21 @@ class runner {
       };
       auto refused = co_await log_lines_after(op_path, after, on_line);
       if (refused) co_return failed(*refused);
+      auto waited = std::chrono::steady_clock::now() - began_waiting;
       if (ended || op.value("state", std::string()) != "succeeded" ||
-          std::chrono::steady_clock::now() >= deadline)
+          std::chrono::steady_clock::now() >= deadline || (!watch_began && waited >= 2s))
         break;
     }
     if (inv_.json)
       print_json(op);
     else
       io_.out << operation_end_view(op, io_.paint, now()) << std::endl;
+    if (still_failing && op.value("state", std::string()) == "succeeded") {
+      io_.err << "bluegreen: the watch ended without switching back (the app stayed busy), and "
+                 "the new colour still fails its checks: look at it, or roll back"
+              << std::endl;
+      co_return exit_operation_failed;
+    }
     co_return exit_for_state(op.value("state", std::string()));
   }
 

@@ -2,12 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "daemon/net/address_policy.hpp"
 #include "daemon/net/url.hpp"
 
 namespace bluegreen::cli {
@@ -21,9 +23,18 @@ std::string without_trailing_slashes(std::string url) {
   return url;
 }
 
+// By the address, not its spelling: "127.example.com" is a name like any
+// other, and 0x7f.1 is 127.0.0.1.
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host.ends_with(".localhost") || host.starts_with("127.") ||
-         host == "::1";
+  if (host == "localhost" || host.ends_with(".localhost")) return true;
+  auto address = net::parse_ip_literal(host);
+  if (!address) return false;
+  const auto& b = address->bytes;
+  if (!address->v6) return b[0] == 127;
+  bool mapped = std::all_of(b.begin(), b.begin() + 10, [](auto x) { return x == 0; }) &&
+                b[10] == 0xff && b[11] == 0xff;
+  if (mapped) return b[12] == 127;
+  return std::all_of(b.begin(), b.begin() + 15, [](auto x) { return x == 0; }) && b[15] == 1;
 }
 
 struct read_text {

@@ -241,8 +241,11 @@ TEST_F(BluegreenConnection, ATokenOverPlainHttpToAnotherHostIsWarnedAbout) {
   EXPECT_NE(remote.warning.find("deploy.example.com over plain http://"), std::string::npos)
       << remote.warning;
   EXPECT_EQ(remote.warning.find("bgt_x"), std::string::npos) << "never the token itself";
+  // A name that only starts like a loopback address is any other name.
+  EXPECT_NE(with_token("http://127.example.com").warning, "");
   for (const char* url : {"https://deploy.example.com", "http://127.0.0.1:8765",
-                          "http://localhost:8765", "http://[::1]:8765"})
+                          "http://localhost:8765", "http://[::1]:8765", "http://127.9.8.7",
+                          "http://[::ffff:127.0.0.1]:8765"})
     EXPECT_EQ(with_token(url).warning, "") << url;
   auto no_token = resolved({"http://deploy.example.com", std::nullopt, std::nullopt, std::nullopt,
                             (dir_ / "none").string(), std::nullopt});
