@@ -92,7 +92,11 @@ TEST(LoadBalancers, WhenTheSecondRefusesItsNginxTestBothStayOnTheOldColour) {
   EXPECT_TRUE(serves(w, 2, "blue"));
   EXPECT_EQ(recorded_live(w), "blue");
 
-  // Once lb2 accepts its file again, the switch goes through on both.
+  // Once lb2 accepts its file again, the switch goes through on both. lb1
+  // was reloaded twice: its worker of the green file may still take a new
+  // connection until it has exited, and the next switch's look at reality
+  // would see green through it (drift), so wait for lb1's one worker.
+  ASSERT_TRUE(eventually([&] { return w.nginx_workers(1).size() == 1; }));
   std::filesystem::remove(w.root() / "nginx2-test-fails");
   auto again = w.switch_to();
   EXPECT_EQ(again["state"], "succeeded") << w.log_text(again["id"]);
