@@ -49,7 +49,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
   auto op = new_operation_for(app_name, operation_kind::switch_traffic, who);
   if (req.to) op.colour = std::string(to_string(*req.to));
-  auto begun = begin(*app, op, true);
+  // A switch waits for the disk once before the load balancer changes: for
+  // its intent. Its record is synced with that commit, or with its end if it
+  // is refused first; only a power loss in the few milliseconds between
+  // could lose the record of a switch that changed nothing.
+  auto begun = begin(*app, op, true, storage::transaction::durability::relaxed);
   if (!begun) co_return begun.error();
   id = begun.value().id;
 
@@ -66,10 +70,14 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
         if (!recorded->weights.count(c)) likely_gaining.push_back(c);
     }
   }
+  // The load balancer's own preparation (nginx here: the shell of its test
+  // and reload) goes on beside both.
   auto establishing = traffic_.establish(*app, req.force, id);
   auto checking = traffic_.check_ahead(id, *app, likely_gaining);
-  auto both = std::move(establishing) && std::move(checking);
-  auto established = co_await std::move(both);
+  auto preparing = traffic_.prepare_route(*app);
+  auto checking_and_preparing = std::move(checking) && std::move(preparing);
+  auto all = std::move(establishing) && std::move(checking_and_preparing);
+  auto established = co_await std::move(all);
   auto now = std::move(std::get<0>(established));
   auto ahead = std::move(std::get<1>(established));
   traffic::routing from;
@@ -90,9 +98,15 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     finish(id, operation_state::failed, *refused);
     co_return *refused;
   }
-  if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
-  // What the switch does, for the event stream's readers (notifications).
-  storage::operation_repository(db_).set_detail(id, "from " + from.describe() + " to " + to.describe());
+  {
+    // Synced by the intent's commit, like the record itself.
+    storage::transaction tx(db_, storage::transaction::durability::relaxed);
+    if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
+    // What the switch does, for the event stream's readers (notifications).
+    storage::operation_repository(db_).set_detail(id, "from " + from.describe() + " to " +
+                                                          to.describe());
+    tx.commit();
+  }
   watches_.cancel(app_name);
   // Read before the hand-over: from here on the operation is the
   // supervisor's, and a failure here must not end it a second time.
@@ -125,7 +139,8 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
   auto op = new_operation_for(app_name, operation_kind::rollback, who);
   op.colour = std::string(to_string(target));
   op.detail = "from " + from.describe() + " to " + std::string(to_string(target));
-  auto begun = begin(*app, op, false);
+  // Synced by the intent's commit, as a switch's is.
+  auto begun = begin(*app, op, false, storage::transaction::durability::relaxed);
   if (!begun) co_return begun.error();
   id = begun.value().id;
   watches_.cancel(app_name);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -25,6 +26,7 @@
 namespace bluegreen::engine {
 
 namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
 using daemon::colour;
 
 traffic_controller::traffic_controller(asio::io_context& io, storage::database& db,
@@ -63,7 +65,31 @@ asio::awaitable<result<serving>> traffic_controller::establish(
                           " traffic backend is not available in this version"};
   }
   traffic::log_fn log_fn = log;
-  auto current = co_await backend->current(log_fn);
+  // The identity probe goes out beside the read of the load balancer,
+  // expecting the colour recorded: when the load balancer routes to that
+  // colour (nearly always), neither waits for the other.
+  std::optional<colour> recorded_live;
+  if (auto before = storage::app_state_repository(db_).find(app.name);
+      app.identity_path && before && before->live) {
+    auto recorded = traffic::routing::decode(before->routing.value_or(*before->live + ":100"));
+    if (recorded) recorded_live = recorded->single();
+  }
+  std::optional<traffic::outcome> read;
+  std::optional<checks::identity_result> probed;
+  if (recorded_live) {
+    std::string url = app.public_url + *app.identity_path;
+    auto reading = backend->current(log_fn);
+    auto probing =
+        checks::probe_identity(url, app.blue.identity, app.green.identity, recorded_live);
+    auto both = std::move(reading) && std::move(probing);
+    auto seen_both = co_await std::move(both);
+    read.emplace(std::move(std::get<0>(seen_both)));
+    probed.emplace(std::move(std::get<1>(seen_both)));
+  } else {
+    auto reading = co_await backend->current(log_fn);
+    read.emplace(std::move(reading));
+  }
+  traffic::outcome& current = *read;
   if (!current) {
     const auto& why = current.error();
     if (log_to && !why.detail.empty()) ops_.event(*log_to, "load balancer output: " + why.detail);
@@ -84,8 +110,13 @@ asio::awaitable<result<serving>> traffic_controller::establish(
   if (app.identity_path && !now.split) {
     std::string url = app.public_url + *app.identity_path;
     std::optional<colour> expected = now.live;
-    auto seen =
-        co_await checks::probe_identity(url, app.blue.identity, app.green.identity, expected);
+    // Probed beside the read, for the colour it turned out to be; else now.
+    if (!probed || recorded_live != expected) {
+      auto seen_now =
+          co_await checks::probe_identity(url, app.blue.identity, app.green.identity, expected);
+      probed.emplace(std::move(seen_now));
+    }
+    const checks::identity_result& seen = *probed;
     // The load balancer and the identity probe disagreeing means nobody
     // knows what serves: even "force" does not deploy into that.
     if (auto reason = identity_disagreement(lb, url, now.live, seen)) {
@@ -121,6 +152,10 @@ asio::awaitable<result<serving>> traffic_controller::establish(
     states.set_routing(app.name, to_string(now.live), now.routing.encode());
   if (stored && stored->drifted) states.set_drift(app.name, std::nullopt);
   co_return now;
+}
+
+asio::awaitable<void> traffic_controller::prepare_route(const daemon::app_config& app) {
+  if (auto backend = backend_for(app)) co_await backend->prepare_route();
 }
 
 asio::awaitable<health_ahead> traffic_controller::check_ahead(std::int64_t id,
@@ -193,7 +228,11 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
       seen = std::move(*ahead);
     } else {
       if (ahead) log_lines(id, *ahead);
-      seen = co_await check_ahead(id, app, gaining);
+      // A rollback checks here: the load balancer prepares meanwhile.
+      auto checking = check_ahead(id, app, gaining);
+      auto preparing = backend->prepare_route();
+      auto both = std::move(checking) && std::move(preparing);
+      seen = co_await std::move(both);
     }
     checked_lines = std::move(seen.lines);
     if (seen.failing) {

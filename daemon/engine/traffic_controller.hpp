@@ -95,6 +95,9 @@ class traffic_controller {
   // check's lines go to the log as they come.
   boost::asio::awaitable<health_ahead> check_ahead(std::int64_t id, const daemon::app_config& app,
                                                    std::vector<daemon::colour> colours);
+  // The app's load balancer does ahead what its next change needs (see
+  // traffic::backend::prepare_route), beside the checks before a switch.
+  boost::asio::awaitable<void> prepare_route(const daemon::app_config& app);
   // Writes the lines `seen` still keeps to operation `id`'s log.
   void log_lines(std::int64_t id, health_ahead& seen);
   // Moves the app's traffic from `from` to `to` for operation `id` (health

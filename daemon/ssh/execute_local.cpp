@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <initializer_list>
+#include <string_view>
 
 #include "daemon/duration.hpp"
 #include "daemon/ssh/local_command_records.hpp"
@@ -28,25 +30,31 @@ void close_from(int first) {
   long max = sysconf(_SC_OPEN_MAX);
   for (long fd = first; fd < (max > 0 ? max : 65536); ++fd) close(static_cast<int>(fd));
 }
+// The shell waits for a line on fd 3 before it runs the command: the
+// command is recorded first (see local_command_records), and if the daemon
+// dies before that, the shell sees end of file and exits. It waits after
+// its exec, so that running the command later starts no process. On the
+// command's first line, so that the shell's messages keep its line numbers.
+constexpr std::string_view kWaitForGo = "read -r bluegreen_go <&3 || exit 127; unset bluegreen_go; exec 3<&-; ";
+
+void close_all(std::initializer_list<int> fds) {
+  for (int fd : fds)
+    if (fd >= 0) close(fd);
+}
+
 }  // namespace
 
-job_result execute_local(const job& j, const cancel_flag& cancel, const line_sink& sink) {
-  auto started = clock::now();
-  job_result result;
-  result.host = j.to;
-  auto finish = [&](error_kind kind, std::string message) {
-    result.error = kind;
-    result.message = std::move(message);
-    result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
-    return result;
+daemon::result<std::unique_ptr<local_command>> local_command::start(const job& j) {
+  auto failed = [](std::string code, std::string message) {
+    return daemon::failure{daemon::failure::kind::internal, std::move(code), std::move(message)};
   };
-
+  std::unique_ptr<local_command> c(new local_command);
+  c->job_ = j;
   int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return finish(error_kind::channel_error, "pipe failed");
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return failed("start_failed", "pipe failed");
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return finish(error_kind::channel_error, "pipe failed");
+    close_all({out_pipe[0], out_pipe[1]});
+    return failed("start_failed", "pipe failed");
   }
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
@@ -54,17 +62,15 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  const char* argv[] = {"/bin/sh", "-c", j.command.c_str(), nullptr};
+  std::string script = std::string(kWaitForGo) + j.command;
+  const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
 
-  // The child waits for one byte on `go` before it runs anything: the
-  // command is recorded first (see local_command_records), and if the
-  // daemon dies before that, the child sees end of file and exits.
-  // A socket pair rather than a pipe, so that the byte can be sent with
-  // MSG_NOSIGNAL should the child be gone already.
+  // A socket pair rather than a pipe, so that the go line can be sent with
+  // MSG_NOSIGNAL should the shell be gone already.
   int go[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
-    return finish(error_kind::channel_error, "socketpair failed");
+    close_all({out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]});
+    return failed("start_failed", "socketpair failed");
   }
   // Signals stay blocked from before the fork until the child has dropped
   // the daemon's handlers: a stop sent to the new process group at once is
@@ -75,8 +81,8 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
   pid_t pid = fork();
   if (pid != 0) pthread_sigmask(SIG_SETMASK, &before, nullptr);
   if (pid < 0) {
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], go[0], go[1]}) close(fd);
-    return finish(error_kind::channel_error, std::string("fork failed: ") + std::strerror(errno));
+    close_all({out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], go[0], go[1]});
+    return failed("start_failed", std::string("fork failed: ") + std::strerror(errno));
   }
   if (pid == 0) {
     // Every signal back to its default (ignored ones too, which exec would
@@ -95,32 +101,67 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
     // running: not the listening socket, client connections, the state
     // lock or the database.
     close_from(4);
-    char byte = 0;
-    ssize_t n;
-    do n = read(3, &byte, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1) _exit(127);
-    close(3);
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     if (devnull > 0) close(devnull);
     execve("/bin/sh", const_cast<char**>(argv), envp.data());
     _exit(127);
   }
-  close(go[0]);
+  close_all({go[0], out_pipe[1], err_pipe[1]});
+  c->pid_ = pid;
+  c->go_ = go[1];
+  c->out_ = out_pipe[0];
+  c->err_ = err_pipe[0];
   auto record = local_command_records::add(pid, j.command);
-  if (!record || send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
-    close(go[1]);
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
-    int ignored = 0;
-    waitpid(pid, &ignored, 0);
-    if (record) local_command_records::remove(*record);
-    return finish(error_kind::channel_error,
-                  record ? "cannot start the local command" : record.error().message);
+  if (!record) return record.error();  // the destructor ends the shell
+  c->record_ = std::move(record.value());
+  return c;
+}
+
+local_command::~local_command() {
+  close_all({go_, out_, err_});
+  if (pid_ < 0 || ran_) return;
+  // Not run: the shell reads the end of its go socket and exits. Killed as
+  // well, so that nothing waits on a shell that is slow to be scheduled.
+  kill(-pid_, SIGKILL);
+  int ignored = 0;
+  waitpid(pid_, &ignored, 0);
+  if (!record_.empty()) local_command_records::remove(record_);
+}
+
+job_result execute_local(const job& j, const cancel_flag& cancel, const line_sink& sink) {
+  auto started = local_command::start(j);
+  if (!started) {
+    job_result result;
+    result.host = j.to;
+    result.error = error_kind::channel_error;
+    result.message = started.error().code == "records_unavailable"
+                         ? started.error().message
+                         : "cannot start the local command: " + started.error().message;
+    return result;
   }
-  close(go[1]);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  return started.value()->run(cancel, sink);
+}
+
+job_result local_command::run(const cancel_flag& cancel, const line_sink& sink) {
+  const job& j = job_;
+  auto started = clock::now();
+  job_result result;
+  result.host = j.to;
+  auto finish = [&](error_kind kind, std::string message) {
+    result.error = kind;
+    result.message = std::move(message);
+    result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
+    return result;
+  };
+  if (ran_) return finish(error_kind::channel_error, "the local command was already run");
+  ran_ = true;
+  pid_t pid = pid_;
+  // A shell that is gone already (a syntax error on the command's first
+  // line ends it before it waits) tells why on stderr and in its status.
+  send(go_, "g\n", 2, MSG_NOSIGNAL);
+  close(go_);
+  go_ = -1;
 
   output_splitter splitter(j);
   std::vector<output_line> batch;
@@ -130,7 +171,8 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
   };
 
   auto deadline = started + j.timeout;
-  int fds_open[2] = {out_pipe[0], err_pipe[0]};
+  int fds_open[2] = {out_, err_};
+  out_ = err_ = -1;
   std::optional<error_kind> stopped;
   while (fds_open[0] >= 0 || fds_open[1] >= 0) {
     pollfd fds[3] = {{fds_open[0], POLLIN, 0}, {fds_open[1], POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
@@ -170,7 +212,7 @@ job_result execute_local(const job& j, const cancel_flag& cancel, const line_sin
     if (pidfd >= 0) close(pidfd);
   }
   waitpid(pid, &status, 0);
-  local_command_records::remove(*record);
+  if (!record_.empty()) local_command_records::remove(record_);
   splitter.finish(batch);
   flush();
   if (stopped == error_kind::timeout)

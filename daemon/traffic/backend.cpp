@@ -32,6 +32,8 @@ boost::asio::awaitable<readings> backend::current_each(log_fn log) {
   co_return out;
 }
 
+boost::asio::awaitable<void> backend::prepare_route() { co_return; }
+
 std::unique_ptr<backend> make_backend(const daemon::app_config& app, ssh::runner& runner) {
   const auto& lbs = app.traffic.load_balancers;
   // One load balancer is its backend alone: exactly as before there could

@@ -148,6 +148,12 @@ asio::awaitable<readings> fanout_backend::current_each(log_fn log) {
   co_return out;
 }
 
+asio::awaitable<void> fanout_backend::prepare_route() {
+  // One after another: preparing is quick, and the members' work shares the
+  // app's traffic workers anyway.
+  for (const auto& m : members_) co_await m.lb->prepare_route();
+}
+
 asio::awaitable<outcome> fanout_backend::route(routing target, log_fn log) {
   const std::size_t n = members_.size();
   // 1. What each routes to now, to put it back if another refuses. One

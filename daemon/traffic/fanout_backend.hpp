@@ -33,6 +33,7 @@ class fanout_backend final : public backend {
   boost::asio::awaitable<outcome> current(log_fn log) override;
   boost::asio::awaitable<readings> current_each(log_fn log) override;
   boost::asio::awaitable<outcome> route(routing target, log_fn log) override;
+  boost::asio::awaitable<void> prepare_route() override;
 
  private:
   // For each member at once: route() to its target, or current() when it

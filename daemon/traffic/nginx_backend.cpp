@@ -23,18 +23,24 @@ constexpr int kWriteFailed = 90;
 constexpr int kTestFailed = 91;
 constexpr int kReloadFailed = 92;
 
-// Runs one operator command on this machine; false when it did not exit 0.
-// Its stderr (and stdout) lines are appended to `output`.
-bool run_here(const std::string& command, std::vector<std::string>& output,
-              int* exit_code = nullptr) {
+ssh::job job_for(const std::string& command) {
   ssh::job j;
   j.command = command;
   j.timeout = std::chrono::seconds(60);
+  return j;
+}
+
+// Runs one operator command on this machine (`started` when its shell was
+// started ahead); false when it did not exit 0. Its stderr (and stdout)
+// lines are appended to `output`.
+bool run_here(const std::string& command, std::vector<std::string>& output,
+              int* exit_code = nullptr, std::unique_ptr<ssh::local_command> started = nullptr) {
   auto cancel = ssh::make_cancel_handle();
   ssh::line_sink keep = [&output](std::vector<ssh::output_line>&& lines) {
     for (auto& l : lines) output.push_back(std::move(l.text));
   };
-  auto r = ssh::execute_local(j, *cancel, keep);
+  auto r = started ? started->run(*cancel, keep)
+                   : ssh::execute_local(job_for(command), *cancel, keep);
   if (r.error != ssh::error_kind::none) output.push_back(r.summary());
   if (exit_code) *exit_code = r.exit_code.value_or(-1);
   return r.ok();
@@ -57,6 +63,26 @@ nginx_backend::nginx_backend(const daemon::app_config& app, const daemon::nginx_
       blue_upstreams_(app.blue.upstreams),
       green_upstreams_(app.green.upstreams),
       runner_(runner) {}
+
+nginx_backend::~nginx_backend() = default;
+
+std::string nginx_backend::test_and_reload() const {
+  return "{ " + settings_.test_command + "\n} || exit " + std::to_string(kTestFailed) + "\n{ " +
+         settings_.reload_command + "\n} || exit " + std::to_string(kReloadFailed) + "\n";
+}
+
+boost::asio::awaitable<void> nginx_backend::prepare_route() {
+  if (settings_.host) co_return;
+  std::function<void()> start = [this] {
+    std::lock_guard lock(ready_mutex_);
+    if (ready_) return;
+    // A shell that cannot be started now is started by the route, which
+    // then reports why.
+    auto started = ssh::local_command::start(job_for(test_and_reload()));
+    if (started) ready_ = std::move(started.value());
+  };
+  co_await runner_.offload(start);
+}
 
 std::string nginx_backend::render(const routing& target) const {
   auto generation = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -98,7 +124,7 @@ boost::asio::awaitable<outcome> nginx_backend::current(log_fn) {
   co_return parse(shell.out);
 }
 
-route_run nginx_backend::route_here(const std::string& text) const {
+route_run nginx_backend::route_here(const std::string& text) {
   route_run run;
   auto failed = [&run](int code, std::string why) {
     run.code = code;
@@ -122,13 +148,17 @@ route_run nginx_backend::route_here(const std::string& text) const {
     else
       std::filesystem::remove(f);
   };
-  // The test and the reload in one shell: one process started, not two.
+  // The test and the reload in one shell: one process started, not two,
+  // and none at all when prepare_route() started it ahead.
   std::vector<std::string> output;
-  std::string both = "{ " + settings_.test_command + "\n} || exit " + std::to_string(kTestFailed) +
-                     "\n{ " + settings_.reload_command + "\n} || exit " +
-                     std::to_string(kReloadFailed) + "\n";
+  std::string both = test_and_reload();
+  std::unique_ptr<ssh::local_command> started;
+  {
+    std::lock_guard lock(ready_mutex_);
+    started = std::move(ready_);
+  }
   int code = 0;
-  if (!run_here(both, output, &code)) {
+  if (!run_here(both, output, &code, std::move(started))) {
     restore();
     if (code == kReloadFailed) {
       std::vector<std::string> ignored;

@@ -1,0 +1,114 @@
+// A local command started ahead of time (ssh::local_command): what the
+// nginx backend does before a switch, so that the switch starts no process.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "daemon/ssh/execute_local.hpp"
+#include "daemon/ssh/local_command_records.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace bluegreen;
+using bluegreen::testing::read_file;
+using bluegreen::testing::temp_dir;
+
+ssh::job job_of(const std::string& command) {
+  ssh::job j;
+  j.command = command;
+  j.timeout = std::chrono::seconds(30);
+  return j;
+}
+
+struct ran {
+  ssh::job_result result;
+  std::string out;
+  std::string err;
+};
+
+ran run(ssh::local_command& c) {
+  ran r;
+  ssh::cancel_flag cancel;
+  ssh::line_sink keep = [&r](std::vector<ssh::output_line>&& lines) {
+    for (auto& l : lines) (l.from == ssh::stream::out ? r.out : r.err) += l.text + "\n";
+  };
+  r.result = c.run(cancel, keep);
+  return r;
+}
+
+size_t records_in(const std::filesystem::path& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST(LocalCommand, StartedAheadItRunsNothingUntilItIsRun) {
+  temp_dir dir;
+  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+  auto started = ssh::local_command::start(job_of("echo ran > " + (dir / "ran").string() + "; echo done"));
+  ASSERT_TRUE(started) << started.error().message;
+  // Recorded while it waits, so that a daemon killed now leaves nothing
+  // unknown behind.
+  EXPECT_EQ(records_in(dir / "records"), 1u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "ran"));
+
+  auto r = run(*started.value());
+  EXPECT_TRUE(r.result.ok()) << r.result.summary() << r.err;
+  EXPECT_EQ(r.out, "done\n");
+  EXPECT_EQ(read_file(dir / "ran"), "ran\n");
+  EXPECT_EQ(records_in(dir / "records"), 0u);
+}
+
+TEST(LocalCommand, OneNeverRunEndsWithoutRunningAnything) {
+  temp_dir dir;
+  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+  {
+    auto started = ssh::local_command::start(job_of("echo ran > " + (dir / "ran").string()));
+    ASSERT_TRUE(started) << started.error().message;
+    EXPECT_EQ(records_in(dir / "records"), 1u);
+  }
+  // The shell was waited for (its record goes only then) and ran nothing.
+  EXPECT_EQ(records_in(dir / "records"), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "ran"));
+}
+
+TEST(LocalCommand, TheCommandSeesItsOwnLinesAndNoDescriptorOfTheWait) {
+  temp_dir dir;
+  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+  // The shell's messages name the command's own line numbers, and the
+  // socket the shell waited on is closed before the command runs.
+  auto started = ssh::local_command::start(job_of(
+      "if [ -e /proc/$$/fd/3 ]; then echo fd3 open; else echo fd3 closed; fi\n"
+      "no_such_command_of_bluegreen"));
+  ASSERT_TRUE(started) << started.error().message;
+  auto r = run(*started.value());
+  EXPECT_EQ(r.result.exit_code, 127) << r.result.summary();
+  EXPECT_EQ(r.out, "fd3 closed\n");
+  EXPECT_NE(r.err.find("2: no_such_command_of_bluegreen: not found"), std::string::npos) << r.err;
+}
+
+TEST(LocalCommand, ACommandThatDoesNotParseSaysWhyWhenRun) {
+  temp_dir dir;
+  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+  auto started = ssh::local_command::start(job_of("if true; then"));
+  ASSERT_TRUE(started) << started.error().message;
+  auto r = run(*started.value());
+  EXPECT_EQ(r.result.error, ssh::error_kind::none) << r.result.summary();
+  EXPECT_EQ(r.result.exit_code, 2);
+  EXPECT_NE(r.err.find("Syntax error"), std::string::npos) << r.err;
+}
+
+TEST(LocalCommand, RunTwiceIsRefused) {
+  temp_dir dir;
+  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+  auto started = ssh::local_command::start(job_of("true"));
+  ASSERT_TRUE(started) << started.error().message;
+  EXPECT_TRUE(run(*started.value()).result.ok());
+  auto again = run(*started.value());
+  EXPECT_EQ(again.result.error, ssh::error_kind::channel_error);
+}
+
+}  // namespace
