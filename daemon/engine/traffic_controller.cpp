@@ -29,6 +29,49 @@ namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
 using daemon::colour;
 
+namespace {
+
+// What asking public_url for one colour's identity found.
+struct confirmation {
+  bool confirmed = false;
+  bool waited = false;  // some answer was not the identity
+  std::string seen;     // the last answer that was not (else the last one), for people
+};
+
+// Asks `url` until kInARow answers in a row are `identity`, for at most
+// `within`. nginx and others change over gracefully: for up to ~100 ms after
+// a reload the old workers may still take new connections, so one right
+// answer proves nothing; several in a row, 10 ms apart, do.
+asio::awaitable<confirmation> confirm_answered_by(asio::io_context& io, const std::string& url,
+                                                  const std::string& identity,
+                                                  std::chrono::seconds within) {
+  constexpr int kInARow = 10;
+  confirmation out;
+  asio::steady_timer timer(io);
+  int in_a_row = 0;
+  auto deadline = std::chrono::steady_clock::now() + within;
+  while (in_a_row < kInARow && std::chrono::steady_clock::now() < deadline) {
+    auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
+    bool right = probe && probe->status == 200 && checks::answers_identity(probe->body, identity);
+    in_a_row = right ? in_a_row + 1 : 0;
+    // The last wrong answer says why it was not confirmed; with none (right
+    // answers too slow for the deadline), the last answer does.
+    if (!right || !out.waited)
+      out.seen =
+          probe ? "HTTP " + std::to_string(probe->status) + " \"" + probe->body.substr(0, 60) + "\""
+                : probe.error().message;
+    if (!right) out.waited = true;
+    if (in_a_row < kInARow) {
+      timer.expires_after(std::chrono::milliseconds(right ? 10 : 20));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+  out.confirmed = in_a_row >= kInARow;
+  co_return out;
+}
+
+}  // namespace
+
 traffic_controller::traffic_controller(asio::io_context& io, storage::database& db,
                                        ssh::runner& runner, operation_registry& ops,
                                        backend_factory make_backend)
@@ -276,10 +319,28 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
     // The backend's own code (servers_not_up, action_errored, ...) says
     // more than backend_failed to a client that acts on it.
     std::string code = routed.error().code.empty() ? "backend_failed" : routed.error().code;
-    co_return operation_failure(code,
-                                "the " + std::string(app.traffic.backend_name()) +
-                                    " backend failed: " + routed.error().message,
-                                routed.error().detail);
+    std::string message = "the " + std::string(app.traffic.backend_name()) +
+                          " backend failed: " + routed.error().message;
+    // A load balancer put back (reloaded twice) may still answer from the
+    // colour it was switched to for a moment: the switch has failed only
+    // once public_url is answered by what the load balancer reads back
+    // (whatever that is: a DigitalOcean action may have moved the IP).
+    if (auto c = now ? now->single() : std::nullopt; c && app.identity_path) {
+      std::string url = app.public_url + *app.identity_path;
+      const std::string& identity = app.colour_of(*c).identity;
+      auto within = std::chrono::seconds(5);
+      auto seen = co_await confirm_answered_by(io_, url, identity, within);
+      if (seen.confirmed && seen.waited)
+        ops_.event(id, url + " is answered by " + identity + " again");
+      if (!seen.confirmed) {
+        std::string routes = load_balancer_name(app.traffic.backend_name()) + " routes to " +
+                             std::string(to_string(*c)) + " but " + url + " answers " + seen.seen;
+        states.set_drift(app.name, "after a failed switch, " + routes);
+        message +=
+            "; " + routes + " (the app is marked drifted: find out what serves, then switch again)";
+      }
+    }
+    co_return operation_failure(code, message, routed.error().detail);
   }
   {
     storage::transaction tx(db_);
@@ -296,32 +357,13 @@ asio::awaitable<std::optional<failure>> traffic_controller::change(
   if (auto c = to.single(); c && app.identity_path) {
     std::string url = app.public_url + *app.identity_path;
     const std::string& identity = app.colour_of(*c).identity;
-    // nginx and others change over gracefully: for a few milliseconds the
-    // old workers may still take new connections. Confirmed means several
-    // answers in a row from the new colour.
-    asio::steady_timer timer(io_);
-    constexpr int kInARow = 10;
-    int in_a_row = 0;
-    std::string seen;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (in_a_row < kInARow && std::chrono::steady_clock::now() < deadline) {
-      auto probe = co_await checks::http_get(url, std::chrono::seconds(2));
-      bool right = probe && probe->status == 200 && checks::answers_identity(probe->body, identity);
-      in_a_row = right ? in_a_row + 1 : 0;
-      seen =
-          probe ? "HTTP " + std::to_string(probe->status) + " \"" + probe->body.substr(0, 60) + "\""
-                : probe.error().message;
-      if (in_a_row < kInARow) {
-        timer.expires_after(std::chrono::milliseconds(right ? 10 : 20));
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-    }
-    bool confirmed = in_a_row >= kInARow;
-    if (!confirmed) {
+    auto within = std::chrono::seconds(10);
+    auto seen = co_await confirm_answered_by(io_, url, identity, within);
+    if (!seen.confirmed) {
       states.set_drift(app.name, "after switching to " + std::string(to_string(*c)) + ", " + url +
-                                     " still answers " + seen);
+                                     " still answers " + seen.seen);
       co_return operation_failure("not_confirmed", "the load balancer routes to " + to.describe() +
-                                                       " but " + url + " answers " + seen);
+                                                       " but " + url + " answers " + seen.seen);
     }
     ops_.event(id, url + " is answered by " + identity);
   }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "tests/support/file_gate.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/world.hpp"
 
@@ -263,6 +264,49 @@ TEST(Engine, TheCommandBackendSwitchesAndRollsBackThroughOperatorScripts) {
   EXPECT_EQ(r.body["error"]["code"], "live_unknown") << r.body.dump();
   EXPECT_NE(r.body["error"]["message"].get<std::string>().find("maybe"), std::string::npos)
       << r.body.dump();
+}
+
+// A switch_command that gives up half-way (nginx reloaded with green, then
+// the blue file put back without a reload) leaves the load balancer reading
+// blue while public_url answers green: the switch fails saying both, not
+// "traffic stays on blue", and the app is drifted.
+TEST(Engine, AFailedSwitchWhosePublicUrlAnswersAnotherColourSaysSoAndIsDrift) {
+  world w(world_options{.command_backend = true});
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
+  // The script waits, after its reload, until the test has seen green serve.
+  bluegreen::testing::file_gate hold(w.root() / "half-way-hold");
+  std::string upstream = w.upstream_file().string();
+  std::ofstream(w.root() / "route.sh")
+      << "#!/bin/sh\nset -e\ncp " << upstream << " " << upstream << ".before\n"
+      << "sed 's/127\\.0\\.0\\.2:/127.0.0.3:/' " << upstream << ".before > " << upstream << "\n"
+      << (w.root() / "reload.sh").string() << "\n"
+      << hold.wait_command() << "\n"
+      << "mv " << upstream << ".before " << upstream << "\n"
+      << "echo gave up half-way >&2\nexit 3\n";
+
+  auto started = w.api("POST", "/api/v1/apps/demo/switch", "{}");
+  ASSERT_EQ(started.status, 202) << started.body.dump();
+  ASSERT_TRUE(eventually([&] { return w.through_lb("/hostname") == "green-production"; }));
+  hold.open();
+  auto done = w.follow(started.body["operation"]["id"]);
+  std::string log = log_text(w, done["id"]);
+  EXPECT_EQ(done["state"], "failed") << log;
+  EXPECT_EQ(done["error_code"], "backend_failed") << log;
+  std::string error = done["error"];
+  std::string url = "http://127.0.0.1:" + std::to_string(w.lb_port()) + "/hostname";
+  for (const std::string& part :
+       {std::string("switch_command failed: exit 3"),
+        "the load balancer routes to blue but " + url + " answers HTTP 200 \"green-production",
+        std::string("the app is marked drifted")})
+    EXPECT_NE(error.find(part), std::string::npos) << error << "\n" << log;
+  auto app = w.api("GET", "/api/v1/apps/demo").body;
+  ASSERT_TRUE(app["drifted"].get<bool>()) << app.dump();
+  EXPECT_NE(app["drift_reason"].get<std::string>().find("routes to blue but " + url + " answers"),
+            std::string::npos)
+      << app.dump();
+  EXPECT_EQ(w.upstream_colour(), "blue");
+  EXPECT_EQ(w.through_lb("/hostname"), "green-production");
 }
 
 TEST(Engine, AHandEditedUpstreamIsDriftAndForceAcceptsIt) {
