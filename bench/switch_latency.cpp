@@ -8,7 +8,8 @@
 //  (b) requests that failed for clients under wrk load during 50 switches,
 //      for Connection: close and for keep-alive clients, beside both.
 //
-//   build/bench/bench/switch_latency [switches]
+//   build/bench/bench/switch_latency [switches] [--no-load]   (--no-load: (a) only)
+#include <cstring>
 #include <signal.h>
 
 #include <algorithm>
@@ -87,6 +88,7 @@ double by_hand_once(world& w, const std::string& to, const std::string& blue_fil
 
 int main(int argc, char** argv) try {
   int switches = argc > 1 ? std::atoi(argv[1]) : 50;
+  bool with_load = !(argc > 2 && std::strcmp(argv[2], "--no-load") == 0);
   world w;
   w.commit_version("2.0.0");
   if (w.deploy("main")["state"] != "ready") throw std::runtime_error("deploy failed");
@@ -129,6 +131,7 @@ int main(int argc, char** argv) try {
   std::printf("    ratio of medians            %.2fx the bare reload, %.2fx the tested reload\n",
               a.median / b.median, a.median / t.median);
 
+  if (!with_load) return 0;
   std::printf("(b) requests failed for clients under wrk load (2 threads, 16 connections), %d switches:\n",
               switches);
   for (bool keep_alive : {false, true}) {

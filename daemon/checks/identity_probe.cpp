@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -16,7 +17,8 @@ using daemon::colour;
 
 asio::awaitable<identity_result> probe_identity(std::string url, std::string blue_identity,
                                                 std::string green_identity,
-                                                std::optional<colour> expected) {
+                                                std::optional<colour> expected,
+                                                int answers_for_expected) {
   // A load balancer that was just reloaded may answer from old and new
   // workers for a moment: three answers for one colour settle it.
   constexpr int kSettles = 3;
@@ -25,14 +27,22 @@ asio::awaitable<identity_result> probe_identity(std::string url, std::string blu
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   std::map<colour, int> named;
   std::vector<probe_result> batch;
-  auto most = [&] { return std::max(named[colour::blue], named[colour::green]); };
-  while (most() < kSettles && std::chrono::steady_clock::now() < give_up) {
-    // Three probes at once: the common case (all three agree) costs one
-    // round trip.
+  auto needed = [&](colour c) {
+    return expected && c == *expected ? std::max(answers_for_expected, 1) : kSettles;
+  };
+  auto settled = [&]() -> std::optional<colour> {
+    for (colour c : {colour::blue, colour::green})
+      if (named[c] >= needed(c)) return c;
+    return std::nullopt;
+  };
+  while (!settled() && std::chrono::steady_clock::now() < give_up) {
+    // The answers still needed at once: the common case (all agree) costs
+    // one round trip.
     if (batch.empty()) {
-      int count = kSettles - (expected ? named[*expected] : most());
+      int count = expected ? needed(*expected) - named[*expected]
+                           : kSettles - std::max(named[colour::blue], named[colour::green]);
       std::chrono::milliseconds timeout = std::chrono::seconds(5);
-      batch = co_await http_get_all(url, count, timeout);
+      batch = co_await http_get_all(url, std::max(count, 1), timeout);
     }
     probe_result probe = std::move(batch.back());
     batch.pop_back();
@@ -51,14 +61,13 @@ asio::awaitable<identity_result> probe_identity(std::string url, std::string blu
     ++named[*answer];
     bool differs =
         expected ? *answer != *expected : named[colour::blue] > 0 && named[colour::green] > 0;
-    if (differs && batch.empty() && most() < kSettles) {
+    if (differs && batch.empty() && !settled()) {
       pause.expires_after(std::chrono::milliseconds(10));
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
     }
   }
   identity_seen seen;
-  if (most() >= kSettles)
-    seen.colour = named[colour::blue] >= kSettles ? colour::blue : colour::green;
+  seen.colour = settled();
   co_return seen;
 }
 

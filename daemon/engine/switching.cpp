@@ -72,7 +72,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   }
   // The load balancer's own preparation (nginx here: the shell of its test
   // and reload) goes on beside both.
-  auto establishing = traffic_.establish(*app, req.force, id);
+  // One identity answer from the colour the load balancer routes to
+  // settles what serves (the other colour still needs 3, so an old worker
+  // is not taken for drift): the switch's confirmation asks 10 in a row of
+  // what it routed to.
+  auto establishing = traffic_.establish(*app, req.force, id, 1);
   auto checking = traffic_.check_ahead(id, *app, likely_gaining);
   auto preparing = traffic_.prepare_route(*app);
   auto checking_and_preparing = std::move(checking) && std::move(preparing);

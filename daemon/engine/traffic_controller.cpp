@@ -97,7 +97,8 @@ std::shared_ptr<traffic::backend> traffic_controller::backend_for(const daemon::
 }
 
 asio::awaitable<result<serving>> traffic_controller::establish(
-    const daemon::app_config& app, bool force, std::optional<std::int64_t> log_to) {
+    const daemon::app_config& app, bool force, std::optional<std::int64_t> log_to,
+    int answers_for_live) {
   auto log = [this, log_to](const std::string& line) {
     if (log_to) ops_.event(*log_to, line);
   };
@@ -122,8 +123,8 @@ asio::awaitable<result<serving>> traffic_controller::establish(
   if (recorded_live) {
     std::string url = app.public_url + *app.identity_path;
     auto reading = backend->current(log_fn);
-    auto probing =
-        checks::probe_identity(url, app.blue.identity, app.green.identity, recorded_live);
+    auto probing = checks::probe_identity(url, app.blue.identity, app.green.identity,
+                                          recorded_live, answers_for_live);
     auto both = std::move(reading) && std::move(probing);
     auto seen_both = co_await std::move(both);
     read.emplace(std::move(std::get<0>(seen_both)));
@@ -155,8 +156,8 @@ asio::awaitable<result<serving>> traffic_controller::establish(
     std::optional<colour> expected = now.live;
     // Probed beside the read, for the colour it turned out to be; else now.
     if (!probed || recorded_live != expected) {
-      auto seen_now =
-          co_await checks::probe_identity(url, app.blue.identity, app.green.identity, expected);
+      auto seen_now = co_await checks::probe_identity(url, app.blue.identity, app.green.identity,
+                                                      expected, answers_for_live);
       probed.emplace(std::move(seen_now));
     }
     const checks::identity_result& seen = *probed;

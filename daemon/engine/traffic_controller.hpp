@@ -85,9 +85,13 @@ class traffic_controller {
   // What serves the app now, from the load balancer and the identity probe,
   // judged against the record: a disagreement is drift (recorded, and
   // refused unless `force` accepts what the load balancer routes to).
-  // Lines worth keeping go to operation `log_to`'s log.
+  // Lines worth keeping go to operation `log_to`'s log. `answers_for_live`:
+  // how many identity answers from the colour the load balancer routes to
+  // settle it (checks::probe_identity); a switch, which confirms what it
+  // did with 10 in a row, asks for 1.
   boost::asio::awaitable<result<serving>> establish(const daemon::app_config& app, bool force,
-                                                    std::optional<std::int64_t> log_to);
+                                                    std::optional<std::int64_t> log_to,
+                                                    int answers_for_live = 3);
   // Checks the health of `colours` of the app now (each check once, its
   // lines for operation `id`'s log). A switch runs it beside establish(), so
   // that the two do not wait for each other. The lines of a check that

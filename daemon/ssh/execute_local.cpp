@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,12 +24,6 @@ namespace bluegreen::ssh {
 namespace {
 using clock = std::chrono::steady_clock;
 
-// In the child, between fork and exec: only async-signal-safe calls.
-void close_from(int first) {
-  if (syscall(SYS_close_range, static_cast<unsigned>(first), ~0U, 0) == 0) return;
-  long max = sysconf(_SC_OPEN_MAX);
-  for (long fd = first; fd < (max > 0 ? max : 65536); ++fd) close(static_cast<int>(fd));
-}
 // The shell waits for a line on fd 3 before it runs the command: the
 // command is recorded first (see local_command_records), and if the daemon
 // dies before that, the shell sees end of file and exits. It waits after
@@ -72,40 +66,41 @@ daemon::result<std::unique_ptr<local_command>> local_command::start(const job& j
     close_all({out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]});
     return failed("start_failed", "socketpair failed");
   }
-  // Signals stay blocked from before the fork until the child has dropped
-  // the daemon's handlers: a stop sent to the new process group at once is
-  // then neither lost nor handled as if the daemon had received it.
-  sigset_t all, before;
+  // posix_spawn (a vfork-like clone in glibc) rather than fork: copying the
+  // daemon's page tables would stall its io thread for milliseconds, right
+  // while a switch probes the app. In the child: every signal back to its
+  // default (ignored ones too, which exec would keep) and none blocked,
+  // which glibc does with signals blocked until then, so that a stop sent
+  // to the new process group at once is neither lost nor handled as if the
+  // daemon had received it; its own session and process group, so a stop
+  // reaches everything it started; stdin from /dev/null. Nothing of the
+  // daemon lives on in the command or what it leaves running (not the
+  // listening socket, client connections, the state lock or the database):
+  // every descriptor from 4 up is closed.
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attributes);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, go[0], 3);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+  sigset_t all, none;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &before);
-  pid_t pid = fork();
-  if (pid != 0) pthread_sigmask(SIG_SETMASK, &before, nullptr);
-  if (pid < 0) {
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                                            POSIX_SPAWN_SETSID);
+  pid_t pid = -1;
+  int spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, const_cast<char**>(argv),
+                            envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (spawned != 0) {
     close_all({out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], go[0], go[1]});
-    return failed("start_failed", std::string("fork failed: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    // Every signal back to its default (ignored ones too, which exec would
-    // keep), then unblocked: a pending stop takes effect here.
-    struct sigaction default_action {};
-    default_action.sa_handler = SIG_DFL;
-    for (int signo = 1; signo < NSIG; ++signo) sigaction(signo, &default_action, nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    setsid();  // its own session and process group, so a stop reaches everything it started
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    dup2(go[0], 3);
-    // Nothing of the daemon lives on in the command or what it leaves
-    // running: not the listening socket, client connections, the state
-    // lock or the database.
-    close_from(4);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    if (devnull > 0) close(devnull);
-    execve("/bin/sh", const_cast<char**>(argv), envp.data());
-    _exit(127);
+    return failed("start_failed", std::string("cannot start /bin/sh: ") + std::strerror(spawned));
   }
   close_all({go[0], out_pipe[1], err_pipe[1]});
   c->pid_ = pid;
