@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -521,6 +523,33 @@ TEST_F(HttpClient, AFailingSmokeCheckIsAFailureNamingTheCheckAndWhatItSaw) {
   EXPECT_EQ(failed.error().code, "check_failed");
   EXPECT_EQ(failed.error().message,
             "check " + server.url("/ready") + " expected HTTP 200, got HTTP 503 \"warming up\"");
+}
+
+TEST_F(HttpClient, OneAnswerFromTheExpectedColourSettlesItAndTheOtherColourNeedsThree) {
+  // Before a switch: an old nginx worker answers for the other colour
+  // first, then the colour the load balancer routes to answers once.
+  std::atomic<int> asked{0};
+  test_server reloaded(io_, [&asked](const server_request&) {
+    return reply(200, asked++ == 0 ? "green-production\n" : "blue-production\n");
+  });
+  auto seen = wait_for(io_, checks::probe_identity(reloaded.url("/hostname"), "blue-production",
+                                                   "green-production", daemon::colour::blue, 1));
+  ASSERT_TRUE(seen.ok()) << seen.error().message;
+  EXPECT_EQ(seen->colour, daemon::colour::blue);
+  EXPECT_EQ(asked.load(), 2);
+
+  // A load balancer that serves the other colour throughout is named as
+  // serving it: drift, after three answers.
+  std::atomic<int> asked_other{0};
+  test_server other(io_, [&asked_other](const server_request&) {
+    ++asked_other;
+    return reply(200, "green-production");
+  });
+  auto drift = wait_for(io_, checks::probe_identity(other.url("/hostname"), "blue-production",
+                                                    "green-production", daemon::colour::blue, 1));
+  ASSERT_TRUE(drift.ok()) << drift.error().message;
+  EXPECT_EQ(drift->colour, daemon::colour::green);
+  EXPECT_EQ(asked_other.load(), 3);
 }
 
 TEST_F(HttpClient, AnIdentityAnswerNamingNeitherColourIsAFailure) {
