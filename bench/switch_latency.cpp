@@ -9,12 +9,12 @@
 //      for Connection: close and for keep-alive clients, beside both.
 //
 //   build/bench/bench/switch_latency [switches] [--no-load]   (--no-load: (a) only)
-#include <cstring>
 #include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <stdexcept>

@@ -42,7 +42,8 @@ asio::awaitable<identity_result> probe_identity(std::string url, std::string blu
       int count = expected ? needed(*expected) - named[*expected]
                            : kSettles - std::max(named[colour::blue], named[colour::green]);
       std::chrono::milliseconds timeout = std::chrono::seconds(5);
-      batch = co_await http_get_all(url, std::max(count, 1), timeout);
+      int asking = std::max(count, 1);
+      batch = co_await http_get_all(url, asking, timeout);
     }
     probe_result probe = std::move(batch.back());
     batch.pop_back();

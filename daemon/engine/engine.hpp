@@ -196,10 +196,9 @@ class engine {
   void ensure_app_rows(const daemon::config& cfg);
 
   // The registry's, under the names the flows use.
-  result<storage::operation_record> begin(
-      const daemon::app_config& app, storage::new_operation op, bool blocked_by_manual_lock,
-      storage::transaction::durability how = storage::transaction::durability::full) {
-    return ops_.begin(app.name, std::move(op), blocked_by_manual_lock, how);
+  result<storage::operation_record> begin(const daemon::app_config& app,
+                                          storage::new_operation op, bool blocked_by_manual_lock) {
+    return ops_.begin(app.name, std::move(op), blocked_by_manual_lock);
   }
   void set_state(std::int64_t id, storage::operation_state state,
                  const std::optional<failure>& why = std::nullopt) {

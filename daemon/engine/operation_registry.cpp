@@ -23,8 +23,7 @@ operation_registry::operation_registry(asio::io_context& io, storage::database& 
 
 result<storage::operation_record> operation_registry::begin(std::string_view app_name,
                                                             storage::new_operation op,
-                                                            bool blocked_by_manual_lock,
-                                                            storage::transaction::durability how) {
+                                                            bool blocked_by_manual_lock) {
   std::string app(app_name);
   storage::lock_repository locks(db_);
   if (blocked_by_manual_lock) {
@@ -43,8 +42,7 @@ result<storage::operation_record> operation_registry::begin(std::string_view app
   storage::operation_repository ops(db_);
   op.state = storage::operation_state::running;
   hub_.sync();                   // what changed before is reported before the operation starts
-  // One commit for the operation, its lock and its audit event.
-  storage::transaction tx(db_, how);
+  storage::transaction tx(db_);  // one commit for the operation, its lock and its audit event
   std::int64_t id = ops.create(op);
   std::string kind(to_string(op.kind));
   std::string holder = kind + " #" + std::to_string(id) + " by " + op.actor;

@@ -19,7 +19,6 @@
 #include "daemon/engine/result.hpp"
 #include "daemon/ssh/cancel.hpp"
 #include "storage/operation_repository.hpp"
-#include "storage/transaction.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -46,12 +45,9 @@ class operation_registry {
 
   // Takes the app's operation lock and records a new running operation;
   // refused while another operation holds the app, or (when
-  // `blocked_by_manual_lock`) while the app is locked by hand. A relaxed
-  // begin does not wait for the disk: for an operation whose next commit
-  // (durable) follows within milliseconds, whatever happens.
-  result<storage::operation_record> begin(
-      std::string_view app, storage::new_operation op, bool blocked_by_manual_lock,
-      storage::transaction::durability how = storage::transaction::durability::full);
+  // `blocked_by_manual_lock`) while the app is locked by hand.
+  result<storage::operation_record> begin(std::string_view app, storage::new_operation op,
+                                          bool blocked_by_manual_lock);
   // A new state, and its event, in one commit.
   void set_state(std::int64_t id, storage::operation_state state,
                  const std::optional<failure>& why = std::nullopt);

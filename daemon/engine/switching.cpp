@@ -49,11 +49,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   if (auto refused = refuse_while_recovering(app_name)) co_return *refused;
   auto op = new_operation_for(app_name, operation_kind::switch_traffic, who);
   if (req.to) op.colour = std::string(to_string(*req.to));
-  // A switch waits for the disk once before the load balancer changes: for
-  // its intent. Its record is synced with that commit, or with its end if it
-  // is refused first; only a power loss in the few milliseconds between
-  // could lose the record of a switch that changed nothing.
-  auto begun = begin(*app, op, true, storage::transaction::durability::relaxed);
+  auto begun = begin(*app, op, true);
   if (!begun) co_return begun.error();
   id = begun.value().id;
 
@@ -75,8 +71,11 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
   // One identity answer from the colour the load balancer routes to
   // settles what serves (the other colour still needs 3, so an old worker
   // is not taken for drift): the switch's confirmation asks 10 in a row of
-  // what it routed to.
-  auto establishing = traffic_.establish(*app, req.force, id, 1);
+  // what it routed to. A drifted app asks 3, as the reality loop that may
+  // have seen both colours answer did, before its drift is cleared.
+  const stored_app* before = stored_.find(app_name);
+  int answers_for_live = before && before->state.drifted ? 3 : 1;
+  auto establishing = traffic_.establish(*app, req.force, id, answers_for_live);
   auto checking = traffic_.check_ahead(id, *app, likely_gaining);
   auto preparing = traffic_.prepare_route(*app);
   auto checking_and_preparing = std::move(checking) && std::move(preparing);
@@ -103,8 +102,8 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     co_return *refused;
   }
   {
-    // Synced by the intent's commit, like the record itself.
-    storage::transaction tx(db_, storage::transaction::durability::relaxed);
+    // One commit (one wait for the disk) for both.
+    storage::transaction tx(db_);
     if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
     // What the switch does, for the event stream's readers (notifications).
     storage::operation_repository(db_).set_detail(id, "from " + from.describe() + " to " +
@@ -143,8 +142,7 @@ asio::awaitable<result<storage::operation_record>> engine::accept_rollback(std::
   auto op = new_operation_for(app_name, operation_kind::rollback, who);
   op.colour = std::string(to_string(target));
   op.detail = "from " + from.describe() + " to " + std::string(to_string(target));
-  // Synced by the intent's commit, as a switch's is.
-  auto begun = begin(*app, op, false, storage::transaction::durability::relaxed);
+  auto begun = begin(*app, op, false);
   if (!begun) co_return begun.error();
   id = begun.value().id;
   watches_.cancel(app_name);

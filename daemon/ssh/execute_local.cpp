@@ -115,13 +115,23 @@ daemon::result<std::unique_ptr<local_command>> local_command::start(const job& j
 
 local_command::~local_command() {
   close_all({go_, out_, err_});
-  if (pid_ < 0 || ran_) return;
-  // Not run: the shell reads the end of its go socket and exits. Killed as
-  // well, so that nothing waits on a shell that is slow to be scheduled.
+  if (pid_ < 0 || reaped_) return;
+  // Not run (or left by a run that threw): the shell reads the end of its
+  // go socket and exits. Killed as well, so that nothing waits on a shell
+  // that is slow to be scheduled, or on what a command started.
   kill(-pid_, SIGKILL);
   int ignored = 0;
   waitpid(pid_, &ignored, 0);
   if (!record_.empty()) local_command_records::remove(record_);
+}
+
+bool local_command::waiting() const {
+  if (pid_ < 0 || ran_) return false;
+  siginfo_t info{};
+  // WNOWAIT: a shell that has exited stays to be reaped by the destructor.
+  if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+    return false;
+  return info.si_pid == 0;
 }
 
 job_result execute_local(const job& j, const cancel_flag& cancel, const line_sink& sink) {
@@ -207,6 +217,7 @@ job_result local_command::run(const cancel_flag& cancel, const line_sink& sink) 
     if (pidfd >= 0) close(pidfd);
   }
   waitpid(pid, &status, 0);
+  reaped_ = true;
   if (!record_.empty()) local_command_records::remove(record_);
   splitter.finish(batch);
   flush();

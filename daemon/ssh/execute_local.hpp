@@ -4,9 +4,10 @@
 // whose load balancer is local. Blocks the calling worker thread.
 //
 // local_command is the same in two halves, for a caller that knows a
-// command is coming before it knows when: start() forks and execs the
-// shell, which then waits; run() lets it go and collects what it does, so
-// the moment that matters pays for no fork, exec or dynamic linking.
+// command is coming before it knows when: start() spawns the shell
+// (posix_spawn), which then waits; run() lets it go and collects what it
+// does, so the moment that matters pays for no process start, exec or
+// dynamic linking.
 // Thread-safety: one owner; start and run block the calling thread.
 #pragma once
 
@@ -36,6 +37,9 @@ class local_command {
   local_command& operator=(const local_command&) = delete;
 
   const std::string& command() const { return job_.command; }
+  pid_t pid() const { return pid_; }
+  // Not run yet and its shell still there, waiting (not killed meanwhile).
+  bool waiting() const;
   // Runs the command, once; its timeout counts from here.
   job_result run(const cancel_flag& cancel, const line_sink& sink);
 
@@ -48,7 +52,8 @@ class local_command {
   int out_ = -1;
   int err_ = -1;
   std::filesystem::path record_;
-  bool ran_ = false;
+  bool ran_ = false;     // run() was called
+  bool reaped_ = false;  // its shell was waited for
 };
 
 }  // namespace bluegreen::ssh

@@ -76,10 +76,14 @@ boost::asio::awaitable<void> nginx_backend::prepare_route() {
   std::function<void()> start = [this] {
     std::lock_guard lock(ready_mutex_);
     if (ready_) return;
-    // A shell that cannot be started now is started by the route, which
-    // then reports why.
-    auto started = ssh::local_command::start(job_for(test_and_reload()));
-    if (started) ready_ = std::move(started.value());
+    // Preparing is optional: a shell that cannot be started now is started
+    // by the route, which then reports why.
+    try {
+      auto started = ssh::local_command::start(job_for(test_and_reload()));
+      if (started) ready_ = std::move(started.value());
+    } catch (const std::exception&) {
+      ready_.reset();
+    }
   };
   co_await runner_.offload(start);
 }
@@ -157,6 +161,9 @@ route_run nginx_backend::route_here(const std::string& text) {
     std::lock_guard lock(ready_mutex_);
     started = std::move(ready_);
   }
+  // A shell that waited long may have been killed meanwhile (the OOM
+  // killer, a stray kill): it is not taken for nginx refusing the file.
+  if (started && (!started->waiting() || started->command() != both)) started.reset();
   int code = 0;
   if (!run_here(both, output, &code, std::move(started))) {
     restore();

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <vector>
 
 #include "tests/support/file_gate.hpp"
 #include "tests/support/process.hpp"
@@ -109,6 +110,42 @@ TEST(Engine, ManualDeployThenSwitchThenRollback) {
 void make_green_ready(world& w) {
   w.commit_version("2.0.0");
   ASSERT_EQ(w.deploy("main")["state"], "ready");
+}
+
+// The shell of nginx's test and reload is started while a switch looks at
+// what serves, so that the switch itself starts no process. One started
+// for a switch that was then refused waits for the next switch.
+TEST(Engine, TheShellStartedForARefusedSwitchRunsTheNextSwitch) {
+  world w;
+  auto records = [&w] {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(w.root() / "state" / "local-commands"))
+      names.push_back(e.path().filename().string());
+    return names;
+  };
+  // Green holds no verified release yet: refused after the look.
+  auto refused = w.api("POST", "/api/v1/apps/demo/switch", R"({"to": "green"})");
+  ASSERT_EQ(refused.status, 409) << refused.body.dump();
+  EXPECT_EQ(refused.body["error"]["code"], "not_verified");
+  // The shell waits, recorded under its PID in the state directory, so a
+  // daemon killed now would end it at its next start.
+  auto waiting = records();
+  ASSERT_EQ(waiting.size(), 1u);
+
+  // reload.sh notes which shell ran it.
+  std::string reload = bluegreen::testing::read_file(w.root() / "reload.sh");
+  std::string noted = (w.root() / "reload-parents").string();
+  reload.insert(reload.find('\n') + 1, "echo $PPID >> " + noted + "\n");
+  std::ofstream(w.root() / "reload.sh", std::ios::trunc) << reload;
+
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  auto done = w.switch_to();
+  ASSERT_EQ(done["state"], "succeeded") << w.log_text(done["id"]);
+  EXPECT_EQ(bluegreen::testing::read_file(noted), waiting.front() + "\n");
+  EXPECT_EQ(w.through_lb("/hostname"), "green-production");
+  // Run and reaped: nothing waits after the switch.
+  EXPECT_TRUE(records().empty());
 }
 
 TEST(Engine, SwitchesANginxReachedOverSsh) {

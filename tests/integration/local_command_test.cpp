@@ -1,6 +1,7 @@
 // A local command started ahead of time (ssh::local_command): what the
 // nginx backend does before a switch, so that the switch starts no process.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <string>
@@ -8,11 +9,13 @@
 
 #include "daemon/ssh/execute_local.hpp"
 #include "daemon/ssh/local_command_records.hpp"
+#include "tests/support/world.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace {
 
 using namespace bluegreen;
+using bluegreen::testing::eventually;
 using bluegreen::testing::read_file;
 using bluegreen::testing::temp_dir;
 
@@ -39,6 +42,13 @@ ran run(ssh::local_command& c) {
   return r;
 }
 
+// The process is asleep (state S in /proc/PID/stat).
+bool sleeping(pid_t pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto end = stat.rfind(')');
+  return end != std::string::npos && stat.size() > end + 2 && stat[end + 2] == 'S';
+}
+
 size_t records_in(const std::filesystem::path& dir) {
   size_t n = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
@@ -50,6 +60,10 @@ TEST(LocalCommand, StartedAheadItRunsNothingUntilItIsRun) {
   ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
   auto started = ssh::local_command::start(job_of("echo ran > " + (dir / "ran").string() + "; echo done"));
   ASSERT_TRUE(started) << started.error().message;
+  // Once the shell sleeps (blocked reading its go line), it has had every
+  // chance to run the command too early.
+  ASSERT_TRUE(eventually([&] { return sleeping(started.value()->pid()); }));
+  EXPECT_TRUE(started.value()->waiting());
   // Recorded while it waits, so that a daemon killed now leaves nothing
   // unknown behind.
   EXPECT_EQ(records_in(dir / "records"), 1u);
@@ -60,6 +74,16 @@ TEST(LocalCommand, StartedAheadItRunsNothingUntilItIsRun) {
   EXPECT_EQ(r.out, "done\n");
   EXPECT_EQ(read_file(dir / "ran"), "ran\n");
   EXPECT_EQ(records_in(dir / "records"), 0u);
+}
+
+TEST(LocalCommand, AShellKilledWhileItWaitsIsNoLongerWaiting) {
+  temp_dir dir;
+  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+  auto started = ssh::local_command::start(job_of("true"));
+  ASSERT_TRUE(started) << started.error().message;
+  EXPECT_TRUE(started.value()->waiting());
+  ASSERT_EQ(kill(started.value()->pid(), SIGKILL), 0);
+  EXPECT_TRUE(eventually([&] { return !started.value()->waiting(); }));
 }
 
 TEST(LocalCommand, OneNeverRunEndsWithoutRunningAnything) {
