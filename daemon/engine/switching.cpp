@@ -102,8 +102,10 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     co_return *refused;
   }
   {
-    // One commit (one wait for the disk) for both.
-    storage::transaction tx(db_);
+    // A description of the switch that has changed nothing yet: synced to
+    // disk by the commit of its intent (or of its end), a moment later,
+    // rather than making the switch wait for the disk once more.
+    storage::transaction tx(db_, storage::transaction::durability::relaxed);
     if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
     // What the switch does, for the event stream's readers (notifications).
     storage::operation_repository(db_).set_detail(id, "from " + from.describe() + " to " +
