@@ -88,7 +88,7 @@ class traffic_controller {
   // Lines worth keeping go to operation `log_to`'s log. `answers_for_live`:
   // how many identity answers from the colour the load balancer routes to
   // settle it (checks::probe_identity); a switch, which confirms what it
-  // did with 10 in a row, asks for 1.
+  // did with 10 in a row, asks for 1 (3 when the app is drifted).
   boost::asio::awaitable<result<serving>> establish(const daemon::app_config& app, bool force,
                                                     std::optional<std::int64_t> log_to,
                                                     int answers_for_live = 3);

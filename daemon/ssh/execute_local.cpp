@@ -176,11 +176,12 @@ job_result local_command::run(const cancel_flag& cancel, const line_sink& sink) 
   };
 
   auto deadline = started + j.timeout;
-  int fds_open[2] = {out_, err_};
-  out_ = err_ = -1;
+  // The members keep the descriptors until each is closed here, so that a
+  // sink that throws leaves them to the destructor.
+  int* fds_open[2] = {&out_, &err_};
   std::optional<error_kind> stopped;
-  while (fds_open[0] >= 0 || fds_open[1] >= 0) {
-    pollfd fds[3] = {{fds_open[0], POLLIN, 0}, {fds_open[1], POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
+  while (*fds_open[0] >= 0 || *fds_open[1] >= 0) {
+    pollfd fds[3] = {{*fds_open[0], POLLIN, 0}, {*fds_open[1], POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0) {
       stopped = error_kind::timeout;
@@ -192,12 +193,12 @@ job_result local_command::run(const cancel_flag& cancel, const line_sink& sink) 
       break;
     }
     for (int i = 0; i < 2; ++i) {
-      if (fds_open[i] < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (*fds_open[i] < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char buffer[32 * 1024];
-      ssize_t n = read(fds_open[i], buffer, sizeof buffer);
+      ssize_t n = read(*fds_open[i], buffer, sizeof buffer);
       if (n <= 0) {
-        close(fds_open[i]);
-        fds_open[i] = -1;
+        close(*fds_open[i]);
+        *fds_open[i] = -1;
       } else {
         splitter.feed(i == 0 ? stream::out : stream::err,
                       std::string_view(buffer, static_cast<size_t>(n)), batch);
@@ -205,8 +206,8 @@ job_result local_command::run(const cancel_flag& cancel, const line_sink& sink) 
     }
     flush();
   }
-  for (int fd : fds_open)
-    if (fd >= 0) close(fd);
+  close_all({out_, err_});
+  out_ = err_ = -1;
   int status = 0;
   if (stopped) {
     // SIGTERM to the whole group, SIGKILL for what is still there 5 s later.
@@ -216,11 +217,17 @@ job_result local_command::run(const cancel_flag& cancel, const line_sink& sink) 
     if (pidfd < 0 || poll(&exited, 1, 5000) <= 0) kill(-pid, SIGKILL);
     if (pidfd >= 0) close(pidfd);
   }
-  waitpid(pid, &status, 0);
+  pid_t waited = waitpid(pid, &status, 0);
+  int wait_error = errno;
   reaped_ = true;
   if (!record_.empty()) local_command_records::remove(record_);
   splitter.finish(batch);
   flush();
+  // Nothing else in the daemon reaps children; should the shell's status
+  // have been taken all the same, say so rather than report a made-up exit.
+  if (waited != pid)
+    return finish(error_kind::channel_error, "the local command's exit status could not be read: " +
+                                                 std::string(std::strerror(wait_error)));
   if (stopped == error_kind::timeout)
     return finish(error_kind::timeout, "the command did not finish within " +
                                            daemon::format_duration(j.timeout) + " and was stopped");

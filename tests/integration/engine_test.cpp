@@ -148,6 +148,30 @@ TEST(Engine, TheShellStartedForARefusedSwitchRunsTheNextSwitch) {
   EXPECT_TRUE(records().empty());
 }
 
+TEST(Engine, AShellStartedAheadThatWasKilledMeanwhileIsNotTakenForNginxRefusing) {
+  world w;
+  auto refused = w.api("POST", "/api/v1/apps/demo/switch", R"({"to": "green"})");
+  ASSERT_EQ(refused.status, 409) << refused.body.dump();
+  std::vector<std::string> waiting;
+  for (const auto& e : std::filesystem::directory_iterator(w.root() / "state" / "local-commands"))
+    waiting.push_back(e.path().filename().string());
+  ASSERT_EQ(waiting.size(), 1u);
+  // Something kills the waiting shell (the OOM killer, a stray kill).
+  ASSERT_EQ(kill(std::stoi(waiting.front()), SIGKILL), 0);
+
+  std::string reload = bluegreen::testing::read_file(w.root() / "reload.sh");
+  std::string noted = (w.root() / "reload-parents").string();
+  reload.insert(reload.find('\n') + 1, "echo $PPID >> " + noted + "\n");
+  std::ofstream(w.root() / "reload.sh", std::ios::trunc) << reload;
+
+  w.commit_version("2.0.0");
+  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  auto done = w.switch_to();
+  ASSERT_EQ(done["state"], "succeeded") << w.log_text(done["id"]);
+  EXPECT_NE(bluegreen::testing::read_file(noted), waiting.front() + "\n");
+  EXPECT_EQ(w.through_lb("/hostname"), "green-production");
+}
+
 TEST(Engine, SwitchesANginxReachedOverSsh) {
   world w(world_options{.nginx_over_ssh = true});
   make_green_ready(w);

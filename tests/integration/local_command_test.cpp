@@ -82,8 +82,15 @@ TEST(LocalCommand, AShellKilledWhileItWaitsIsNoLongerWaiting) {
   auto started = ssh::local_command::start(job_of("true"));
   ASSERT_TRUE(started) << started.error().message;
   EXPECT_TRUE(started.value()->waiting());
-  ASSERT_EQ(kill(started.value()->pid(), SIGKILL), 0);
+  pid_t pid = started.value()->pid();
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
   EXPECT_TRUE(eventually([&] { return !started.value()->waiting(); }));
+  // Looking did not reap it: the zombie is the destructor's to wait for,
+  // so its PID cannot be reused before then.
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  EXPECT_EQ(stat.substr(stat.rfind(')') + 2, 1), "Z") << stat;
+  started.value().reset();
+  EXPECT_EQ(records_in(dir / "records"), 0u);
 }
 
 TEST(LocalCommand, OneNeverRunEndsWithoutRunningAnything) {
