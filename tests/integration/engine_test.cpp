@@ -112,31 +112,40 @@ void make_green_ready(world& w) {
   ASSERT_EQ(w.deploy("main")["state"], "ready");
 }
 
+// The local commands waiting in the state directory (each recorded under
+// its PID).
+std::vector<std::string> waiting_shells(world& w) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(w.root() / "state" / "local-commands"))
+    names.push_back(e.path().filename().string());
+  return names;
+}
+
+// A switch to green refused (green holds no verified release yet) after
+// the look at what serves, during which the shell of nginx's test and
+// reload was started; then reload.sh notes the PID of the shell that runs
+// it in the returned file.
+std::filesystem::path refuse_a_switch_then_note_reloads(world& w) {
+  auto refused = w.api("POST", "/api/v1/apps/demo/switch", R"({"to": "green"})");
+  EXPECT_EQ(refused.status, 409) << refused.body.dump();
+  EXPECT_EQ(refused.body["error"]["code"], "not_verified");
+  std::string reload = bluegreen::testing::read_file(w.root() / "reload.sh");
+  auto noted = w.root() / "reload-parents";
+  reload.insert(reload.find('\n') + 1, "echo $PPID >> " + noted.string() + "\n");
+  std::ofstream(w.root() / "reload.sh", std::ios::trunc) << reload;
+  return noted;
+}
+
 // The shell of nginx's test and reload is started while a switch looks at
 // what serves, so that the switch itself starts no process. One started
 // for a switch that was then refused waits for the next switch.
 TEST(Engine, TheShellStartedForARefusedSwitchRunsTheNextSwitch) {
   world w;
-  auto records = [&w] {
-    std::vector<std::string> names;
-    for (const auto& e : std::filesystem::directory_iterator(w.root() / "state" / "local-commands"))
-      names.push_back(e.path().filename().string());
-    return names;
-  };
-  // Green holds no verified release yet: refused after the look.
-  auto refused = w.api("POST", "/api/v1/apps/demo/switch", R"({"to": "green"})");
-  ASSERT_EQ(refused.status, 409) << refused.body.dump();
-  EXPECT_EQ(refused.body["error"]["code"], "not_verified");
+  auto noted = refuse_a_switch_then_note_reloads(w);
   // The shell waits, recorded under its PID in the state directory, so a
   // daemon killed now would end it at its next start.
-  auto waiting = records();
+  auto waiting = waiting_shells(w);
   ASSERT_EQ(waiting.size(), 1u);
-
-  // reload.sh notes which shell ran it.
-  std::string reload = bluegreen::testing::read_file(w.root() / "reload.sh");
-  std::string noted = (w.root() / "reload-parents").string();
-  reload.insert(reload.find('\n') + 1, "echo $PPID >> " + noted + "\n");
-  std::ofstream(w.root() / "reload.sh", std::ios::trunc) << reload;
 
   w.commit_version("2.0.0");
   ASSERT_EQ(w.deploy("main")["state"], "ready");
@@ -145,24 +154,16 @@ TEST(Engine, TheShellStartedForARefusedSwitchRunsTheNextSwitch) {
   EXPECT_EQ(bluegreen::testing::read_file(noted), waiting.front() + "\n");
   EXPECT_EQ(w.through_lb("/hostname"), "green-production");
   // Run and reaped: nothing waits after the switch.
-  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(waiting_shells(w).empty());
 }
 
 TEST(Engine, AShellStartedAheadThatWasKilledMeanwhileIsNotTakenForNginxRefusing) {
   world w;
-  auto refused = w.api("POST", "/api/v1/apps/demo/switch", R"({"to": "green"})");
-  ASSERT_EQ(refused.status, 409) << refused.body.dump();
-  std::vector<std::string> waiting;
-  for (const auto& e : std::filesystem::directory_iterator(w.root() / "state" / "local-commands"))
-    waiting.push_back(e.path().filename().string());
+  auto noted = refuse_a_switch_then_note_reloads(w);
+  auto waiting = waiting_shells(w);
   ASSERT_EQ(waiting.size(), 1u);
   // Something kills the waiting shell (the OOM killer, a stray kill).
   ASSERT_EQ(kill(std::stoi(waiting.front()), SIGKILL), 0);
-
-  std::string reload = bluegreen::testing::read_file(w.root() / "reload.sh");
-  std::string noted = (w.root() / "reload-parents").string();
-  reload.insert(reload.find('\n') + 1, "echo $PPID >> " + noted + "\n");
-  std::ofstream(w.root() / "reload.sh", std::ios::trunc) << reload;
 
   w.commit_version("2.0.0");
   ASSERT_EQ(w.deploy("main")["state"], "ready");
