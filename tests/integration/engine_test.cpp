@@ -147,8 +147,8 @@ TEST(Engine, TheShellStartedForARefusedSwitchRunsTheNextSwitch) {
   auto waiting = waiting_shells(w);
   ASSERT_EQ(waiting.size(), 1u);
 
-  w.commit_version("2.0.0");
-  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
   auto done = w.switch_to();
   ASSERT_EQ(done["state"], "succeeded") << w.log_text(done["id"]);
   EXPECT_EQ(bluegreen::testing::read_file(noted), waiting.front() + "\n");
@@ -165,8 +165,8 @@ TEST(Engine, AShellStartedAheadThatWasKilledMeanwhileIsNotTakenForNginxRefusing)
   // Something kills the waiting shell (the OOM killer, a stray kill).
   ASSERT_EQ(kill(std::stoi(waiting.front()), SIGKILL), 0);
 
-  w.commit_version("2.0.0");
-  ASSERT_EQ(w.deploy("main")["state"], "ready");
+  make_green_ready(w);
+  ASSERT_FALSE(testing::Test::HasFatalFailure());
   auto done = w.switch_to();
   ASSERT_EQ(done["state"], "succeeded") << w.log_text(done["id"]);
   EXPECT_NE(bluegreen::testing::read_file(noted), waiting.front() + "\n");

@@ -55,10 +55,17 @@ size_t records_in(const std::filesystem::path& dir) {
   return n;
 }
 
-TEST(LocalCommand, StartedAheadItRunsNothingUntilItIsRun) {
-  temp_dir dir;
-  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
-  auto started = ssh::local_command::start(job_of("echo ran > " + (dir / "ran").string() + "; echo done"));
+// Each test records its commands in a directory of its own.
+class LocalCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(ssh::local_command_records::use_directory(dir_ / "records"));
+  }
+  temp_dir dir_;
+};
+
+TEST_F(LocalCommand, StartedAheadItRunsNothingUntilItIsRun) {
+  auto started = ssh::local_command::start(job_of("echo ran > " + (dir_ / "ran").string() + "; echo done"));
   ASSERT_TRUE(started) << started.error().message;
   // Once the shell sleeps (blocked reading its go line), it has had every
   // chance to run the command too early.
@@ -66,19 +73,17 @@ TEST(LocalCommand, StartedAheadItRunsNothingUntilItIsRun) {
   EXPECT_TRUE(started.value()->waiting());
   // Recorded while it waits, so that a daemon killed now leaves nothing
   // unknown behind.
-  EXPECT_EQ(records_in(dir / "records"), 1u);
-  EXPECT_FALSE(std::filesystem::exists(dir / "ran"));
+  EXPECT_EQ(records_in(dir_ / "records"), 1u);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "ran"));
 
   auto r = run(*started.value());
   EXPECT_TRUE(r.result.ok()) << r.result.summary() << r.err;
   EXPECT_EQ(r.out, "done\n");
-  EXPECT_EQ(read_file(dir / "ran"), "ran\n");
-  EXPECT_EQ(records_in(dir / "records"), 0u);
+  EXPECT_EQ(read_file(dir_ / "ran"), "ran\n");
+  EXPECT_EQ(records_in(dir_ / "records"), 0u);
 }
 
-TEST(LocalCommand, AShellKilledWhileItWaitsIsNoLongerWaiting) {
-  temp_dir dir;
-  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+TEST_F(LocalCommand, AShellKilledWhileItWaitsIsNoLongerWaiting) {
   auto started = ssh::local_command::start(job_of("true"));
   ASSERT_TRUE(started) << started.error().message;
   EXPECT_TRUE(started.value()->waiting());
@@ -90,25 +95,21 @@ TEST(LocalCommand, AShellKilledWhileItWaitsIsNoLongerWaiting) {
   std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   EXPECT_EQ(stat.substr(stat.rfind(')') + 2, 1), "Z") << stat;
   started.value().reset();
-  EXPECT_EQ(records_in(dir / "records"), 0u);
+  EXPECT_EQ(records_in(dir_ / "records"), 0u);
 }
 
-TEST(LocalCommand, OneNeverRunEndsWithoutRunningAnything) {
-  temp_dir dir;
-  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+TEST_F(LocalCommand, OneNeverRunEndsWithoutRunningAnything) {
   {
-    auto started = ssh::local_command::start(job_of("echo ran > " + (dir / "ran").string()));
+    auto started = ssh::local_command::start(job_of("echo ran > " + (dir_ / "ran").string()));
     ASSERT_TRUE(started) << started.error().message;
-    EXPECT_EQ(records_in(dir / "records"), 1u);
+    EXPECT_EQ(records_in(dir_ / "records"), 1u);
   }
   // The shell was waited for (its record goes only then) and ran nothing.
-  EXPECT_EQ(records_in(dir / "records"), 0u);
-  EXPECT_FALSE(std::filesystem::exists(dir / "ran"));
+  EXPECT_EQ(records_in(dir_ / "records"), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "ran"));
 }
 
-TEST(LocalCommand, TheCommandSeesItsOwnLinesAndNoDescriptorOfTheWait) {
-  temp_dir dir;
-  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+TEST_F(LocalCommand, TheCommandSeesItsOwnLinesAndNoDescriptorOfTheWait) {
   // The shell's messages name the command's own line numbers, and the
   // socket the shell waited on is closed before the command runs.
   auto started = ssh::local_command::start(job_of(
@@ -121,9 +122,7 @@ TEST(LocalCommand, TheCommandSeesItsOwnLinesAndNoDescriptorOfTheWait) {
   EXPECT_NE(r.err.find("2: no_such_command_of_bluegreen: not found"), std::string::npos) << r.err;
 }
 
-TEST(LocalCommand, ACommandThatDoesNotParseSaysWhyWhenRun) {
-  temp_dir dir;
-  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+TEST_F(LocalCommand, ACommandThatDoesNotParseSaysWhyWhenRun) {
   auto started = ssh::local_command::start(job_of("if true; then"));
   ASSERT_TRUE(started) << started.error().message;
   auto r = run(*started.value());
@@ -132,9 +131,7 @@ TEST(LocalCommand, ACommandThatDoesNotParseSaysWhyWhenRun) {
   EXPECT_NE(r.err.find("Syntax error"), std::string::npos) << r.err;
 }
 
-TEST(LocalCommand, RunTwiceIsRefused) {
-  temp_dir dir;
-  ASSERT_TRUE(ssh::local_command_records::use_directory(dir / "records"));
+TEST_F(LocalCommand, RunTwiceIsRefused) {
   auto started = ssh::local_command::start(job_of("true"));
   ASSERT_TRUE(started) << started.error().message;
   EXPECT_TRUE(run(*started.value()).result.ok());
