@@ -36,7 +36,6 @@ class local_command {
   local_command(const local_command&) = delete;
   local_command& operator=(const local_command&) = delete;
 
-  const std::string& command() const { return job_.command; }
   pid_t pid() const { return pid_; }
   // Not run yet and its shell still there, waiting (not killed meanwhile).
   bool waiting() const;

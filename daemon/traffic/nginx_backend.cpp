@@ -163,7 +163,9 @@ route_run nginx_backend::route_here(const std::string& text) {
   }
   // A shell that waited long may have been killed meanwhile (the OOM
   // killer, a stray kill): it is not taken for nginx refusing the file.
-  if (started && (!started->waiting() || started->command() != both)) started.reset();
+  // (Its commands are this backend's: a configuration reload makes a new
+  // backend.)
+  if (started && !started->waiting()) started.reset();
   int code = 0;
   if (!run_here(both, output, &code, std::move(started))) {
     restore();
