@@ -108,8 +108,8 @@ asio::awaitable<result<storage::operation_record>> engine::accept_switch(std::st
     storage::transaction tx(db_, storage::transaction::durability::relaxed);
     if (!req.to) storage::operation_repository(db_).set_colour(id, to_string(main_colour(to)));
     // What the switch does, for the event stream's readers (notifications).
-    storage::operation_repository(db_).set_detail(id, "from " + from.describe() + " to " +
-                                                          to.describe());
+    storage::operation_repository(db_).set_detail(
+        id, "from " + from.describe() + " to " + to.describe());
     tx.commit();
   }
   watches_.cancel(app_name);

@@ -13,9 +13,9 @@
 #include "daemon/checks/http_probe.hpp"
 #include "daemon/checks/identity_probe.hpp"
 #include "daemon/checks/smoke_checks.hpp"
+#include "daemon/engine/flow_support.hpp"
 #include "daemon/engine/operation_registry.hpp"
 #include "daemon/engine/operation_stats.hpp"
-#include "daemon/engine/flow_support.hpp"
 #include "daemon/engine/reality_rules.hpp"
 #include "daemon/engine/rules.hpp"
 #include "daemon/traffic/backend.hpp"
@@ -96,9 +96,10 @@ std::shared_ptr<traffic::backend> traffic_controller::backend_for(const daemon::
   return made;
 }
 
-asio::awaitable<result<serving>> traffic_controller::establish(
-    const daemon::app_config& app, bool force, std::optional<std::int64_t> log_to,
-    int answers_for_live) {
+asio::awaitable<result<serving>> traffic_controller::establish(const daemon::app_config& app,
+                                                               bool force,
+                                                               std::optional<std::int64_t> log_to,
+                                                               int answers_for_live) {
   auto log = [this, log_to](const std::string& line) {
     if (log_to) ops_.event(*log_to, line);
   };
@@ -123,8 +124,8 @@ asio::awaitable<result<serving>> traffic_controller::establish(
   if (recorded_live) {
     std::string url = app.public_url + *app.identity_path;
     auto reading = backend->current(log_fn);
-    auto probing = checks::probe_identity(url, app.blue.identity, app.green.identity,
-                                          recorded_live, answers_for_live);
+    auto probing = checks::probe_identity(url, app.blue.identity, app.green.identity, recorded_live,
+                                          answers_for_live);
     auto both = std::move(reading) && std::move(probing);
     auto seen_both = co_await std::move(both);
     read.emplace(std::move(std::get<0>(seen_both)));

@@ -29,7 +29,8 @@ using clock = std::chrono::steady_clock;
 // dies before that, the shell sees end of file and exits. It waits after
 // its exec, so that running the command later starts no process. On the
 // command's first line, so that the shell's messages keep its line numbers.
-constexpr std::string_view kWaitForGo = "read -r bluegreen_go <&3 || exit 127; unset bluegreen_go; exec 3<&-; ";
+constexpr std::string_view kWaitForGo =
+    "read -r bluegreen_go <&3 || exit 127; unset bluegreen_go; exec 3<&-; ";
 
 void close_all(std::initializer_list<int> fds) {
   for (int fd : fds)
@@ -91,11 +92,11 @@ daemon::result<std::unique_ptr<local_command>> local_command::start(const job& j
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-                                            POSIX_SPAWN_SETSID);
+  posix_spawnattr_setflags(&attributes,
+                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
   pid_t pid = -1;
-  int spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, const_cast<char**>(argv),
-                            envp.data());
+  int spawned =
+      posix_spawn(&pid, "/bin/sh", &actions, &attributes, const_cast<char**>(argv), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (spawned != 0) {
@@ -129,8 +130,7 @@ bool local_command::waiting() const {
   if (pid_ < 0 || ran_) return false;
   siginfo_t info{};
   // WNOWAIT: a shell that has exited stays to be reaped by the destructor.
-  if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
-    return false;
+  if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return false;
   return info.si_pid == 0;
 }
 
@@ -181,7 +181,8 @@ job_result local_command::run(const cancel_flag& cancel, const line_sink& sink) 
   int* fds_open[2] = {&out_, &err_};
   std::optional<error_kind> stopped;
   while (*fds_open[0] >= 0 || *fds_open[1] >= 0) {
-    pollfd fds[3] = {{*fds_open[0], POLLIN, 0}, {*fds_open[1], POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
+    pollfd fds[3] = {
+        {*fds_open[0], POLLIN, 0}, {*fds_open[1], POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0) {
       stopped = error_kind::timeout;

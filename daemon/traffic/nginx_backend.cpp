@@ -39,8 +39,8 @@ bool run_here(const std::string& command, std::vector<std::string>& output,
   ssh::line_sink keep = [&output](std::vector<ssh::output_line>&& lines) {
     for (auto& l : lines) output.push_back(std::move(l.text));
   };
-  auto r = started ? started->run(*cancel, keep)
-                   : ssh::execute_local(job_for(command), *cancel, keep);
+  auto r =
+      started ? started->run(*cancel, keep) : ssh::execute_local(job_for(command), *cancel, keep);
   if (r.error != ssh::error_kind::none) output.push_back(r.summary());
   if (exit_code) *exit_code = r.exit_code.value_or(-1);
   return r.ok();

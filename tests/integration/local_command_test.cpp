@@ -9,8 +9,8 @@
 
 #include "daemon/ssh/execute_local.hpp"
 #include "daemon/ssh/local_command_records.hpp"
-#include "tests/support/world.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/world.hpp"
 
 namespace {
 
@@ -65,7 +65,8 @@ class LocalCommand : public ::testing::Test {
 };
 
 TEST_F(LocalCommand, StartedAheadItRunsNothingUntilItIsRun) {
-  auto started = ssh::local_command::start(job_of("echo ran > " + (dir_ / "ran").string() + "; echo done"));
+  auto started =
+      ssh::local_command::start(job_of("echo ran > " + (dir_ / "ran").string() + "; echo done"));
   ASSERT_TRUE(started) << started.error().message;
   // Once the shell sleeps (blocked reading its go line), it has had every
   // chance to run the command too early.
@@ -112,9 +113,9 @@ TEST_F(LocalCommand, OneNeverRunEndsWithoutRunningAnything) {
 TEST_F(LocalCommand, TheCommandSeesItsOwnLinesAndNoDescriptorOfTheWait) {
   // The shell's messages name the command's own line numbers, and the
   // socket the shell waited on is closed before the command runs.
-  auto started = ssh::local_command::start(job_of(
-      "if [ -e /proc/$$/fd/3 ]; then echo fd3 open; else echo fd3 closed; fi\n"
-      "no_such_command_of_bluegreen"));
+  auto started = ssh::local_command::start(
+      job_of("if [ -e /proc/$$/fd/3 ]; then echo fd3 open; else echo fd3 closed; fi\n"
+             "no_such_command_of_bluegreen"));
   ASSERT_TRUE(started) << started.error().message;
   auto r = run(*started.value());
   EXPECT_EQ(r.result.exit_code, 127) << r.result.summary();
